@@ -1,0 +1,59 @@
+"""The one way to walk key paths: dotted keys, ``*`` for one part, ``**`` for any number."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+
+@lru_cache(maxsize=4096)
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """``a.*.b`` matches ``a.x.b``; ``**.lr`` matches ``lr`` and ``x.y.lr``; anchored at both ends."""
+    out: list[str] = []
+    parts = pattern.split(".")
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part == "**":
+            out.append(r"(?:[^.]+(?:\.|$))*" if last else r"(?:[^.]+\.)*")
+        else:
+            piece = r"[^.]+" if part == "*" else re.escape(part)
+            out.append(piece if last else piece + r"\.")
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches(pattern: str, key: str) -> bool:
+    return compile_pattern(pattern).match(key) is not None
+
+
+def first_match(patterns: list[str], keys) -> str | None:
+    """The first key (in ``keys`` order) matched by the earliest pattern that matches any key."""
+    for p in patterns:
+        rx = compile_pattern(p)
+        for k in keys:
+            if rx.match(k):
+                return k
+    return None
+
+
+def parent(key: str) -> str:
+    return key.rpartition(".")[0]
+
+
+def join(*parts: str) -> str:
+    return ".".join(p for p in parts if p != "")
+
+
+def shared_depth(a: str, b: str) -> int:
+    """Number of leading parts the two keys' parents share (how close two keys' scopes are)."""
+    pa, pb = parent(a).split(".") if parent(a) else [], parent(b).split(".") if parent(b) else []
+    n = 0
+    for x, y in zip(pa, pb):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def in_scope(key: str, scope: str) -> bool:
+    """Whether ``key`` lies in the subtree ``scope`` (``""`` is the root)."""
+    return scope == "" or key == scope or key.startswith(scope + ".")

@@ -1,0 +1,75 @@
+"""The one number formatter: fewest digits for 4 significant digits, in a literal's own style."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+SIG_DIGITS = 4
+
+_SCI = re.compile(r"^(?P<sign>[+-]?)(?P<mant>[0-9_]*\.?[0-9_]*)(?P<e>[eE])(?P<esign>[+-]?)(?P<exp>[0-9]+)$")
+
+
+def _digits(x: float, sig: int = SIG_DIGITS) -> tuple[str, int]:
+    """Significant digits (no trailing zeros) and exponent of ``x`` rounded to ``sig`` digits."""
+    mant, _, exp = f"{abs(x):.{sig - 1}e}".partition("e")
+    digits = mant.replace(".", "").rstrip("0") or "0"
+    return digits, int(exp)
+
+
+def plain(x: float | int, sig: int = SIG_DIGITS) -> str:
+    """A number for messages: ``0.4``, ``4e-05`` -> ``4e-5``, ``256``, ``1.5``."""
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e15):
+        return str(int(x))
+    if x == 0:
+        return "0"
+    digits, exp = _digits(x, sig)
+    if -4 <= exp < 6:
+        return _decimal(x, digits, exp)
+    return _scientific(x, digits, exp, dot=False, esign="", pad=0, letter="e")
+
+
+def _decimal(x: float, digits: str, exp: int) -> str:
+    s = format(Decimal(f"{digits[0]}.{digits[1:] or '0'}e{exp}"), "f")
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return ("-" if x < 0 else "") + s
+
+
+def _scientific(x: float, digits: str, exp: int, *, dot: bool, esign: str, pad: int, letter: str) -> str:
+    mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else (".0" if dot else ""))
+    sign = "-" if exp < 0 else ("+" if esign else "")
+    return ("-" if x < 0 else "") + f"{mant}{letter}{sign}{str(abs(exp)).zfill(pad)}"
+
+
+def format_like(x: float, template: str | None) -> str:
+    """Write ``x`` in the style of the literal ``template`` (quotes kept, scientific stays scientific).
+
+    A template mantissa with a dot keeps its dot (``1.0e-5`` -> ``4.0e-5``) so that PyYAML still
+    reads a float; an explicit exponent sign stays explicit; exponent zero padding is kept.
+    """
+    if not template:
+        return plain(x)
+    quote = ""
+    body = template.strip()
+    if len(body) >= 2 and body[0] == body[-1] and body[0] in "'\"":
+        quote, body = body[0], body[1:-1]
+    if x == 0:
+        return f"{quote}0{quote}"
+    digits, exp = _digits(x)
+    m = _SCI.match(body)
+    if m:
+        out = _scientific(
+            x, digits, exp,
+            dot="." in m["mant"],
+            esign=m["esign"],
+            pad=len(m["exp"]) if m["exp"].startswith("0") else 0,
+            letter=m["e"],
+        )
+    else:
+        out = _decimal(x, digits, exp)
+        if "." in body and "." not in out and not quote:
+            out += ".0"  # a float literal stays a float literal
+    return f"{quote}{out}{quote}"

@@ -1,0 +1,126 @@
+"""Reading files: bytes -> Source -> Documents. Nothing here executes the file.
+
+Each format's parser lives in its own module and is imported only when a file of
+that format is parsed (a YAML-only run never imports libcst).
+"""
+
+from __future__ import annotations
+
+import codecs
+import importlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lrlint.spans import LineIndex
+from lrlint.values import Document
+
+# format -> module with ``parse(source: Source, limits: Limits) -> list[Document]``
+PARSERS = {
+    "yaml": "lrlint.sources.yaml_source",
+    "json": "lrlint.sources.json_source",
+    "python": "lrlint.sources.python_source",
+}
+
+SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".py": "python"}
+
+# LR9xx: input problems (a finding each, never a traceback).
+PARSE_ERROR = "LR901"       # syntax error in YAML/JSON/Python
+UNREADABLE = "LR902"        # binary, undecodable, vanished or unreadable file
+TOO_LARGE = "LR903"         # over the max-file-size setting
+UNSAFE_TAG = "LR904"        # e.g. !!python/object: never constructed, reported
+LIMIT_EXCEEDED = "LR905"    # alias expansion or nesting beyond the limits
+INCLUDE_ERROR = "LR906"     # a base config / include that cannot be resolved
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_size: int = 10 * 1024 * 1024
+    max_values: int = 100_000      # flattened values per document (alias bombs)
+    max_depth: int = 200           # nesting depth
+
+
+@dataclass
+class Source:
+    """A file's bytes and decoded text. ``bom`` is kept so fixes write it back."""
+
+    path: str                      # as shown to the user (relative where possible)
+    format: str
+    data: bytes
+    text: str
+    encoding: str = "utf-8"
+    bom: bytes = b""
+    lines: LineIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = LineIndex(self.text, self.encoding, len(self.bom))
+
+
+class SourceError(Exception):
+    """A problem with one input file; becomes an LR9xx finding at ``line``/``col`` (1-based)."""
+
+    def __init__(self, code: str, reason: str, line: int = 1, col: int = 1, end_line: int | None = None, end_col: int | None = None):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.line = line
+        self.col = col
+        self.end_line = end_line or line
+        self.end_col = end_col or col
+
+
+def format_of(path: str | Path) -> str | None:
+    return SUFFIXES.get(Path(path).suffix.lower())
+
+
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def decode(path: str, fmt: str, data: bytes) -> Source:
+    """Decode bytes (BOM and, for Python, a PEP 263 coding cookie respected)."""
+    if b"\x00" in data[:8192]:
+        raise SourceError(UNREADABLE, "binary file (contains NUL bytes)")
+    bom = b""
+    encoding = "utf-8"
+    if data.startswith(codecs.BOM_UTF8):
+        bom = codecs.BOM_UTF8
+    elif fmt == "python":
+        for line in data.splitlines()[:2]:
+            m = _COOKIE.match(line)
+            if m:
+                encoding = m.group(1).decode("ascii")
+                break
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise SourceError(UNREADABLE, f"unknown encoding {encoding!r} in the coding declaration") from None
+    body = data[len(bom):]
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = body[: e.start].count(b"\n") + 1
+        col = e.start - (body.rfind(b"\n", 0, e.start) + 1) + 1
+        raise SourceError(UNREADABLE, f"not valid {encoding}: byte 0x{body[e.start]:02x} at offset {e.start + len(bom)}", line, col) from None
+    return Source(path, fmt, data, text, encoding, bom)
+
+
+def read(path: str, fs_path: Path, fmt: str, limits: Limits) -> Source:
+    """Read and decode one file; raises SourceError for every input problem."""
+    try:
+        size = fs_path.stat().st_size
+        if size > limits.max_file_size:
+            raise SourceError(TOO_LARGE, f"file is {size / 1e6:.1f} MB, over the max-file-size limit of {limits.max_file_size / 1e6:.1f} MB")
+        data = fs_path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(UNREADABLE, "file was deleted from the working tree") from None
+    except IsADirectoryError:
+        raise SourceError(UNREADABLE, "is a directory") from None
+    except OSError as e:
+        raise SourceError(UNREADABLE, f"cannot read: {e.strerror or e}") from None
+    return decode(path, fmt, data)
+
+
+def parse(source: Source, limits: Limits) -> list[Document]:
+    """Parse with the format's parser (imported on first use)."""
+    mod = importlib.import_module(PARSERS[source.format])
+    return mod.parse(source, limits)
