@@ -60,6 +60,7 @@ class Document:
     index: int = 0                # document number within a multi-document file
     lines: LineIndex | None = None
     comments: dict[int, str] = field(default_factory=dict)  # 1-based line -> comment text (without '#')
+    problems: list = field(default_factory=list)  # non-fatal SourceErrors (e.g. an unsafe tag in one node)
 
     def get(self, key: str) -> Value | None:
         return self.values.get(key)
