@@ -1,0 +1,49 @@
+"""What a check is: a code, a name, docs, examples, and a pure function to findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from lrlint.findings import Finding
+from lrlint.references import Reference
+from lrlint.scaling import Policy
+
+
+@dataclass(frozen=True)
+class Example:
+    """A config (with inline references) and, for an invalid one, what the check must say."""
+
+    text: str
+    filename: str = "config.yaml"
+    expect: tuple[str, ...] = ()      # codes expected (empty for a valid example)
+    expected_fix: str | None = None   # the whole file after applying the fix, when there is one
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    summary: str                      # one line
+    severity: str                     # default severity
+    fix_availability: str             # "always" | "sometimes" | "none"
+    doc: str                          # markdown: What it does / Why is this bad? / Example / Fix safety
+    valid: tuple[Example, ...] = ()
+    invalid: tuple[Example, ...] = ()
+    check: Callable[["CheckContext"], Iterable[Finding]] | None = None
+    default_enabled: bool = True
+
+    @property
+    def url(self) -> str:
+        return f"https://github.com/lrlint/lrlint/blob/main/docs/rules.md#{self.code.lower()}-{self.name}"
+
+
+@dataclass
+class CheckContext:
+    recipe: object                    # lrlint.recipes.Recipe
+    references: list[Reference]
+    reference: Reference | None       # the primary one
+    policy: Policy
+    settings: object                  # lrlint.settings.Settings
+    shared_lr: bool = False           # the lr literal also serves another recipe
+    extras: dict = field(default_factory=dict)

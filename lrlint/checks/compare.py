@@ -1,0 +1,156 @@
+"""The batch/lr comparison every scaling check shares: numbers, wording, spans and the lr fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lrlint import numbers
+from lrlint.checks.base import CheckContext
+from lrlint.findings import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Fix, Related
+from lrlint.references import HISTORY
+from lrlint.scaling import RULE_TITLE, batch_changed, same_number
+from lrlint.spans import Span
+from lrlint.values import ARGPARSE, LITERAL, STRING
+
+PART_LABELS = {"per_device": "per-device batch", "accum": "accumulation", "devices": "devices", "nodes": "nodes", "global_batch": "global batch", "total": "total batch"}
+ROLE_OF_PART = {"per_device": "batch_per_device", "accum": "grad_accum", "devices": "devices", "nodes": "nodes", "global_batch": "batch_global", "total": "batch_total"}
+
+
+@dataclass
+class Comparison:
+    old_batch: float
+    new_batch: float
+    k: float
+    old_lr: float
+    new_lr: float
+    lr_factor: float
+
+
+def compare(ctx: CheckContext) -> Comparison | None:
+    """Batch and lr factors against the primary reference, or None when not comparable."""
+    r, ref = ctx.recipe, ctx.reference
+    if ref is None or r.effective_batch is None or r.unknown or ref.batch in (None, 0):
+        return None
+    new_lr = r.lr_value
+    old_lr = ref.lr if ref.lr is not None else new_lr
+    if new_lr is None or old_lr in (None, 0):
+        return None
+    k = r.effective_batch / ref.batch
+    if not batch_changed(k, ctx.settings.thresholds):
+        return None
+    return Comparison(ref.batch, r.effective_batch, k, old_lr, new_lr, new_lr / old_lr)
+
+
+def changed_batch_span(ctx: CheckContext) -> Span:
+    """The batch value that changed against the reference (else the main batch value)."""
+    r, ref = ctx.recipe, ctx.reference
+    old_parts = (ref.parts or {}) if ref is not None else {}
+    for part, role in ROLE_OF_PART.items():
+        v = r.roles.get(role)
+        if v is None or v.span is None:
+            continue
+        if part in old_parts and part in r.parts and not same_number(old_parts[part], r.parts[part]):
+            return v.span
+    for role in ("batch_total", "batch_global", "batch_per_device", "grad_accum", "devices"):
+        v = r.roles.get(role)
+        if v is not None and v.span is not None and role[:5] == "batch":
+            return v.span
+    return r.lr.span
+
+
+def lr_name(ctx: CheckContext) -> str:
+    return ctx.recipe.lr.key
+
+
+def fmt_lr(ctx: CheckContext, x: float) -> str:
+    """An lr written like the file's own literal (quotes dropped for messages)."""
+    return numbers.format_like(x, ctx.recipe.lr.raw or None).strip("'\"")
+
+
+def optimizer_label(ctx: CheckContext) -> str:
+    r = ctx.recipe
+    name = r.optimizer_display or "optimizer not found"
+    default = f", {r.profile.title} default" if r.optimizer_is_default else ""
+    return f"{name} ({ctx.policy.family_title}{default})"
+
+
+def references_text(ctx: CheckContext) -> str:
+    """Name the reference used, and the others when they disagree with it."""
+    ref = ctx.reference
+    parts = [f"vs {ref.label}"]
+    for other in ctx.references:
+        if other is ref or other.batch is None:
+            continue
+        if not same_number(other.batch, ref.batch):
+            parts.append(f"{other.label} had batch {numbers.plain(other.batch)}; the {ref.kind} reference wins")
+    return "; ".join(parts)
+
+
+def assumptions_text(ctx: CheckContext) -> str:
+    return "; ".join(ctx.recipe.assumptions)
+
+
+def data(ctx: CheckContext, c: Comparison, expected: float, **more) -> dict:
+    r = ctx.recipe
+    d = {
+        "batch_old": c.old_batch, "batch_new": c.new_batch, "k": c.k,
+        "lr_old": c.old_lr, "lr_new": c.new_lr, "lr_factor": c.lr_factor,
+        "expected_lr": expected, "policy": ctx.policy.fix, "band": list(ctx.policy.band),
+        "family": r.family, "optimizer": r.optimizer_display, "momentum": r.momentum,
+        "lr_key": r.lr.key, "profile": r.profile.name,
+        "reference": {"kind": ctx.reference.kind, "label": ctx.reference.label},
+        "references": [{"kind": x.kind, "label": x.label, "batch": x.batch, "lr": x.lr} for x in ctx.references],
+        "batch_parts": r.parts, "assumptions": list(r.assumptions), "why": ctx.policy.note,
+    }
+    d.update(more)
+    return d
+
+
+def related(ctx: CheckContext, label_lr: str) -> list[Related]:
+    out = []
+    if ctx.recipe.lr.span is not None:
+        out.append(Related(ctx.recipe.lr.span, label_lr))
+    ref = ctx.reference
+    if ref is not None and ref.span is not None and ref.kind != HISTORY:
+        out.append(Related(ref.span, f"{ref.kind} reference"))
+    return out
+
+
+def batch_related(ctx: CheckContext, c: Comparison) -> list[Related]:
+    """The changed batch line (and a declared reference) beside a finding on the lr line."""
+    out = [Related(changed_batch_span(ctx), f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)}")]
+    ref = ctx.reference
+    if ref is not None and ref.span is not None and ref.kind != HISTORY:
+        out.append(Related(ref.span, f"{ref.kind} reference"))
+    return out
+
+
+def lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix | None:
+    """Rewrite the lr literal; safe only within the no-silent-fix guards."""
+    r = ctx.recipe
+    lr = r.lr
+    if lr.span is None or lr.provenance not in (LITERAL, STRING, ARGPARSE):
+        return None
+    content = numbers.format_like(expected, lr.raw or None)
+    title = f"Set {lr.key} to {content.strip(chr(39) + chr(34))}"
+    reasons = []
+    t = ctx.settings.thresholds
+    if not ctx.policy.safe:
+        reasons.append(ctx.policy.note or f"no established rule for the {ctx.policy.family_title} family")
+    if c.k > t.max_safe_factor or c.k < 1 / t.max_safe_factor:
+        reasons.append(f"batch factor x{numbers.plain(c.k)} is past x{numbers.plain(t.max_safe_factor)}: check with `lrlint verify`")
+    if c.new_batch > t.max_safe_batch:
+        reasons.append(f"effective batch {numbers.plain(c.new_batch)} is past {numbers.plain(t.max_safe_batch)}: check with `lrlint verify`")
+    if ctx.shared_lr:
+        reasons.append("the lr value is shared by several recipes")
+    if lr.span.path != changed_batch_span(ctx).path:
+        reasons.append("the lr lives in another file than the batch change")
+    applicability = UNSAFE if reasons else SAFE
+    return Fix(applicability, title, [Edit(lr.span, content)], "; ".join(reasons))
+
+
+def rule_title(rule: str) -> str:
+    return RULE_TITLE[rule]
+
+
+__all__ = ["Comparison", "compare", "changed_batch_span", "fmt_lr", "optimizer_label", "references_text", "data", "related", "lr_fix", "DISPLAY_ONLY"]

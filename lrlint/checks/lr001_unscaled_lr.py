@@ -1,0 +1,99 @@
+"""LR001 unscaled-lr: the effective batch changed and the learning rate did not."""
+
+from __future__ import annotations
+
+from lrlint import numbers
+from lrlint.checks import compare as cmp
+from lrlint.checks.base import CheckContext, Example, Rule
+from lrlint.findings import ERROR, WARNING, Finding
+from lrlint.scaling import RULE_EXPONENT, RULE_TITLE, assess, same_number
+
+DOC = """\
+## What it does
+Flags a change of the effective batch size (per-device batch x gradient
+accumulation x devices x nodes, or a global batch key) that comes without any
+change of the learning rate, compared with the reference: the same file at the
+git base, a base config, or a declared reference such as
+`# lrlint: reference batch=256 lr=0.1`.
+
+## Why is this bad?
+The learning rate was tuned for the old batch. Goyal et al. 2017 ("Accurate,
+Large Minibatch SGD") showed that SGD keeps its accuracy up to batch 8192 only
+if the lr is multiplied by k when the batch is multiplied by k; for Adam-style
+optimizers the square-root rule (Malladi et al. 2022) keeps the gradient-noise
+balance. Leaving the lr unchanged trains a different, usually worse, model.
+
+## Example
+```yaml
+# lrlint: reference batch=64 lr=2e-5
+per_device_train_batch_size: 32   # was 8, with 8 accumulation steps
+gradient_accumulation_steps: 8
+learning_rate: 2e-5
+```
+
+Use instead:
+```yaml
+# lrlint: reference batch=64 lr=2e-5
+per_device_train_batch_size: 32
+gradient_accumulation_steps: 8
+learning_rate: 4e-5
+```
+
+## Fix safety
+The fix rewrites the lr literal in the file's own number style. It is safe
+when the optimizer family is known, the lr is a literal in the same file, the
+batch factor is at most 16 and the effective batch at most 8192; otherwise it
+is unsafe (`--unsafe-fixes`) and the message suggests `lrlint verify`.
+
+## Options
+`[tool.lrlint.policy]` (per family: `linear`, `sqrt`, `sqrt-to-linear`, `none`),
+`[tool.lrlint.thresholds]` (`batch-tolerance`, `lr-tolerance`, `error-factor`).
+"""
+
+
+def check(ctx: CheckContext):
+    c = cmp.compare(ctx)
+    if c is None or ctx.recipe.scaling is not None or not same_number(c.new_lr, c.old_lr):
+        return
+    policy = ctx.policy
+    if assess(c.k, 1.0, policy, ctx.settings.thresholds).ok:
+        return
+    expected = c.old_lr * c.k ** policy.fix_exponent
+    r = ctx.recipe
+    rule_name = RULE_TITLE[policy.fix]
+    msg = (f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)} (x{numbers.plain(c.k)}) "
+           f"but {r.lr.key} stays {cmp.fmt_lr(ctx, c.new_lr)}; {cmp.optimizer_label(ctx)}: "
+           f"{rule_name} rule expects {cmp.fmt_lr(ctx, expected)}")
+    if policy.band[0] != policy.band[1]:
+        other = "linear" if policy.fix == "sqrt" else "sqrt"
+        msg += f" ({RULE_TITLE[other]} would be {cmp.fmt_lr(ctx, c.old_lr * c.k ** RULE_EXPONENT[other])})"
+    notes = [cmp.references_text(ctx)]
+    if cmp.assumptions_text(ctx):
+        notes.append(cmp.assumptions_text(ctx))
+    msg += f" [{'; '.join(notes)}]"
+    t = ctx.settings.thresholds
+    severity = ERROR if (c.k >= t.error_factor or c.k <= 1 / t.error_factor) else WARNING
+    yield Finding(
+        RULE.code, RULE.name, msg, severity, cmp.changed_batch_span(ctx),
+        data=cmp.data(ctx, c, expected),
+        fix=cmp.lr_fix(ctx, c, expected),
+        related=cmp.related(ctx, f"{r.lr.key} tuned for batch {numbers.plain(c.old_batch)}"),
+    )
+
+
+RULE = Rule(
+    code="LR001", name="unscaled-lr",
+    summary="Effective batch changed but the learning rate did not",
+    severity=ERROR, fix_availability="sometimes", doc=DOC, check=check,
+    valid=(
+        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n"),
+        Example("# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 8\ngradient_accumulation_steps: 8\nlearning_rate: 2e-5\n"),
+        Example("# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 4e-5\n"),
+    ),
+    invalid=(
+        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1\noptimizer: sgd\n", expect=("LR001",),
+                expected_fix="# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n"),
+        Example("# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 2e-5\n", expect=("LR001",),
+                expected_fix="# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 4e-5\n"),
+    ),
+)

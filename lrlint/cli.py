@@ -1,0 +1,254 @@
+"""The ``lrlint`` command: check, rule, verify."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from lrlint import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 on usage errors, like ruff
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _codes(text: str) -> list[str]:
+    return [c.strip().upper() for c in text.split(",") if c.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="lrlint", description="Catch batch-size changes without the matching learning-rate scaling.")
+    p.add_argument("--version", action="version", version=f"lrlint {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("check", help="check configs and training scripts (default: the current directory)",
+                       description="Check YAML/JSON configs and Python training scripts for batch changes without lr scaling.")
+    c.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    c.add_argument("--base", metavar="REV", help="git revision to compare with (default: HEAD; CI passes the target branch, merge-base semantics)")
+    c.add_argument("--reference", metavar="FILE", help="compare every checked file with this config")
+    c.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated rule codes or prefixes to enable (ALL for every rule)")
+    c.add_argument("--extend-select", type=_codes, metavar="CODES", help="enable these in addition to the selected rules")
+    c.add_argument("--ignore", type=_codes, metavar="CODES", help="comma-separated rule codes or prefixes to disable")
+    c.add_argument("--output-format", choices=["full", "concise", "json", "json-lines", "sarif", "github", "gitlab", "junit"],
+                   default=None, help="output format (default: full; env LRLINT_OUTPUT_FORMAT)")
+    c.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE")
+    c.add_argument("--fix", action="store_true", default=None, help="apply safe fixes")
+    c.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply (with --fix) or show unsafe fixes")
+    c.add_argument("--diff", action="store_true", help="print the diff of what --fix would change; write nothing")
+    c.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
+    c.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
+    c.add_argument("--statistics", action="store_true", help="print counts per rule instead of the findings")
+    c.add_argument("--explain", action="store_true", help="also say, for each recipe without a finding, what was read and why nothing was compared")
+    c.add_argument("--config", metavar="PATH", help="use this config file instead of searching for one")
+    c.add_argument("--isolated", action="store_true", help="ignore all configuration files")
+    c.add_argument("--force-exclude", action="store_true", help="apply exclude globs even to files named on the command line (pre-commit)")
+    c.add_argument("--color", choices=["auto", "always", "never"], default="auto", help="colored output (NO_COLOR disables auto)")
+    c.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary or notes")
+
+    r = sub.add_parser("rule", help="explain a rule (or --all)", description="Print a rule's documentation.")
+    r.add_argument("code", nargs="?", help="rule code, e.g. LR001")
+    r.add_argument("--all", action="store_true", help="every rule")
+    r.add_argument("--output-format", choices=["text", "json"], default="text")
+
+    v = sub.add_parser("verify", help="check a suggested lr with a short PyTorch training run",
+                       description="Verify lrlint's suggested learning rate with a short training run (needs lrlint[verify]).")
+    try:
+        from lrlint.verify.cli import add_arguments
+    except ImportError:  # pragma: no cover - verify not packaged
+        add_arguments = None
+    if add_arguments is not None:
+        add_arguments(v)
+    return p
+
+
+def _use_color(choice: str, stream) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _settings(args, overrides: dict):
+    from lrlint import settings as settings_mod
+    start = Path(args.paths[0]) if getattr(args, "paths", None) else Path.cwd()
+    if start.is_file():
+        start = start.parent
+    return settings_mod.load(start if start.exists() else Path.cwd(), config=getattr(args, "config", None),
+                             overrides=overrides, isolated=getattr(args, "isolated", False))
+
+
+def cmd_check(args) -> int:
+    from lrlint import api, report
+    from lrlint.discover import PathError
+    from lrlint.profiles import RulesError
+    from lrlint.settings import ConfigError
+
+    overrides: dict = {}
+    if args.select is not None:
+        overrides["select"] = args.select
+    if args.extend_select is not None:
+        overrides["extend-select"] = args.extend_select
+    if args.ignore is not None:
+        overrides["extend-ignore"] = args.ignore
+    try:
+        settings = _settings(args, overrides)
+        fmt = args.output_format or os.environ.get("LRLINT_OUTPUT_FORMAT") or settings.output_format or "full"
+        if fmt not in report.FORMATS:
+            raise ConfigError(f"unknown output format {fmt!r}")
+        result = api.check_paths(args.paths, settings, base=args.base, reference=args.reference, force_exclude=args.force_exclude)
+    except (ConfigError, RulesError, PathError, api.UsageError) as e:
+        print(f"lrlint: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+    fixed: dict = {}
+    if args.fix or args.diff:
+        from lrlint import fix as fix_mod
+        outcome = fix_mod.apply(result, settings, unsafe=bool(args.unsafe_fixes), write=not args.diff,
+                                base=args.base, reference=args.reference)
+        if args.diff:
+            sys.stdout.write(outcome.diff)
+            for msg in outcome.problems:
+                print(f"lrlint: {msg}", file=sys.stderr)
+            return EXIT_FINDINGS if outcome.diff else EXIT_OK
+        result, fixed = outcome.result, outcome.fixed
+        for msg in outcome.problems:
+            print(f"lrlint: {msg}", file=sys.stderr)
+
+    out = open(args.output_file, "w", encoding="utf-8") if args.output_file else sys.stdout
+    try:
+        color = _use_color(args.color, out)
+        ctx = report.ReportContext(result.findings, result, settings, out, color=color, format=fmt, fixed=fixed,
+                                   show_fixes=args.show_fixes, unsafe_fixes=bool(args.unsafe_fixes), root=settings.root)
+        if args.statistics:
+            _statistics(ctx)
+        elif args.quiet and fmt in ("full", "concise"):
+            from lrlint.report.concise import line
+            for f in result.findings:
+                out.write(line(f, ctx.unsafe_fixes) + "\n")
+        else:
+            if fixed and (args.show_fixes or fmt in ("full", "concise")):
+                _print_fixed(ctx)
+            report.render(ctx)
+        if args.explain:
+            _explain(result, out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if args.exit_zero:
+        return EXIT_OK
+    return EXIT_FINDINGS if any(f.fails for f in result.findings) else EXIT_OK
+
+
+def _print_fixed(ctx) -> None:
+    total = sum(len(v) for v in ctx.fixed.values())
+    ctx.stream.write(f"Fixed {total} error{'s' if total != 1 else ''}:\n")
+    for path, items in sorted(ctx.fixed.items()):
+        ctx.stream.write(f"- {path}:\n")
+        counts: dict = {}
+        for code, name in items:
+            counts[(code, name)] = counts.get((code, name), 0) + 1
+        for (code, name), n in sorted(counts.items()):
+            ctx.stream.write(f"    {n} \u00d7 {code} ({name})\n")
+    ctx.stream.write("\n")
+
+
+def _statistics(ctx) -> None:
+    from lrlint.findings import SAFE
+    counts: dict = {}
+    for f in ctx.findings:
+        n, fixable, name = counts.get(f.code, (0, 0, f.name))
+        counts[f.code] = (n + 1, fixable + (1 if f.fix and f.fix.applicability == SAFE else 0), name)
+    width = max((len(str(n)) for n, _, _ in counts.values()), default=1)
+    for code, (n, fixable, name) in sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        ctx.stream.write(f"{n:>{width}}\t{code}\t{'[*] ' if fixable else ''}{name}\n")
+
+
+def _explain(result, out) -> None:
+    from lrlint import numbers
+    for e in result.explanations:
+        ref = e["reference"]
+        ref_text = "none" if ref is None else f"{ref['label']} (batch {numbers.plain(ref['batch']) if ref['batch'] is not None else '?'})"
+        eb = numbers.plain(e["effective_batch"]) if e["effective_batch"] is not None else "unknown"
+        lr = numbers.plain(e["lr"]) if e["lr"] is not None else "unknown"
+        out.write(f"{e['filename']}: {e['lr_key']} ({e['profile']} profile): effective batch {eb}, lr {lr}, "
+                  f"optimizer {e['optimizer'] or '?'} ({e['family']}); reference: {ref_text}")
+        if e["runtime_scaling"]:
+            out.write(f"; runtime scaling: {e['runtime_scaling']}")
+        if e["not_checked_because"]:
+            out.write("; not compared: " + "; ".join(e["not_checked_because"]))
+        out.write("\n")
+
+
+def cmd_rule(args) -> int:
+    import json
+    from lrlint import checks
+    rules = list(checks.all_rules().values())
+    if not args.all:
+        if not args.code:
+            print("lrlint: error: give a rule code (e.g. LR001) or --all", file=sys.stderr)
+            return EXIT_USAGE
+        r = checks.rule(args.code)
+        if r is None:
+            print(f"lrlint: error: unknown rule {args.code!r}; known: {', '.join(checks.all_rules())}", file=sys.stderr)
+            return EXIT_USAGE
+        rules = [r]
+    avail = {"always": "Fix is always available.", "sometimes": "Fix is sometimes available.", "none": "Fix is not available."}
+    if args.output_format == "json":
+        print(json.dumps([{"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity,
+                           "fix_availability": r.fix_availability, "default_enabled": r.default_enabled,
+                           "url": r.url, "explanation": r.doc} for r in rules], indent=2))
+        return EXIT_OK
+    for i, r in enumerate(rules):
+        if i:
+            print()
+        print(f"# {r.name} ({r.code})\n\n{r.summary}.\n\n{avail[r.fix_availability]}\n")
+        print(r.doc.rstrip())
+    return EXIT_OK
+
+
+def cmd_verify(args) -> int:
+    try:
+        from lrlint.verify.cli import main as verify_main
+    except ImportError as e:
+        print(f"lrlint: error: verify is not available: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    from lrlint.profiles import RulesError
+    from lrlint.settings import ConfigError
+    try:
+        settings = _settings(args, {})
+    except (ConfigError, RulesError) as e:
+        print(f"lrlint: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    return verify_main(args, settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "rule":
+            return cmd_rule(args)
+        return cmd_verify(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as e:  # never a traceback for the user; LRLINT_DEBUG=1 shows it
+        if os.environ.get("LRLINT_DEBUG"):
+            raise
+        print(f"lrlint: internal error: {type(e).__name__}: {e} (set LRLINT_DEBUG=1 for the traceback; please report it)", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,63 @@
+"""Inline comments lrlint reads: suppressions and declared references."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_IGNORE = re.compile(r"\blrlint:\s*(?:ignore|noqa)\b(?:\s*\[(?P<codes>[^\]]*)\]|:\s*(?P<codes2>[A-Z0-9, ]+))?", re.I)
+_NOQA = re.compile(r"(?:^|\s)noqa\b(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
+_REFERENCE = re.compile(r"\blrlint:\s*reference\b(?P<args>.*)$", re.I)
+_ARG = re.compile(r"(?P<k>[A-Za-z_][\w.]*)\s*=\s*(?P<v>[^\s,;]+)")
+
+
+def _codes(text: str | None) -> frozenset[str] | None:
+    if not text or not text.strip():
+        return None  # all codes
+    return frozenset(c.strip().upper() for c in re.split(r"[,\s]+", text) if c.strip())
+
+
+def suppressed(comments: dict[int, str], line: int, code: str) -> bool:
+    """Whether a ``# lrlint: ignore[...]`` or ``# noqa: ...`` comment on ``line`` covers ``code``."""
+    text = comments.get(line)
+    if not text:
+        return False
+    for rx in (_IGNORE, _NOQA):
+        m = rx.search(text)
+        if m:
+            codes = _codes(m.groupdict().get("codes") or m.groupdict().get("codes2"))
+            if codes is None or any(code.startswith(c) for c in codes):
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class DeclaredReference:
+    line: int
+    batch: float | None
+    lr: float | None
+    text: str
+
+
+class DirectiveError(ValueError):
+    pass
+
+
+def declared_references(comments: dict[int, str]) -> list[DeclaredReference]:
+    """``# lrlint: reference batch=256 lr=0.1`` comments (batch is the effective batch)."""
+    out = []
+    for line in sorted(comments):
+        m = _REFERENCE.search(comments[line])
+        if not m:
+            continue
+        args = {a["k"].lower(): a["v"] for a in _ARG.finditer(m["args"])}
+        batch = lr = None
+        try:
+            if "batch" in args:
+                batch = float(args["batch"])
+            if "lr" in args:
+                lr = float(args["lr"])
+        except ValueError:
+            batch = lr = None
+        out.append(DeclaredReference(line, batch, lr, comments[line].strip()))
+    return out

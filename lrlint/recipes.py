@@ -1,0 +1,232 @@
+"""Recipes: one training setup read from a Document through a framework profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import PurePath
+
+from lrlint import keypaths
+from lrlint.profiles import OptimizerTable, Profile, RuntimeScaling
+from lrlint.values import UNKNOWN, Document, Value
+
+SINGLE_ROLES = ("batch_per_device", "batch_global", "batch_total", "grad_accum", "devices", "nodes", "optimizer", "momentum")
+BATCH_ROLES = ("batch_total", "batch_global", "batch_per_device", "grad_accum", "devices", "nodes")
+UNKNOWN_STRINGS = {"auto", "none", "null", "???", ""}
+
+
+@dataclass
+class ActiveScaling:
+    """The lr follows the batch at run time (a framework marker or an lr expression)."""
+
+    name: str
+    exponent: float
+    description: str
+    reference_batch: Value | None = None
+    value: Value | None = None     # the marker's value (for spans)
+
+
+@dataclass
+class Recipe:
+    doc: Document
+    profile: Profile
+    lr: Value
+    roles: dict[str, Value | None]
+    warmup: list[Value]
+    schedule: list[Value]
+    optimizer_display: str
+    family: str
+    optimizer_is_default: bool
+    effective_batch: float | None
+    parts: dict[str, float]        # the numbers behind the effective batch
+    unknown: list[str]             # why the effective batch or lr is unknown
+    assumptions: list[str]
+    scaling: ActiveScaling | None
+
+    @property
+    def key(self) -> str:
+        return self.lr.key
+
+    @property
+    def lr_value(self) -> float | None:
+        return self.lr.number if self.lr.known else None
+
+    @property
+    def momentum(self) -> float | None:
+        v = self.roles.get("momentum")
+        return v.number if v is not None else None
+
+    def batch_values(self) -> list[Value]:
+        return [v for r in BATCH_ROLES if (v := self.roles.get(r)) is not None]
+
+
+def select_profile(doc: Document, profiles: tuple[Profile, ...]) -> Profile | None:
+    """The profile that claims a document: a file-name match, else the best key score."""
+    name = PurePath(doc.path).name
+    keys = list(doc.values)
+    best: tuple[int, int] | None = None
+    chosen = None
+    for p in profiles:
+        if doc.format not in p.detect.formats:
+            continue
+        score = 1000 if any(fnmatch(name, g) for g in p.detect.files) else 0
+        score += sum(1 for pat in p.detect.keys if keypaths.first_match([pat], keys) is not None)
+        if score < p.detect.min_score or (score == 0 and p.detect.min_score > 0):
+            continue
+        rank = (score if p.detect.min_score > 0 else -1, p.priority)
+        if best is None or rank > best:
+            best, chosen = rank, p
+    return chosen
+
+
+def _present(v: Value | None) -> bool:
+    return v is not None and v.value is not None
+
+
+def _pick(patterns: list[str], values: dict[str, Value], anchor: str) -> Value | None:
+    """The value for a role nearest to ``anchor`` (longest shared scope), then by pattern order."""
+    best = None
+    best_rank = None
+    for i, pat in enumerate(patterns):
+        rx = keypaths.compile_pattern(pat)
+        for k, v in values.items():
+            if v.value is None or not rx.match(k):
+                continue
+            rank = (keypaths.shared_depth(anchor, k), -i)
+            if best_rank is None or rank > best_rank:
+                best, best_rank = v, rank
+    return best
+
+
+def _count(v: Value) -> tuple[float | None, str]:
+    """A device/node count: ints, numeric strings, lists like ``[0, 1]`` or ``"0,1"``."""
+    x = v.value
+    if not v.known:
+        return None, v.why or f"{v.key} is not known statically"
+    if isinstance(x, bool):
+        return None, f"{v.key} = {x} is not a count"
+    if isinstance(x, (int, float)):
+        if x < 0:
+            return None, f"{v.key} = {x} means all available devices, which lrlint cannot know"
+        return float(x), ""
+    if isinstance(x, str):
+        s = x.strip().strip("[]")
+        if s.lower() in UNKNOWN_STRINGS:
+            return None, f'{v.key} is "{x}", decided at run time'
+        if "," in s:
+            return float(len([p for p in s.split(",") if p.strip()])), ""
+        n = v.number
+        if n is not None:
+            return (n, "") if n >= 0 else (None, f"{v.key} = {x} means all available devices")
+    return None, f"{v.key} = {x!r} is not a number"
+
+
+def _list_count(values: dict[str, Value], key_prefix: str) -> int:
+    return sum(1 for k in values if keypaths.parent(k) == key_prefix)
+
+
+def _number(v: Value) -> tuple[float | None, str]:
+    if not v.known:
+        return None, v.why or f"{v.key} is not known statically"
+    if isinstance(v.value, str) and v.value.strip().lower() in UNKNOWN_STRINGS:
+        return None, f'{v.key} is "{v.value}", filled in at run time'
+    n = v.number
+    if n is None:
+        return None, f"{v.key} = {v.value!r} is not a number"
+    return n, ""
+
+
+def effective_batch(profile: Profile, roles: dict[str, Value | None], values: dict[str, Value]) -> tuple[float | None, dict[str, float], list[str], list[str]]:
+    """(effective batch, parts, reasons it is unknown, assumptions)."""
+    unknown: list[str] = []
+    assumptions: list[str] = []
+    parts: dict[str, float] = {}
+
+    def num(role: str, default: float | None = None) -> float | None:
+        v = roles.get(role)
+        if v is None:
+            d = profile.defaults.get(role, default)
+            return float(d) if isinstance(d, (int, float)) and not isinstance(d, bool) else default
+        if role in ("devices", "nodes"):
+            if isinstance(v.value, str) and v.value == "[]":
+                n = _list_count(values, v.key)
+                return float(n)
+            n, why = _count(v)
+        else:
+            n, why = _number(v)
+        if n is None:
+            unknown.append(why)
+        return n
+
+    total = roles.get("batch_total")
+    if total is not None:
+        n, why = _number(total)
+        if n is not None:
+            parts["total"] = n
+            return n, parts, [], []
+        if roles.get("batch_per_device") is None and roles.get("batch_global") is None:
+            return None, parts, [why], []
+    accum = num("grad_accum", 1.0)
+    if roles.get("batch_global") is not None:
+        g = num("batch_global")
+        if g is None or accum is None:
+            return None, parts, unknown, []
+        parts.update(global_batch=g, accum=accum)
+        return g * accum, parts, [], []
+    if roles.get("batch_per_device") is not None:
+        pd = num("batch_per_device")
+        devices = num("devices")
+        nodes = num("nodes", 1.0)
+        if pd is None or accum is None or (roles.get("devices") is not None and devices is None) or nodes is None:
+            return None, parts, unknown, []
+        if roles.get("devices") is None:
+            assumptions.append("devices not in the file: assumed unchanged")
+            devices = 1.0 if devices is None else devices
+        parts.update(per_device=pd, accum=accum, devices=devices, nodes=nodes)
+        return pd * accum * devices * nodes, parts, [], assumptions
+    return None, parts, ["no batch size found"], []
+
+
+def _scaling(profile: Profile, lr: Value, values: dict[str, Value]) -> ActiveScaling | None:
+    expr = lr.extra.get("scaling") if lr.extra else None
+    if expr:
+        return ActiveScaling("expression", float(expr.get("exponent", 1.0)), f"the lr is computed from the batch: {expr.get('text', lr.raw)}", value=lr)
+    for rs in profile.runtime_scaling:
+        if all(c.holds(values) for c in rs.when):
+            ref = values.get(rs.reference_batch) if rs.reference_batch else None
+            marker = values.get(rs.when[0].key)
+            return ActiveScaling(rs.name, 1.0 if rs.rule == "linear" else 0.5, rs.description, ref, marker)
+    return None
+
+
+def build(doc: Document, profile: Profile, optimizers: OptimizerTable) -> list[Recipe]:
+    """One recipe per lr (one lr per scope: the first lr pattern that matches there)."""
+    values = doc.values
+    lr_by_scope: dict[str, Value] = {}
+    for pat in profile.patterns("lr"):
+        rx = keypaths.compile_pattern(pat)
+        for k, v in values.items():
+            if rx.match(k) and _present(v) and not (isinstance(v.value, str) and v.number is None and v.known and v.value.strip().lower() not in UNKNOWN_STRINGS):
+                lr_by_scope.setdefault(keypaths.parent(k), v)
+    recipes = []
+    for lr in lr_by_scope.values():
+        roles = {r: _pick(profile.patterns(r), values, lr.key) for r in SINGLE_ROLES}
+        warmup = [v for p in profile.patterns("warmup") for k, v in values.items() if keypaths.matches(p, k)]
+        schedule = [v for p in profile.patterns("schedule_steps") for k, v in values.items() if keypaths.matches(p, k)]
+        opt = roles.get("optimizer")
+        opt_name = str(opt.value) if opt is not None and opt.known else profile.defaults.get("optimizer")
+        display, family = optimizers.lookup(opt_name if opt_name is not None else None)
+        eff, parts, unknown, assumptions = effective_batch(profile, roles, values)
+        if not lr.known:
+            unknown.append(lr.why or f"{lr.key} is not known statically")
+        elif lr.number is None:
+            unknown.append(f'{lr.key} is "{lr.value}", filled in at run time')
+        recipes.append(Recipe(
+            doc=doc, profile=profile, lr=lr, roles=roles,
+            warmup=list({id(w): w for w in warmup}.values()),
+            schedule=list({id(s): s for s in schedule}.values()),
+            optimizer_display=display, family=family, optimizer_is_default=opt is None and opt_name is not None,
+            effective_batch=eff, parts=parts, unknown=unknown, assumptions=assumptions,
+            scaling=_scaling(profile, lr, values),
+        ))
+    return recipes

@@ -1,0 +1,111 @@
+"""The git reference: files as they were at the base revision, with few git processes.
+
+A run makes a fixed number of git calls whatever the number of files: ``rev-parse``,
+``merge-base`` (``git diff A...`` semantics), one rename-aware ``diff --name-status``
+against the work tree, and one long-lived ``cat-file --batch`` for every blob.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class GitUnavailable(Exception):
+    """No git, or not a work tree: no history reference (one note, not an error)."""
+
+
+class BadRevision(Exception):
+    """``--base`` names nothing git knows: a usage error."""
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
+
+
+@dataclass
+class GitBase:
+    root: Path
+    rev: str                      # the revision asked for (as shown to the user)
+    commit: str                   # the merge-base commit compared with
+    changed: dict[str, str | None] = field(default_factory=dict)  # new path -> old path (None: new file)
+    _cat: subprocess.Popen | None = None
+
+    @classmethod
+    def open(cls, start: Path, rev: str) -> "GitBase":
+        if shutil.which("git") is None:
+            raise GitUnavailable("git is not installed: no history reference")
+        top = _run(["rev-parse", "--show-toplevel"], start)
+        if top.returncode != 0:
+            raise GitUnavailable("not inside a git work tree: no history reference")
+        root = Path(top.stdout.strip())
+        head = _run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], root)
+        if head.returncode != 0:
+            raise GitUnavailable("the repository has no commits yet: no history reference")
+        target = _run(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], root)
+        if target.returncode != 0:
+            raise BadRevision(f"--base {rev}: not a revision git knows")
+        mb = _run(["merge-base", target.stdout.strip(), "HEAD"], root)
+        commit = mb.stdout.strip() if mb.returncode == 0 and mb.stdout.strip() else target.stdout.strip()
+        diff = _run(["diff", "--name-status", "-z", "-M", "--no-ext-diff", commit, "--"], root)
+        if diff.returncode != 0:
+            raise GitUnavailable(f"git diff failed: {diff.stderr.strip()}")
+        base = cls(root, rev, commit)
+        base.changed = _parse_name_status(diff.stdout)
+        return base
+
+    def old_path(self, rel: str) -> str | None:
+        """The path the file had at the base; None if new there. Unchanged files map to themselves."""
+        return self.changed.get(rel, rel)
+
+    def is_changed(self, rel: str) -> bool:
+        return rel in self.changed
+
+    def read(self, rel_old: str) -> bytes | None:
+        """The blob at the base revision (one shared ``cat-file --batch`` process)."""
+        if self._cat is None:
+            self._cat = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert self._cat.stdin and self._cat.stdout
+        self._cat.stdin.write(f"{self.commit}:{rel_old}\n".encode("utf-8", "surrogateescape"))
+        self._cat.stdin.flush()
+        header = self._cat.stdout.readline().decode("utf-8", "replace").split()
+        if len(header) < 3 or header[1] == "missing":
+            return None
+        size = int(header[2])
+        data = self._cat.stdout.read(size)
+        self._cat.stdout.read(1)  # trailing newline
+        return data
+
+    def close(self) -> None:
+        if self._cat is not None:
+            try:
+                if self._cat.stdin:
+                    self._cat.stdin.close()
+                self._cat.wait(timeout=5)
+            except Exception:
+                self._cat.kill()
+            self._cat = None
+
+
+def _parse_name_status(out: str) -> dict[str, str | None]:
+    """``git diff --name-status -z -M`` -> {new path: old path or None for added}."""
+    items = out.split("\0")
+    changed: dict[str, str | None] = {}
+    i = 0
+    while i < len(items) and items[i]:
+        status = items[i]
+        if status[0] in "RC":
+            old, new = items[i + 1], items[i + 2]
+            changed[new] = old
+            i += 3
+        else:
+            path = items[i + 1]
+            if status[0] == "A":
+                changed[path] = None
+            elif status[0] != "D":
+                changed[path] = path
+            i += 2
+    return changed

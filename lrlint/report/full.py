@@ -1,0 +1,80 @@
+"""The default output: each finding with a code frame of its batch and lr lines (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from lrlint.findings import ERROR, INFO, WARNING
+from lrlint.report import ReportContext, fix_marker, summary_lines
+
+SEVERITY_STYLE = {ERROR: "bold red", WARNING: "bold yellow", INFO: "bold cyan"}
+
+
+def _frames(f, sources) -> list[tuple[str, list[tuple[object, str, bool]]]]:
+    """(path, [(span, label, primary)]) groups, primary file first."""
+    groups: dict[str, list] = {f.span.path: [(f.span, "", True)]}
+    for r in f.related:
+        groups.setdefault(r.span.path, []).append((r.span, r.label, False))
+    return [(p, marks) for p, marks in groups.items() if p in sources]
+
+
+def _frame(console: Console, path: str, marks, src, primary_path: str) -> None:
+    lines = src.lines
+    wanted: dict[int, list] = {}
+    for span, label, primary in marks:
+        wanted.setdefault(span.line, []).append((span, label, primary))
+    shown: list[int] = []
+    for ln in sorted(wanted):
+        for x in (ln - 1, ln):
+            if 1 <= x <= len(lines.line_starts) and x not in shown:
+                shown.append(x)
+    shown.sort()
+    width = len(str(max(shown))) if shown else 1
+    gutter = " " * width
+    if path != primary_path:
+        console.print(Text.assemble((f"{gutter}::: ", "bold blue"), (f"{path}:{marks[0][0].line}:{marks[0][0].col}", "")))
+    console.print(Text(f"{gutter} |", style="bold blue"))
+    prev = None
+    for ln in shown:
+        if prev is not None and ln > prev + 1:
+            console.print(Text(f"{gutter}...", style="bold blue"))
+        prev = ln
+        text = lines.line_text(ln).expandtabs(4)
+        console.print(Text.assemble((f"{ln:>{width}} | ", "bold blue"), (text, "")))
+        for span, label, primary in wanted.get(ln, []):
+            end_col = span.end_col if span.end_line == span.line else len(lines.line_text(ln)) + 1
+            n = max(1, end_col - span.col)
+            style = "bold red" if primary else "bold cyan"
+            mark = ("^" if primary else "-") * n
+            console.print(Text.assemble((f"{gutter} | ", "bold blue"), (" " * (span.col - 1) + mark + (" " + label if label else ""), style)))
+    console.print(Text(f"{gutter} |", style="bold blue"))
+
+
+def render(ctx: ReportContext) -> None:
+    console = Console(file=ctx.stream, force_terminal=ctx.color, no_color=not ctx.color, color_system="auto" if ctx.color else None,
+                      highlight=False, soft_wrap=True, emoji=False, markup=False)
+    sources = ctx.result.sources
+    for f in ctx.findings:
+        sev = SEVERITY_STYLE.get(f.severity, "bold")
+        console.print(Text.assemble(
+            (f"{f.span.path}:{f.span.line}:{f.span.col}: ", "bold"),
+            (f.code, sev), " ",
+            (fix_marker(f, ctx.unsafe_fixes), "cyan"),
+            (f.message, ""),
+        ))
+        for path, marks in _frames(f, sources):
+            _frame(console, path, marks, sources[path], f.span.path)
+        why = f.data.get("why") if isinstance(f.data, dict) else None
+        if why:
+            console.print(Text.assemble(("  = why: ", "bold"), why))
+        if f.fix is not None:
+            hint = f.fix.message
+            if f.fix.applicability != "safe" and f.fix.why:
+                hint += f" (unsafe fix: {f.fix.why})" if f.fix.applicability == "unsafe" else f" ({f.fix.why})"
+            console.print(Text.assemble(("  = help: ", "bold cyan"), hint))
+        console.print()
+    for note in ctx.result.notes:
+        console.print(Text.assemble(("note: ", "bold"), note))
+    for s in summary_lines(ctx):
+        console.print(Text(s, style="bold" if s.startswith("Found") else ""))

@@ -1,0 +1,52 @@
+"""JSON with ruff's field names (code, name, message, severity, filename, location, ...) plus ``data``."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from lrlint.report import ReportContext
+
+
+def _loc(line: int, col: int) -> dict:
+    return {"row": line, "column": col}
+
+
+def finding_dict(f, root: str = ".") -> dict:
+    from lrlint import checks
+    rule = checks.rule(f.code)
+    fix = None
+    if f.fix is not None:
+        fix = {
+            "applicability": f.fix.applicability,
+            "message": f.fix.message,
+            "why": f.fix.why or None,
+            "edits": [{"content": e.content, "location": _loc(e.span.line, e.span.col), "end_location": _loc(e.span.end_line, e.span.end_col)} for e in f.fix.edits],
+        }
+    return {
+        "code": f.code,
+        "name": f.name,
+        "message": f.message,
+        "severity": f.severity,
+        "filename": os.path.abspath(f.span.path) if not _is_rev(f.span.path) else f.span.path,
+        "location": _loc(f.span.line, f.span.col),
+        "end_location": _loc(f.span.end_line, f.span.end_col),
+        "fix": fix,
+        "noqa_row": f.span.line,
+        "url": rule.url if rule else None,
+        "related": [{"filename": r.span.path, "location": _loc(r.span.line, r.span.col), "end_location": _loc(r.span.end_line, r.span.end_col), "message": r.label} for r in f.related],
+        "data": f.data,
+    }
+
+
+def _is_rev(path: str) -> bool:
+    return ":" in path and not os.path.exists(path)
+
+
+def render(ctx: ReportContext) -> None:
+    items = [finding_dict(f) for f in ctx.findings]
+    if ctx.format == "json-lines":
+        for it in items:
+            ctx.stream.write(json.dumps(it, sort_keys=False) + "\n")
+    else:
+        ctx.stream.write(json.dumps(items, indent=2) + "\n")
