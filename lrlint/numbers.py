@@ -44,11 +44,13 @@ def _scientific(x: float, digits: str, exp: int, *, dot: bool, esign: str, pad: 
     return ("-" if x < 0 else "") + f"{mant}{letter}{sign}{str(abs(exp)).zfill(pad)}"
 
 
-def format_like(x: float, template: str | None) -> str:
+def format_like(x: float, template: str | None, yaml_plain: bool = False) -> str:
     """Write ``x`` in the style of the literal ``template`` (quotes kept, scientific stays scientific).
 
     A template mantissa with a dot keeps its dot (``1.0e-5`` -> ``4.0e-5``) so that PyYAML still
     reads a float; an explicit exponent sign stays explicit; exponent zero padding is kept.
+    With ``yaml_plain`` (an unquoted YAML scalar), a dotless template such as ``3e-4``, which
+    PyYAML reads as a string, gets a dotless mantissa too (``4243e-7``) so the type stays a string.
     """
     if not template:
         return plain(x)
@@ -60,7 +62,11 @@ def format_like(x: float, template: str | None) -> str:
         return f"{quote}0{quote}"
     digits, exp = _digits(x)
     m = _SCI.match(body)
-    if m:
+    if m and yaml_plain and not quote and "." not in m["mant"] and len(digits) > 1:
+        exp -= len(digits) - 1
+        sign = "-" if exp < 0 else ("+" if m["esign"] else "")
+        out = ("-" if x < 0 else "") + f"{digits}{m['e']}{sign}{str(abs(exp)).zfill(len(m['exp']) if m['exp'].startswith('0') else 0)}"
+    elif m:
         out = _scientific(
             x, digits, exp,
             dot="." in m["mant"],

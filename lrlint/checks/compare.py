@@ -67,6 +67,11 @@ def fmt_lr(ctx: CheckContext, x: float) -> str:
     return numbers.format_like(x, ctx.recipe.lr.raw or None).strip("'\"")
 
 
+def literal_for(value, x: float) -> str:
+    """The literal a fix writes for ``value``: its own style, and its PyYAML type kept."""
+    return numbers.format_like(x, value.raw or None, yaml_plain=value.span is not None and value.span.path.endswith((".yaml", ".yml")))
+
+
 def optimizer_label(ctx: CheckContext) -> str:
     r = ctx.recipe
     name = r.optimizer_display or "optimizer not found"
@@ -131,7 +136,7 @@ def lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix | None:
     lr = r.lr
     if lr.span is None or lr.provenance not in (LITERAL, STRING, ARGPARSE):
         return None
-    content = numbers.format_like(expected, lr.raw or None)
+    content = literal_for(lr, expected)
     title = f"Set {lr.key} to {content.strip(chr(39) + chr(34))}"
     reasons = []
     t = ctx.settings.thresholds

@@ -58,7 +58,7 @@ def check(ctx: CheckContext):
            f"the lr is scaled twice; keep {r.lr.key} at {cmp.fmt_lr(ctx, c.old_lr)} [{cmp.references_text(ctx)}]")
     fix = None
     if r.lr.span is not None and r.lr.raw:
-        content = numbers.format_like(c.old_lr, r.lr.raw)
+        content = cmp.literal_for(r.lr, c.old_lr)
         fix = Fix(UNSAFE, f"Restore {r.lr.key} to {content}", [Edit(r.lr.span, content)], "which scaling to keep is the team's decision")
     related = [] if s.value is None or s.value.span is None else [cmp.Related(s.value.span, "runtime scaling enabled here")]
     yield Finding(RULE.code, RULE.name, msg, ERROR, r.lr.span or cmp.changed_batch_span(ctx),
