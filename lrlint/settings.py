@@ -14,6 +14,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_FILES = (".lrlint.toml", "lrlint.toml", "pyproject.toml")
+DEFAULT_OFF = frozenset({"LR008"})  # style rules: only when selected by their exact code or ALL
 
 
 class ConfigError(Exception):
@@ -62,8 +63,7 @@ class VerifySettings(_Model):
 
 
 class Settings(_Model):
-    # LR008 (style) is off by default: not in the default selection.
-    select: list[str] = Field(default_factory=lambda: ["LR001", "LR002", "LR003", "LR004", "LR005", "LR006", "LR007", "LR9"])
+    select: list[str] = Field(default_factory=lambda: ["LR0", "LR9"])
     extend_select: list[str] = Field(default_factory=list, alias="extend-select")
     ignore: list[str] = Field(default_factory=list)
     extend_ignore: list[str] = Field(default_factory=list, alias="extend-ignore")
@@ -112,7 +112,10 @@ class Settings(_Model):
         def best(prefixes: list[str]) -> int:
             return max((len(p) if p != "ALL" else 0 for p in prefixes if p == "ALL" or code.startswith(p)), default=-1)
 
-        sel = best(self.select + self.extend_select)
+        selectors = self.select + self.extend_select
+        if code in DEFAULT_OFF and code not in selectors and "ALL" not in selectors:
+            return False
+        sel = best(selectors)
         ign = best(self.ignore + self.extend_ignore)
         if path is not None:
             from fnmatch import fnmatch

@@ -1,0 +1,46 @@
+"""[tool.lrlint] settings: discovery, validation errors with the key path, rule selection."""
+
+import pytest
+
+from lrlint.settings import ConfigError, Settings, load
+
+
+def test_nearest_pyproject_with_tool_lrlint(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.lrlint]\nignore = ["LR002"]\n')
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    (tmp_path / "a" / "pyproject.toml").write_text("[project]\nname = 'x'\n")  # no [tool.lrlint]: skipped
+    s = load(sub)
+    assert s.ignore == ["LR002"] and s.config_file == str(tmp_path / "pyproject.toml")
+
+
+def test_lrlint_toml_wins_in_same_directory(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.lrlint]\nignore = ["LR002"]\n')
+    (tmp_path / "lrlint.toml").write_text('ignore = ["LR007"]\n')
+    assert load(tmp_path).ignore == ["LR007"]
+
+
+@pytest.mark.parametrize(
+    "toml, needle",
+    [
+        ('[tool.lrlint]\nselect = ["XX1"]\n', "tool.lrlint.select: Value error, 'XX1' is not a rule code"),
+        ('[tool.lrlint]\nunknown-key = 1\n', "tool.lrlint.unknown-key: Extra inputs are not permitted"),
+        ('[tool.lrlint.policy]\nadaptive = "cubic"\n', "unknown policy 'cubic'"),
+        ('[tool.lrlint.thresholds]\nerror-factor = 0.5\n', "tool.lrlint.thresholds.error-factor"),
+        ("[tool.lrlint\n", "cannot read TOML"),
+    ],
+)
+def test_bad_settings_name_the_key(tmp_path, toml, needle):
+    (tmp_path / "pyproject.toml").write_text(toml)
+    with pytest.raises(ConfigError) as e:
+        load(tmp_path)
+    assert needle in str(e.value)
+
+
+def test_selection_prefixes_and_per_file_ignores():
+    s = Settings()
+    assert s.selected("LR001") and s.selected("LR901") and not s.selected("LR008")
+    s = Settings.model_validate({"extend-select": ["LR008"], "ignore": ["LR00"], "per-file-ignores": {"legacy/*": ["LR9"]}})
+    assert s.selected("LR008")          # LR008 (5 chars) beats LR00 (4 chars)
+    assert not s.selected("LR001")
+    assert s.selected("LR901", "new/a.yaml") and not s.selected("LR901", "legacy/a.yaml")
