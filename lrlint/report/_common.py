@@ -1,0 +1,70 @@
+"""Helpers the CI formats share: paths relative to the repository root and stable fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from lrlint.findings import ERROR, INFO, WARNING  # noqa: F401 - re-exported for the renderers
+
+
+def rel_uri(path: str, root: str) -> str:
+    """``path`` relative to ``root`` with forward slashes; absolute (as given) when outside it."""
+    try:
+        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    except ValueError:  # another drive on Windows
+        return Path(path).as_posix()
+    if rel == ".." or rel.startswith(".." + os.sep):
+        return Path(os.path.abspath(path)).as_posix()
+    return Path(rel).as_posix()
+
+
+def line_text(ctx, path: str, line: int) -> str:
+    src = ctx.result.sources.get(path) if ctx.result is not None else None
+    if src is None:
+        return ""
+    try:
+        return src.lines.line_text(line)
+    except (IndexError, AttributeError):
+        return ""
+
+
+def fingerprint(f, ctx) -> str:
+    """Stable across runs and across unrelated edits elsewhere in the file.
+
+    Built from the rule, the file (relative to the root), the lr key the finding is about and the
+    text of the flagged line (whitespace-normalized), never from line numbers.
+    """
+    data = f.data if isinstance(f.data, dict) else {}
+    parts = [
+        f.code,
+        rel_uri(f.span.path, ctx.root),
+        str(data.get("lr_key", "")),
+        " ".join(line_text(ctx, f.span.path, f.span.line).split()),
+    ]
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def line_hash(ctx, path: str, line: int) -> str:
+    """GitHub's ``primaryLocationLineHash`` shape: a hash of the line's text (``hex:1``)."""
+    text = " ".join(line_text(ctx, path, line).split())
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def counts(findings) -> tuple[int, int, int]:
+    e = sum(1 for f in findings if f.severity == ERROR)
+    w = sum(1 for f in findings if f.severity == WARNING)
+    return e, w, len(findings) - e - w
+
+
+def summary(ctx) -> str:
+    e, w, n = counts(ctx.findings)
+    files = len({f.span.path for f in ctx.findings})
+    checked = len(getattr(ctx.result, "files", []) or [])
+    if not ctx.findings:
+        return f"lrlint: all checks passed ({checked} file{'s' if checked != 1 else ''} checked)"
+    bits = [f"{e} error{'s' if e != 1 else ''}", f"{w} warning{'s' if w != 1 else ''}"]
+    if n:
+        bits.append(f"{n} note{'s' if n != 1 else ''}")
+    return f"lrlint: {', '.join(bits)} in {files} file{'s' if files != 1 else ''} ({checked} checked)"

@@ -1,0 +1,41 @@
+"""GitHub Actions workflow commands: ``::error file=...,line=...::message``, then a summary line."""
+
+from __future__ import annotations
+
+from lrlint.findings import ERROR, WARNING
+from lrlint.report import ReportContext
+from lrlint.report._common import rel_uri, summary
+
+COMMAND = {ERROR: "error", WARNING: "warning"}
+
+
+def escape_data(s: str) -> str:
+    """actions/toolkit ``escapeData``."""
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(s: str) -> str:
+    """actions/toolkit ``escapeProperty``."""
+    return escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def line(f, root: str = ".") -> str:
+    s = f.span
+    props = [("file", rel_uri(s.path, root)), ("line", str(max(1, s.line)))]
+    if s.end_line == s.line:  # GitHub rejects columns on multi-line annotations
+        props.append(("col", str(max(1, s.col))))
+    props.append(("endLine", str(max(s.line, s.end_line))))
+    if s.end_line == s.line:
+        props.append(("endColumn", str(max(s.col, s.end_col, 1))))
+    props.append(("title", f"{f.code} {f.name}"))
+    msg = f.message
+    if f.fix is not None and f.fix.edits:
+        msg += f"\nhelp: {f.fix.message}" + (f" ({f.fix.applicability} fix)" if f.fix.applicability != "safe" else "")
+    head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
+    return f"::{COMMAND.get(f.severity, 'notice')} {head}::{escape_data(msg)}"
+
+
+def render(ctx: ReportContext) -> None:
+    for f in ctx.findings:
+        ctx.stream.write(line(f, ctx.root) + "\n")
+    ctx.stream.write(summary(ctx) + "\n")

@@ -1,0 +1,35 @@
+"""JUnit XML: a test suite per file, a failing test case per finding (ruff's shape)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from lrlint.report import ReportContext
+from lrlint.report._common import rel_uri
+
+
+def document(ctx: ReportContext) -> ET.Element:
+    by_file: dict[str, list] = {}
+    for f in ctx.findings:
+        by_file.setdefault(rel_uri(f.span.path, ctx.root), []).append(f)
+    n = len(ctx.findings)
+    suites = ET.Element("testsuites", name="lrlint", tests=str(max(n, 1)), failures=str(n), errors="0")
+    if not n:
+        suite = ET.SubElement(suites, "testsuite", name="lrlint", tests="1", disabled="0", errors="0", failures="0", package="org.lrlint")
+        ET.SubElement(suite, "testcase", name="No errors found", classname="lrlint")
+        return suites
+    for path, fs in sorted(by_file.items()):
+        suite = ET.SubElement(suites, "testsuite", name=path, tests=str(len(fs)), disabled="0", errors="0",
+                              failures=str(len(fs)), package="org.lrlint")
+        for f in fs:
+            case = ET.SubElement(suite, "testcase", name=f"org.lrlint.{f.code}", classname=path,
+                                 line=str(f.span.line), column=str(f.span.col))
+            fail = ET.SubElement(case, "failure", message=f.message, type=f.severity)
+            fail.text = f"line {f.span.line}, col {f.span.col}, {f.code} {f.name}: {f.message}"
+    return suites
+
+
+def render(ctx: ReportContext) -> None:
+    root = document(ctx)
+    ET.indent(root, space="  ")
+    ctx.stream.write('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n")
