@@ -98,6 +98,25 @@ def _pick(patterns: list[str], values: dict[str, Value], anchor: str) -> Value |
     return best
 
 
+def _device_list(patterns: list[str], values: dict[str, Value], anchor: str) -> Value | None:
+    """A device list such as ``devices: [0, 1, 2, 3]`` read as its length (a synthesized Value)."""
+    groups: dict[str, list[Value]] = {}
+    for k, v in values.items():
+        head, _, last = k.rpartition(".")
+        if last.isdigit() and head and any(keypaths.matches(p, head) for p in patterns):
+            groups.setdefault(head, []).append(v)
+    if not groups:
+        return None
+    head = max(groups, key=lambda h: keypaths.shared_depth(anchor, h + ".x"))
+    items = groups[head]
+    first, last = items[0].span, items[-1].span
+    span = None
+    if first is not None and last is not None:
+        from lrlint.spans import Span
+        span = Span(first.path, first.start, last.end, first.line, first.col, last.end_line, last.end_col)
+    return Value(head, len(items), span, items[0].provenance, raw="", why=f"{len(items)} devices listed")
+
+
 def _count(v: Value) -> tuple[float | None, str]:
     """A device/node count: ints, numeric strings, lists like ``[0, 1]`` or ``"0,1"``."""
     x = v.value
@@ -119,10 +138,6 @@ def _count(v: Value) -> tuple[float | None, str]:
         if n is not None:
             return (n, "") if n >= 0 else (None, f"{v.key} = {x} means all available devices")
     return None, f"{v.key} = {x!r} is not a number"
-
-
-def _list_count(values: dict[str, Value], key_prefix: str) -> int:
-    return sum(1 for k in values if keypaths.parent(k) == key_prefix)
 
 
 def _number(v: Value) -> tuple[float | None, str]:
@@ -148,9 +163,6 @@ def effective_batch(profile: Profile, roles: dict[str, Value | None], values: di
             d = profile.defaults.get(role, default)
             return float(d) if isinstance(d, (int, float)) and not isinstance(d, bool) else default
         if role in ("devices", "nodes"):
-            if isinstance(v.value, str) and v.value == "[]":
-                n = _list_count(values, v.key)
-                return float(n)
             n, why = _count(v)
         else:
             n, why = _number(v)
@@ -211,6 +223,8 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable) -> list[R
     recipes = []
     for lr in lr_by_scope.values():
         roles = {r: _pick(profile.patterns(r), values, lr.key) for r in SINGLE_ROLES}
+        if roles["devices"] is None:
+            roles["devices"] = _device_list(profile.patterns("devices"), values, lr.key)
         warmup = [v for p in profile.patterns("warmup") for k, v in values.items() if keypaths.matches(p, k)]
         schedule = [v for p in profile.patterns("schedule_steps") for k, v in values.items() if keypaths.matches(p, k)]
         opt = roles.get("optimizer")

@@ -1,0 +1,288 @@
+"""End-to-end: real git repositories, the real CLI, exact findings and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import run_lrlint
+
+HF = """\
+model_name_or_path: meta-llama/Llama-3.2-1B
+per_device_train_batch_size: {bs}
+gradient_accumulation_steps: {acc}
+learning_rate: {lr}
+num_train_epochs: 3
+"""
+
+SGD = """\
+train:
+  batch_size: {bs}
+  optimizer:
+    name: sgd
+    lr: {lr}
+    momentum: 0.9
+"""
+
+
+def concise(repo, *args):
+    r = repo.lrlint("check", "--output-format", "concise", *args)
+    return r.returncode, [l for l in r.stdout.splitlines() if l and not l.startswith(("Found", "[*]", "All checks", "note:"))], r
+
+
+def test_hf_adamw_batch_x4_lr_unchanged_is_lr001_sqrt(repo):
+    repo.write("configs/sft.yaml", HF.format(bs=8, acc=8, lr="2e-5"))
+    repo.commit()
+    repo.write("configs/sft.yaml", HF.format(bs=32, acc=8, lr="2e-5"))
+    code, lines, r = concise(repo)
+    assert code == 1, r.stderr
+    assert lines == [
+        "configs/sft.yaml:2:30: LR001 [*] effective batch 64 -> 256 (x4) but learning_rate stays 2e-5; "
+        "AdamW (adaptive, Hugging Face TrainingArguments default): square-root rule expects 4e-5 (linear would be 8e-5) "
+        "[vs git HEAD; devices not in the file: assumed unchanged]"
+    ]
+
+
+def test_scaled_correctly_is_silent_and_exit_0(repo):
+    repo.write("sft.yaml", HF.format(bs=8, acc=8, lr="2e-5"))
+    repo.commit()
+    repo.write("sft.yaml", HF.format(bs=32, acc=8, lr="4e-5"))
+    code, lines, r = concise(repo)
+    assert (code, lines) == (0, [])
+    assert "All checks passed!" in r.stdout
+
+
+def test_sgd_linear_rule_and_json_data(repo):
+    repo.write("train.yaml", SGD.format(bs=256, lr=0.1))
+    repo.commit()
+    repo.write("train.yaml", SGD.format(bs=1024, lr=0.1))
+    r = repo.lrlint("check", "--output-format", "json")
+    assert r.returncode == 1
+    [f] = json.loads(r.stdout)
+    assert f["code"] == "LR001" and f["name"] == "unscaled-lr" and f["severity"] == "error"
+    assert f["location"] == {"row": 2, "column": 15} and f["end_location"] == {"row": 2, "column": 19}
+    assert f["message"].startswith("effective batch 256 -> 1024 (x4) but train.optimizer.lr stays 0.1; SGD (SGD family): linear rule expects 0.4")
+    assert f["fix"]["applicability"] == "safe"
+    assert f["fix"]["edits"] == [{"content": "0.4", "location": {"row": 5, "column": 9}, "end_location": {"row": 5, "column": 12}}]
+    d = f["data"]
+    assert (d["batch_old"], d["batch_new"], d["k"], d["lr_old"], d["expected_lr"], d["policy"], d["family"]) == (256, 1024, 4, 0.1, 0.4, "linear", "sgd")
+    assert d["reference"] == {"kind": "history", "label": "git HEAD"}
+
+
+def test_accumulation_change_alone(repo):
+    repo.write("sft.yaml", HF.format(bs=8, acc=4, lr="1.0e-5"))
+    repo.commit()
+    repo.write("sft.yaml", HF.format(bs=8, acc=16, lr="1.0e-5"))
+    code, lines, _ = concise(repo)
+    assert code == 1
+    assert lines[0].startswith("sft.yaml:3:30: LR001 [*] effective batch 32 -> 128 (x4) but learning_rate stays 1.0e-5;")
+    assert "square-root rule expects 2.0e-5 (linear would be 4.0e-5)" in lines[0]
+
+
+LIGHTNING = """\
+trainer:
+  devices: {dev}
+  num_nodes: 1
+  accumulate_grad_batches: 1
+model:
+  class_path: models.Net
+optimizer:
+  class_path: torch.optim.SGD
+  init_args:
+    lr: 0.1
+    momentum: 0.9
+data:
+  init_args:
+    batch_size: 128
+"""
+
+
+def test_devices_change_in_lightning_cli(repo):
+    repo.write("fit.yaml", LIGHTNING.format(dev=1))
+    repo.commit()
+    repo.write("fit.yaml", LIGHTNING.format(dev="[0, 1, 2, 3]"))
+    code, lines, _ = concise(repo)
+    assert code == 1
+    assert lines == ["fit.yaml:2:13: LR001 [*] effective batch 128 -> 512 (x4) but optimizer.init_args.lr stays 0.1; SGD (SGD family): linear rule expects 0.4 [vs git HEAD]"]
+
+
+def test_global_batch_key_detectron2(repo):
+    cfg = "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  IMS_PER_BATCH: {b}\n  BASE_LR: 0.02\n  MAX_ITER: 90000\n"
+    repo.write("d2.yaml", cfg.format(b=16))
+    repo.commit()
+    repo.write("d2.yaml", cfg.format(b=64))
+    code, lines, _ = concise(repo)
+    assert code == 1
+    assert lines == ["d2.yaml:4:18: LR001 [*] effective batch 16 -> 64 (x4) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, Detectron2 (yacs) default): linear rule expects 0.08 [vs git HEAD]"]
+
+
+def test_deepspeed_auto_is_unknown_not_zero(repo):
+    ds = '{{"train_batch_size": {tb}, "train_micro_batch_size_per_gpu": "auto", "gradient_accumulation_steps": "auto",\n "optimizer": {{"type": "AdamW", "params": {{"lr": "auto"}}}}, "zero_optimization": {{"stage": 2}}}}\n'
+    repo.write("ds_config.json", ds.format(tb='"auto"'))
+    repo.commit()
+    repo.write("ds_config.json", ds.format(tb=1024))
+    code, lines, r = concise(repo)
+    assert (code, lines) == (0, [])
+    ex = repo.lrlint("check", "--explain", "--output-format", "concise")
+    assert 'optimizer.params.lr is "auto", filled in at run time' in ex.stdout
+
+
+def test_deepspeed_global_batch(repo):
+    ds = '{{\n  "train_batch_size": {tb},\n  "train_micro_batch_size_per_gpu": 8,\n  "optimizer": {{"type": "AdamW", "params": {{"lr": 3e-4}}}}\n}}\n'
+    repo.write("ds_config.json", ds.format(tb=256))
+    repo.commit()
+    repo.write("ds_config.json", ds.format(tb=1024))
+    code, lines, _ = concise(repo)
+    assert code == 1
+    assert lines[0].startswith("ds_config.json:2:23: LR001 [*] effective batch 256 -> 1024 (x4) but optimizer.params.lr stays 3e-4; AdamW (adaptive): square-root rule expects 6e-4 (linear would be 1.2e-3)")
+
+
+def test_wrong_direction_is_lr002_error(repo):
+    repo.write("train.yaml", SGD.format(bs=256, lr=0.1))
+    repo.commit()
+    repo.write("train.yaml", SGD.format(bs=1024, lr=0.05))
+    r = repo.lrlint("check", "--output-format", "json")
+    [f] = json.loads(r.stdout)
+    assert (f["code"], f["severity"], f["location"]["row"]) == ("LR002", "error", 5)
+    assert "0.1 -> 0.05 (x0.5); the lr moved the wrong way; SGD (SGD family) accepts x4 (linear rule): linear rule expects 0.4" in f["message"]
+
+
+def test_sqrt_scaled_sgd_is_lr002_warning(repo):
+    repo.write("train.yaml", SGD.format(bs=256, lr=0.1))
+    repo.commit()
+    repo.write("train.yaml", SGD.format(bs=1024, lr=0.2))
+    [f] = json.loads(repo.lrlint("check", "--output-format", "json").stdout)
+    assert (f["code"], f["severity"]) == ("LR002", "warning")
+
+
+def test_new_file_has_no_history_reference(repo):
+    repo.write("README.md", "x\n")
+    repo.commit()
+    repo.write("train.yaml", SGD.format(bs=1024, lr=0.1))
+    assert concise(repo)[:2] == (0, [])
+
+
+def test_rename_is_followed(repo):
+    repo.write("old/train.yaml", SGD.format(bs=256, lr=0.1) + "# a long enough file for rename detection\n" * 3)
+    repo.commit()
+    repo.git("mv", "old/train.yaml", "new_train.yaml")
+    p = repo.path / "new_train.yaml"
+    p.write_text(p.read_text().replace("batch_size: 256", "batch_size: 512"))
+    code, lines, _ = concise(repo)
+    assert code == 1
+    assert lines[0].startswith("new_train.yaml:2:15: LR001 [*] effective batch 256 -> 512 (x2)")
+    assert lines[0].endswith("[vs git HEAD; devices not in the file: assumed unchanged]")
+
+
+def test_base_uses_merge_base(repo):
+    repo.write("train.yaml", SGD.format(bs=256, lr=0.1))
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("train.yaml", SGD.format(bs=512, lr=0.1))
+    repo.commit("feature: double batch")
+    repo.git("checkout", "-q", "main")
+    repo.write("other.yaml", "x: 1\n")
+    repo.commit("main moves on")
+    repo.git("checkout", "-q", "feature")
+    code, lines, _ = concise(repo, "--base", "main")
+    assert code == 1 and "effective batch 256 -> 512 (x2)" in lines[0]
+    assert "vs git main (merge base" in lines[0]
+
+
+def test_bad_base_is_usage_error(repo):
+    repo.write("train.yaml", SGD.format(bs=256, lr=0.1))
+    repo.commit()
+    r = repo.lrlint("check", "--base", "no-such-branch")
+    assert r.returncode == 2 and "--base no-such-branch: not a revision git knows" in r.stderr
+
+
+def test_not_a_git_repo_gives_one_note(tmp_path):
+    (tmp_path / "a.yaml").write_text(SGD.format(bs=256, lr=0.1))
+    (tmp_path / "b.yaml").write_text(SGD.format(bs=256, lr=0.1))
+    r = run_lrlint("check", ".", cwd=tmp_path)
+    assert r.returncode == 0
+    assert r.stdout.count("note: not inside a git work tree: no history reference") == 1
+
+
+def test_inline_reference_without_git(tmp_path):
+    (tmp_path / "a.yaml").write_text("# lrlint: reference batch=256 lr=0.1\n" + SGD.format(bs=512, lr=0.1))
+    r = run_lrlint("check", "--output-format", "concise", ".", cwd=tmp_path)
+    assert r.returncode == 1
+    assert r.stdout.splitlines()[0] == ("a.yaml:3:15: LR001 [*] effective batch 256 -> 512 (x2) but train.optimizer.lr stays 0.1; "
+                                        "SGD (SGD family): linear rule expects 0.2 [vs inline reference (line 1); devices not in the file: assumed unchanged]")
+
+
+def test_declared_reference_wins_over_history(repo):
+    # the lr was tuned for 512; a commit had drifted to 256; restoring 512 with the same lr is right
+    repo.write("a.yaml", "# lrlint: reference batch=512 lr=0.2\n" + SGD.format(bs=256, lr=0.2))
+    repo.commit()
+    repo.write("a.yaml", "# lrlint: reference batch=512 lr=0.2\n" + SGD.format(bs=512, lr=0.2))
+    assert concise(repo)[:2] == (0, [])
+    repo.write("a.yaml", "# lrlint: reference batch=512 lr=0.2\n" + SGD.format(bs=1024, lr=0.2))
+    code, lines, _ = concise(repo)
+    assert code == 1
+    assert lines[0].endswith("[vs inline reference (line 1); git HEAD had batch 256; the declared reference wins; devices not in the file: assumed unchanged]")
+
+
+def test_reference_file(tmp_path):
+    (tmp_path / "paper.yaml").write_text(SGD.format(bs=256, lr=0.1))
+    (tmp_path / "mine.yaml").write_text(SGD.format(bs=64, lr=0.1))
+    r = run_lrlint("check", "--output-format", "concise", "--reference", "paper.yaml", "mine.yaml", cwd=tmp_path)
+    assert r.returncode == 1
+    assert r.stdout.splitlines()[0] == ("mine.yaml:2:15: LR001 [*] effective batch 256 -> 64 (x0.25) but train.optimizer.lr stays 0.1; "
+                                        "SGD (SGD family): linear rule expects 0.025 [vs --reference paper.yaml; devices not in the file: assumed unchanged]")
+
+
+def test_suppression_comments(tmp_path):
+    base = "# lrlint: reference batch=256 lr=0.1\ntrain:\n  batch_size: 512{c}\n  optimizer:\n    name: sgd\n    lr: 0.1\n"
+    for comment in ["  # lrlint: ignore[LR001]", "  # noqa: LR001", "  # lrlint: ignore"]:
+        (tmp_path / "a.yaml").write_text(base.format(c=comment))
+        r = run_lrlint("check", "a.yaml", cwd=tmp_path)
+        assert r.returncode == 0, (comment, r.stdout)
+    (tmp_path / "a.yaml").write_text(base.format(c="  # lrlint: ignore[LR002]"))
+    assert run_lrlint("check", "a.yaml", cwd=tmp_path).returncode == 1
+
+
+def test_select_ignore_exit_zero_statistics(tmp_path):
+    (tmp_path / "a.yaml").write_text("# lrlint: reference batch=256 lr=0.1\n" + SGD.format(bs=512, lr=0.1))
+    assert run_lrlint("check", "--ignore", "LR001", "a.yaml", cwd=tmp_path).returncode == 0
+    assert run_lrlint("check", "--select", "LR002", "a.yaml", cwd=tmp_path).returncode == 0
+    assert run_lrlint("check", "--exit-zero", "a.yaml", cwd=tmp_path).returncode == 0
+    r = run_lrlint("check", "--statistics", "a.yaml", cwd=tmp_path)
+    assert r.stdout == "1\tLR001\t[*] unscaled-lr\n"
+
+
+def test_full_output_has_code_frame(tmp_path):
+    (tmp_path / "a.yaml").write_text("# lrlint: reference batch=256 lr=0.1\n" + SGD.format(bs=512, lr=0.1))
+    r = run_lrlint("check", "a.yaml", cwd=tmp_path)
+    out = r.stdout.splitlines()
+    assert out[0].startswith("a.yaml:3:15: LR001 [*] effective batch 256 -> 512 (x2)")
+    assert "3 |   batch_size: 512" in r.stdout
+    assert "  |               ^^^" in r.stdout
+    assert "6 |     lr: 0.1" in r.stdout
+    assert "  |         --- train.optimizer.lr tuned for batch 256" in r.stdout
+    assert "  = why: Goyal et al. 2017: multiply the lr by k when the batch grows by k" in r.stdout
+    assert "  = help: Set train.optimizer.lr to 0.2" in r.stdout
+    assert out[-2:] == ["Found 1 error.", "[*] 1 fixable with the `--fix` option."]
+
+
+def test_missing_path_is_usage_error(tmp_path):
+    r = run_lrlint("check", "nope.yaml", cwd=tmp_path)
+    assert r.returncode == 2 and "nope.yaml: no such file or directory" in r.stderr
+
+
+def test_rule_docs(tmp_path):
+    r = run_lrlint("rule", "LR001", cwd=tmp_path)
+    assert r.returncode == 0
+    assert r.stdout.startswith("# unscaled-lr (LR001)\n")
+    for section in ("## What it does", "## Why is this bad?", "## Example", "## Fix safety"):
+        assert section in r.stdout
+    assert run_lrlint("rule", "LR999", cwd=tmp_path).returncode == 2
+    allr = run_lrlint("rule", "--all", "--output-format", "json", cwd=tmp_path)
+    codes = [x["code"] for x in json.loads(allr.stdout)]
+    assert {"LR001", "LR002", "LR007", "LR901", "LR904"} <= set(codes)
+
+
+def test_version(tmp_path):
+    from lrlint import __version__
+    r = run_lrlint("--version", cwd=tmp_path)
+    assert r.stdout.strip() == f"lrlint {__version__}"
