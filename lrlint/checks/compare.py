@@ -111,8 +111,21 @@ def data(ctx: CheckContext, c: Comparison, expected: float, **more) -> dict:
     return d
 
 
-def related(ctx: CheckContext, label_lr: str) -> list[Related]:
+def _factors(ctx: CheckContext, primary: Span) -> list[Related]:
+    """The other batch multipliers (devices, accumulation, nodes) that are not 1."""
     out = []
+    r = ctx.recipe
+    for part in ("accum", "devices", "nodes"):
+        v = r.roles.get(ROLE_OF_PART[part])
+        n = r.parts.get(part)
+        if v is None or v.span is None or n in (None, 1) or v.span == primary:
+            continue
+        out.append(Related(v.span, f"x{numbers.plain(n)} {PART_LABELS[part]}"))
+    return out
+
+
+def related(ctx: CheckContext, label_lr: str) -> list[Related]:
+    out = _factors(ctx, changed_batch_span(ctx))
     if ctx.recipe.lr.span is not None:
         out.append(Related(ctx.recipe.lr.span, label_lr))
     ref = ctx.reference
@@ -124,6 +137,7 @@ def related(ctx: CheckContext, label_lr: str) -> list[Related]:
 def batch_related(ctx: CheckContext, c: Comparison) -> list[Related]:
     """The changed batch line (and a declared reference) beside a finding on the lr line."""
     out = [Related(changed_batch_span(ctx), f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)}")]
+    out += _factors(ctx, out[0].span)
     ref = ctx.reference
     if ref is not None and ref.span is not None and ref.kind != HISTORY:
         out.append(Related(ref.span, f"{ref.kind} reference"))
