@@ -196,9 +196,24 @@ def apply(result, settings, unsafe: bool = False, write: bool = True, base: str 
     sources_now: dict[str, Source] = dict(result.sources)
     rechecked = None
     broken: set[str] = set()                       # files whose fixes are given up
+    rewritten: set[tuple[str, int, int]] = set()   # (path, line, col) of edits applied in this run
+    refixed: set[tuple[str, int, int]] = set()
     iterations = 0
     while iterations < max_iterations:
-        chosen = select([f for f in findings if f.span.path not in broken], unsafe)
+        candidates = []
+        for f in findings:
+            if f.span.path in broken or not applicable(f, unsafe):
+                continue
+            again = [(e.span.path, e.span.line, e.span.col) for e in f.fix.edits if (e.span.path, e.span.line, e.span.col) in rewritten]
+            if again:
+                # each place is rewritten once per run: a finding that survives its own fix would loop
+                if again[0] not in refixed:
+                    refixed.add(again[0])
+                    problems.append(f"{again[0][0]}:{again[0][1]}:{again[0][2]}: {f.code} is still reported after its fix; "
+                                    "not rewritten again (does the reference state the lr it was tuned with?)")
+                continue
+            candidates.append(f)
+        chosen = select(candidates, unsafe)
         if not chosen:
             break
         iterations += 1
@@ -261,6 +276,7 @@ def apply(result, settings, unsafe: bool = False, write: bool = True, base: str 
             result.recipes[path] = rechecked.recipes.get(path, [])
             for f in round_fixed[path]:
                 fixed.setdefault(path, []).append((f.code, f.name))
+                rewritten.update((e.span.path, e.span.line, e.span.col) for e in f.fix.edits if e.span.path == path)
             progress = True
         done = {p for p in round_data if p in current and p not in broken}
         findings = [f for f in findings if f.span.path not in done] + [f for f in rechecked.findings if f.span.path in done]

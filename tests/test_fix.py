@@ -1,0 +1,303 @@
+"""``--fix``, ``--unsafe-fixes`` and ``--diff``: exact bytes after fixing, and the safety rules of the write.
+
+Each end-to-end test runs the real CLI on real files and compares the whole file byte for byte:
+only the lr literal may change; comments, quotes, number style, newlines, BOM and mode stay.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import run_lrlint
+from lrlint import fix, numbers, sources
+from lrlint.findings import DISPLAY_ONLY, ERROR, SAFE, UNSAFE, Edit, Finding, Fix
+from lrlint.spans import Span
+
+SGD_YAML = b"# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1  # tuned\noptimizer: sgd\n"
+HF_JSON = b'{\n  "per_device_train_batch_size": 32,\n  "gradient_accumulation_steps": 8,\n  "learning_rate": 2e-5\n}\n'
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def check(tmp: Path, *args: str):
+    return run_lrlint("check", "--output-format", "concise", *args, cwd=tmp)
+
+
+# -- the issue's examples, one per format and number style ----------------------------------------
+
+def test_yaml_sgd_lr_x4_rewrites_only_the_literal_and_keeps_the_comment(tmp_path):
+    p = write(tmp_path / "train.yaml", SGD_YAML)
+    r = check(tmp_path, "--fix", "train.yaml")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert p.read_bytes() == SGD_YAML.replace(b"lr: 0.1  # tuned", b"lr: 0.4  # tuned")
+    assert "Fixed 1 error" in r.stdout and "LR001 (unscaled-lr)" in r.stdout
+
+
+def test_json_hf_adamw_sqrt_rewrites_2e5_to_4e5(tmp_path):
+    """JSON has no comments: the reference comes from --reference (batch 64, lr 2e-5)."""
+    write(tmp_path / "ref.json", HF_JSON.replace(b"32", b"8"))
+    p = write(tmp_path / "train.json", HF_JSON)
+    r = check(tmp_path, "--fix", "--reference", "ref.json", "train.json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert p.read_bytes() == HF_JSON.replace(b"2e-5", b"4e-5")
+    assert json.loads(p.read_bytes())["learning_rate"] == 4e-5
+
+
+def test_json_fix_from_git_history(repo):
+    """The history reference: batch per device 8 -> 32 at HEAD, AdamW sqrt: 2e-5 -> 4e-5."""
+    repo.write("cfg/train.json", HF_JSON.decode().replace("32", "8"))
+    repo.commit()
+    p = repo.write("cfg/train.json", HF_JSON.decode())
+    r = repo.lrlint("check", "--fix")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert p.read_bytes() == HF_JSON.replace(b"2e-5", b"4e-5")
+
+
+HF_YAML = "# lrlint: reference batch=64 lr={ref}\nper_device_train_batch_size: 256\nlearning_rate: {lr}\n"
+
+
+@pytest.mark.parametrize("old, new, loads_as", [
+    ("1.0e-5", "2.0e-5", float),      # PyYAML float form stays a float
+    ("1e-5", "2e-5", str),            # PyYAML string form stays a string (HF parses it)
+    ('"1e-5"', '"2e-5"', str),        # quotes kept
+    ("0.00001", "0.00002", float),    # decimal stays decimal
+    ("1E-05", "2E-05", str),          # letter case and exponent padding kept
+])
+def test_yaml_number_style_and_loaded_type_are_kept(tmp_path, old, new, loads_as):
+    ref = old.strip('"')
+    text = HF_YAML.format(ref=ref, lr=old)
+    p = write(tmp_path / "sft.yaml", text.encode())
+    r = check(tmp_path, "--fix", "sft.yaml")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert p.read_text() == HF_YAML.format(ref=ref, lr=new)
+    assert type(yaml.safe_load(p.read_text())["learning_rate"]) is loads_as
+
+
+@pytest.mark.parametrize("x, template, out", [
+    (0.1 * 4, "0.1", "0.4"),
+    (2e-5 * 4 ** 0.5, "2e-5", "4e-5"),
+    (0.02 * 1.5, "0.02", "0.03"),
+    (3e-4 * 2 ** 0.5, "3e-4", "4.243e-4"),
+    (1e-5 * 2, "1.0e-5", "2.0e-5"),
+    (0.1 * 2, "'0.1'", "'0.2'"),
+])
+@pytest.mark.parametrize("fmt", ["json", "python"])
+def test_formatter_examples_from_the_issue_keep_style_and_type(fmt, x, template, out):
+    if fmt == "json" and template.startswith("'"):
+        pytest.skip("JSON has no single quotes")
+    got = numbers.format_like(x, template)
+    assert got == out
+    assert fix.type_kept(fmt, template, got)
+    assert float(got.strip("'\"")) == pytest.approx(x, rel=5e-4)
+
+
+@pytest.mark.parametrize("x, template, out", [
+    (0.1 * 4, "0.1", "0.4"),
+    (2e-5 * 4 ** 0.5, "2e-5", "4e-5"),
+    (3e-4 * 2 ** 0.5, "3e-4", "4243e-7"),     # PyYAML reads 4.243e-4 as a float: stay a string
+    (3e-4 * 2 ** 0.5, "3.0e-4", "4.243e-4"),  # the float form stays a float
+    (1e-5 * 2, "1.0e-5", "2.0e-5"),
+])
+def test_formatter_keeps_the_pyyaml_type_of_plain_yaml_scalars(x, template, out):
+    got = numbers.format_like(x, template, yaml_plain=True)
+    assert got == out
+    assert fix.type_kept("yaml", template, got)
+    assert type(yaml.safe_load(f"a: {got}")["a"]) is type(yaml.safe_load(f"a: {template}")["a"])
+
+
+def test_yaml_3e4_times_sqrt2_stays_a_string(tmp_path):
+    text = "# lrlint: reference batch=64 lr=3e-4\nper_device_train_batch_size: 128\nlearning_rate: 3e-4  # tuned\n"
+    p = write(tmp_path / "sft.yaml", text.encode())
+    r = check(tmp_path, "--fix", "sft.yaml")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert p.read_text() == text.replace("3e-4  #", "4243e-7  #")
+    assert yaml.safe_load(p.read_text())["learning_rate"] == "4243e-7"
+
+
+def test_crlf_and_bom_are_kept(tmp_path):
+    data = b"\xef\xbb\xbf" + SGD_YAML.replace(b"\n", b"\r\n")
+    p = write(tmp_path / "train.yaml", data)
+    r = check(tmp_path, "--fix", "train.yaml")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert p.read_bytes() == data.replace(b"lr: 0.1  #", b"lr: 0.4  #")
+
+
+def test_file_mode_is_kept(tmp_path):
+    p = write(tmp_path / "train.yaml", SGD_YAML)
+    os.chmod(p, 0o640)
+    r = check(tmp_path, "--fix", "train.yaml")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert stat.S_IMODE(p.stat().st_mode) == 0o640
+    assert b"lr: 0.4" in p.read_bytes()
+    assert [x.name for x in tmp_path.iterdir()] == ["train.yaml"]  # no temporary file left behind
+
+
+def test_diff_prints_a_unified_diff_writes_nothing_and_exits_1(tmp_path):
+    p = write(tmp_path / "train.yaml", SGD_YAML)
+    r = run_lrlint("check", "--diff", "train.yaml", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert r.stdout == (
+        "--- a/train.yaml\n+++ b/train.yaml\n@@ -1,4 +1,4 @@\n"
+        " # lrlint: reference batch=256 lr=0.1\n batch_size: 1024\n-lr: 0.1  # tuned\n+lr: 0.4  # tuned\n optimizer: sgd\n"
+    )
+    assert p.read_bytes() == SGD_YAML
+
+
+def test_diff_with_nothing_to_fix_exits_0(tmp_path):
+    write(tmp_path / "train.yaml", SGD_YAML.replace(b"lr: 0.1 ", b"lr: 0.4 "))
+    r = run_lrlint("check", "--diff", "train.yaml", cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (0, "")
+
+
+def test_fix_twice_the_second_run_changes_nothing(tmp_path):
+    p = write(tmp_path / "train.yaml", SGD_YAML)
+    assert check(tmp_path, "--fix", "train.yaml").returncode == 0
+    once = p.read_bytes()
+    r = check(tmp_path, "--fix", "train.yaml")
+    assert r.returncode == 0 and "Fixed" not in r.stdout
+    assert p.read_bytes() == once
+
+
+def test_unsafe_fix_needs_unsafe_fixes(tmp_path):
+    """Lion has no established scaling rule: its fix is unsafe."""
+    data = SGD_YAML.replace(b"optimizer: sgd", b"optimizer: lion")
+    p = write(tmp_path / "train.yaml", data)
+    r = check(tmp_path, "--fix", "train.yaml")
+    assert r.returncode == 1
+    assert p.read_bytes() == data
+    assert "1 hidden fix can be enabled with the `--unsafe-fixes` option." in r.stdout
+    r = check(tmp_path, "--fix", "--unsafe-fixes", "train.yaml")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert p.read_bytes() == data.replace(b"lr: 0.1 ", b"lr: 0.2 ")  # sqrt(4)
+
+
+def test_fix_reports_what_remains_and_exits_1(tmp_path):
+    fixable = write(tmp_path / "a.yaml", SGD_YAML)
+    lion = SGD_YAML.replace(b"optimizer: sgd", b"optimizer: lion")
+    write(tmp_path / "b.yaml", lion)
+    r = check(tmp_path, "--fix", ".")
+    assert r.returncode == 1
+    assert b"lr: 0.4" in fixable.read_bytes()
+    assert (tmp_path / "b.yaml").read_bytes() == lion
+    assert "b.yaml:2:13: LR001 " in r.stdout and "(1 fixed, 1 remaining)" in r.stdout
+
+
+def test_reference_without_lr_is_fixed_once_not_in_a_loop(tmp_path):
+    """``reference batch=64`` without ``lr=``: the current lr is the tuned one, so every rewrite
+    looks unscaled again. The loop must stop after one rewrite and say why."""
+    p = write(tmp_path / "sft.yaml", HF_YAML.replace("lr={ref}", "").format(lr="1e-5").encode())
+    r = check(tmp_path, "--fix", "sft.yaml")
+    assert p.read_text().endswith("learning_rate: 2e-5\n")
+    assert "not rewritten again" in r.stderr
+
+
+# -- the fix core on synthetic findings -----------------------------------------------------------
+
+def _settings(tmp: Path):
+    from lrlint import settings
+    return settings.load(tmp, isolated=True)
+
+
+def _result_with(path: Path, fmt: str, edits_fixes: list[tuple[int, int, str, str]]):
+    """A Result holding ``path``'s Source and one finding per (start, end, content, applicability)."""
+    from lrlint.api import Result
+    data = path.read_bytes()
+    src = sources.decode(str(path), fmt, data)
+    res = Result(files=[str(path)], sources={str(path): src})
+    for i, (start, end, content, app) in enumerate(edits_fixes):
+        sp = _span(src, str(path), start, end)
+        res.findings.append(Finding("LR001", "unscaled-lr", f"synthetic {i}", ERROR, sp,
+                                    fix=Fix(app, f"Set to {content}", [Edit(sp, content)])))
+    return res
+
+
+def _span(src, path: str, start: int, end: int) -> Span:
+    li = src.lines
+    return li.span(path, li.char(start), li.char(end))
+
+
+def test_display_only_and_unsafe_fixes_are_not_applied_by_default(tmp_path):
+    p = write(tmp_path / "c.yaml", b"a: 1\nb: 2\nc: 3\n")
+    res = _result_with(p, "yaml", [(3, 4, "10", DISPLAY_ONLY), (8, 9, "20", UNSAFE), (13, 14, "30", SAFE)])
+    out = fix.apply(res, _settings(tmp_path), write=False)
+    assert out.changed[str(p)] == b"a: 1\nb: 2\nc: 30\n"
+    out = fix.apply(_result_with(p, "yaml", [(3, 4, "10", DISPLAY_ONLY), (8, 9, "20", UNSAFE)]), _settings(tmp_path), unsafe=True, write=False)
+    assert out.changed[str(p)] == b"a: 1\nb: 20\nc: 3\n"
+    assert p.read_bytes() == b"a: 1\nb: 2\nc: 3\n"  # write=False writes nothing
+
+
+def test_overlapping_fixes_keep_the_first_and_leave_the_other():
+    sp = lambda s, e: Span("f", s, e, 1, s + 1, 1, e + 1)  # noqa: E731
+    f1 = Finding("LR001", "x", "m", ERROR, sp(0, 3), fix=Fix(SAFE, "a", [Edit(sp(0, 3), "A")]))
+    f2 = Finding("LR002", "y", "m", ERROR, sp(2, 5), fix=Fix(SAFE, "b", [Edit(sp(2, 5), "B")]))
+    f3 = Finding("LR002", "y", "m", ERROR, sp(5, 6), fix=Fix(SAFE, "c", [Edit(sp(5, 6), "C")]))
+    assert fix.select([f1, f2, f3], unsafe=False) == {"f": [f1, f3]}
+    with pytest.raises(ValueError):
+        fix.apply_edits(b"0123456", [Edit(sp(0, 3), "A"), Edit(sp(2, 5), "B")])
+
+
+def test_inserted_lines_follow_the_files_line_endings():
+    sp = Span("f", 6, 6, 2, 1, 2, 1)
+    assert fix.apply_edits(b"a: 1\r\nb: 2\r\n", [Edit(sp, "x: 3\n")]) == b"a: 1\r\nx: 3\r\nb: 2\r\n"
+    assert fix.apply_edits(b"a: 1\nb: 2\n", [Edit(Span("f", 5, 5, 2, 1, 2, 1), "x: 3\n")]) == b"a: 1\nx: 3\nb: 2\n"
+
+
+@pytest.mark.parametrize("fmt, old, new, kept", [
+    ("yaml", "1.0e-5", "2.0e-5", True),
+    ("yaml", "1.0e-5", "2e-5", False),    # would load as a string
+    ("yaml", "1e-5", "2e-5", True),
+    ("yaml", "1e-5", "2.0e-5", False),    # would load as a float where the file had a string
+    ("yaml", "1", "0.5", True),           # int -> float is a widening the trainers accept
+    ("json", "2e-5", "4e-5", True),
+    ("python", "3e-4", "4.243e-4", True),
+    ("python", "'3e-4'", "4.243e-4", False),
+])
+def test_type_kept(fmt, old, new, kept):
+    assert fix.type_kept(fmt, old, new) is kept
+
+
+def test_a_fix_that_changes_the_loaded_type_is_refused(tmp_path):
+    p = write(tmp_path / "c.yaml", b"lr: 1.0e-5\n")
+    res = _result_with(p, "yaml", [(4, 10, "2e-5", SAFE)])
+    out = fix.apply(res, _settings(tmp_path))
+    assert p.read_bytes() == b"lr: 1.0e-5\n"
+    assert out.fixed == {} and "would not load as the same type" in out.problems[0]
+
+
+def test_a_fix_that_breaks_parsing_is_not_written(tmp_path):
+    p = write(tmp_path / "c.yaml", b"a: 1\nb: [2]\n")
+    res = _result_with(p, "yaml", [(8, 11, "[2", SAFE)])
+    out = fix.apply(res, _settings(tmp_path))
+    assert p.read_bytes() == b"a: 1\nb: [2]\n"
+    assert out.fixed == {} and "would not parse" in out.problems[0]
+
+
+def test_a_file_changed_on_disk_since_it_was_read_is_not_written(tmp_path, monkeypatch):
+    p = write(tmp_path / "c.yaml", b"a: 1\n")
+    res = _result_with(p, "yaml", [(3, 4, "2", SAFE)])
+    real = fix.read_current
+    monkeypatch.setattr(fix, "read_current", lambda path: b"a: 7\n" if Path(path) == p else real(path))
+    out = fix.apply(res, _settings(tmp_path))
+    assert p.read_bytes() == b"a: 1\n"
+    assert out.fixed == {}
+    assert any("changed on disk" in m for m in out.problems)
+    assert [f.message for f in out.result.findings] == ["synthetic 0"]  # still reported as it is on disk
+
+
+def test_write_atomic_keeps_mode_and_leaves_no_temporary_file(tmp_path):
+    p = write(tmp_path / "c.json", b"{}\n")
+    os.chmod(p, 0o600)
+    assert fix.write_atomic(str(p), b'{"a": 1}\n', expected=b"{}\n") is None
+    assert p.read_bytes() == b'{"a": 1}\n' and stat.S_IMODE(p.stat().st_mode) == 0o600
+    assert fix.write_atomic(str(p), b"x", expected=b"{}\n") == "the file changed on disk since lrlint read it"
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["c.json"]
