@@ -109,7 +109,7 @@ def read(path: str, fs_path: Path, fmt: str, limits: Limits) -> Source:
     try:
         size = fs_path.stat().st_size
         if size > limits.max_file_size:
-            raise SourceError(TOO_LARGE, f"file is {size / 1e6:.1f} MB, over the max-file-size limit of {limits.max_file_size / 1e6:.1f} MB")
+            raise SourceError(TOO_LARGE, f"file is {size / 2**20:.1f} MiB, over the max-file-size limit of {limits.max_file_size / 2**20:.1f} MiB")
         data = fs_path.read_bytes()
     except FileNotFoundError:
         raise SourceError(UNREADABLE, "file was deleted from the working tree") from None
