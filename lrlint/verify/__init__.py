@@ -1,0 +1,25 @@
+"""``lrlint verify``: check a suggested learning rate with a short PyTorch training run.
+
+This package is the only part of lrlint that imports torch, scikit-learn (the digits data
+file) and matplotlib, and only inside functions that ``lrlint verify`` calls. Importing
+``lrlint.verify`` or ``lrlint.verify.cli`` imports none of them, so ``lrlint check`` stays fast
+and works without the ``verify`` extra.
+
+Modules:
+
+- ``question``: what is being verified (batch factor, reference lr, candidate lrs); pure Python.
+- ``verdict``: the curve-mismatch metric, the seed floor and the PASS/FAIL/INCONCLUSIVE rule; pure Python.
+- ``proxy``: the default proxy task (scikit-learn's 8x8 digits, a one-conv CNN).
+- ``user_model``: the ``--model pkg.module:factory`` protocol and its import.
+- ``experiment``: the training runs (shared init per seed, matched samples seen) and the report data.
+- ``distributed``: ``--nproc N`` data-parallel runs (torchrun-style env, gloo on CPU, nccl on GPU).
+- ``noise_scale``: the two-batch gradient-noise-scale estimate (McCandlish et al. 2018).
+- ``render``: rich tables and progress, JSON.
+- ``plot``: ``--plot`` learning curves (matplotlib).
+- ``cli``: ``add_arguments`` and ``main`` for the ``verify`` subcommand.
+"""
+
+from __future__ import annotations
+
+MISSING_EXTRA = 'lrlint verify needs PyTorch and scikit-learn: pip install "lrlint[verify]"'
+MISSING_PLOT_EXTRA = 'lrlint verify --plot needs matplotlib: pip install "lrlint[verify]"'

@@ -1,0 +1,196 @@
+"""``--nproc N``: real data-parallel runs with torch.distributed.
+
+lrlint launches N worker processes the way ``torchrun`` does (environment variables ``RANK``,
+``LOCAL_RANK``, ``WORLD_SIZE``, ``LOCAL_WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``; rendezvous
+``env://``), one per rank, with the gloo backend on CPU and nccl on CUDA (rank r on ``cuda:r``).
+Each worker builds the same task and, per run, the same initial weights; the model is wrapped in
+``DistributedDataParallel``, so gradients are averaged by all-reduce as in real training. Every
+rank takes its contiguous share of the same global batch (the permutation is seeded identically
+on all ranks), with ``--accum`` micro-batches under ``no_sync``. Rank 0 evaluates and streams
+each finished curve back on stdout (lines starting with ``@@lrlint-run``).
+
+Run a worker by hand: ``python -m lrlint.verify.distributed JOB.json`` under ``torchrun``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import queue
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from lrlint.verify.question import OptimizerChoice
+
+MARK = "@@lrlint-run "
+#: Seconds a collective may wait for another rank before the run is abandoned.
+COLLECTIVE_TIMEOUT_S = 300
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def launch(keys: Sequence[Any], optimizers: Sequence[OptimizerChoice], task: Any, options: Any,
+           grid: Sequence[float], progress: Callable[[Any, Any], None] | None = None) -> dict[Any, Any]:
+    """Run ``keys`` (all with the same world size) on that many worker processes; their curves."""
+    from lrlint.verify.experiment import Curve
+    from lrlint.verify.question import UsageError
+
+    world = keys[0].world
+    device = str(task.device)
+    if device.startswith("cuda"):
+        import torch
+
+        if torch.cuda.device_count() < world:
+            raise UsageError(f"--nproc {world} needs {world} CUDA devices; {torch.cuda.device_count()} visible")
+    job = {
+        "model": options.model,
+        "device": "cuda" if device.startswith("cuda") else "cpu",
+        "cwd": os.getcwd(),
+        "grid": list(grid),
+        "runs": [{"seed": k.seed, "batch": k.batch, "lr": k.lr, "accum": k.accum, "budget": k.budget,
+                  "optimizer": {"torch_name": o.torch_name, "kwargs": o.kwargs}} for k, o in zip(keys, optimizers)],
+    }
+    out: dict[Any, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="lrlint-verify-") as tmp:
+        job_path = os.path.join(tmp, "job.json")
+        with open(job_path, "w", encoding="utf-8") as fh:
+            json.dump(job, fh)
+        port = _free_port()
+        procs: list[subprocess.Popen[str]] = []
+        errs: list[Any] = []
+        for rank in range(world):
+            env = dict(os.environ)
+            env.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world),
+                        "LOCAL_WORLD_SIZE": str(world), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
+                        "OMP_NUM_THREADS": "1"})
+            err = open(os.path.join(tmp, f"rank{rank}.err"), "w+", encoding="utf-8")
+            errs.append(err)
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "lrlint.verify.distributed", job_path], env=env, cwd=os.getcwd(),
+                stdout=subprocess.PIPE if rank == 0 else subprocess.DEVNULL, stderr=err, text=True))
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def pump() -> None:
+            assert procs[0].stdout is not None
+            for line in procs[0].stdout:
+                lines.put(line)
+            lines.put(None)
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        try:
+            done = False
+            while not done:
+                try:
+                    line = lines.get(timeout=0.2)
+                except queue.Empty:
+                    line = ""
+                    if any(p.poll() not in (None, 0) for p in procs):
+                        break
+                if line is None:
+                    done = True
+                elif line.startswith(MARK):
+                    rec = json.loads(line[len(MARK):])
+                    key = keys[rec["index"]]
+                    curve = Curve(rec["samples"], [_num(v) for v in rec["loss"]], rec["acc"], rec["diverged"],
+                                  rec["seconds"], rec["steps"])
+                    out[key] = curve
+                    if progress is not None:
+                        progress(key, curve)
+            deadline = time.monotonic() + 60
+            for p in procs:
+                try:
+                    p.wait(timeout=max(1.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        failed = [(r, p.returncode) for r, p in enumerate(procs) if p.returncode != 0]
+        if failed or len(out) != len(keys):
+            tails = []
+            for r, err in enumerate(errs):
+                err.seek(0)
+                text = err.read().strip()
+                if text:
+                    tails.append(f"rank {r}: " + "\n".join(text.splitlines()[-15:]))
+            for err in errs:
+                err.close()
+            what = ", ".join(f"rank {r} exited {rc}" for r, rc in failed) or "a rank stopped early"
+            raise RuntimeError(f"--nproc {world}: the data-parallel run failed ({what})\n" + "\n".join(tails))
+        for err in errs:
+            err.close()
+    return out
+
+
+def _num(v: Any) -> float:
+    return math.nan if v is None else float(v)
+
+
+def _clean(v: float) -> float | None:
+    return v if math.isfinite(v) else None
+
+
+def worker(job_path: str) -> int:
+    import datetime
+
+    import torch
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    from lrlint.verify.experiment import Options, Task, make_optimizer, train_curve
+
+    torch.set_num_threads(1)
+    with open(job_path, encoding="utf-8") as fh:
+        job = json.load(fh)
+    if job["cwd"] not in sys.path:
+        sys.path.insert(0, job["cwd"])
+    rank = int(os.environ["RANK"])
+    world = int(os.environ["WORLD_SIZE"])
+    local = int(os.environ.get("LOCAL_RANK", rank))
+    cuda = job["device"] == "cuda"
+    if cuda:
+        torch.cuda.set_device(local)
+        device = torch.device(f"cuda:{local}")
+    else:
+        device = torch.device("cpu")
+    dist.init_process_group("nccl" if cuda else "gloo", init_method="env://",
+                            timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT_S))
+    try:
+        task = Task(Options(model=job["model"]), device)
+        grid = job["grid"]
+        for i, r in enumerate(job["runs"]):
+            choice = OptimizerChoice(r["optimizer"]["torch_name"], r["optimizer"]["kwargs"], r["lr"], True, "", "")
+            model = task.model(r["seed"])
+            ddp = DistributedDataParallel(model, device_ids=[local] if cuda else None)
+            opt = make_optimizer(choice, ddp.parameters(), r["lr"])
+            initial = task.initial_eval(r["seed"]) if rank == 0 else (math.nan, None)
+            curve, _ = train_curve(ddp, opt, task.data, task.loss_fn, seed=r["seed"], batch=r["batch"],
+                                   accum=r["accum"], budget=r["budget"], grid=grid, initial=initial,
+                                   rank=rank, world=world, ddp=True)
+            if rank == 0:
+                rec = {"index": i, "samples": curve.samples, "loss": [_clean(v) for v in curve.loss],
+                       "acc": curve.acc, "diverged": curve.diverged, "seconds": curve.seconds, "steps": curve.steps}
+                sys.stdout.write(MARK + json.dumps(rec) + "\n")
+                sys.stdout.flush()
+    finally:
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(worker(sys.argv[1]))

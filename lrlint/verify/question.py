@@ -1,0 +1,299 @@
+"""What ``lrlint verify`` checks: a batch change, a reference lr and the candidate lrs.
+
+Pure Python (no torch): parsing ``--batch``/``--lr``, turning an LR001/LR002 finding or a direct
+question into a :class:`Question`, choosing the optimizer the runs use and the candidate set
+(reference, suggested, unchanged, the other rule, the user's current lr).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from lrlint.numbers import plain
+
+#: Reference batch of the default proxy; candidates run at ``PROXY_B0 * k``.
+PROXY_B0 = 8
+#: Batch factors the default proxy answers (measured range; see docs/verify.md).
+K_MIN = 0.25
+K_MAX = 32.0
+#: Upper factor when the user pins the proxy's lr (``--proxy-lr``): a stability question.
+K_MAX_EXPLICIT = 64.0
+#: Factors this close to 1 are no batch change (the linter's own no-finding band).
+K_SAME = (0.9, 1.11)
+
+EXPONENT = {"linear": 1.0, "sqrt": 0.5, "none": 0.0}
+POLICY_NAMES = tuple(EXPONENT)
+#: Two lr factors this close (relative) are the same candidate.
+SAME_LR = 0.02
+
+
+class UsageError(Exception):
+    """A problem with the command line or the question: exit code 2."""
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_pair(text: str, what: str, *, integer: bool = False, second_optional: bool = False) -> tuple[float, float | None]:
+    """``"8:56"`` -> (8, 56); with ``second_optional`` also ``"0.01"`` -> (0.01, None)."""
+    parts = str(text).strip().split(":")
+    if len(parts) == 1 and second_optional:
+        return _number(parts[0], what, integer), None
+    if len(parts) != 2:
+        form = "OLD[:NEW]" if second_optional else "OLD:NEW"
+        raise UsageError(f"{what} wants {form}, e.g. {'0.01:0.04' if second_optional else '8:32'}; got {text!r}")
+    return _number(parts[0], what, integer), _number(parts[1], what, integer)
+
+
+def _number(text: str, what: str, integer: bool) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise UsageError(f"{what}: {text!r} is not a number") from None
+    if not math.isfinite(x) or x <= 0:
+        raise UsageError(f"{what}: {text!r} must be a positive number")
+    if integer and not x.is_integer():
+        raise UsageError(f"{what}: {text!r} must be a whole number")
+    return x
+
+
+# --------------------------------------------------------------------------- optimizer
+
+
+@dataclass(frozen=True)
+class OptimizerChoice:
+    """The torch optimizer the runs use for a user's optimizer name/family."""
+
+    torch_name: str                 # attribute of torch.optim
+    kwargs: dict[str, Any]          # momentum etc.
+    proxy_lr: float                 # the proxy's own reference lr for this optimizer
+    calibrated: bool                # proxy lr measured in the experiments (SGD, Adam/AdamW)
+    display: str                    # the user's optimizer as named in the finding/flag
+    family: str
+    stand_in: str = ""              # non-empty: why a stand-in class is used
+
+    @property
+    def adaptive(self) -> bool:
+        return self.torch_name != "SGD"
+
+    def describe(self) -> str:
+        kw = ", ".join(f"{k} {plain(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v}" for k, v in self.kwargs.items())
+        return f"torch.optim.{self.torch_name}" + (f" ({kw})" if kw else "")
+
+
+# display name (from rules/optimizers.yaml) -> (torch.optim class, proxy lr, calibrated)
+_TORCH = {
+    "SGD": ("SGD", 0.01, True),
+    "AdamW": ("AdamW", 1e-3, True),
+    "Adam": ("Adam", 1e-3, True),
+    "Adagrad": ("Adagrad", 1e-2, False),
+    "Adadelta": ("Adadelta", 1.0, False),
+    "RMSprop": ("RMSprop", 1e-3, False),
+    "NAdam": ("NAdam", 1e-3, False),
+    "RAdam": ("RAdam", 1e-3, False),
+    "Adamax": ("Adamax", 2e-3, False),
+    "Adafactor": ("Adafactor", 1e-2, False),
+}
+
+
+def choose_optimizer(display: str, family: str, momentum: float | None) -> OptimizerChoice:
+    """Map a finding's optimizer (display name and family) to a torch.optim class."""
+    name = display or ""
+    entry = _TORCH.get(name)
+    if entry is None:
+        low = name.lower()
+        for key in sorted(_TORCH, key=len, reverse=True):
+            if key.lower() in low:
+                entry = _TORCH[key]
+                break
+    stand_in = ""
+    if entry is None or (family == "sgd" and entry[0] != "SGD"):
+        if family == "sgd":
+            entry = _TORCH["SGD"]
+            if name and name != "SGD":
+                stand_in = f"{name} has no torch.optim class: the runs use SGD as a stand-in"
+        elif family == "adaptive":
+            entry = _TORCH["AdamW"]
+            stand_in = f"{name or 'this adaptive optimizer'} has no torch.optim class: the runs use AdamW as a stand-in"
+        elif family == "sign":
+            entry = _TORCH["AdamW"]
+            stand_in = (f"{name or 'this optimizer'} (sign-based/new) is not in torch.optim and has no established scaling rule: "
+                        "the runs use AdamW as a stand-in")
+        else:
+            entry = _TORCH["SGD"]
+            stand_in = f"optimizer {name or '(not named)'} is of unknown family: the runs use SGD as a stand-in"
+    torch_name, lr, calibrated = entry
+    kwargs: dict[str, Any] = {}
+    if torch_name == "SGD":
+        kwargs["momentum"] = float(momentum) if momentum else 0.0
+        if momentum and "nesterov" in name.lower():
+            kwargs["nesterov"] = True
+    elif torch_name == "RMSprop" and momentum:
+        kwargs["momentum"] = float(momentum)
+    return OptimizerChoice(torch_name, kwargs, lr, calibrated, name or torch_name, family, stand_in)
+
+
+# --------------------------------------------------------------------------- the question
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One lr at one batch, as a factor of the reference lr.
+
+    ``exponent`` is the lr factor written as k^a; it is what transfers to the proxy, whose batch
+    factor can differ slightly from the user's (the proxy's batch is a whole number).
+    """
+
+    role: str          # reference | suggested | unchanged | linear | sqrt | current
+    label: str
+    at_new_batch: bool
+    factor: float      # user's lr / user's reference lr
+    exponent: float    # factor = k ** exponent (0 for the reference)
+
+    def proxy_factor(self, k_proxy: float) -> float:
+        return k_proxy ** self.exponent if self.at_new_batch else 1.0
+
+
+@dataclass(frozen=True)
+class Question:
+    """One batch change to verify."""
+
+    batch_old: float
+    batch_new: float
+    lr_old: float | None              # the lr the reference batch was tuned with (None: unknown)
+    lr_suggested: float | None        # the lr to verify at the new batch (None: ``policy`` applied)
+    policy: str                       # the rule behind the suggestion: linear | sqrt | none
+    optimizer: OptimizerChoice
+    lr_current: float | None = None   # the user's lr at the new batch when it is neither old nor suggested
+    origin: str = "question"          # "question" or "path:line"
+    code: str = ""                    # LR001 / LR002 for findings
+    message: str = ""
+    explicit_lr: bool = False         # the user named the new lr (--lr OLD:NEW)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def k(self) -> float:
+        return self.batch_new / self.batch_old
+
+    @property
+    def suggested_factor(self) -> float:
+        if self.lr_suggested is not None and self.lr_old:
+            return self.lr_suggested / self.lr_old
+        return self.k ** EXPONENT[self.policy]
+
+    def title(self) -> str:
+        head = f"{self.code} {self.origin}" if self.code else "question"
+        return (f"{head}: batch {plain(self.batch_old)} -> {plain(self.batch_new)} (x{plain(self.k)}), "
+                f"{self.optimizer.display}")
+
+    def candidates(self) -> list[Candidate]:
+        """Reference, the lr to verify, unchanged lr, the other rule(s), the user's current lr."""
+        k = self.k
+        lk = math.log(k)
+
+        def exp_of(factor: float) -> float:
+            return math.log(factor) / lk
+
+        sug = self.suggested_factor
+        if self.explicit_lr:
+            sug_label = f"proposed lr (x{plain(sug)})"
+        else:
+            sug_label = f"suggested ({self.policy})" if self.policy != "none" else "suggested (keep lr)"
+        out = [
+            Candidate("reference", "reference", False, 1.0, 0.0),
+            Candidate("suggested", sug_label, True, sug, exp_of(sug)),
+        ]
+
+        def taken(f: float) -> bool:
+            return any(c.at_new_batch and abs(c.factor / f - 1) < SAME_LR for c in out)
+
+        if not taken(1.0):
+            out.append(Candidate("unchanged", "unchanged", True, 1.0, 0.0))
+        for rule in ("linear", "sqrt"):
+            f = k ** EXPONENT[rule]
+            if not taken(f):
+                out.append(Candidate(rule, f"{rule} rule", True, f, EXPONENT[rule]))
+        if self.lr_current is not None and self.lr_old:
+            f = self.lr_current / self.lr_old
+            if not taken(f):
+                out.append(Candidate("current", f"your lr (x{plain(f)})", True, f, exp_of(f)))
+        return out
+
+    def alternative_role(self) -> str:
+        """The candidate the suggested lr must beat: the unchanged lr, or when the suggestion *is*
+        the unchanged lr (policy none), the user's current lr or the family's scaled rule."""
+        roles = [c.role for c in self.candidates()]
+        if "unchanged" in roles:
+            return "unchanged"
+        if "current" in roles:
+            return "current"
+        return "sqrt" if self.optimizer.adaptive else "linear"
+
+
+def check_k(q: Question, *, proxy: bool, explicit_proxy_lr: bool) -> str | None:
+    """Why the default proxy cannot answer this factor (None: it can)."""
+    k = q.k
+    if K_SAME[0] <= k <= K_SAME[1]:
+        return f"batch factor x{plain(k)} is no batch change (within {K_SAME[0]}..{K_SAME[1]}): nothing to verify"
+    if not proxy:
+        return None
+    hi = K_MAX_EXPLICIT if explicit_proxy_lr else K_MAX
+    if k < K_MIN or k > hi:
+        more = ""
+        if not explicit_proxy_lr and K_MAX < k <= K_MAX_EXPLICIT:
+            more = (f"; to ask whether an lr survives x{plain(k)} on the proxy (a stability question), pin the proxy's lr with "
+                    "--proxy-lr (up to x64)")
+        return (f"batch factor x{plain(k)} is out of range for the default proxy (x{plain(K_MIN)} to x{plain(hi)}: "
+                f"beyond that the proxy has too few steps per epoch or too small a batch); use your own model with --model{more}")
+    return None
+
+
+def proxy_batches(k: float) -> tuple[int, int]:
+    """(reference batch, candidate batch) on the proxy."""
+    return PROXY_B0, max(1, round(PROXY_B0 * k))
+
+
+def from_finding(f: Any, default_momentum: float | None = None) -> Question:
+    """A Question from an LR001/LR002 :class:`lrlint.findings.Finding` (its ``data`` dict)."""
+    d = dict(getattr(f, "data", {}) or {})
+    missing = [key for key in ("batch_old", "batch_new") if not _pos(d.get(key))]
+    if missing:
+        raise UsageError(f"finding {getattr(f, 'code', '?')} lacks {', '.join(missing)}")
+    family = str(d.get("family") or "unknown")
+    display = str(d.get("optimizer") or "")
+    momentum = d.get("momentum")
+    if momentum is None:
+        momentum = default_momentum
+    choice = choose_optimizer(display, family, momentum)
+    policy = str(d.get("policy") or "linear")
+    if policy not in EXPONENT:
+        policy = "linear"
+    lr_old = _pos(d.get("lr_old"))
+    lr_new = _pos(d.get("lr_new"))
+    expected = _pos(d.get("expected_lr"))
+    span = getattr(f, "span", None)
+    origin = f"{span.path}:{span.line}" if span is not None else "config"
+    current = None
+    if lr_new is not None and lr_old is not None and expected is not None:
+        if abs(lr_new / lr_old - 1) >= SAME_LR and abs(lr_new / expected - 1) >= SAME_LR:
+            current = lr_new
+    return Question(
+        batch_old=float(d["batch_old"]), batch_new=float(d["batch_new"]),
+        lr_old=lr_old, lr_suggested=expected if lr_old is not None else None, policy=policy,
+        optimizer=choice, lr_current=current, origin=origin, code=str(getattr(f, "code", "")),
+        message=str(getattr(f, "message", "")),
+    )
+
+
+def _pos(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) and v > 0 else None
+
+
+def with_notes(q: Question, *notes: str) -> Question:
+    return replace(q, notes=q.notes + tuple(n for n in notes if n))
