@@ -38,18 +38,22 @@ class GitBase:
     def open(cls, start: Path, rev: str) -> "GitBase":
         if shutil.which("git") is None:
             raise GitUnavailable("git is not installed: no history reference")
-        top = _run(["rev-parse", "--show-toplevel"], start)
-        if top.returncode != 0:
-            raise GitUnavailable("not inside a git work tree: no history reference")
-        root = Path(top.stdout.strip())
-        head = _run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], root)
-        if head.returncode != 0:
-            raise GitUnavailable("the repository has no commits yet: no history reference")
-        target = _run(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], root)
-        if target.returncode != 0:
+        # one call: the work tree root, HEAD and the base revision
+        out = _run(["rev-parse", "--show-toplevel", "HEAD^{commit}", f"{rev}^{{commit}}"], start)
+        lines = out.stdout.splitlines()
+        if out.returncode != 0 or len(lines) < 3:
+            top = _run(["rev-parse", "--show-toplevel"], start)
+            if top.returncode != 0:
+                raise GitUnavailable("not inside a git work tree: no history reference")
+            if _run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], start).returncode != 0:
+                raise GitUnavailable("the repository has no commits yet: no history reference")
             raise BadRevision(f"--base {rev}: not a revision git knows")
-        mb = _run(["merge-base", target.stdout.strip(), "HEAD"], root)
-        commit = mb.stdout.strip() if mb.returncode == 0 and mb.stdout.strip() else target.stdout.strip()
+        root, head, target = Path(lines[0]), lines[1], lines[2]
+        commit = target
+        if target != head:
+            mb = _run(["merge-base", target, head], root)
+            if mb.returncode == 0 and mb.stdout.strip():
+                commit = mb.stdout.strip()
         diff = _run(["diff", "--name-status", "-z", "-M", "--no-ext-diff", commit, "--"], root)
         if diff.returncode != 0:
             raise GitUnavailable(f"git diff failed: {diff.stderr.strip()}")
