@@ -43,9 +43,8 @@ def _add(parser: argparse.ArgumentParser | Any, *flags: str, **kw: Any) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``verify`` options to ``parser`` (the subcommand's parser)."""
-    if not parser.description:
-        parser.description = DESCRIPTION
-        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = DESCRIPTION
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     if "paths" not in {a.dest for a in parser._actions}:
         parser.add_argument("paths", nargs="*", metavar="PATH",
                             help="config files or directories: verify their LR001/LR002 findings")
@@ -65,7 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add(m, "--samples", type=int, metavar="N", help="samples seen per run (default: --epochs of the train set)")
     _add(m, "--max-seconds", type=float, metavar="S",
          help=f"cap the training time with --model by shrinking the sample budget (default {DEFAULT_MAX_SECONDS:g})")
-    _add(m, "--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: cuda when present")
+    _add(m, "--device", choices=("auto", "cpu", "cuda"), default=None,
+         help="auto (default): cuda when present; [tool.lrlint.verify] device sets the default")
     r = parser.add_argument_group("runs")
     _add(r, "--seeds", type=int, default=3, metavar="N", help="seeds (default 3)")
     _add(r, "--epochs", type=float, default=3.0, metavar="E", help="epochs of the train set per run (default 3)")
@@ -85,6 +85,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _err(msg: str) -> int:
     sys.stderr.write(f"lrlint verify: error: {msg}\n")
     return EXIT_USAGE
+
+
+def _given(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 def _have(module: str) -> bool:
@@ -119,9 +123,10 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
     if not paths and not batch:
         raise Q.UsageError("give config files to verify their LR001/LR002 findings, or a direct question: "
                            "--batch OLD:NEW [--lr LR] [--optimizer NAME]")
-    model = getattr(args, "model", None) or getattr(getattr(settings, "verify", None), "model", None)
-    seeds = int(getattr(args, "seeds", 3) or 3)
-    epochs = float(getattr(args, "epochs", 3.0) or 3.0)
+    vset = getattr(settings, "verify", None)
+    model = getattr(args, "model", None) or getattr(vset, "model", None)
+    seeds = int(_given(getattr(args, "seeds", None), 3))
+    epochs = float(_given(getattr(args, "epochs", None), 3.0))
     if seeds < 1 or seeds > 20:
         raise Q.UsageError("--seeds must be between 1 and 20")
     if not (epochs > 0 and math.isfinite(epochs)):
@@ -134,14 +139,14 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
             raise Q.UsageError(f"--proxy-lr wants a number or 'user', got {proxy_lr!r}") from None
         if not (v > 0 and math.isfinite(v)):
             raise Q.UsageError("--proxy-lr must be positive")
-    nproc = int(getattr(args, "nproc", 1) or 1)
-    accum = int(getattr(args, "accum", 1) or 1)
+    nproc = int(_given(getattr(args, "nproc", None), 1))
+    accum = int(_given(getattr(args, "accum", None), 1))
     if nproc < 1 or accum < 1:
         raise Q.UsageError("--nproc and --accum must be at least 1")
-    samples = getattr(args, "samples", None)
+    samples = getattr(args, "samples", None) or getattr(vset, "samples", None)
     if samples is not None and samples < 1:
         raise Q.UsageError("--samples must be positive")
-    max_seconds = getattr(args, "max_seconds", None)
+    max_seconds = getattr(args, "max_seconds", None) or getattr(vset, "max_seconds", None)
     if max_seconds is not None and not max_seconds > 0:
         raise Q.UsageError("--max-seconds must be positive")
 
@@ -197,7 +202,7 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
     options = experiment.Options(
         seeds=seeds, epochs=epochs, samples=samples,
         max_seconds=(max_seconds if max_seconds is not None else (DEFAULT_MAX_SECONDS if model else None)),
-        device=getattr(args, "device", None) or "auto", nproc=nproc, accum=accum, proxy_lr=proxy_lr,
+        device=_device(args, vset), nproc=nproc, accum=accum, proxy_lr=proxy_lr,
         noise_scale=bool(getattr(args, "noise_scale", False)), model=model)
     show = fmt == "text" and sys.stderr.isatty()
     with render.ProgressDisplay(show) as progress:
@@ -218,12 +223,21 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
     return render.exit_code(results, skipped)
 
 
+def _device(args: argparse.Namespace, vset: Any) -> str:
+    flag = getattr(args, "device", None)
+    if flag and flag != "auto":
+        return str(flag)
+    return str(getattr(vset, "device", None) or flag or "auto")
+
+
 def _policy_from_settings(settings: Any, family: str) -> str | None:
     pol = getattr(settings, "policy", None)
     if pol is None:
         return None
     val = pol.get(family) if isinstance(pol, dict) else getattr(pol, family, None)
     val = getattr(val, "fix", val)
+    if val == "sqrt-to-linear":
+        val = "sqrt"
     return val if val in ("linear", "sqrt", "none") else None
 
 
@@ -254,6 +268,14 @@ def _direct_question(args: argparse.Namespace, settings: Any) -> Any:
                       optimizer=choice, explicit_lr=lr_new is not None)
 
 
+def _path_error() -> Any:
+    try:
+        from lrlint.discover import PathError
+    except ImportError:
+        return None
+    return PathError
+
+
 def _file_questions(args: argparse.Namespace, settings: Any, paths: list[str]) -> list[Any]:
     from dataclasses import replace
 
@@ -263,7 +285,12 @@ def _file_questions(args: argparse.Namespace, settings: Any, paths: list[str]) -
         from lrlint import api
     except ImportError as e:
         raise Q.UsageError(f"verifying config files needs lrlint.api ({e})") from None
-    result = api.check_paths(paths, settings, base=getattr(args, "base", None))
+    errors: tuple[type[BaseException], ...] = tuple(
+        e for e in (getattr(api, "UsageError", None), _path_error()) if isinstance(e, type))
+    try:
+        result = api.check_paths(paths, settings, base=getattr(args, "base", None))
+    except errors as e:  # type: ignore[misc]
+        raise Q.UsageError(str(e)) from None
     out = []
     for f in getattr(result, "findings", []) or []:
         if getattr(f, "code", None) not in ("LR001", "LR002"):

@@ -217,18 +217,23 @@ class Question:
                 out.append(Candidate(rule, f"{rule} rule", True, f, EXPONENT[rule]))
         if self.lr_current is not None and self.lr_old:
             f = self.lr_current / self.lr_old
-            if not taken(f):
+            same = [i for i, c in enumerate(out) if c.at_new_batch and abs(c.factor / f - 1) < SAME_LR]
+            if same:
+                out[same[0]] = replace(out[same[0]], label=out[same[0]].label + " = your lr")
+            else:
                 out.append(Candidate("current", f"your lr (x{plain(f)})", True, f, exp_of(f)))
         return out
 
     def alternative_role(self) -> str:
         """The candidate the suggested lr must beat: the unchanged lr, or when the suggestion *is*
-        the unchanged lr (policy none), the user's current lr or the family's scaled rule."""
-        roles = [c.role for c in self.candidates()]
+        the unchanged lr (policy none), the user's current lr or else the family's scaled rule."""
+        cands = self.candidates()
+        roles = [c.role for c in cands]
         if "unchanged" in roles:
             return "unchanged"
-        if "current" in roles:
-            return "current"
+        for c in cands:
+            if c.label.endswith("your lr") or c.role == "current":
+                return c.role
         return "sqrt" if self.optimizer.adaptive else "linear"
 
 

@@ -1,0 +1,302 @@
+"""lrlint verify with real training runs on this CPU: the seed experiment, collapse, Adam,
+determinism, a user factory, --nproc 2, --plot, the noise scale, and config files.
+
+These tests train (a few seconds each); they reproduce measurements in docs/verify.md and can
+fail: nothing in them is a stored result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from types import SimpleNamespace
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+from conftest import ROOT  # noqa: E402
+
+from lrlint.verify import experiment as E  # noqa: E402
+from lrlint.verify import question as Q  # noqa: E402
+from lrlint.verify.cli import add_arguments, main  # noqa: E402
+from lrlint.verify.verdict import FAIL, INCONCLUSIVE, PASS  # noqa: E402
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="lrlint verify")
+    add_arguments(p)
+    return p.parse_args(list(argv))
+
+
+def cli(*args: str, cwd=ROOT) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    return subprocess.Popen([sys.executable, "-m", "lrlint", "verify", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def sgd(k: float, lr: float = 0.01, momentum: float | None = None) -> Q.Question:
+    return Q.Question(8, 8 * k, lr, None, "linear", Q.choose_optimizer("SGD", "sgd", momentum))
+
+
+# --------------------------------------------------------------------------- the seed experiment
+
+
+@pytest.fixture(scope="module")
+def sgd_sweep():
+    return E.run([sgd(k) for k in range(2, 8)], E.Options())
+
+
+@pytest.mark.parametrize("k", range(2, 8))
+def test_sgd_linear_rule_passes_and_unchanged_lr_is_visibly_worse(sgd_sweep, k):
+    r = sgd_sweep[k - 2]
+    assert r.k_run == k
+    assert r.verdict == PASS, r.reason
+    sug, unch, sq = r.candidate("suggested"), r.candidate("unchanged"), r.candidate("sqrt")
+    assert sug.lr == pytest.approx(0.01 * k) and unch.lr == pytest.approx(0.01)
+    assert r.best_fit == "suggested"                       # linear fits SGD best, sqrt in between
+    assert sug.median < sq.median < unch.median
+    assert all(s * 10 < u for s, u in zip(sug.mismatch, unch.mismatch))
+    assert sug.vs_floor < 1 < unch.vs_floor               # linear within seed noise, unchanged far outside
+    assert unch.final_loss > sug.final_loss + 0.5         # visibly worse where the run ends
+    assert unch.final_acc < sug.final_acc
+
+
+# --------------------------------------------------------------------------- a scaled lr that collapses
+
+
+def test_sgd_scaled_lr_that_collapses_fails():
+    qs = [sgd(64, lr=0.05, momentum=0.9), sgd(32, lr=0.05, momentum=0.9), sgd(64, lr=0.05)]
+    results = E.run(qs, E.Options(proxy_lr="user"))
+    for r in results:
+        assert r.reference_lr == 0.05
+        sug = r.candidate("suggested")
+        assert r.verdict == FAIL, (r.question.title(), r.reason)
+        assert sug.lr == pytest.approx(0.05 * r.k_run)
+        assert sug.final_acc < 0.5                        # it did not train
+        assert r.candidate("reference").final_acc > 0.85
+        assert r.best_fit == "sqrt"
+
+
+def test_x64_is_out_of_range_unless_the_proxy_lr_is_pinned(capsys):
+    assert main(parse("--batch", "8:512", "--lr", "0.05", "--momentum", "0.9"), None) == 2
+    assert "out of range" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- Adam
+
+
+def test_adam_sqrt_is_never_fail_and_beats_unchanged():
+    qs = [Q.Question(8, 8 * k, 1e-3, None, "sqrt", Q.choose_optimizer("Adam", "adaptive", None)) for k in (2, 4, 16)]
+    results = E.run(qs, E.Options())
+    for r in results:
+        assert r.verdict in (PASS, INCONCLUSIVE), r.reason
+        sug, unch = r.candidate("suggested"), r.candidate("unchanged")
+        assert all(s < u for s, u in zip(sug.mismatch, unch.mismatch))
+        assert any("does not referee sqrt against linear" in n for n in r.notes)
+    assert results[1].k_run == 4 and results[1].verdict != FAIL
+
+
+# --------------------------------------------------------------------------- determinism (fresh processes)
+
+
+def test_same_command_twice_prints_identical_json():
+    args = ("--batch", "8:32", "--lr", "0.01", "--optimizer", "sgd", "--output-format", "json")
+    procs = [cli(*args), cli(*args)]  # side by side: one thread each, as under load
+    outs = [p.communicate(timeout=120) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+    assert outs[0][0] == outs[1][0]
+    doc = json.loads(outs[0][0])
+    assert doc["verdict"] == PASS and doc["exit_code"] == 0
+    r = doc["results"][0]
+    assert [c["role"] for c in r["candidates"]] == ["reference", "suggested", "unchanged", "sqrt"]
+    assert len(r["candidates"][1]["mismatch"]) == 3 and len(r["curves"]["samples"]) == 11
+
+
+# --------------------------------------------------------------------------- the user's own model
+
+
+USERMOD = '''
+import torch
+from torch import nn
+from torch.utils.data import Dataset, TensorDataset
+from lrlint.verify.user_model import VerifySetup
+
+class Pairs(Dataset):
+    """A plain map-style dataset: lrlint collates it."""
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+    def __len__(self):
+        return len(self.y)
+    def __getitem__(self, i):
+        return self.x[i], self.y[i]
+
+CALLS = []
+
+def factory(seed: int = 0):
+    CALLS.append(seed)
+    g = torch.Generator().manual_seed(1234)  # the data do not depend on the seed
+    w = torch.randn(16, 4, generator=g)
+    x = torch.randn(640, 16, generator=g)
+    y = (x @ w).argmax(1)
+    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
+    return VerifySetup(model, Pairs(x[:512], y[:512]), TensorDataset(x[512:], y[512:]), nn.functional.cross_entropy)
+
+def broken():
+    raise RuntimeError("no data here")
+'''
+
+
+def test_user_factory_in_a_temporary_module(tmp_path, monkeypatch, capsys):
+    mod = f"lrlint_usermod_{os.getpid()}"
+    (tmp_path / f"{mod}.py").write_text(USERMOD)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code = main(parse("--model", f"{mod}:factory", "--batch", "8:32", "--lr", "0.05", "--output-format", "json"), None)
+    doc = json.loads(capsys.readouterr().out)
+    r = doc["results"][0]
+    assert r["setup"]["task"] == "model" and r["setup"]["samples"] == 3 * 512
+    lrs = {c["role"]: c["lr"] for c in r["candidates"]}
+    assert lrs == {"reference": 0.05, "suggested": 0.2, "unchanged": 0.05, "sqrt": 0.1}  # your real lrs
+    assert r["verdict"] == PASS and code == 0
+    assert sys.modules[mod].CALLS == [0, 1, 2]  # once per seed
+    # the same factory from [tool.lrlint.verify] model = ...
+    settings = SimpleNamespace(verify=SimpleNamespace(model=f"{mod}:factory"))
+    assert main(parse("--batch", "8:16", "--lr", "0.05", "--seeds", "1", "--output-format", "json"), settings) == 0
+    assert json.loads(capsys.readouterr().out)["results"][0]["setup"]["task"] == "model"
+    # import problems are usage errors
+    for spec, msg in ((f"{mod}:broken", "raised RuntimeError"), (f"{mod}:nope", "no attribute"),
+                      ("no_such_module_xyz:f", "cannot import"), ("nocolon", "pkg.module:factory")):
+        assert main(parse("--model", spec, "--batch", "8:16", "--lr", "0.05"), None) == 2
+        assert msg in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- --nproc 2 on CPU
+
+
+def test_nproc_2_runs_real_data_parallel_training():
+    p = cli("--batch", "8:16", "--lr", "0.01", "--nproc", "2", "--seeds", "2", "--output-format", "json")
+    out, err = p.communicate(timeout=180)
+    assert p.returncode == 0, err
+    r = json.loads(out)["results"][0]
+    by_role = {c["role"]: c for c in r["candidates"]}
+    assert by_role["reference"]["world_size"] == 1                         # a world-size change 1 -> 2
+    assert all(by_role[k]["world_size"] == 2 for k in ("suggested", "unchanged", "sqrt"))
+    assert r["verdict"] == PASS
+    # averaged gradients of 2 x 8 behave like one batch of 16: same verdict, same ordering as one process
+    assert by_role["suggested"]["median_mismatch"] < 0.02 < by_role["unchanged"]["median_mismatch"]
+
+
+# --------------------------------------------------------------------------- --plot
+
+
+def test_plot_writes_a_png(tmp_path, capsys):
+    png = tmp_path / "curves.png"
+    assert main(parse("--batch", "8:24", "--lr", "0.01", "--seeds", "1", "--epochs", "1", "--plot", str(png)), None) in (0, 1)
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    from matplotlib import image
+
+    h, w = image.imread(str(png)).shape[:2]
+    assert w > 400 and h > 300
+    assert "learning curves written to" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- noise scale
+
+
+def test_noise_scale_estimate_is_close_to_the_exact_per_example_value():
+    import torch
+
+    from lrlint.verify import noise_scale
+
+    torch.set_num_threads(1)
+    task = E.Task(E.Options(), torch.device("cpu"))
+    model = task.model(0)
+    est = noise_scale.estimate(model, task.data, task.loss_fn, b_small=8, b_big=128, probes=100, seed=0)
+    # exact: per-example gradients over the whole training set at the same weights, same (train) mode
+    torch.manual_seed(0)
+    params = [p for p in model.parameters()]
+    grads = []
+    for i in range(task.data.n_train):
+        model.zero_grad()
+        x, y = task.data.train_batch(torch.tensor([i]))
+        task.loss_fn(model(x), y).backward()
+        grads.append(torch.cat([p.grad.reshape(-1) for p in params]).double())
+    g = torch.stack(grads)
+    mean = g.mean(0)
+    exact = float(((g - mean) ** 2).sum(1).mean() / mean.dot(mean))
+    assert 50 < exact < 500
+    assert abs(est["b_simple"] / exact - 1) < 0.3, (est["b_simple"], exact)
+    assert est["low"] < est["b_simple"] < est["high"]
+
+
+def test_noise_scale_report_warns_far_past_the_critical_batch(capsys):
+    code = main(parse("--batch", "8:512", "--lr", "0.01", "--proxy-lr", "0.01", "--seeds", "1", "--noise-scale",
+                      "--output-format", "json"), None)
+    assert code in (0, 1)
+    ns = json.loads(capsys.readouterr().out)["results"][0]["noise_scale"]
+    assert [p["at"] for p in ns["points"]] == ["at the initial weights", "after 1 epoch of the reference run"]
+    assert all(50 < p["b_simple"] < 1000 and p["probes"] == 100 for p in ns["points"])
+    assert ns["candidate_batch"] == 512 and ns["ratio"] > 2
+    assert "stops paying" in ns["warning"]
+
+
+# --------------------------------------------------------------------------- config files
+
+
+def test_file_mode_verifies_lr001_lr002_and_skips_out_of_range(monkeypatch, capsys):
+    from lrlint import api
+
+    span = SimpleNamespace(path="configs/sft.yaml", line=3)
+    findings = [
+        SimpleNamespace(code="LR002", message="lr scaled by the wrong rule", span=span, data={
+            "batch_old": 8.0, "batch_new": 32.0, "k": 4.0, "lr_old": 1e-3, "lr_new": 1e-3 * 4 ** 1.5,
+            "expected_lr": 2e-3, "policy": "sqrt", "family": "adaptive", "optimizer": "AdamW", "momentum": None,
+            "lr_key": "lr"}),
+        SimpleNamespace(code="LR003", message="no warmup", span=span, data={}),
+        SimpleNamespace(code="LR001", message="batch x128", span=span, data={
+            "batch_old": 8.0, "batch_new": 1024.0, "k": 128.0, "lr_old": 0.1, "lr_new": 0.1, "expected_lr": 12.8,
+            "policy": "linear", "family": "sgd", "optimizer": "SGD", "momentum": 0.9, "lr_key": "lr"}),
+    ]
+    seen = {}
+
+    def fake_check_paths(paths, settings, base=None, **kw):
+        seen.update(paths=paths, base=base)
+        return SimpleNamespace(findings=findings)
+
+    monkeypatch.setattr(api, "check_paths", fake_check_paths)
+    code = main(parse("configs/sft.yaml", "--base", "main", "--seeds", "2", "--output-format", "json"), None)
+    doc = json.loads(capsys.readouterr().out)
+    assert seen == {"paths": ["configs/sft.yaml"], "base": "main"}
+    assert code == 1 and doc["exit_code"] == 1           # one finding could not be verified
+    (r,) = doc["results"]
+    assert r["code"] == "LR002" and r["origin"] == "configs/sft.yaml:3"
+    roles = [c["role"] for c in r["candidates"]]
+    assert roles == ["reference", "suggested", "unchanged", "linear", "current"]
+    assert r["candidates"][4]["user_lr"] == pytest.approx(8e-3)
+    (s,) = doc["skipped"]
+    assert s["code"] == "LR001" and "out of range" in s["reason"]
+
+
+def test_end_to_end_config_with_an_inline_reference(tmp_path):
+    (tmp_path / "sft.yaml").write_text(textwrap.dedent("""\
+        # lrlint: reference batch=8 lr=0.01
+        batch_size: 16
+        lr: 0.01
+        optimizer: sgd
+        """))
+    p = cli("sft.yaml", "--seeds", "2", "--output-format", "json", cwd=tmp_path)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    (r,) = json.loads(out)["results"]
+    assert r["code"] == "LR001" and r["question"]["k"] == 2 and r["question"]["lr_suggested"] == pytest.approx(0.02)
+    assert r["verdict"] == PASS
+    assert not math.isnan(r["floor"])
