@@ -286,6 +286,7 @@ def apply(result, settings, unsafe: bool = False, write: bool = True, base: str 
 
     # write (or only diff) what changed
     diff_parts: list[str] = []
+    dirs: set[Path] = set()
     for path in sorted(current):
         src = original[path]
         new = current[path]
@@ -293,7 +294,8 @@ def apply(result, settings, unsafe: bool = False, write: bool = True, base: str 
             continue
         diff_parts.append(unified_diff(path, src, new))
         if write:
-            why = write_atomic(path, new, expected=src.data)
+            why = write_atomic(path, new, expected=src.data, sync_dir=False)
+            dirs.add(Path(path).parent)
             if why is not None:
                 problems.append(f"{path}: not written: {why}")
                 # report the file as it is on disk: its original findings
@@ -301,6 +303,8 @@ def apply(result, settings, unsafe: bool = False, write: bool = True, base: str 
                 sources_now[path] = src
                 fixed.pop(path, None)
                 current.pop(path)
+    for d in sorted(dirs):  # one directory fsync per directory, not per file
+        fsync_dir(d)
     findings.sort(key=lambda f: f.sort_key)
     new_result = result
     new_result.findings = findings
@@ -325,7 +329,7 @@ def unified_diff(path: str, src: Source, new: bytes) -> str:
     return "".join(out)
 
 
-def write_atomic(path: str, data: bytes, expected: bytes | None = None) -> str | None:
+def write_atomic(path: str, data: bytes, expected: bytes | None = None, sync_dir: bool = True) -> str | None:
     """Write ``data`` to ``path`` through a temporary file in the same directory; keep the mode.
 
     Returns None when written, else why not (the file changed on disk since it was read, or an OS error).
@@ -354,15 +358,23 @@ def write_atomic(path: str, data: bytes, expected: bytes | None = None) -> str |
         except OSError:
             pass
         return e.strerror or str(e)
+    if sync_dir:
+        fsync_dir(p.parent)
+    return None
+
+
+def fsync_dir(d: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
     try:
-        dfd = os.open(str(p.parent), os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        dfd = os.open(str(d), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
     except OSError:
         pass
-    return None
+    finally:
+        os.close(dfd)
 
 
 def read_current(p: Path) -> bytes | None:
