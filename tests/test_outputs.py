@@ -244,3 +244,33 @@ def test_sarif_fix_replacement_is_the_edit_of_the_finding():
     fx = _fix(f, ".")
     assert fx["description"]["text"] == "Set lr to 0.4"
     assert fx["artifactChanges"][0]["replacements"][0]["deletedRegion"] == {"startLine": 3, "startColumn": 5, "endLine": 3, "endColumn": 8}
+
+
+# -- docs/ci.md ------------------------------------------------------------------------------------
+
+def test_ci_docs_snippets_are_valid_yaml_and_name_real_hooks_and_formats():
+    import re
+
+    import yaml
+
+    from lrlint.report import FORMATS
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "docs/ci.md").read_text(encoding="utf-8")
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+    assert len(blocks) == 3
+    hooks = {h["id"]: h for h in yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"lrlint", "lrlint-fix"}
+    for h in hooks.values():
+        assert h["language"] == "python" and h["require_serial"] is True and h["types_or"] == ["yaml", "json", "python"]
+        assert h["entry"].startswith("lrlint check")
+    assert "--fix" in hooks["lrlint-fix"]["entry"].split()
+    (repo,) = blocks[0]["repos"]
+    assert repo["rev"] and {h["id"] for h in repo["hooks"]} <= set(hooks)
+    steps = blocks[1]["jobs"]["lrlint"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0
+    assert any("upload-sarif" in s.get("uses", "") for s in steps)
+    runs = " ".join(s.get("run", "") for s in steps)
+    assert "--base origin/${{ github.base_ref }}" in runs
+    for fmt in re.findall(r"--output-format (\S+)", text):
+        assert fmt in FORMATS
+    assert blocks[2]["lrlint"]["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
