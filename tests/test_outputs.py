@@ -271,6 +271,6 @@ def test_ci_docs_snippets_are_valid_yaml_and_name_real_hooks_and_formats():
     assert any("upload-sarif" in s.get("uses", "") for s in steps)
     runs = " ".join(s.get("run", "") for s in steps)
     assert "--base origin/${{ github.base_ref }}" in runs
-    for fmt in re.findall(r"--output-format (\S+)", text):
+    for fmt in re.findall(r"--output-format ([a-z-]+)", text):
         assert fmt in FORMATS
     assert blocks[2]["lrlint"]["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
