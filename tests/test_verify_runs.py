@@ -84,6 +84,14 @@ def test_sgd_scaled_lr_that_collapses_fails():
         assert r.best_fit == "sqrt"
 
 
+def test_a_proxy_that_barely_learns_is_inconclusive_not_pass():
+    # the tutorial's lr 0.001 pinned on the proxy: 3 epochs take the val loss only from 2.30 to ~2.2,
+    # and the unchanged lr moves the curve by about the seed-to-seed noise
+    (r,) = E.run([sgd(7, lr=0.001)], E.Options(proxy_lr="user"))
+    assert r.verdict == INCONCLUSIVE and "noise" in r.reason
+    assert r.candidate("reference").final_loss > 2.0
+
+
 def test_x64_is_out_of_range_unless_the_proxy_lr_is_pinned(capsys):
     assert main(parse("--batch", "8:512", "--lr", "0.05", "--momentum", "0.9"), None) == 2
     assert "out of range" in capsys.readouterr().err

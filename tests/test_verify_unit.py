@@ -148,9 +148,11 @@ def test_verdict_rule():
     # never better: fail, and the divergence is named
     v = V.decide([6.0, 6.1, 6.8], [5.4, 5.3, 6.4], floor=0.2, sug_diverged=2)
     assert v.verdict == V.FAIL and "diverged on 2/3" in v.reason
-    # unchanged lr within seed noise: the run cannot tell
-    v = V.decide([0.001, 0.001, 0.001], [0.01, 0.012, 0.011], floor=0.02)
+    # unchanged lr within (twice) the seed noise: the run cannot tell
+    v = V.decide([0.001, 0.001, 0.001], [0.014, 0.015, 0.013], floor=0.01)
     assert v.verdict == V.INCONCLUSIVE and "noise" in v.reason
+    assert V.decide([0.001, 0.001, 0.001], [0.021, 0.022, 0.023], floor=0.01).verdict == V.PASS
+    assert V.decide([0.001], [0.014], floor=None).verdict == V.PASS  # one seed: no floor to compare with
 
 
 # --------------------------------------------------------------------------- CLI without training

@@ -71,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add(r, "--epochs", type=float, default=3.0, metavar="E", help="epochs of the train set per run (default 3)")
     _add(r, "--nproc", type=int, default=1, metavar="N",
          help="run each candidate as N-process data-parallel training (torch.distributed; gloo on CPU, nccl on GPU)")
-    _add(r, "--accum", type=int, default=1, metavar="A", help="gradient-accumulation steps of the candidates")
+    _add(r, "--accum", type=int, metavar="A",
+         help="gradient-accumulation steps of the candidates (default: the config's with --nproc, else 1)")
     _add(r, "--proxy-lr", metavar="LR|user",
          help="the proxy's reference lr (default: its own, SGD 0.01, Adam 1e-3); 'user' trains the proxy at your "
               "--lr; allows factors up to x64 (a stability question)")
@@ -140,8 +141,8 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
         if not (v > 0 and math.isfinite(v)):
             raise Q.UsageError("--proxy-lr must be positive")
     nproc = int(_given(getattr(args, "nproc", None), 1))
-    accum = int(_given(getattr(args, "accum", None), 1))
-    if nproc < 1 or accum < 1:
+    accum = getattr(args, "accum", None)
+    if nproc < 1 or (accum is not None and accum < 1):
         raise Q.UsageError("--nproc and --accum must be at least 1")
     samples = getattr(args, "samples", None) or getattr(vset, "samples", None)
     if samples is not None and samples < 1:

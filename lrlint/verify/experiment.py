@@ -52,7 +52,7 @@ class Options:
     max_seconds: float | None = None   # user model: cap on the training time (shrinks the budget)
     device: str = "auto"               # auto | cpu | cuda
     nproc: int = 1
-    accum: int = 1
+    accum: int | None = None           # None: the config's accumulation (findings), else 1
     proxy_lr: str | None = None        # None (the proxy's own), "user", or a number as text
     noise_scale: bool = False
     model: str | None = None           # pkg.module:factory
@@ -466,8 +466,17 @@ def plan(q: Question, task: Task, options: Options) -> Plan:
             notes.append("--proxy-lr is ignored with --model: your real lrs are used")
     if choice.stand_in:
         notes.append(choice.stand_in)
-    (w_ref, a_ref), (w_new, a_new) = _layout(b_old, b_new, options.nproc, options.accum)
-    if options.nproc > 1 or options.accum > 1:
+    accum = options.accum
+    if accum is None:
+        accum = 1
+        if q.accum_new and options.nproc > 1:
+            if b_new % (options.nproc * q.accum_new) == 0:
+                accum = q.accum_new
+            else:
+                notes.append(f"the config's {q.accum_new} accumulation steps do not divide batch {b_new} over "
+                             f"{options.nproc} ranks: the runs use none")
+    (w_ref, a_ref), (w_new, a_new) = _layout(b_old, b_new, options.nproc, accum)
+    if options.nproc > 1 or accum > 1:
         notes.append(f"reference: {w_ref} rank(s) x {a_ref} accumulation step(s) x {b_old // (w_ref * a_ref)} per device; "
                      f"candidates: {w_new} rank(s) x {a_new} x {b_new // (w_new * a_new)} (real gradient averaging "
                      f"with torch.distributed)" if options.nproc > 1 else
@@ -511,7 +520,7 @@ def run(questions: Sequence[Question], options: Options, progress: Progress | No
     torch.set_num_threads(1)
     progress = progress or (lambda event, info: None)
     device = resolve_device(options.device)
-    if options.nproc < 1 or options.accum < 1 or options.seeds < 1:
+    if options.nproc < 1 or (options.accum is not None and options.accum < 1) or options.seeds < 1:
         raise UsageError("--nproc, --accum and --seeds must be at least 1")
     task = Task(options, device)
     plans = [plan(q, task, options) for q in questions]

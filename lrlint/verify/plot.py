@@ -22,7 +22,7 @@ def write(results: Sequence[Result], path: str) -> None:
     n = len(results)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.9 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.4 * cols, 4.9 * rows), squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     for ax, r in zip(axes.flat, results):
@@ -35,18 +35,18 @@ def write(results: Sequence[Result], path: str) -> None:
                 ax.plot(grid, seed_curve, color=color, alpha=0.25, linewidth=0.8)
             mean = [sum(v) / len(v) for v in zip(*curves)]
             style = "--" if c.role == "reference" else "-"
-            lr = f"lr {plain(c.lr)}"
+            lr = f"lr {plain(c.lr, 3)}"
             ax.plot(grid, mean, style, color=color, linewidth=width,
                     label=f"{c.label}, batch {c.batch}, {lr}")
         q = r.question
         title = f"{q.code + ' ' if q.code else ''}batch {plain(q.batch_old)}\u2192{plain(q.batch_new)} (\u00d7{plain(q.k)}), {q.optimizer.display}"
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=9.5, loc="left")
+        ax.set_title(r.verdict, fontsize=10, loc="right", fontweight="bold",
+                     color=VERDICT_COLORS.get(r.verdict, "tab:olive"))
         ax.set_xlabel("samples seen")
         ax.set_ylabel("val loss" + (" (proxy)" if r.task == "proxy" else ""))
         ax.grid(alpha=0.3)
-        leg = ax.legend(fontsize=7, loc="upper right", title=r.verdict, title_fontsize=10)
-        leg.get_title().set_color(VERDICT_COLORS.get(r.verdict, "tab:olive"))
-        leg.get_title().set_fontweight("bold")
+        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
     fig.suptitle("lrlint verify: val loss vs samples seen (thin: seeds, thick: mean over seeds)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -171,6 +171,7 @@ class Question:
     code: str = ""                    # LR001 / LR002 for findings
     message: str = ""
     explicit_lr: bool = False         # the user named the new lr (--lr OLD:NEW)
+    accum_new: int | None = None      # gradient accumulation of the new setup, from the config
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -278,6 +279,8 @@ def from_finding(f: Any, default_momentum: float | None = None) -> Question:
     lr_old = _pos(d.get("lr_old"))
     lr_new = _pos(d.get("lr_new"))
     expected = _pos(d.get("expected_lr"))
+    parts = d.get("batch_parts") if isinstance(d.get("batch_parts"), dict) else {}
+    accum = _pos(parts.get("accum"))
     span = getattr(f, "span", None)
     origin = f"{span.path}:{span.line}" if span is not None else "config"
     current = None
@@ -289,6 +292,7 @@ def from_finding(f: Any, default_momentum: float | None = None) -> Question:
         lr_old=lr_old, lr_suggested=expected if lr_old is not None else None, policy=policy,
         optimizer=choice, lr_current=current, origin=origin, code=str(getattr(f, "code", "")),
         message=str(getattr(f, "message", "")),
+        accum_new=int(accum) if accum is not None and accum.is_integer() and accum > 1 else None,
     )
 
 
