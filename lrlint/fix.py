@@ -28,6 +28,7 @@ from pathlib import Path
 from lrlint import sources
 from lrlint.findings import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Finding
 from lrlint.sources import Source, SourceError
+from lrlint.spans import Span
 
 MAX_ITERATIONS = 10
 
@@ -386,3 +387,156 @@ def read_current(p: Path) -> bytes | None:
 
 
 __all__ = ["FixOutcome", "apply", "apply_edits", "select", "type_kept", "write_atomic", "unified_diff", "DISPLAY_ONLY"]
+
+
+# -- override edits: an lr inherited from a base file is fixed in the child ------------------------
+
+def _span_at(src: Source, char: int) -> Span:
+    return src.lines.span(src.path, char, char)
+
+
+def _indent_unit(node, default: int = 2) -> int:
+    """The file's indentation step: the smallest child-minus-parent key column in block mappings."""
+    import yaml
+    best = None
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.MappingNode) and not n.flow_style:
+            for k, v in n.value:
+                if isinstance(v, yaml.MappingNode) and not v.flow_style and v.value:
+                    step = v.value[0][0].start_mark.column - k.start_mark.column
+                    if step > 0 and (best is None or step < best):
+                        best = step
+                stack.append(v)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+    return best or default
+
+
+def _last_leaf_end(node) -> int:
+    """Character offset where the last scalar (or flow collection) under ``node`` ends."""
+    import yaml
+    while True:
+        if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
+            node = node.value[-1][1]
+        elif isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
+            node = node.value[-1]
+        else:
+            return node.end_mark.index
+
+
+def yaml_override(src: Source, dotted: str, content: str) -> Edit | None:
+    """An edit that sets ``dotted`` (e.g. ``optimizer.lr``) to ``content`` in a YAML file.
+
+    An existing key has its value replaced; a missing one is inserted under the right block mapping,
+    after its last entry, with the file's indentation, creating the missing mappings. None where that
+    cannot be done safely (flow mappings, a non-mapping in the way, several documents, a parse error).
+    """
+    import yaml
+    text = src.text
+    try:
+        docs = list(yaml.compose_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except yaml.YAMLError:
+        return None
+    if len(docs) > 1:
+        return None
+    root = docs[0] if docs else None
+    parts = dotted.split(".")
+    unit = _indent_unit(root) if root is not None else 2
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.value == "" and root.tag.endswith(":null")):
+        prefix = "" if not text or text.endswith("\n") else "\n"
+        body = _nested(parts, content, 0, unit)
+        return Edit(_span_at(src, len(text)), prefix + body)
+    node = root
+    for i, part in enumerate(parts):
+        if not isinstance(node, yaml.MappingNode) or node.flow_style:
+            return None
+        found = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+        if found is None:
+            if not node.value:
+                return None
+            col = node.value[0][0].start_mark.column
+            end = _last_leaf_end(node)
+            nl = text.find("\n", end)
+            if nl == -1:
+                at, prefix = len(text), "\n"
+            else:
+                at, prefix = nl + 1, ""
+            return Edit(_span_at(src, at), prefix + _nested(parts[i:], content, col, unit))
+        if i == len(parts) - 1:
+            if not isinstance(found, yaml.ScalarNode):
+                return None
+            s, e = found.start_mark.index, found.end_mark.index
+            return Edit(src.lines.span(src.path, s, e), content)
+        node = found
+    return None
+
+
+def _nested(parts: list[str], content: str, col: int, unit: int) -> str:
+    lines = []
+    for depth, part in enumerate(parts):
+        pad = " " * (col + depth * unit)
+        lines.append(f"{pad}{part}: {content}" if depth == len(parts) - 1 else f"{pad}{part}:")
+    return "\n".join(lines) + "\n"
+
+
+def python_dict_override(src: Source, dotted: str, content: str) -> Edit | None:
+    """An edit that sets ``dotted`` in an MMEngine-style Python config (``name = dict(...)``).
+
+    ``optim_wrapper.optimizer.lr`` in a child without ``optim_wrapper`` appends
+    ``optim_wrapper = dict(optimizer=dict(lr=...))`` (MMEngine merges it into the base's dict); an
+    existing ``dict(...)`` gets the missing keyword added in place, an existing ``lr=`` is replaced.
+    Nothing is executed: the file is read with ``ast``. None where the shape is not plain dict calls.
+    """
+    import ast as _ast
+    text = src.text
+    try:
+        tree = _ast.parse(text)
+    except SyntaxError:
+        return None
+    parts = dotted.split(".")
+
+    def char_of(lineno: int, col: int) -> int:
+        line = src.lines.line_text(lineno) if lineno <= len(src.lines.line_starts) else ""
+        return src.lines.line_starts[lineno - 1] + len(line.encode("utf-8")[:col].decode("utf-8", "ignore"))
+
+    def nested_kw(rest: list[str]) -> str:
+        out = content
+        for p in reversed(rest[1:]):
+            out = f"dict({p}={out})"
+        return f"{rest[0]}={out}"
+
+    target = None
+    for stmt in tree.body:
+        if isinstance(stmt, _ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], _ast.Name) and stmt.targets[0].id == parts[0]:
+            target = stmt
+    if target is None:
+        value = content
+        for p in reversed(parts[1:]):
+            value = f"dict({p}={value})"
+        prefix = "" if not text or text.endswith("\n") else "\n"
+        return Edit(_span_at(src, len(text)), f"{prefix}{parts[0]} = {value}\n")
+    node = target.value
+    for i, part in enumerate(parts[1:], start=1):
+        if not (isinstance(node, _ast.Call) and isinstance(node.func, _ast.Name) and node.func.id == "dict" and not node.args):
+            return None
+        kw = next((k for k in node.keywords if k.arg == part), None)
+        if kw is None:
+            close = char_of(node.end_lineno, node.end_col_offset) - 1  # the closing parenthesis
+            if text[close] != ")":
+                return None
+            before = text[:close].rstrip()
+            if before.endswith("("):
+                sep = ""
+            elif before.endswith(","):
+                sep = "" if text[close - 1].isspace() else " "
+            else:
+                sep = ", "
+            return Edit(_span_at(src, close), sep + nested_kw(parts[i:]))
+        if i == len(parts) - 1:
+            v = kw.value
+            s, e = char_of(v.lineno, v.col_offset), char_of(v.end_lineno, v.end_col_offset)
+            return Edit(src.lines.span(src.path, s, e), content)
+        node = kw.value
+    return None

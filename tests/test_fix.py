@@ -303,3 +303,56 @@ def test_write_atomic_keeps_mode_and_leaves_no_temporary_file(tmp_path):
     assert p.read_bytes() == b'{"a": 1}\n' and stat.S_IMODE(p.stat().st_mode) == 0o600
     assert fix.write_atomic(str(p), b"x", expected=b"{}\n") == "the file changed on disk since lrlint read it"
     assert sorted(x.name for x in tmp_path.iterdir()) == ["c.json"]
+
+
+# -- override edits for an lr inherited from a base file (used by the inheritance checks) --------
+
+def _override(fmt: str, text: str, key: str, value: str) -> str | None:
+    src = sources.decode("child", fmt, text.encode())
+    e = fix.yaml_override(src, key, value) if fmt == "yaml" else fix.python_dict_override(src, key, value)
+    return None if e is None else fix.apply_edits(src.data, [e]).decode()
+
+
+@pytest.mark.parametrize("text, key, out", [
+    # the mapping exists: the key goes after its last entry, at its indentation
+    ("_base_: base.yaml\ntrain:\n  batch_size: 1024\n  optimizer:\n    name: sgd  # kept\n",
+     "train.optimizer.lr",
+     "_base_: base.yaml\ntrain:\n  batch_size: 1024\n  optimizer:\n    name: sgd  # kept\n    lr: 0.4\n"),
+    # the mapping is missing: created with the file's indentation unit (4 here)
+    ("_base_: base.yaml\ntrain:\n    batch_size: 1024\n    epochs: 3  # c\ndata:\n    root: x\n",
+     "train.optimizer.lr",
+     "_base_: base.yaml\ntrain:\n    batch_size: 1024\n    epochs: 3  # c\n    optimizer:\n        lr: 0.4\ndata:\n    root: x\n"),
+    # top level, no newline at the end of the file
+    ("defaults: [base]\nbatch_size: 1024", "optimizer.lr", "defaults: [base]\nbatch_size: 1024\noptimizer:\n  lr: 0.4\n"),
+    # an existing value is replaced in place
+    ("optimizer:\n  lr: 0.1  # tuned\n", "optimizer.lr", "optimizer:\n  lr: 0.4  # tuned\n"),
+    # a flow mapping is not rewritten
+    ("optimizer: {name: sgd}\n", "optimizer.lr", None),
+])
+def test_yaml_override_exact_bytes(text, key, out):
+    assert _override("yaml", text, key, "0.4") == out
+    if out is not None:
+        assert yaml.safe_load(out)  # still YAML
+
+
+def test_yaml_override_keeps_crlf():
+    src = sources.decode("child", "yaml", b"train:\r\n  batch_size: 1024\r\n")
+    e = fix.yaml_override(src, "train.lr", "0.4")
+    assert fix.apply_edits(src.data, [e]) == b"train:\r\n  batch_size: 1024\r\n  lr: 0.4\r\n"
+
+
+@pytest.mark.parametrize("text, out", [
+    ("_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size=64)\n",
+     "_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size=64)\noptim_wrapper = dict(optimizer=dict(lr=0.04))\n"),
+    ("_base_ = ['./base.py']\noptim_wrapper = dict(clip_grad=None)\n",
+     "_base_ = ['./base.py']\noptim_wrapper = dict(clip_grad=None, optimizer=dict(lr=0.04))\n"),
+    ("optim_wrapper = dict(\n    optimizer=dict(type='SGD', momentum=0.9,),\n)\n",
+     "optim_wrapper = dict(\n    optimizer=dict(type='SGD', momentum=0.9, lr=0.04),\n)\n"),
+    ("optim_wrapper = dict(optimizer=dict(lr=0.02))  # base lr\n",
+     "optim_wrapper = dict(optimizer=dict(lr=0.04))  # base lr\n"),
+    ("optim_wrapper = build_wrapper()\n", None),
+])
+def test_mmengine_python_override_exact_bytes(text, out):
+    assert _override("python", text, "optim_wrapper.optimizer.lr", "0.04") == out
+    if out is not None:
+        compile(out, "child.py", "exec")  # still Python (never executed)
