@@ -179,6 +179,12 @@ def test_user_factory_in_a_temporary_module(tmp_path, monkeypatch, capsys):
     settings = SimpleNamespace(verify=SimpleNamespace(model=f"{mod}:factory"))
     assert main(parse("--batch", "8:16", "--lr", "0.05", "--seeds", "1", "--output-format", "json"), settings) == 0
     assert json.loads(capsys.readouterr().out)["results"][0]["setup"]["task"] == "model"
+    # --max-seconds shrinks a budget that would not fit (measured speed), and says so
+    assert main(parse("--model", f"{mod}:factory", "--batch", "8:32", "--lr", "0.05", "--seeds", "1",
+                      "--samples", "50000000", "--max-seconds", "1", "--output-format", "json"), None) in (0, 1)
+    r = json.loads(capsys.readouterr().out)["results"][0]
+    assert r["setup"]["samples"] < 50_000_000
+    assert any("--max-seconds" in n for n in r["notes"])
     # import problems are usage errors
     for spec, msg in ((f"{mod}:broken", "raised RuntimeError"), (f"{mod}:nope", "no attribute"),
                       ("no_such_module_xyz:f", "cannot import"), ("nocolon", "pkg.module:factory")):
@@ -200,6 +206,18 @@ def test_nproc_2_runs_real_data_parallel_training():
     assert r["verdict"] == PASS
     # averaged gradients of 2 x 8 behave like one batch of 16: same verdict, same ordering as one process
     assert by_role["suggested"]["median_mismatch"] < 0.02 < by_role["unchanged"]["median_mismatch"]
+
+
+def test_gradient_accumulation_matches_the_big_batch():
+    # batch 32 as 4 accumulated micro-batches of 8: the same data order and the same averaged gradient
+    plain_run, accum_run = (E.run([sgd(4)], E.Options(seeds=2, epochs=1, accum=a))[0] for a in (None, 4))
+    sug_a = accum_run.candidate("suggested")
+    assert (sug_a.accum, accum_run.candidate("reference").accum) == (4, 1)
+    assert accum_run.verdict == plain_run.verdict
+    # only dropout masks can differ (drawn per micro-batch); the curves agree
+    assert sug_a.final_loss == pytest.approx(plain_run.candidate("suggested").final_loss, rel=0.01)
+    assert sug_a.median < 0.01 and plain_run.candidate("suggested").median < 0.01
+    assert accum_run.candidate("unchanged").median == pytest.approx(plain_run.candidate("unchanged").median, rel=0.05)
 
 
 # --------------------------------------------------------------------------- --plot
