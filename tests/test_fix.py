@@ -356,3 +356,17 @@ def test_mmengine_python_override_exact_bytes(text, out):
     assert _override("python", text, "optim_wrapper.optimizer.lr", "0.04") == out
     if out is not None:
         compile(out, "child.py", "exec")  # still Python (never executed)
+
+
+def test_lr_fix_for_an_expression_is_display_only_and_says_why():
+    """An lr that is an expression is never rewritten; the fix is shown with the reason."""
+    from types import SimpleNamespace
+
+    from lrlint.checks import compare
+    from lrlint.values import EXPRESSION, Value
+    lr = Value("lr", 0.1, Span("train.py", 10, 19, 3, 6, 3, 15), provenance=EXPRESSION, raw="0.05 * 2")
+    ctx = SimpleNamespace(recipe=SimpleNamespace(lr=lr))
+    f = compare.lr_fix(ctx, None, 0.4)
+    assert (f.applicability, f.message, f.edits) == (DISPLAY_ONLY, "Set lr to 0.4", [])
+    assert f.why == "the lr is an expression: change the expression by hand (`0.05 * 2`)"
+    assert not fix.applicable(f and Finding("LR001", "unscaled-lr", "m", ERROR, lr.span, fix=f), unsafe=True)

@@ -10,7 +10,14 @@ from lrlint.findings import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Fix, Related
 from lrlint.references import HISTORY
 from lrlint.scaling import RULE_TITLE, batch_changed, same_number
 from lrlint.spans import Span
-from lrlint.values import ARGPARSE, LITERAL, STRING
+from lrlint.values import ARGPARSE, DEFAULT, EXPRESSION, INTERPOLATED, LITERAL, STRING
+
+# lr values a fix does not edit, and why (the fix is display-only)
+NO_EDIT_WHY = {
+    EXPRESSION: "the lr is an expression: change the expression by hand",
+    INTERPOLATED: "the lr comes from an interpolation: change the value it refers to",
+    DEFAULT: "the lr is the framework's default: set it explicitly in the config",
+}
 
 PART_LABELS = {"per_device": "per-device batch", "accum": "accumulation", "devices": "devices", "nodes": "nodes", "global_batch": "global batch", "total": "total batch"}
 ROLE_OF_PART = {"per_device": "batch_per_device", "accum": "grad_accum", "devices": "devices", "nodes": "nodes", "global_batch": "batch_global", "total": "batch_total"}
@@ -148,7 +155,13 @@ def lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix | None:
     """Rewrite the lr literal; safe only within the no-silent-fix guards."""
     r = ctx.recipe
     lr = r.lr
-    if lr.span is None or lr.provenance not in (LITERAL, STRING, ARGPARSE):
+    if lr.span is None:
+        return None
+    if lr.provenance in NO_EDIT_WHY:
+        # shown, never applied: the message says why lrlint does not rewrite it
+        why = NO_EDIT_WHY[lr.provenance] + (f" (`{lr.raw}`)" if lr.raw and lr.provenance == EXPRESSION else "")
+        return Fix(DISPLAY_ONLY, f"Set {lr.key} to {numbers.plain(expected)}", [], why)
+    if lr.provenance not in (LITERAL, STRING, ARGPARSE):
         return None
     content = literal_for(lr, expected)
     title = f"Set {lr.key} to {content.strip(chr(39) + chr(34))}"
