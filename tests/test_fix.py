@@ -370,3 +370,19 @@ def test_lr_fix_for_an_expression_is_display_only_and_says_why():
     assert (f.applicability, f.message, f.edits) == (DISPLAY_ONLY, "Set lr to 0.4", [])
     assert f.why == "the lr is an expression: change the expression by hand (`0.05 * 2`)"
     assert not fix.applicable(f and Finding("LR001", "unscaled-lr", "m", ERROR, lr.span, fix=f), unsafe=True)
+
+
+@pytest.mark.parametrize("ref_batch, batch, new_lr, why", [
+    (256, 8192, b"3.2", "batch factor x32 is past x16"),
+    (1024, 16384, b"1.6", "effective batch 16384 is past 8192"),
+])
+def test_past_the_no_silent_fix_guards_the_fix_is_unsafe_and_says_why(tmp_path, ref_batch, batch, new_lr, why):
+    data = f"# lrlint: reference batch={ref_batch} lr=0.1\nbatch_size: {batch}\nlr: 0.1\noptimizer: sgd\n".encode()
+    p = write(tmp_path / "big.yaml", data)
+    r = run_lrlint("check", "--output-format", "json", "big.yaml", cwd=tmp_path)
+    (f,) = json.loads(r.stdout)
+    assert f["fix"]["applicability"] == "unsafe" and why in f["fix"]["why"] and "lrlint verify" in f["fix"]["why"]
+    assert check(tmp_path, "--fix", "big.yaml").returncode == 1
+    assert p.read_bytes() == data
+    assert check(tmp_path, "--fix", "--unsafe-fixes", "big.yaml").returncode == 0
+    assert p.read_bytes() == data.replace(b"lr: 0.1\n", b"lr: " + new_lr + b"\n")
