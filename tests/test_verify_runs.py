@@ -260,7 +260,8 @@ def test_noise_scale_estimate_is_close_to_the_exact_per_example_value():
     mean = g.mean(0)
     exact = float(((g - mean) ** 2).sum(1).mean() / mean.dot(mean))
     assert 50 < exact < 500
-    assert abs(est["b_simple"] / exact - 1) < 0.3, (est["b_simple"], exact)
+    # measured: 168 vs 172 exact (seed 0); 10-12% too high without the finite-population correction
+    assert abs(est["b_simple"] / exact - 1) < 0.15, (est["b_simple"], exact)
     assert est["low"] < est["b_simple"] < est["high"]
 
 
