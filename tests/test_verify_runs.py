@@ -159,6 +159,11 @@ def factory(seed: int = 0):
 
 def broken():
     raise RuntimeError("no data here")
+
+def bad_loss():
+    setup = factory()
+    setup.loss_fn = lambda out, y: out[:, 99].mean()  # a bug in the user's loss: IndexError
+    return setup
 '''
 
 
@@ -187,7 +192,8 @@ def test_user_factory_in_a_temporary_module(tmp_path, monkeypatch, capsys):
     assert any("--max-seconds" in n for n in r["notes"])
     # import problems are usage errors
     for spec, msg in ((f"{mod}:broken", "raised RuntimeError"), (f"{mod}:nope", "no attribute"),
-                      ("no_such_module_xyz:f", "cannot import"), ("nocolon", "pkg.module:factory")):
+                      ("no_such_module_xyz:f", "cannot import"), ("nocolon", "pkg.module:factory"),
+                      (f"{mod}:bad_loss", "training steps raised IndexError")):
         assert main(parse("--model", spec, "--batch", "8:16", "--lr", "0.05"), None) == 2
         assert msg in capsys.readouterr().err
 

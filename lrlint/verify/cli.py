@@ -101,11 +101,11 @@ def _have(module: str) -> bool:
 
 def main(args: argparse.Namespace, settings: Any = None) -> int:
     """Run ``lrlint verify``; returns the exit code."""
-    from lrlint.verify.question import UsageError
+    from lrlint.verify.question import RunError, UsageError
 
     try:
         return _main(args, settings)
-    except UsageError as e:
+    except (UsageError, RunError) as e:
         return _err(str(e))
 
 

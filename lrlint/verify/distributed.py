@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lrlint.verify.question import OptimizerChoice
+from lrlint.verify.question import OptimizerChoice, RunError
 
 MARK = "@@lrlint-run "
 #: Seconds a collective may wait for another rank before the run is abandoned.
@@ -131,7 +131,7 @@ def launch(keys: Sequence[Any], optimizers: Sequence[OptimizerChoice], task: Any
             for err in errs:
                 err.close()
             what = ", ".join(f"rank {r} exited {rc}" for r, rc in failed) or "a rank stopped early"
-            raise RuntimeError(f"--nproc {world}: the data-parallel run failed ({what})\n" + "\n".join(tails))
+            raise RunError(f"--nproc {world}: the data-parallel run failed ({what})\n" + "\n".join(tails))
         for err in errs:
             err.close()
     return out

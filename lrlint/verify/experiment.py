@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from lrlint.verify.question import (
     Candidate,
     OptimizerChoice,
     Question,
+    RunError,
     UsageError,
     proxy_batches,
 )
@@ -531,7 +532,8 @@ def run(questions: Sequence[Question], options: Options, progress: Progress | No
             raise UsageError(f"batch {b} is larger than the training set ({task.data.n_train} samples)")
     capped_note = None
     if task.kind == "model" and options.max_seconds:
-        budget, capped_note = _cap_budget(task, plans, options, budget)
+        with _user_errors(task, "timing a few training steps"):
+            budget, capped_note = _cap_budget(task, plans, options, budget)
         grid = _user_grid(budget)
     seeds = list(range(options.seeds))
     keys: dict[RunKey, tuple[Plan, PlannedCandidate]] = {}
@@ -552,8 +554,12 @@ def run(questions: Sequence[Question], options: Options, progress: Progress | No
         model = task.model(key.seed)
         opt = make_optimizer(p.optimizer, model.parameters(), key.lr)
         snap_at = task.data.n_train if (want_snapshot and key.seed == 0 and pc.cand.role == "reference") else None
-        curve, snap = train_curve(model, opt, task.data, task.loss_fn, seed=key.seed, batch=key.batch, accum=key.accum,
-                                  budget=key.budget, grid=grid, initial=task.initial_eval(key.seed), snapshot_at=snap_at)
+        progress("begin", {"seed": key.seed, "label": pc.cand.label, "batch": key.batch, "lr": key.lr,
+                           "question": p.question.title()})
+        with _user_errors(task, f"training at batch {key.batch}, lr {plain(key.lr)}"):
+            curve, snap = train_curve(model, opt, task.data, task.loss_fn, seed=key.seed, batch=key.batch,
+                                      accum=key.accum, budget=key.budget, grid=grid,
+                                      initial=task.initial_eval(key.seed), snapshot_at=snap_at)
         curves[key] = curve
         if snap is not None:
             snapshots[key] = snap
@@ -580,9 +586,23 @@ def run(questions: Sequence[Question], options: Options, progress: Progress | No
             ref = next(pc for pc in p.candidates if pc.cand.role == "reference")
             key0 = RunKey(0, ref.batch, float(f"{ref.lr:.12g}"), ref.world, ref.accum, budget, optimizer_key(p.optimizer))
             progress("noise", {"question": p.question.title()})
-            r.noise_scale = noise_scale.report(task, p, snapshots.get(key0), options)
+            with _user_errors(task, "the noise-scale probes"):
+                r.noise_scale = noise_scale.report(task, p, snapshots.get(key0), options)
         out.append(r)
     return out
+
+
+@contextmanager
+def _user_errors(task: Task, doing: str) -> Iterator[None]:
+    """Turn an exception from the user's model, data or loss into a RunError (exit 2, no traceback)."""
+    try:
+        yield
+    except (UsageError, RunError, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        if task.kind != "model":
+            raise
+        raise RunError(f"--model {task.options.model}: {doing} raised {type(e).__name__}: {e}") from None
 
 
 def _cap_budget(task: Task, plans: Sequence[Plan], options: Options, budget: int) -> tuple[int, str | None]:

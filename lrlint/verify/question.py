@@ -33,6 +33,10 @@ class UsageError(Exception):
     """A problem with the command line or the question: exit code 2."""
 
 
+class RunError(Exception):
+    """The runs could not be made (a data-parallel worker failed, the user's model raised): exit 2."""
+
+
 # --------------------------------------------------------------------------- parsing
 
 

@@ -244,8 +244,10 @@ class ProgressDisplay:
             return
         if event == "start":
             self._progress.update(self._task, total=info["total"], completed=0, description="")
+        elif event == "begin":
+            desc = f"seed {info['seed']}: {info['label']} (batch {info['batch']}, lr {plain(info['lr'], 3)})"
+            self._progress.update(self._task, description=desc)
         elif event == "run":
-            desc = f"seed {info['seed']}: {info['label']} (batch {info['batch']}, lr {plain(info['lr'])})"
-            self._progress.update(self._task, advance=1, description=desc)
+            self._progress.update(self._task, advance=1)
         elif event == "noise":
             self._progress.update(self._task, description="noise scale")
