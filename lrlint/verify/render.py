@@ -150,11 +150,13 @@ def print_text(results: Sequence[Result], skipped: Sequence[Skipped], *, out: Te
         sug = r.candidate("suggested")
         head = Text()
         head.append(q.title(), style="bold")
+        what = "your" if q.explicit_lr else "suggested"
         if q.lr_old is not None:
-            head.append(f": lr {plain(q.lr_old)} -> suggested {plain(q.lr_old * q.suggested_factor)}")
+            head.append(f": lr {plain(q.lr_old)} -> {what} {plain(q.lr_old * q.suggested_factor)}")
         else:
-            head.append(f": suggested lr factor x{plain(q.suggested_factor)}")
-        head.append(f" ({q.policy})" if not q.explicit_lr else " (yours)")
+            head.append(f": {what} lr factor x{plain(q.suggested_factor)}")
+        if not q.explicit_lr:
+            head.append(f" ({q.policy})")
         console.print(head)
         what = "proxy" if r.task == "proxy" else "model"
         span = (f"{plain(r.epochs)} epochs, " if r.task == "proxy" else "") + f"{r.budget} samples seen"
