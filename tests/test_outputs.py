@@ -274,3 +274,9 @@ def test_ci_docs_snippets_are_valid_yaml_and_name_real_hooks_and_formats():
     for fmt in re.findall(r"--output-format ([a-z-]+)", text):
         assert fmt in FORMATS
     assert blocks[2]["lrlint"]["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
+
+
+def test_github_summary_counts_what_fix_changed(project):
+    r = run_lrlint("check", "--isolated", "--fix", "--output-format", "github", "configs/sgd.yaml", "configs/ok.yaml", cwd=project)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "lrlint: all checks passed (2 files checked, 1 fixed)\n"

@@ -62,9 +62,11 @@ def summary(ctx) -> str:
     e, w, n = counts(ctx.findings)
     files = len({f.span.path for f in ctx.findings})
     checked = len(getattr(ctx.result, "files", []) or [])
+    fixed = sum(len(v) for v in (getattr(ctx, "fixed", None) or {}).values())
+    fixed_text = f", {fixed} fixed" if fixed else ""
     if not ctx.findings:
-        return f"lrlint: all checks passed ({checked} file{'s' if checked != 1 else ''} checked)"
+        return f"lrlint: all checks passed ({checked} file{'s' if checked != 1 else ''} checked{fixed_text})"
     bits = [f"{e} error{'s' if e != 1 else ''}", f"{w} warning{'s' if w != 1 else ''}"]
     if n:
         bits.append(f"{n} note{'s' if n != 1 else ''}")
-    return f"lrlint: {', '.join(bits)} in {files} file{'s' if files != 1 else ''} ({checked} checked)"
+    return f"lrlint: {', '.join(bits)} in {files} file{'s' if files != 1 else ''} ({checked} checked{fixed_text})"
