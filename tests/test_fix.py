@@ -386,3 +386,27 @@ def test_past_the_no_silent_fix_guards_the_fix_is_unsafe_and_says_why(tmp_path, 
     assert p.read_bytes() == data
     assert check(tmp_path, "--fix", "--unsafe-fixes", "big.yaml").returncode == 0
     assert p.read_bytes() == data.replace(b"lr: 0.1\n", b"lr: " + new_lr + b"\n")
+
+
+# -- Python: literals in MMEngine configs and argparse defaults --------------------------------------
+
+MM = "_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size={bs})\noptim_wrapper = dict(optimizer=dict(type='SGD', lr={lr}, momentum=0.9))  # tuned\n"
+ARGP = ('import argparse\nimport torch\n\np = argparse.ArgumentParser()\np.add_argument("--batch-size", type=int, default={bs})\n'
+        'p.add_argument("--lr", type=float, default={lr})  # tuned\nargs = p.parse_args()\nmodel = torch.nn.Linear(2, 2)\n'
+        'opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)\n')
+
+
+def test_python_mmengine_literal_is_rewritten_in_place(tmp_path):
+    write(tmp_path / "ref.py", MM.format(bs=8, lr="0.02").encode())
+    p = write(tmp_path / "train.py", MM.format(bs=32, lr="0.02").encode())
+    r = check(tmp_path, "--fix", "--reference", "ref.py", "train.py")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert p.read_text() == MM.format(bs=32, lr="0.08")
+
+
+def test_python_argparse_default_is_fixed_at_the_default(tmp_path):
+    write(tmp_path / "ref.py", ARGP.format(bs=256, lr="0.1").encode())
+    p = write(tmp_path / "train.py", ARGP.format(bs=1024, lr="0.1").encode())
+    r = check(tmp_path, "--fix", "--unsafe-fixes", "--reference", "ref.py", "train.py")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert p.read_text() == ARGP.format(bs=1024, lr="0.4")
