@@ -25,13 +25,13 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 FILES = {
     # LR001 with a safe fix (SGD, linear: 0.1 -> 0.4)
-    "configs/sgd.yaml": "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1  # tuned\noptimizer: sgd\n",
+    "configs/sgd.yaml": "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1  # tuned\noptimizer: sgd\nwarmup_epochs: 5\n",
     # LR001 with an unsafe fix (Lion: no established rule)
-    "configs/lion.yaml": "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1\noptimizer: lion\n",
+    "configs/lion.yaml": "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1\noptimizer: lion\nwarmup_epochs: 5\n",
     # LR901: not YAML
     "configs/broken.yaml": "a: [1, 2\nb: 3\n",
     # clean
-    "configs/ok.yaml": "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n",
+    "configs/ok.yaml": "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\nwarmup_epochs: 5\n",
 }
 
 
