@@ -411,3 +411,18 @@ def test_python_argparse_default_is_fixed_at_the_default(tmp_path):
     r = check(tmp_path, "--fix", "--unsafe-fixes", "--reference", "ref.py", "train.py")
     assert r.returncode == 0, r.stdout + r.stderr
     assert p.read_text() == ARGP.format(bs=512, lr="0.2")
+
+
+def test_a_fix_with_several_edits_is_applied_whole(tmp_path):
+    """LR006-style: one unsafe fix rescales several schedule values together."""
+    p = write(tmp_path / "s.yaml", b"max_iter: 90000\nsteps: [60000, 80000]\n")
+    src = sources.decode(str(p), "yaml", p.read_bytes())
+    from lrlint.api import Result
+    spans = [_span(src, str(p), a, b) for a, b in ((10, 15), (24, 29), (31, 36))]
+    f = Finding("LR006", "schedule-not-rescaled", "m", ERROR, spans[0],
+                fix=Fix(UNSAFE, "Divide the schedule by 4", [Edit(spans[0], "22500"), Edit(spans[1], "15000"), Edit(spans[2], "20000")]))
+    res = Result(files=[str(p)], sources={str(p): src}, findings=[f])
+    assert fix.apply(res, _settings(tmp_path), unsafe=False).changed == {}
+    out = fix.apply(res, _settings(tmp_path), unsafe=True)
+    assert p.read_bytes() == b"max_iter: 22500\nsteps: [15000, 20000]\n"
+    assert out.fixed == {str(p): [("LR006", "schedule-not-rescaled")]}
