@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--diff", action="store_true", help="print the diff of what --fix would change; write nothing")
     c.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
+    c.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when --fix changed files, even if nothing remains (pre-commit)")
     c.add_argument("--statistics", action="store_true", help="print counts per rule instead of the findings")
     c.add_argument("--explain", action="store_true", help="also say, for each recipe without a finding, what was read and why nothing was compared")
     c.add_argument("--config", metavar="PATH", help="use this config file instead of searching for one")
@@ -145,6 +146,8 @@ def cmd_check(args) -> int:
             out.close()
     if args.exit_zero:
         return EXIT_OK
+    if args.exit_non_zero_on_fix and fixed:
+        return EXIT_FINDINGS
     return EXIT_FINDINGS if any(f.fails for f in result.findings) else EXIT_OK
 
 
