@@ -6,12 +6,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lrlint import checks, directives, numbers, profiles, sources
+from lrlint import checks, directives, interpolate, numbers, profiles, sources
 from lrlint.checks.base import CheckContext
 from lrlint.discover import Target, discover
 from lrlint.findings import ERROR, INFO, Finding
-from lrlint.recipes import Recipe, build, select_profile
-from lrlint.references import DECLARED, HISTORY, USER, Reference, primary
+from lrlint.inherit import Problem, Resolver, inherit_profile
+from lrlint.recipes import Recipe, build, name_tag, select_profile
+from lrlint.references import DECLARED, HISTORY, INHERITANCE, USER, Reference, primary
 from lrlint.references.git import BadRevision, GitBase, GitUnavailable
 from lrlint.scaling import policy_for
 from lrlint.sources import Limits, Source, SourceError
@@ -50,6 +51,10 @@ class Parsed:
     source: Source
     docs: list[Document]
     recipes: list[list[Recipe]]      # per document
+    bases: list[list[Recipe]] = field(default_factory=list)   # per document: the inheritance reference's recipes
+    base_labels: list[str] = field(default_factory=list)      # per document: the nearest base, as shown
+    base_sources: list[Source] = field(default_factory=list)  # base files read (code frames)
+    problems: list[Problem] = field(default_factory=list)     # LR906: unresolvable bases
 
 
 class Engine:
@@ -67,22 +72,48 @@ class Engine:
         self.git_note: str | None = None
         self._git_opened = False
         self.user_reference: list[list[Recipe]] | None = None
+        self.resolver = Resolver(self.profiles, self.limits, self.cwd)
+        self._reported: set[tuple] = set()   # LR906 problems already reported (bases shared by children)
 
     # -- reading ---------------------------------------------------------------------------
-    def parse_source(self, src: Source) -> Parsed:
+    def parse_source(self, src: Source, fs_path: Path | None = None, remember: bool = True) -> Parsed:
+        """Parse ``src``; with ``fs_path`` (where it lives), resolve its bases and build the reference recipes."""
         if src.format == "python":
             from lrlint.sources import python_source
-            if not python_source.mentions_training_names(src.text):
+            if not (python_source.mentions_training_names(src.text) or "_base_" in src.text):
                 return Parsed(src, [], [])
         docs = sources.parse(src, self.limits)
-        recipes = []
+        if fs_path is not None and remember:
+            self.resolver.remember(fs_path, src, docs)
+        parsed = Parsed(src, [], [])
         for doc in docs:
-            prof = select_profile(doc, self.profiles)
-            recipes.append(build(doc, prof, self.optimizers) if prof else [])
-        return Parsed(src, docs, recipes)
+            merged, base_recs, label = doc, [], ""
+            iprof = inherit_profile(doc, self.profiles) if fs_path is not None else None
+            res = self.resolver.resolve(doc, src, fs_path, iprof) if iprof is not None else None
+            if res is not None:
+                merged = res.doc
+                parsed.problems.extend(res.problems)
+                parsed.base_sources.extend(res.sources)
+            if merged.format == "yaml":
+                merged = interpolate.resolve_document(merged)
+            prof = select_profile(merged, self.profiles)
+            recs = build(merged, prof, self.optimizers) if prof else []
+            if res is not None and res.base is not None and prof is not None:
+                bdoc = interpolate.resolve_document(res.base) if res.base.format == "yaml" else res.base
+                bprof = select_profile(bdoc, self.profiles) or prof
+                tag = next((t for n in reversed(res.base_names) if (t := name_tag(bprof, n)) is not None), None)
+                if tag is None and recs:
+                    tag = recs[0].tag  # no tag of its own: the devices are assumed unchanged
+                base_recs = build(bdoc, bprof, self.optimizers, tag=tag or False)
+                label = res.base_label
+            parsed.docs.append(merged)
+            parsed.recipes.append(recs)
+            parsed.bases.append(base_recs)
+            parsed.base_labels.append(label)
+        return parsed
 
     def read(self, target: Target) -> Parsed:
-        return self.parse_source(sources.read(target.path, target.fs_path, target.format, self.limits))
+        return self.parse_source(sources.read(target.path, target.fs_path, target.format, self.limits), target.fs_path)
 
     # -- references ------------------------------------------------------------------------
     def open_git(self, start: Path) -> GitBase | None:
@@ -120,7 +151,7 @@ class Engine:
         label_rev = git.rev if git.rev == "HEAD" else f"{git.rev} (merge base {git.commit[:10]})"
         try:
             src = sources.decode(f"{label_rev}:{old}", target.format, data)
-            parsed = self.parse_source(src)
+            parsed = self.parse_source(src, target.fs_path, remember=False)
         except SourceError:
             return None
         parsed.source.path = label_rev + (f":{old}" if old != rel else "")
@@ -140,7 +171,8 @@ class Engine:
                 raise UsageError(f"--reference {self.reference_path}:{e.line}:{e.col}: {e.reason}") from None
         return self.user_reference
 
-    def references(self, recipe: Recipe, doc_index: int, doc: Document, old: Parsed | None) -> list[Reference]:
+    def references(self, recipe: Recipe, doc_index: int, doc: Document, old: Parsed | None,
+                   base: list[Recipe] | None = None, base_label: str = "") -> list[Reference]:
         refs: list[Reference] = []
         lines = doc.lines
         for d in directives.declared_references(doc.comments):
@@ -149,7 +181,24 @@ class Engine:
                 text = lines.line_text(d.line)
                 start = lines.offset(d.line, 1)
                 span = lines.span(doc.path, start, start + len(text))
-            refs.append(Reference(DECLARED, f"inline reference (line {d.line})", d.batch, d.lr, span))
+            stated = {}
+            for a in directives._ARG.finditer(d.text.split("reference", 1)[-1]):
+                if a["k"].lower() not in ("batch", "lr"):
+                    try:
+                        stated[a["k"]] = float(a["v"])
+                    except ValueError:
+                        pass
+            refs.append(Reference(DECLARED, f"inline reference (line {d.line})", d.batch, d.lr, span, values=stated or None))
+        for key in recipe.profile.declared_batch:
+            v = recipe.doc.values.get(key)
+            n = v.number if v is not None and v.known else None
+            if n:
+                where = "" if v.span is None or v.span.path == doc.path else f" in {v.span.path}"
+                refs.append(Reference(DECLARED, f"{key} = {numbers.plain(n)}{where}", n, None, v.span))
+        if base:
+            cand = _pair(recipe, base)
+            if cand is not None:
+                refs.append(_ref_from_recipe(INHERITANCE, f"base {base_label}", cand))
         user = self.load_user_reference()
         if user:
             cand = _pair(recipe, [r for docs in user for r in docs])
@@ -159,11 +208,16 @@ class Engine:
             cand = _pair(recipe, old.recipes[doc_index])
             if cand is not None:
                 refs.append(_ref_from_recipe(HISTORY, f"git {old.source.path.split(':')[0]}", cand))
-        # a declared reference without an lr: the lr it was tuned with is the history's, else the current one
+        # a declared reference without an lr: the lr it was tuned with is the base's when it is stated in a
+        # base file, else the history's, else the current one
         hist = next((r for r in refs if r.kind == HISTORY), None)
+        inh = next((r for r in refs if r.kind == INHERITANCE), None)
         for r in refs:
             if r.kind == DECLARED and r.lr is None:
-                r.lr = hist.lr if hist is not None else recipe.lr_value
+                if inh is not None and r.span is not None and r.span.path != doc.path:
+                    r.lr = inh.lr
+                else:
+                    r.lr = hist.lr if hist is not None else recipe.lr_value
         return refs
 
     # -- checking --------------------------------------------------------------------------
@@ -182,6 +236,16 @@ class Engine:
         for doc in parsed.docs:
             for prob in doc.problems:
                 result.findings.append(_input_finding(target.path, prob, src.lines))
+        for bsrc in parsed.base_sources:
+            result.sources.setdefault(bsrc.path, bsrc)
+        for prob in parsed.problems:
+            path = prob.path or target.path
+            key = (path, prob.error.line, prob.error.col, prob.error.reason)
+            if key in self._reported:
+                continue
+            self._reported.add(key)
+            psrc = result.sources.get(path)
+            result.findings.append(_input_finding(path, prob.error, psrc.lines if psrc is not None else None))
         if not any(parsed.recipes):
             return
         old = self.history(target)
@@ -194,11 +258,11 @@ class Engine:
         for i, (doc, recs) in enumerate(zip(parsed.docs, parsed.recipes)):
             result.recipes.setdefault(target.path, []).extend(recs)
             for recipe in recs:
-                refs = self.references(recipe, i, doc, old)
+                refs = self.references(recipe, i, doc, old, parsed.bases[i], parsed.base_labels[i])
                 ref = primary(refs)
                 pol = policy_for(recipe.family, self.settings, self.optimizers)
                 shared = recipe.lr.span is not None and lr_spans.get((recipe.lr.span.path, recipe.lr.span.start), 0) > 1
-                ctx = CheckContext(recipe, refs, ref, pol, self.settings, shared_lr=shared)
+                ctx = CheckContext(recipe, refs, ref, pol, self.settings, shared_lr=shared, extras={"source": src})
                 self._explain(recipe, ref, result)
                 for rule in checks.recipe_checks():
                     for f in rule.check(ctx):
@@ -233,7 +297,7 @@ def _pair(recipe: Recipe, candidates: list[Recipe]) -> Recipe | None:
 
 
 def _ref_from_recipe(kind: str, label: str, r: Recipe) -> Reference:
-    batch_v = next((v for v in r.batch_values()), None)
+    batch_v = next((v for v in r.batch_values() if v.span is not None), None)
     return Reference(kind, label, r.effective_batch if not r.unknown else None, r.lr_value,
                      span=batch_v.span if batch_v else None, lr_span=r.lr.span, recipe=r, parts=dict(r.parts))
 

@@ -65,6 +65,54 @@ class RuntimeScaling(Strict):
     rule: Literal["linear", "sqrt"] = "linear"
     reference_batch: Optional[str] = None   # key holding the batch the lr was written for
     description: str
+    rescales_schedule: bool = False         # the framework also rescales step-based schedule lengths
+    ignores: list[str] = Field(default_factory=list)  # batch roles the runtime rule leaves out (MMEngine: grad_accum)
+
+
+class Inherit(Strict):
+    """How a config names the configs it inherits from (issue 4)."""
+
+    key: str                                   # "_BASE_", "_base_", "defaults"
+    kind: Literal["path", "mmengine", "hydra_defaults"] = "path"
+    delete_key: Optional[str] = None           # "_delete_": a child mapping with it replaces the base's
+    config_root: list[str] = Field(default_factory=lambda: ["configs", "conf", "config"])  # hydra: conventional roots
+    primary: list[str] = Field(default_factory=lambda: ["train.yaml", "config.yaml", "main.yaml"])  # hydra: primary configs, first wins
+
+
+class NameTag(Strict):
+    """A file-name pattern stating the batch: named groups ``devices``, ``per_device`` and/or ``batch``."""
+
+    pattern: str
+    description: str = ""
+
+    @field_validator("pattern")
+    @classmethod
+    def _groups(cls, pattern: str) -> str:
+        try:
+            rx = re.compile(pattern)
+        except re.error as e:
+            raise ValueError(f"bad regex {pattern!r}: {e}") from None
+        if not set(rx.groupindex) & {"devices", "per_device", "batch"}:
+            raise ValueError(f"name tag {pattern!r} needs a named group devices, per_device or batch")
+        return pattern
+
+
+class Consistency(Strict):
+    """``total`` must be a multiple of the product of ``factors`` (LR004); ``message`` is formatted with
+    ``total``, ``factors`` (``a * b``), ``product`` and each key's last part."""
+
+    total: str
+    factors: list[str]
+    message: str
+    exact_when: list[str] = Field(default_factory=list)  # keys that, all present, make it an equality
+
+
+class EpochFlag(Strict):
+    """Schedule values matched by ``pattern`` count epochs (not steps) when the sibling ``key`` is true."""
+
+    pattern: str
+    key: str
+    default: bool = False
 
 
 class Detect(Strict):
@@ -82,6 +130,11 @@ class Profile(Strict):
     roles: dict[str, list[str]] = Field(default_factory=dict)
     defaults: dict[str, Scalar] = Field(default_factory=dict)   # framework defaults for absent roles
     runtime_scaling: list[RuntimeScaling] = Field(default_factory=list)
+    inherit: Optional[Inherit] = None
+    name_tags: list[NameTag] = Field(default_factory=list)
+    declared_batch: list[str] = Field(default_factory=list)  # keys stating the batch the lr was tuned for
+    consistency: list[Consistency] = Field(default_factory=list)
+    epoch_flags: list[EpochFlag] = Field(default_factory=list)
     severity: Optional[Literal["error", "warning", "info"]] = None  # overrides finding severity
     note: str = ""                      # shown with every finding of this profile
     url: str = ""

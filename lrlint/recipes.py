@@ -42,6 +42,7 @@ class Recipe:
     unknown: list[str]             # why the effective batch or lr is unknown
     assumptions: list[str]
     scaling: ActiveScaling | None
+    tag: "Tag | None" = None         # the file-name batch tag (``8xb2``), when the profile defines one
 
     @property
     def key(self) -> str:
@@ -58,6 +59,43 @@ class Recipe:
 
     def batch_values(self) -> list[Value]:
         return [v for r in BATCH_ROLES if (v := self.roles.get(r)) is not None]
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A batch stated in a file name: ``8xb2`` (8 devices x 2 per device), ``bs256``."""
+
+    text: str
+    devices: int | None = None
+    per_device: int | None = None
+    batch: int | None = None
+
+    @property
+    def total(self) -> int | None:
+        if self.batch is not None:
+            return self.batch
+        if self.devices is not None and self.per_device is not None:
+            return self.devices * self.per_device
+        return None
+
+    def describe(self) -> str:
+        if self.devices is not None and self.per_device is not None:
+            return f"{self.text}: {self.devices} devices x {self.per_device} per device = {self.total}"
+        return f"{self.text}: batch {self.total}"
+
+
+def name_tag(profile: Profile, filename: str) -> Tag | None:
+    """The first of the profile's ``name_tags`` that matches the file name."""
+    import re
+    name = PurePath(filename).name
+    for nt in profile.name_tags:
+        m = re.search(nt.pattern, name)
+        if m:
+            g = {k: int(v) for k, v in m.groupdict().items() if v is not None and v.isdigit()}
+            if not g:
+                continue
+            return Tag(m.group(0), g.get("devices"), g.get("per_device"), g.get("batch"))
+    return None
 
 
 def select_profile(doc: Document, profiles: tuple[Profile, ...]) -> Profile | None:
@@ -194,6 +232,8 @@ def effective_batch(profile: Profile, roles: dict[str, Value | None], values: di
         if roles.get("devices") is None:
             assumptions.append("devices not in the file: assumed unchanged")
             devices = 1.0 if devices is None else devices
+        elif roles["devices"].extra.get("from_tag"):
+            assumptions.append(roles["devices"].why)
         parts.update(per_device=pd, accum=accum, devices=devices, nodes=nodes)
         return pd * accum * devices * nodes, parts, [], assumptions
     return None, parts, ["no batch size found"], []
@@ -211,9 +251,16 @@ def _scaling(profile: Profile, lr: Value, values: dict[str, Value]) -> ActiveSca
     return None
 
 
-def build(doc: Document, profile: Profile, optimizers: OptimizerTable) -> list[Recipe]:
-    """One recipe per lr (one lr per scope: the first lr pattern that matches there)."""
+def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag | None | bool = True) -> list[Recipe]:
+    """One recipe per lr (one lr per scope: the first lr pattern that matches there).
+
+    ``tag``: the file-name tag (True: read it from ``doc.path``); its device count stands in where the
+    config has none.
+    """
     values = doc.values
+    if tag is True:
+        tag = name_tag(profile, doc.path)
+    tag = tag or None
     lr_by_scope: dict[str, Value] = {}
     for pat in profile.patterns("lr"):
         rx = keypaths.compile_pattern(pat)
@@ -221,10 +268,19 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable) -> list[R
             if rx.match(k) and _present(v) and not (isinstance(v.value, str) and v.number is None and v.known and v.value.strip().lower() not in UNKNOWN_STRINGS):
                 lr_by_scope.setdefault(keypaths.parent(k), v)
     recipes = []
+    seen_spans: set = set()
     for lr in lr_by_scope.values():
+        # one literal read through two names (``args.lr`` and ``optimizer.lr``) is one recipe
+        if lr.span is not None:
+            if (lr.span.path, lr.span.start, lr.span.end) in seen_spans:
+                continue
+            seen_spans.add((lr.span.path, lr.span.start, lr.span.end))
         roles = {r: _pick(profile.patterns(r), values, lr.key) for r in SINGLE_ROLES}
         if roles["devices"] is None:
             roles["devices"] = _device_list(profile.patterns("devices"), values, lr.key)
+        if roles["devices"] is None and tag is not None and tag.devices is not None and roles["batch_per_device"] is not None:
+            roles["devices"] = Value("devices", tag.devices, None, why=f"{tag.devices} devices from the file name ({tag.text})",
+                                     extra={"from_tag": tag.text})
         warmup = [v for p in profile.patterns("warmup") for k, v in values.items() if keypaths.matches(p, k)]
         schedule = [v for p in profile.patterns("schedule_steps") for k, v in values.items() if keypaths.matches(p, k)]
         opt = roles.get("optimizer")
@@ -241,6 +297,6 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable) -> list[R
             schedule=list({id(s): s for s in schedule}.values()),
             optimizer_display=display, family=family, optimizer_is_default=opt is None and opt_name is not None,
             effective_batch=eff, parts=parts, unknown=unknown, assumptions=assumptions,
-            scaling=_scaling(profile, lr, values),
+            scaling=_scaling(profile, lr, values), tag=tag,
         ))
     return recipes

@@ -11,6 +11,10 @@ from lrlint.checks.base import Rule
 MODULES = (
     "lrlint.checks.lr001_unscaled_lr",
     "lrlint.checks.lr002_misscaled_lr",
+    "lrlint.checks.lr003_missing_warmup",
+    "lrlint.checks.lr004_inconsistent_batch",
+    "lrlint.checks.lr005_beyond_linear_regime",
+    "lrlint.checks.lr006_schedule_not_rescaled",
     "lrlint.checks.lr007_auto_scale_mismatch",
     "lrlint.checks.lr9xx_input",
 )

@@ -10,7 +10,7 @@ from lrlint.findings import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Fix, Related
 from lrlint.references import HISTORY
 from lrlint.scaling import RULE_TITLE, batch_changed, same_number
 from lrlint.spans import Span
-from lrlint.values import ARGPARSE, DEFAULT, EXPRESSION, INTERPOLATED, LITERAL, STRING
+from lrlint.values import ARGPARSE, DEFAULT, EXPRESSION, INHERITED, INTERPOLATED, LITERAL, STRING
 
 # lr values a fix does not edit, and why (the fix is display-only)
 NO_EDIT_WHY = {
@@ -151,12 +151,37 @@ def batch_related(ctx: CheckContext, c: Comparison) -> list[Related]:
     return out
 
 
+def inherited(ctx: CheckContext, value) -> bool:
+    """Whether ``value`` lives in a base file (a fix then overrides it in the child, never the base)."""
+    return value.span is not None and (value.provenance == INHERITED or value.span.path != ctx.recipe.doc.path)
+
+
+def override_edit(ctx: CheckContext, key: str, content: str) -> tuple[Edit | None, str]:
+    """An edit setting ``key`` in the checked (child) file, or None and why not."""
+    src = ctx.extras.get("source")
+    if src is None:
+        return None, "the checked file is not available"
+    if any(p.isdigit() for p in key.split(".")):
+        return None, f"{key} is an item of a list inherited from a base file: override the list in {src.path}"
+    from lrlint import fix as _fix
+    edit = None
+    if src.format == "yaml":
+        edit = _fix.yaml_override(src, key, content)
+    elif src.format == "python":
+        edit = _fix.python_dict_override(src, key, content)
+    if edit is None:
+        return None, f"lrlint cannot insert {key} into {src.path}: set it by hand"
+    return edit, ""
+
+
 def lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix | None:
     """Rewrite the lr literal; safe only within the no-silent-fix guards."""
     r = ctx.recipe
     lr = r.lr
     if lr.span is None:
         return None
+    if inherited(ctx, lr):
+        return _inherited_lr_fix(ctx, c, expected)
     if lr.provenance in NO_EDIT_WHY:
         # shown, never applied: the message says why lrlint does not rewrite it
         why = NO_EDIT_WHY[lr.provenance] + (f" (`{lr.raw}`)" if lr.raw and lr.provenance == EXPRESSION else "")
@@ -179,6 +204,34 @@ def lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix | None:
         reasons.append("the lr lives in another file than the batch change")
     applicability = UNSAFE if reasons else SAFE
     return Fix(applicability, title, [Edit(lr.span, content)], "; ".join(reasons))
+
+
+def _guards(ctx: CheckContext, c: Comparison) -> list[str]:
+    reasons = []
+    t = ctx.settings.thresholds
+    if not ctx.policy.safe:
+        reasons.append(ctx.policy.note or f"no established rule for the {ctx.policy.family_title} family")
+    if c.k > t.max_safe_factor or c.k < 1 / t.max_safe_factor:
+        reasons.append(f"batch factor x{numbers.plain(c.k)} is past x{numbers.plain(t.max_safe_factor)}: check with `lrlint verify`")
+    if c.new_batch > t.max_safe_batch:
+        reasons.append(f"effective batch {numbers.plain(c.new_batch)} is past {numbers.plain(t.max_safe_batch)}: check with `lrlint verify`")
+    if ctx.shared_lr:
+        reasons.append("the lr value is shared by several recipes")
+    return reasons
+
+
+def _inherited_lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix | None:
+    """An lr from a base file: set it in the child (the base keeps the lr its own batch needs)."""
+    lr = ctx.recipe.lr
+    content = literal_for(lr, expected)
+    if ctx.extras.get("source") is not None and ctx.extras["source"].format == "yaml":
+        content = numbers.format_like(expected, lr.raw or None, yaml_plain=True)
+    title = f"Set {lr.key} to {content.strip(chr(39) + chr(34))} in {ctx.recipe.doc.path} (overrides the base's {numbers.plain(c.old_lr)})"
+    edit, why = override_edit(ctx, lr.key, content)
+    if edit is None:
+        return Fix(DISPLAY_ONLY, title, [], why)
+    reasons = _guards(ctx, c)
+    return Fix(UNSAFE if reasons else SAFE, title, [edit], "; ".join(reasons))
 
 
 def rule_title(rule: str) -> str:

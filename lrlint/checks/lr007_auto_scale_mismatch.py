@@ -5,8 +5,9 @@ from __future__ import annotations
 from lrlint import numbers
 from lrlint.checks import compare as cmp
 from lrlint.checks.base import CheckContext, Example, Rule
-from lrlint.findings import ERROR, UNSAFE, Edit, Finding, Fix
-from lrlint.scaling import same_number
+from lrlint.findings import DISPLAY_ONLY, ERROR, UNSAFE, WARNING, Edit, Finding, Fix, Related
+from lrlint.recipes import name_tag
+from lrlint.scaling import rule_for_exponent, same_number
 
 DOC = """\
 ## What it does
@@ -14,8 +15,12 @@ Flags a learning-rate change made by hand on top of a framework that already
 rescales the lr with the batch at run time: MMEngine `auto_scale_lr` with
 `enable=True`, timm with `lr` unset (`lr = lr_base * batch / lr_base_size`),
 Detectron2 with `SOLVER.REFERENCE_WORLD_SIZE` set, and the like. It also flags
-a runtime scaling whose declared base batch disagrees with the batch the lr
-was written for.
+a runtime scaling whose declared base batch (`auto_scale_lr.base_batch_size`)
+disagrees with the batch the lr was written for (the file-name tag of the file
+that sets the lr, e.g. `8xb2` = 16), a linear runtime rule applied to an
+adaptive optimizer where the team's policy excludes linear scaling, and a
+runtime rule that leaves out a batch multiplier (MMEngine's `auto_scale_lr`
+ignores `optim_wrapper.accumulative_counts`).
 
 ## Why is this bad?
 The lr is then scaled twice: a batch x4 with a hand-edited lr x4 and a
@@ -45,11 +50,89 @@ the team meant to keep is a decision.
 """
 
 
+def _runtime(r, s):
+    return next((rs for rs in r.profile.runtime_scaling if rs.name == s.name), None)
+
+
+def _base_batch(ctx: CheckContext):
+    """The declared base batch disagrees with the file-name tag of the file that sets the lr."""
+    r, s = ctx.recipe, ctx.recipe.scaling
+    ref = s.reference_batch
+    if ref is None or not ref.known or not ref.number or r.lr.span is None:
+        return
+    tag = name_tag(r.profile, r.lr.span.path)
+    if tag is None or tag.total is None or same_number(float(tag.total), ref.number):
+        return
+    msg = (f"{ref.key} = {numbers.plain(ref.number)}, but {r.lr.key} {cmp.fmt_lr(ctx, r.lr_value or 0)} was written for batch "
+           f"{tag.total} (file name {tag.describe()}): {s.description.split(' (')[0]}, so it scales from the wrong base, "
+           f"x{numbers.plain(tag.total / ref.number)} off; set {ref.key} to {tag.total}")
+    fix = None
+    if ref.span is not None:
+        content = str(tag.total)
+        if cmp.inherited(ctx, ref):
+            edit, why = cmp.override_edit(ctx, ref.key, content)
+            fix = Fix(UNSAFE, f"Set {ref.key} to {content}", [edit], "the file name may be the one that is wrong") if edit else \
+                Fix(DISPLAY_ONLY, f"Set {ref.key} to {content}", [], why)
+        else:
+            fix = Fix(UNSAFE, f"Set {ref.key} to {content}", [Edit(ref.span, content)], "the file name may be the one that is wrong")
+    span = ref.span if ref.span is not None and not cmp.inherited(ctx, ref) else (s.value.span if s.value is not None and s.value.span is not None and not cmp.inherited(ctx, s.value) else None)
+    related = [Related(ref.span, "base batch declared here")] if ref.span is not None and ref.span != span else []
+    if span is None:
+        bv = next((v for v in r.batch_values() if v.span is not None and not cmp.inherited(ctx, v)), None)
+        span = bv.span if bv is not None else ref.span
+    if span is None:
+        return
+    yield Finding(RULE.code, RULE.name, msg, ERROR, span, fix=fix, related=related,
+                  data={"declared_base_batch": ref.number, "tag": tag.text, "tag_batch": tag.total, "runtime_scaling": s.name,
+                        "lr_key": r.lr.key, "profile": r.profile.name})
+
+
+def _adaptive(ctx: CheckContext):
+    """A runtime rule outside the team's band for this optimizer family (linear auto-scaling of AdamW under sqrt)."""
+    r, s, policy = ctx.recipe, ctx.recipe.scaling, ctx.policy
+    lo, hi = policy.band
+    if lo - 1e-9 <= s.exponent <= hi + 1e-9:
+        return
+    span = s.value.span if s.value is not None and s.value.span is not None else r.lr.span
+    if span is None:
+        return
+    msg = (f"{s.description.split(' (')[0]}: the {rule_for_exponent(s.exponent)} rule, but {cmp.optimizer_label(ctx)} policy is the "
+           f"{policy.describe()}; turn the runtime scaling off and scale {r.lr.key} by hand, or change [tool.lrlint.policy] {policy.family}")
+    yield Finding(RULE.code, RULE.name, msg, WARNING, span,
+                  data={"runtime_scaling": s.name, "exponent": s.exponent, "policy": policy.fix, "band": list(policy.band),
+                        "family": r.family, "optimizer": r.optimizer_display, "profile": r.profile.name})
+
+
+def _ignored(ctx: CheckContext):
+    """The runtime rule leaves out a batch multiplier that is not 1 (MMEngine ignores accumulative_counts)."""
+    r, s = ctx.recipe, ctx.recipe.scaling
+    rs = _runtime(r, s)
+    if rs is None or r.effective_batch is None:
+        return
+    for role in rs.ignores:
+        v = r.roles.get(role)
+        n = v.number if v is not None and v.known else None
+        if not n or n <= 1:
+            continue
+        span = v.span or r.lr.span
+        if span is None:
+            continue
+        msg = (f"{s.description.split(' (')[0]}, but it ignores {v.key} = {numbers.plain(n)}: it scales for batch "
+               f"{numbers.plain(r.effective_batch / n)}, not the effective {numbers.plain(r.effective_batch)} "
+               f"(open-mmlab/mmengine#894); scale {r.lr.key} for the accumulation by hand, or accumulate only to emulate the reference batch")
+        yield Finding(RULE.code, RULE.name, msg, WARNING, span,
+                      data={"runtime_scaling": s.name, "ignored": v.key, "factor": n, "effective_batch": r.effective_batch,
+                            "profile": r.profile.name})
+
+
 def check(ctx: CheckContext):
     r = ctx.recipe
     s = r.scaling
     if s is None or s.name == "expression":
         return
+    yield from _base_batch(ctx)
+    yield from _adaptive(ctx)
+    yield from _ignored(ctx)
     c = cmp.compare(ctx)
     if c is None or same_number(c.new_lr, c.old_lr):
         return

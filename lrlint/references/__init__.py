@@ -25,6 +25,7 @@ class Reference:
     lr_span: Span | None = None
     recipe: object | None = None  # the reference Recipe, when there is one
     parts: dict | None = None     # batch parts of the reference recipe
+    values: dict | None = None    # other values the reference states (``# lrlint: reference batch=16 SOLVER.MAX_ITER=90000``)
 
 
 def primary(refs: list[Reference]) -> Reference | None:

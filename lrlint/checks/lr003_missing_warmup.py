@@ -1,0 +1,122 @@
+"""LR003 missing-warmup: the lr was raised by a large factor and nothing warms it up."""
+
+from __future__ import annotations
+
+from lrlint import numbers
+from lrlint.checks import compare as cmp
+from lrlint.checks.base import CheckContext, Example, Rule
+from lrlint.findings import WARNING, Finding, Related
+from lrlint.scaling import same_number
+
+DOC = """\
+## What it does
+Flags a learning rate raised by a large factor (4x or more by default, against
+any reference: the git base, a base config, a declared reference) when the
+merged config has no warmup at all (no `warmup_steps`, `warmup_ratio`,
+`warmup_epochs`, `SOLVER.WARMUP_ITERS`, MMEngine `LinearLR` warmup, ...). A
+framework that scales the lr at run time counts as raising it.
+
+## Why is this bad?
+Goyal et al. 2017 ("Accurate, Large Minibatch SGD") could only train ResNet-50
+at batch 8192 with the linearly scaled lr after adding a gradual warmup over
+the first 5 epochs: at the start of training the weights change fast and a
+large lr diverges. Without warmup, the scaled lr that LR001 asks for can make
+the run blow up in its first hundred steps.
+
+## Example
+```yaml
+# lrlint: reference batch=256 lr=0.1
+batch_size: 1024
+lr: 0.4
+optimizer: sgd
+```
+
+Use instead:
+```yaml
+# lrlint: reference batch=256 lr=0.1
+batch_size: 1024
+lr: 0.4
+optimizer: sgd
+warmup_epochs: 5
+```
+
+## Fix safety
+No fix: the length and shape of a warmup are a choice (Goyal et al. used 5
+epochs, Detectron2 1000 iterations, Ultralytics 3 epochs).
+
+## Options
+`[tool.lrlint.thresholds] warmup-factor` (default 4).
+"""
+
+
+def has_warmup(recipe) -> bool:
+    """Whether any warmup is configured (an unknown value counts: lrlint does not guess)."""
+    for w in recipe.warmup:
+        if not w.known:
+            return True
+        n = w.number
+        if n is None:
+            if isinstance(w.value, str) and w.value.strip():
+                return True
+            continue
+        if n > 0:
+            return True
+    if not recipe.warmup:
+        d = recipe.profile.defaults.get("warmup")
+        return isinstance(d, (int, float)) and not isinstance(d, bool) and d > 0
+    return False
+
+
+def _hint(recipe) -> str:
+    pats = [p.replace("**.", "") for p in recipe.profile.patterns("warmup") if "*" not in p.replace("**.", "")]
+    return f" (e.g. {pats[0]})" if pats else ""
+
+
+def check(ctx: CheckContext):
+    r = ctx.recipe
+    if r.lr_value is None or r.effective_batch is None or r.unknown or has_warmup(r):
+        return
+    t = ctx.settings.thresholds
+    best = None
+    for ref in ctx.references:
+        if ref.batch in (None, 0) or ref.lr in (None, 0):
+            continue
+        k = r.effective_batch / ref.batch
+        f = r.lr_value / ref.lr
+        runtime = r.scaling is not None and r.scaling.name != "expression" and same_number(r.lr_value, ref.lr)
+        if runtime:
+            f = k ** r.scaling.exponent
+        if f >= t.warmup_factor and (best is None or f > best[0]):
+            best = (f, ref, k, runtime)
+    if best is None:
+        return
+    f, ref, k, runtime = best
+    how = (f"{r.scaling.description}: the lr runs x{numbers.plain(f)} the reference's" if runtime else
+           f"{r.lr.key} {cmp.fmt_lr(ctx, ref.lr)} -> {cmp.fmt_lr(ctx, r.lr_value)} (x{numbers.plain(f)})")
+    msg = (f"{how} for effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)}, "
+           f"with no warmup configured: add a gradual warmup{_hint(r)} (Goyal et al. 2017 warm up over 5 epochs) [vs {ref.label}]")
+    span = r.lr.span if r.lr.span is not None and not cmp.inherited(ctx, r.lr) else cmp.changed_batch_span(ctx) if ctx.reference else r.lr.span
+    related = []
+    if r.lr.span is not None and r.lr.span != span:
+        related.append(Related(r.lr.span, f"{r.lr.key} x{numbers.plain(f)}"))
+    if span is None:
+        return
+    yield Finding(RULE.code, RULE.name, msg, WARNING, span, related=related,
+                  data={"lr_factor": f, "batch_old": ref.batch, "batch_new": r.effective_batch, "k": k, "lr_old": ref.lr,
+                        "lr_new": r.lr_value, "runtime_scaling": runtime, "threshold": t.warmup_factor,
+                        "reference": {"kind": ref.kind, "label": ref.label}, "lr_key": r.lr.key, "profile": r.profile.name})
+
+
+RULE = Rule(
+    code="LR003", name="missing-warmup",
+    summary="Learning rate raised by a large factor with no warmup configured",
+    severity=WARNING, fix_availability="none", doc=DOC, check=check,
+    valid=(
+        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\nwarmup_epochs: 5\n"),
+        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 512\nlr: 0.2\noptimizer: sgd\n"),
+    ),
+    invalid=(
+        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n", expect=("LR003",)),
+        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\nwarmup_epochs: 0\n", expect=("LR003",)),
+    ),
+)

@@ -1,0 +1,126 @@
+"""LR004 inconsistent-batch: two statements of the batch in one config disagree."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from lrlint import numbers
+from lrlint.checks.base import CheckContext, Example, Rule
+from lrlint.findings import ERROR, WARNING, Finding, Related
+from lrlint.spans import Span
+
+DOC = """\
+## What it does
+Flags a batch that the config states twice, inconsistently:
+
+* a file-name tag (MMEngine's `8xb2` = 8 devices x 2 per device, `bs256`)
+  that disagrees with the batch in the (merged) config;
+* DeepSpeed's `train_batch_size` that no whole number of devices can make
+  from `train_micro_batch_size_per_gpu` x `gradient_accumulation_steps`
+  (DeepSpeed's own start-up assertion);
+* Detectron2's `SOLVER.IMS_PER_BATCH` not divisible by
+  `SOLVER.REFERENCE_WORLD_SIZE` (`auto_scale_workers` asserts it).
+
+## Why is this bad?
+The file name is what people (and lrlint) read as the batch the lr was tuned
+for; when it lies, every lr decision made from it is off by the same factor
+(open-mmlab/mmdetection #815, #3240: "the default lr is for 8 GPUs x 2
+images"). The DeepSpeed and Detectron2 cases fail at start-up, after the job
+waited in the queue.
+
+## Example
+```json
+{"train_batch_size": 100, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4}
+```
+
+Use instead:
+```json
+{"train_batch_size": 256, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4}
+```
+
+## Fix safety
+No fix: which of the two statements is right is the author's call.
+"""
+
+
+def _finding(ctx: CheckContext, msg: str, span: Span | None, severity: str = WARNING, related=(), **data) -> Finding:
+    r = ctx.recipe
+    if span is None:
+        span = r.lr.span if r.lr.span is not None and r.lr.span.path == r.doc.path else Span(r.doc.path, 0, 0, 1, 1, 1, 1)
+    return Finding(RULE.code, RULE.name, msg, severity, span, related=list(related), data={"profile": r.profile.name, **data})
+
+
+def _tag(ctx: CheckContext):
+    r = ctx.recipe
+    tag = r.tag
+    if tag is None:
+        return
+    name = PurePath(r.doc.path).name
+    pd = r.roles.get("batch_per_device")
+    if tag.per_device is not None and pd is not None and pd.known and pd.number is not None and pd.number != tag.per_device:
+        yield _finding(ctx, f"file name {name} says {tag.describe()}, but {pd.key} is {numbers.plain(pd.number)}"
+                            f"{' (inherited from ' + pd.span.path + ')' if pd.span is not None and pd.span.path != r.doc.path else ''}: "
+                            f"rename the file or set the batch it names", pd.span if pd.span is not None and pd.span.path == r.doc.path else None,
+                       related=[Related(pd.span, "per-device batch")] if pd.span is not None and pd.span.path != r.doc.path else [],
+                       tag=tag.text, tag_batch=tag.total, config_value=pd.number, key=pd.key)
+        return
+    dv = r.roles.get("devices")
+    if tag.devices is not None and dv is not None and not dv.extra.get("from_tag") and dv.known and dv.number is not None and dv.number != tag.devices:
+        yield _finding(ctx, f"file name {name} says {tag.describe()}, but {dv.key} is {numbers.plain(dv.number)}: rename the file or fix the device count",
+                       dv.span if dv.span is not None and dv.span.path == r.doc.path else None, tag=tag.text, tag_batch=tag.total, config_value=dv.number, key=dv.key)
+        return
+    if tag.batch is not None and tag.devices is None and r.effective_batch is not None and not r.unknown \
+            and not any("assumed" in a for a in r.assumptions) and r.effective_batch != tag.batch:
+        bv = next((v for v in r.batch_values() if v.span is not None), None)
+        yield _finding(ctx, f"file name {name} says {tag.describe()}, but the config's effective batch is {numbers.plain(r.effective_batch)}: "
+                            f"rename the file or fix the batch",
+                       bv.span if bv is not None and bv.span.path == r.doc.path else None, tag=tag.text, tag_batch=tag.total,
+                       config_value=r.effective_batch)
+
+
+def _consistency(ctx: CheckContext):
+    r = ctx.recipe
+    values = r.doc.values
+    for c in r.profile.consistency:
+        total = values.get(c.total)
+        if total is None or not total.known or total.number is None:
+            continue
+        factors = [values.get(k) for k in c.factors]
+        if any(f is None or not f.known or f.number in (None, 0) for f in factors):
+            continue
+        nums = [f.number for f in factors]
+        product = 1.0
+        for n in nums:
+            product *= n
+        if total.number % product == 0:
+            continue
+        fields = {"total": numbers.plain(total.number), "product": numbers.plain(product),
+                  "factors": " * ".join(numbers.plain(n) for n in nums)}
+        fields.update({f"f{i}": numbers.plain(n) for i, n in enumerate(nums)})
+        span = total.span if total.span is not None and total.span.path == r.doc.path else None
+        related = [Related(f.span, f.key) for f in factors if f.span is not None]
+        yield _finding(ctx, c.message.format(**fields), span, ERROR, related, total_key=c.total, total=total.number,
+                       factors={k: n for k, n in zip(c.factors, nums)})
+
+
+def check(ctx: CheckContext):
+    yield from _tag(ctx)
+    yield from _consistency(ctx)
+
+
+RULE = Rule(
+    code="LR004", name="inconsistent-batch",
+    summary="A declared batch (file-name tag, DeepSpeed train_batch_size, ...) disagrees with the config",
+    severity=WARNING, fix_availability="none", doc=DOC, check=check,
+    valid=(
+        Example('{"train_batch_size": 256, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n',
+                filename="ds_config.json"),
+        Example("global_batch_size: 256\nlr: 0.1\noptimizer: sgd\n", filename="resnet50_bs256.yaml"),
+    ),
+    invalid=(
+        Example('{"train_batch_size": 100, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n',
+                filename="ds_config.json", expect=("LR004",)),
+        Example("global_batch_size: 512\nlr: 0.1\noptimizer: sgd\n", filename="resnet50_bs256.yaml", expect=("LR004",)),
+        Example("SOLVER:\n  IMS_PER_BATCH: 30\n  BASE_LR: 0.02\n  REFERENCE_WORLD_SIZE: 8\n", expect=("LR004",)),
+    ),
+)
