@@ -1,0 +1,108 @@
+"""Check latency guards: what a plain ``lrlint check`` imports, and how many git processes it starts.
+
+design.md: "a pre-commit run on one YAML file must not import libcst or torch"; torch and
+scikit-learn belong to ``lrlint verify`` only; the git reference makes a fixed, small number
+of git calls whatever the number of files. Each run is a fresh interpreter (a subprocess), so
+nothing imported by pytest or other tests can hide or fake an import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, GitRepo, run_lrlint
+
+HEAVY = ("libcst", "torch", "sklearn")
+
+HF_OLD = "learning_rate: 1e-5\nper_device_train_batch_size: 8\noptim: adamw_torch\n"
+HF_NEW = "learning_rate: 1e-5\nper_device_train_batch_size: 16\noptim: adamw_torch\n"
+DS_OLD = json.dumps({"train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 1,
+                     "optimizer": {"type": "AdamW", "params": {"lr": 0.0001}}, "zero_optimization": {"stage": 2}}, indent=2)
+DS_NEW = DS_OLD.replace('"train_micro_batch_size_per_gpu": 8', '"train_micro_batch_size_per_gpu": 32')
+
+
+def _changed_repo(tmp_path: Path, name: str, old: str, new: str) -> GitRepo:
+    """A repo whose work tree changes the batch of one config (so the run reads, compares and reports)."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.write(name, old)
+    repo.commit("configs")
+    repo.write(name, new)
+    return repo
+
+
+def _modules_after_check(repo: GitRepo, *args: str) -> tuple[int, set[str]]:
+    """Run ``lrlint.cli.main(["check", *args])`` in a fresh interpreter; its exit code and ``sys.modules``."""
+    out = repo.path.parent / "modules.json"
+    code = (
+        "import json, sys\n"
+        "from lrlint.cli import main\n"
+        f"rc = main(['check', *{list(args)!r}])\n"
+        f"open({str(out)!r}, 'w').write(json.dumps({{'rc': rc, 'modules': sorted(sys.modules)}}))\n"
+    )
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    env.pop("LRLINT_OUTPUT_FORMAT", None)
+    p = subprocess.run([sys.executable, "-c", code], cwd=repo.path, capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(out.read_text())
+    return data["rc"], set(data["modules"])
+
+
+def _loaded(modules: set[str], top: str) -> list[str]:
+    return sorted(m for m in modules if m == top or m.startswith(top + "."))
+
+
+def test_yaml_only_check_imports_no_libcst_torch_or_sklearn(tmp_path: Path) -> None:
+    repo = _changed_repo(tmp_path, "train.yaml", HF_OLD, HF_NEW)
+    rc, modules = _modules_after_check(repo, "train.yaml")
+    assert rc == 1, "the batch change should be found: the whole pipeline (git, checks, full report) must have run"
+    assert "lrlint.sources.yaml_source" in modules and "lrlint.report.full" in modules
+    for heavy in HEAVY:
+        assert not _loaded(modules, heavy), f"a YAML-only check imported {heavy}: {_loaded(modules, heavy)[:5]}"
+    assert "lrlint.sources.python_source" not in modules
+
+
+def test_json_only_check_imports_no_libcst(tmp_path: Path) -> None:
+    repo = _changed_repo(tmp_path, "ds_config.json", DS_OLD, DS_NEW)
+    rc, modules = _modules_after_check(repo, "--output-format", "concise", "ds_config.json")
+    assert rc == 1, "the batch change should be found"
+    assert "lrlint.sources.json_source" in modules
+    for heavy in HEAVY:
+        assert not _loaded(modules, heavy), f"a JSON-only check imported {heavy}: {_loaded(modules, heavy)[:5]}"
+    assert "lrlint.sources.python_source" not in modules
+
+
+def _git_logging_wrapper(tmp_path: Path) -> tuple[Path, Path]:
+    """A ``git`` first on PATH that logs each invocation's arguments and execs the real git."""
+    real = shutil.which("git")
+    assert real is not None
+    bindir, log = tmp_path / "bin", tmp_path / "git-calls.log"
+    bindir.mkdir()
+    wrapper = bindir / "git"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return bindir, log
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the wrapper is a POSIX shell script")
+@pytest.mark.parametrize("base", [None, "HEAD~1"], ids=["default-base", "base-HEAD~1"])
+def test_single_yaml_file_makes_at_most_four_git_calls(tmp_path: Path, base: str | None) -> None:
+    repo = _changed_repo(tmp_path, "configs/train.yaml", HF_OLD, HF_NEW)
+    repo.write("configs/other.yaml", "learning_rate: 0.1\nbatch_size: 32\n")
+    repo.commit("second commit")  # HEAD~1 exists; the working tree changes train.yaml against HEAD~1 too
+    repo.write("configs/train.yaml", HF_NEW.replace("16", "32"))
+    bindir, log = _git_logging_wrapper(tmp_path)
+    args = ["check", "configs/train.yaml"] + (["--base", base] if base else [])
+    p = run_lrlint(*args, cwd=repo.path, env={"PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"})
+    assert p.returncode == 1, p.stdout + p.stderr  # found: the old blob was read through git
+    calls = log.read_text().splitlines() if log.exists() else []
+    assert calls, "the wrapper logged nothing: lrlint did not run git through PATH, so nothing was counted"
+    assert any(c.startswith("cat-file") for c in calls), calls
+    assert len(calls) <= 4, f"{len(calls)} git calls for one file: {calls}"
