@@ -193,11 +193,15 @@ def test_broken_torch_import_gives_the_install_command(tmp_path):
     assert MISSING_EXTRA in p.stderr
 
 
-def test_check_and_verify_modules_do_not_import_torch():
-    code = ("import sys; import lrlint.cli, lrlint.verify, lrlint.verify.cli, lrlint.verify.question, "
+def test_check_and_verify_modules_do_not_import_torch(tmp_path):
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text("# lrlint: reference batch=8 lr=0.01\nbatch_size: 16\nlr: 0.01\noptimizer: sgd\n")
+    code = ("import sys, contextlib, io; import lrlint.cli, lrlint.verify, lrlint.verify.cli, lrlint.verify.question, "
             "lrlint.verify.verdict; lrlint.cli.build_parser(); "
+            f"f = io.StringIO(); ctx = contextlib.redirect_stdout(f); ctx.__enter__(); lrlint.cli.main(['check', {str(cfg)!r}]); "
+            "ctx.__exit__(None, None, None); "
             "bad = [m for m in ('torch', 'sklearn', 'matplotlib', 'numpy') if m in sys.modules]; print(bad)")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "[]"

@@ -30,6 +30,8 @@ from typing import Any
 from lrlint.verify.question import OptimizerChoice, RunError
 
 MARK = "@@lrlint-run "
+#: Launch attempts when the rendezvous port was taken by another process meanwhile.
+RENDEZVOUS_TRIES = 3
 #: Seconds a collective may wait for another rank before the run is abandoned.
 COLLECTIVE_TIMEOUT_S = 300
 
@@ -43,7 +45,6 @@ def _free_port() -> int:
 def launch(keys: Sequence[Any], optimizers: Sequence[OptimizerChoice], task: Any, options: Any,
            grid: Sequence[float], progress: Callable[[Any, Any], None] | None = None) -> dict[Any, Any]:
     """Run ``keys`` (all with the same world size) on that many worker processes; their curves."""
-    from lrlint.verify.experiment import Curve
     from lrlint.verify.question import UsageError
 
     world = keys[0].world
@@ -61,20 +62,35 @@ def launch(keys: Sequence[Any], optimizers: Sequence[OptimizerChoice], task: Any
         "runs": [{"seed": k.seed, "batch": k.batch, "lr": k.lr, "accum": k.accum, "budget": k.budget,
                   "optimizer": {"torch_name": o.torch_name, "kwargs": o.kwargs}} for k, o in zip(keys, optimizers)],
     }
-    out: dict[Any, Any] = {}
     with tempfile.TemporaryDirectory(prefix="lrlint-verify-") as tmp:
         job_path = os.path.join(tmp, "job.json")
         with open(job_path, "w", encoding="utf-8") as fh:
             json.dump(job, fh)
-        port = _free_port()
-        procs: list[subprocess.Popen[str]] = []
-        errs: list[Any] = []
+        for attempt in range(RENDEZVOUS_TRIES):
+            out, error = _launch_once(job_path, tmp, world, keys, progress, attempt)
+            if error is None:
+                return out
+            # another process took the free port between our probe and the workers' bind: retry
+            if out or attempt + 1 == RENDEZVOUS_TRIES or "address already in use" not in error.lower():
+                raise RunError(error)
+    raise AssertionError("unreachable")
+
+
+def _launch_once(job_path: str, tmp: str, world: int, keys: Sequence[Any],
+                 progress: Callable[[Any, Any], None] | None, attempt: int) -> tuple[dict[Any, Any], str | None]:
+    from lrlint.verify.experiment import Curve
+
+    out: dict[Any, Any] = {}
+    port = _free_port()
+    procs: list[subprocess.Popen[str]] = []
+    errs: list[Any] = []
+    try:
         for rank in range(world):
             env = dict(os.environ)
             env.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world),
                         "LOCAL_WORLD_SIZE": str(world), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
                         "OMP_NUM_THREADS": "1"})
-            err = open(os.path.join(tmp, f"rank{rank}.err"), "w+", encoding="utf-8")
+            err = open(os.path.join(tmp, f"rank{rank}.{attempt}.err"), "w+", encoding="utf-8")
             errs.append(err)
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "lrlint.verify.distributed", job_path], env=env, cwd=os.getcwd(),
@@ -89,52 +105,50 @@ def launch(keys: Sequence[Any], optimizers: Sequence[OptimizerChoice], task: Any
 
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
-        try:
-            done = False
-            while not done:
-                try:
-                    line = lines.get(timeout=0.2)
-                except queue.Empty:
-                    line = ""
-                    if any(p.poll() not in (None, 0) for p in procs):
-                        break
-                if line is None:
-                    done = True
-                elif line.startswith(MARK):
-                    rec = json.loads(line[len(MARK):])
-                    key = keys[rec["index"]]
-                    curve = Curve(rec["samples"], [_num(v) for v in rec["loss"]], rec["acc"], rec["diverged"],
-                                  rec["seconds"], rec["steps"])
-                    out[key] = curve
-                    if progress is not None:
-                        progress(key, curve)
-            deadline = time.monotonic() + 60
-            for p in procs:
-                try:
-                    p.wait(timeout=max(1.0, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-        finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-        failed = [(r, p.returncode) for r, p in enumerate(procs) if p.returncode != 0]
-        if failed or len(out) != len(keys):
-            tails = []
-            for r, err in enumerate(errs):
-                err.seek(0)
-                text = err.read().strip()
-                if text:
-                    tails.append(f"rank {r}: " + "\n".join(text.splitlines()[-15:]))
-            for err in errs:
-                err.close()
-            what = ", ".join(f"rank {r} exited {rc}" for r, rc in failed) or "a rank stopped early"
-            raise RunError(f"--nproc {world}: the data-parallel run failed ({what})\n" + "\n".join(tails))
-        for err in errs:
-            err.close()
-    return out
+        done = False
+        while not done:
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                line = ""
+                if any(p.poll() not in (None, 0) for p in procs):
+                    break
+            if line is None:
+                done = True
+            elif line.startswith(MARK):
+                rec = json.loads(line[len(MARK):])
+                key = keys[rec["index"]]
+                curve = Curve(rec["samples"], [_num(v) for v in rec["loss"]], rec["acc"], rec["diverged"],
+                              rec["seconds"], rec["steps"])
+                out[key] = curve
+                if progress is not None:
+                    progress(key, curve)
+        deadline = time.monotonic() + 60
+        for p in procs:
+            try:
+                p.wait(timeout=max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    failed = [(r, p.returncode) for r, p in enumerate(procs) if p.returncode != 0]
+    error = None
+    if failed or len(out) != len(keys):
+        tails = []
+        for r, err in enumerate(errs):
+            err.seek(0)
+            text = err.read().strip()
+            if text:
+                tails.append(f"rank {r}: " + "\n".join(text.splitlines()[-15:]))
+        what = ", ".join(f"rank {r} exited {rc}" for r, rc in failed) or "a rank stopped early"
+        error = f"--nproc {world}: the data-parallel run failed ({what})\n" + "\n".join(tails)
+    for err in errs:
+        err.close()
+    return out, error
 
 
 def _num(v: Any) -> float:
