@@ -22,12 +22,29 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 
 
 def matches(pattern: str, key: str) -> bool:
+    if "*" not in pattern:
+        return pattern == key
+    if pattern.startswith("**.") and "*" not in pattern[3:]:
+        tail = pattern[3:]
+        return key == tail or key.endswith("." + tail)
     return compile_pattern(pattern).match(key) is not None
 
 
 def first_match(patterns: list[str], keys) -> str | None:
     """The first key (in ``keys`` order) matched by the earliest pattern that matches any key."""
+    keys = keys if isinstance(keys, (list, tuple, dict)) else list(keys)
     for p in patterns:
+        if "*" not in p:  # a plain path: a lookup, no regex
+            if p in keys:
+                return p
+            continue
+        if p.startswith("**.") and "*" not in p[3:]:  # a name anywhere: compare the tail
+            tail = p[3:]
+            dotted = "." + tail
+            for k in keys:
+                if k == tail or k.endswith(dotted):
+                    return k
+            continue
         rx = compile_pattern(p)
         for k in keys:
             if rx.match(k):
