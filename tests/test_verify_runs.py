@@ -295,6 +295,7 @@ def test_file_mode_verifies_lr001_lr002_and_skips_out_of_range(monkeypatch, caps
             "expected_lr": 2e-3, "policy": "sqrt", "family": "adaptive", "optimizer": "AdamW", "momentum": None,
             "lr_key": "lr"}),
         SimpleNamespace(code="LR003", message="no warmup", span=span, data={}),
+        SimpleNamespace(code="LR001", message="numbers missing", span=span, data={"lr_old": 0.1}),
         SimpleNamespace(code="LR001", message="batch x128", span=span, data={
             "batch_old": 8.0, "batch_new": 1024.0, "k": 128.0, "lr_old": 0.1, "lr_new": 0.1, "expected_lr": 12.8,
             "policy": "linear", "family": "sgd", "optimizer": "SGD", "momentum": 0.9, "lr_key": "lr"}),
@@ -315,8 +316,10 @@ def test_file_mode_verifies_lr001_lr002_and_skips_out_of_range(monkeypatch, caps
     roles = [c["role"] for c in r["candidates"]]
     assert roles == ["reference", "suggested", "unchanged", "linear", "current"]
     assert r["candidates"][4]["user_lr"] == pytest.approx(8e-3)
-    (s,) = doc["skipped"]
-    assert s["code"] == "LR001" and "out of range" in s["reason"]
+    missing, out_of_range = doc["skipped"]
+    assert missing["verdict"] == INCONCLUSIVE and "lacks batch_old, batch_new" in missing["reason"]
+    assert out_of_range["code"] == "LR001" and out_of_range["verdict"] == "OUT OF RANGE"
+    assert "out of range" in out_of_range["reason"]
 
 
 def test_end_to_end_config_with_an_inline_reference(tmp_path):

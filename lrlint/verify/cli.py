@@ -160,8 +160,8 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
         for name in ("lr", "optimizer"):
             if getattr(args, name, None) is not None:
                 raise Q.UsageError(f"--{name} is for a direct question (--batch); with config files the findings give it")
-        questions = _file_questions(args, settings, paths)
-        if not questions:
+        questions, skipped = _file_questions(args, settings, paths)
+        if not questions and not skipped:
             if fmt == "json":
                 from lrlint.verify.render import to_json
 
@@ -277,7 +277,7 @@ def _path_error() -> Any:
     return PathError
 
 
-def _file_questions(args: argparse.Namespace, settings: Any, paths: list[str]) -> list[Any]:
+def _file_questions(args: argparse.Namespace, settings: Any, paths: list[str]) -> tuple[list[Any], list[Any]]:
     from dataclasses import replace
 
     from lrlint.verify import question as Q
@@ -292,13 +292,22 @@ def _file_questions(args: argparse.Namespace, settings: Any, paths: list[str]) -
         result = api.check_paths(paths, settings, base=getattr(args, "base", None))
     except errors as e:  # type: ignore[misc]
         raise Q.UsageError(str(e)) from None
-    out = []
+    from lrlint.verify.render import Skipped
+    from lrlint.verify.verdict import INCONCLUSIVE
+
+    out, skipped = [], []
     for f in getattr(result, "findings", []) or []:
         if getattr(f, "code", None) not in ("LR001", "LR002"):
             continue
-        q = Q.from_finding(f, default_momentum=getattr(args, "momentum", None))
+        try:
+            q = Q.from_finding(f, default_momentum=getattr(args, "momentum", None))
+        except Q.UsageError as e:  # a finding without the numbers: report it, verify the others
+            span = getattr(f, "span", None)
+            origin = f"{span.path}:{span.line}" if span is not None else "config"
+            skipped.append(Skipped(origin, str(f.code), f"{f.code} {origin}", str(e), verdict=INCONCLUSIVE))
+            continue
         policy = getattr(args, "policy", None)
         if policy:
             q = replace(q, policy=policy, lr_suggested=None)
         out.append(q)
-    return out
+    return out, skipped
