@@ -9,7 +9,7 @@ from pathlib import Path
 from lrlint import checks, directives, interpolate, numbers, profiles, sources
 from lrlint.checks.base import CheckContext
 from lrlint.discover import Target, discover
-from lrlint.findings import ERROR, INFO, Finding
+from lrlint.findings import ERROR, INFO, Finding, Related
 from lrlint.inherit import Problem, Resolver, inherit_profile
 from lrlint.recipes import Recipe, build, name_tag, select_profile
 from lrlint.references import DECLARED, HISTORY, INHERITANCE, USER, Reference, primary
@@ -266,6 +266,8 @@ class Engine:
                 self._explain(recipe, ref, result)
                 for rule in checks.recipe_checks():
                     for f in rule.check(ctx):
+                        if f.span.path != target.path:
+                            _relocate(f, doc, target.path)
                         if recipe.profile.severity:
                             f.severity = recipe.profile.severity
                             if recipe.profile.note:
@@ -287,6 +289,17 @@ class Engine:
     def close(self) -> None:
         if self.git is not None:
             self.git.close()
+
+
+def _relocate(f: Finding, doc: Document, path: str) -> None:
+    """A finding about a value from a base file is reported in the checked child, at the line that names
+    its bases; the base file's line is kept as a related location."""
+    names = next((v for v in doc.values.values() if v.span is not None and v.span.path == path
+                  and v.key.split(".")[0] in ("_base_", "_BASE_", "defaults")), None)
+    if names is None:
+        return
+    f.related.insert(0, Related(f.span, "inherited from here"))
+    f.span = names.span
 
 
 def _pair(recipe: Recipe, candidates: list[Recipe]) -> Recipe | None:

@@ -70,7 +70,7 @@ def inherit_profile(doc: Document, profiles: tuple[Profile, ...]) -> Profile | N
 def _entries(doc: Document, key: str) -> list[Value]:
     """``key: x`` or ``key: [x, y]`` -> the Values naming bases, in order."""
     v = doc.values.get(key)
-    if v is not None:
+    if v is not None and not (v.value == "[]" or f"{key}.0" in doc.values):  # "[]": a list marker (Python source)
         return [v]
     out, i = [], 0
     while (v := doc.values.get(f"{key}.{i}")) is not None:
@@ -192,6 +192,8 @@ class Resolver:
                 src = sources.read(self.display(fs), fs, fmt, self.limits)
                 try:
                     docs = sources.parse(src, self.limits)
+                    if not docs and fmt == "python" and "_base_" in src.text:
+                        docs = _parse_python_unfiltered(src, self.limits)
                 except ImportError:
                     raise SourceError(INCLUDE_ERROR, f"{self.display(fs)}: no parser for {fmt} files") from None
                 self.parses += 1
@@ -393,6 +395,16 @@ class Resolver:
         return merged
 
 
+def _parse_python_unfiltered(src: Source, limits: Limits) -> list[Document]:
+    """A base config that only lists its own bases (``_base_ = [...]``) has no training names, which
+    python_source's textual pre-filter skips; a base must be parsed all the same."""
+    from lrlint.sources import python_source as ps
+    run, inner = getattr(ps, "_run_big_stack", None), getattr(ps, "_parse", None)
+    if run is None or inner is None:
+        return []
+    return run(lambda: inner(src, limits))
+
+
 def _is_key(k: str, key: str) -> bool:
     return k == key or k.startswith(key + ".")
 
@@ -427,6 +439,8 @@ def _problem(v: Value | None, reason: str) -> Problem:
 
 
 def _with_values(doc: Document, values: dict[str, Value]) -> Document:
+    if doc.format == "yaml":  # keep the child's own defaults list: findings from bases point at it
+        values = {**values, **{k: v for k, v in doc.values.items() if _is_key(k, "defaults") and k not in values}}
     return Document(doc.path, doc.format, values, doc.index, doc.lines, doc.comments, doc.problems)
 
 

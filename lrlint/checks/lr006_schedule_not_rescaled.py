@@ -112,6 +112,8 @@ def check(ctx: CheckContext):
     s = r.scaling
     if s is not None and any(rs.name == s.name and rs.rescales_schedule for rs in r.profile.runtime_scaling):
         return
+    if ctx.reference is None or not batch_changed(r.effective_batch / ctx.reference.batch, ctx.settings.thresholds):
+        return  # the strongest reference says the batch is the one the schedule was written for
     refs = sorted([x for x in ctx.references if x.batch], key=lambda x: STRENGTH[x.kind])
     t = ctx.settings.thresholds
     for v in r.schedule:
@@ -134,7 +136,7 @@ def check(ctx: CheckContext):
             inherited = cmp.inherited(ctx, v)
             msg = (f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)} (x{numbers.plain(k)}) "
                    f"but the step-based {v.key} stays {shown_old}{' (inherited from ' + v.span.path + ')' if inherited else ''}: "
-                   f"it now runs x{numbers.plain(k)} the epochs; expected {shown_new} (divided by {numbers.plain(k)}, "
+                   f"counted in samples it now lasts x{numbers.plain(k)} as long; expected {shown_new} (divided by {numbers.plain(k)}, "
                    f"as Detectron2's auto_scale_workers does) [vs {ref.label}]")
             content = _content(v, new, as_int)
             title = f"Set {v.key} to {content}"
