@@ -1,0 +1,314 @@
+"""Python training scripts and Python configs, read through libcst (parsed, never executed).
+
+``parse(source, limits)`` returns one Document (``format="python"``) whose
+``values`` use the same flattened key view as YAML. What it reads, in order of
+assignment (module level first, then function bodies in source order):
+
+* literals and constant folding (``+ - * / // % **``, ``math.sqrt``, ``int()``,
+  ``float()``, ``round``, ``min``/``max``, names bound to constants); f-strings are
+  not evaluated;
+* argparse ``add_argument`` defaults -> ``args.<dest>`` (dest as argparse derives
+  it: ``--batch-size`` -> ``batch_size``; ``dest=`` wins; a string default goes
+  through ``type=int/float``), click ``@click.option`` and typer ``Option(...)``
+  defaults -> ``args.<name>``; ``args.X``/``opt.X``/``cfg.X`` (and ``self.hparams.X``)
+  resolve to those defaults, and the Value keeps the default literal's span;
+* dataclass-style config classes (``@dataclass``, pydantic models, names ending in
+  Arguments/Args/Config/...) -> ``<ClassName>.<field>``; fields of classes named
+  ``*Arguments``/``*Args`` (HF-style CLI dataclasses) are argparse defaults and also
+  resolve ``training_args.<field>``;
+* known constructors (``torch.optim.*``, bitsandbytes/transformers/timm optimizers,
+  ``DataLoader``, ``TrainingArguments`` family, Lightning ``Trainer``/``Fabric``,
+  accelerate ``Accelerator``, MMEngine ``Runner``) anywhere in an expression;
+* ``dict(...)``/``{...}``/lists assigned to names -> nested keys (MMEngine), and
+  Detectron2 LazyConfig ``L(x)(...)`` objects and attribute assignments.
+
+Key conventions are listed in :mod:`lrlint.sources.py_analyze`.
+
+An lr that depends on a batch-like name (``batch_size``, ``bs``, ``world_size``,
+``accum_iter``, ``args.batch_size``, ``dist.get_world_size()``...) carries
+``Value.extra["scaling"] = {"exponent", "batch_keys", "factors", "text"}``
+(plus ``"alternatives"`` when the script picks the rule at run time and
+``"conditional"`` when only some branch scales). A Value read through another key
+(``optimizer.lr`` from ``args.lr``) has ``extra["alias_of"]``.
+
+Guards: files nested deeper than ``limits.max_depth`` brackets (CPython itself
+stops at 200) or holding an expression chain libcst parses in quadratic time are
+LR905; syntax errors (Python 2 included) are LR901 with the parser's line and
+column. The parse runs on a thread with a large stack, so libcst's native parser
+cannot overflow the interpreter's stack.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from itertools import accumulate
+from typing import Any
+
+from lrlint.sources import LIMIT_EXCEEDED, PARSE_ERROR, Limits, Source, SourceError
+from lrlint.values import EXPRESSION, UNKNOWN, Document, Value
+
+_TRAINING_NAMES = re.compile(
+    r"lr\b|learning_rate|batch|optim|accum|devices|gpus|world_size|num_nodes|nnodes|Trainer|TrainingArguments|Accelerator|DataLoader",
+    re.IGNORECASE,
+)
+_BRACKETS = re.compile(r"[^()\[\]{}]+")
+_DELTA = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+_LONG_LINE = re.compile(r"^.{2000,}$", re.MULTILINE)
+_BIN_OP = re.compile(r"(?<=[\w)\]'\"])\s*(?:\*\*|//|<<|>>|[-+*/%@&|^])\s*(?=[\w(\['\"])")
+_ATTR_DOT = re.compile(r"(?<=[A-Za-z_)\]])\.(?=[A-Za-z_])")
+_PY2_HINT = re.compile(r"^\s*(?:print\s+[^(\s=]|exec\s+['\"]|except\s+[\w.]+\s*,\s*\w+\s*:|raise\s+\w+\s*,)|`|\b0[0-7]+\b|\bur['\"]|<>")
+MAX_CHAIN = 1000
+STACK_SIZE = 256 * 1024 * 1024
+DEEP_RECURSION = 30_000
+
+
+def mentions_training_names(text: str) -> bool:
+    """Cheap textual pre-filter: does the file mention a batch/lr/optimizer name at all?"""
+    return _TRAINING_NAMES.search(text) is not None
+
+
+def _max_depth(text: str) -> int:
+    """Deepest bracket nesting, counting brackets only (C-speed: no Python loop per character)."""
+    brackets = _BRACKETS.sub("", text)
+    if not brackets:
+        return 0
+    return max(accumulate(map(_DELTA.__getitem__, brackets)))
+
+
+def _depth_at(text: str, limit: int) -> int:
+    """Character offset where the nesting first exceeds ``limit``."""
+    depth = 0
+    for m in re.finditer(r"[()\[\]{}]", text):
+        depth += 1 if m.group() in "([{" else -1
+        if depth > limit:
+            return m.start()
+    return 0
+
+
+def _guard(source: Source, limits: Limits) -> None:
+    text = source.text
+    best = _max_depth(text)
+    if best > limits.max_depth:
+        line, col = source.lines.line_col(_depth_at(text, limits.max_depth))
+        raise SourceError(LIMIT_EXCEEDED, f"brackets nested {best} deep, over the limit of {limits.max_depth} (Python itself allows 200)", line, col)
+    for m in _LONG_LINE.finditer(text):
+        seg = m.group()
+        n = max(len(_BIN_OP.findall(seg)), len(_ATTR_DOT.findall(seg)))
+        if n > MAX_CHAIN:
+            line, col = source.lines.line_col(m.start())
+            raise SourceError(LIMIT_EXCEEDED, f"a line holds a chain of {n} operators, over lrlint's limit of {MAX_CHAIN}", line, col)
+
+
+_ERROR_AT = re.compile(r"error at (\d+):(\d+): (.*)")
+
+
+def _syntax_error(source: Source, e: Any) -> SourceError:
+    """LR901 at the parser's position (libcst's ``error at L:C`` detail, else its raw line)."""
+    full = str(e)
+    m = _ERROR_AT.search(full)
+    if m:
+        line, col, detail = int(m.group(1)), int(m.group(2)), m.group(3).strip()
+    else:
+        line, col = int(getattr(e, "raw_line", 1) or 1), int(getattr(e, "raw_column", 0) or 0) + 1
+        detail = (str(getattr(e, "message", "")) or full).strip().splitlines()[0]
+    if detail.startswith("expected one of ") and len(detail) > 90:
+        detail = detail[:87].rsplit(",", 1)[0] + ", ..."
+    nlines = len(source.lines.line_starts)
+    line = max(1, min(line, nlines))
+    col = max(1, col)
+    reason = f"Python syntax error: {detail}"
+    window = [source.lines.line_text(n) for n in range(max(1, line - 2), line + 1)]
+    if any(_PY2_HINT.search(x) for x in window):
+        reason += " (this looks like Python 2; lrlint reads Python 3 only)"
+    return SourceError(PARSE_ERROR, reason, line, col)
+
+
+def _run_big_stack(fn: Any) -> Any:
+    """Run ``fn`` on a thread with a large stack (libcst's native parser recurses deeply)."""
+    out: list = []
+
+    def target() -> None:
+        try:
+            out.append((True, fn()))
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            out.append((False, e))
+
+    old = threading.stack_size()
+    try:
+        threading.stack_size(STACK_SIZE)
+    except (ValueError, RuntimeError):  # pragma: no cover - platform without the setting
+        return fn()
+    try:
+        t = threading.Thread(target=target, name="lrlint-libcst")
+        t.start()
+    finally:
+        threading.stack_size(old)
+    t.join()
+    ok, val = out[0]
+    if ok:
+        return val
+    raise val
+
+
+def parse(source: Source, limits: Limits) -> list[Document]:
+    if not mentions_training_names(source.text):
+        return []
+    _guard(source, limits)
+    return _run_big_stack(lambda: _parse(source, limits))
+
+
+CHUNK_CHARS = 128 * 1024
+_TOP_STMT = re.compile(r"^(?!(?:else|elif|except|finally|case)\b)[A-Za-z_@]", re.MULTILINE)
+
+
+def _balanced(segment: str) -> bool:
+    return sum(map(_DELTA.__getitem__, _BRACKETS.sub("", segment))) == 0
+
+
+def _chunks(text: str) -> list[tuple[int, int]]:
+    """Character ranges of whole top-level statements, about CHUNK_CHARS each.
+
+    libcst's parser slows down more than linearly with the size of one module (a
+    5 MB generated file takes minutes in one piece), so big files are cut at lines
+    that start a top-level statement, with brackets balanced and triple quotes
+    paired before them. A wrong cut that slips through makes a piece fail to
+    parse, and the file is then parsed whole.
+    """
+    n = len(text)
+    if n <= 2 * CHUNK_CHARS:
+        return [(0, n)]
+    out: list[tuple[int, int]] = []
+    begin = 0
+    pos = CHUNK_CHARS
+    while n - begin > 2 * CHUNK_CHARS:
+        m = _TOP_STMT.search(text, pos)
+        if m is None:
+            break
+        off = m.start()
+        prev = text[text.rfind("\n", 0, off - 1) + 1:off].rstrip()
+        seg = text[begin:off]
+        if prev.startswith("@") or prev.endswith("\\") or not _balanced(seg) or seg.count('"""') % 2 or seg.count("'''") % 2:
+            pos = off + 1
+            continue
+        out.append((begin, off))
+        begin, pos = off, off + CHUNK_CHARS
+    out.append((begin, n))
+    return out
+
+
+def _parse(source: Source, limits: Limits) -> list[Document]:
+    import gc
+
+    import libcst as cst
+
+    from lrlint.sources.py_analyze import Analyzer
+    from lrlint.sources.py_positions import locate
+
+    text = source.text
+    lines = source.lines
+    ranges = _chunks(text)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()   # the CST is acyclic; collecting while it grows makes the parse quadratic
+    try:
+        modules = []
+        try:
+            parsed_ranges = []
+            for a, b in ranges:
+                # in a big file, pieces that mention no training name are not parsed at all
+                if len(ranges) > 1 and not mentions_training_names(text[a:b]):
+                    continue
+                modules.append(cst.parse_module(text[a:b]))
+                parsed_ranges.append((a, b))
+            ranges = parsed_ranges
+        except cst.ParserSyntaxError as e:
+            if len(ranges) == 1:
+                raise _syntax_error(source, e) from None
+            try:   # a cut fell inside a string: parse the file whole
+                modules, ranges = [cst.parse_module(text)], [(0, len(text))]
+            except cst.ParserSyntaxError as e2:
+                raise _syntax_error(source, e2) from None
+        except RecursionError:
+            raise SourceError(LIMIT_EXCEEDED, "expression nested too deeply for the Python parser") from None
+        except (ValueError, UnicodeError) as e:   # e.g. a coding cookie libcst re-reads
+            raise SourceError(PARSE_ERROR, f"Python source cannot be parsed: {e}") from None
+        try:
+            syms = Analyzer(modules, limits).run()
+        except RecursionError:
+            raise SourceError(LIMIT_EXCEEDED, "statements or expressions nested too deeply to analyse") from None
+        except OverflowError as e:
+            raise SourceError(LIMIT_EXCEEDED, f"too many values: {e}") from None
+        targets = {id(s.node) for s in syms.values() if s.node is not None}
+        spans: dict = {}
+        comments: list[tuple[int, str]] = []
+        total = 0
+        for (a, _), module in zip(ranges, modules):
+            sp, cm, length = _locate(locate, module, targets, bool(syms))
+            for node, (x, y) in sp.items():
+                spans[node] = (x + a, y + a)
+            comments.extend((off + a, t) for off, t in cm)
+            total += length
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    if total != sum(b - a for a, b in ranges):  # pragma: no cover - libcst round-trips exactly
+        raise SourceError(PARSE_ERROR, "libcst did not reproduce the file's text; positions would be wrong")
+    values: dict[str, Value] = {}
+    for key, s in syms.items():
+        pos = spans.get(id(s.node)) if s.node is not None else None
+        span = lines.span(source.path, pos[0], pos[1]) if pos else None
+        raw = text[pos[0]:pos[1]] if pos else ""
+        extra: dict = {}
+        if s.origin and s.origin != key:
+            extra["alias_of"] = s.origin
+        why = s.why
+        if s.prov == EXPRESSION and not why:
+            why = f"computed from {_short(raw)}"
+        if s.scale is not None and not _batch_key(key):
+            sc = s.scale
+            exps = sc.alternatives
+            info: dict = {
+                "exponent": max(exps) if exps else sc.exponent(),
+                "batch_keys": list(dict.fromkeys(k for (_, k) in sc.deps if k)),
+                "factors": list(dict.fromkeys(label for (label, _) in sc.deps)),
+                "text": raw,
+            }
+            if exps:
+                info["alternatives"] = list(exps)
+            if sc.conditional:
+                info["conditional"] = True
+            extra["scaling"] = info
+        value = s.value if s.prov != UNKNOWN else None
+        values[key] = Value(key, value, span, s.prov, raw, why, extra)
+    cmap: dict[int, str] = {}
+    for off, t in comments:
+        line, _ = lines.line_col(off)
+        cmap[line] = t[1:]
+    return [Document(source.path, "python", values, 0, lines, cmap)]
+
+
+def _locate(locate: Any, module: Any, targets: set, want_comments: bool) -> tuple:
+    """Positions; a very deep expression gets a higher recursion limit (we run on a big stack)."""
+    try:
+        return locate(module, targets, want_comments)
+    except RecursionError:
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old, DEEP_RECURSION))
+        try:
+            return locate(module, targets, want_comments)
+        except RecursionError:
+            raise SourceError(LIMIT_EXCEEDED, "an expression is nested too deeply to locate its values") from None
+        finally:
+            sys.setrecursionlimit(old)
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _batch_key(key: str) -> bool:
+    from lrlint.sources.py_fold import batch_like
+
+    return batch_like(key)
