@@ -163,18 +163,14 @@ CHUNK_CHARS = 128 * 1024
 _TOP_STMT = re.compile(r"^(?!(?:else|elif|except|finally|case)\b)[A-Za-z_@]", re.MULTILINE)
 
 
-def _balanced(segment: str) -> bool:
-    return sum(map(_DELTA.__getitem__, _BRACKETS.sub("", segment))) == 0
-
-
 def _chunks(text: str) -> list[tuple[int, int]]:
     """Character ranges of whole top-level statements, about CHUNK_CHARS each.
 
     libcst's parser slows down more than linearly with the size of one module (a
     5 MB generated file takes minutes in one piece), so big files are cut at lines
     that start a top-level statement, with brackets balanced and triple quotes
-    paired before them. A wrong cut that slips through makes a piece fail to
-    parse, and the file is then parsed whole.
+    paired before them (counted incrementally: linear in the file). A wrong cut
+    that slips through makes a piece fail to parse, and the file is then parsed whole.
     """
     n = len(text)
     if n <= 2 * CHUNK_CHARS:
@@ -182,14 +178,20 @@ def _chunks(text: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     begin = 0
     pos = CHUNK_CHARS
+    scanned = 0          # text[:scanned] is counted in depth/dq/sq
+    depth = dq = sq = 0
     while n - begin > 2 * CHUNK_CHARS:
         m = _TOP_STMT.search(text, pos)
         if m is None:
             break
         off = m.start()
+        seg = text[scanned:off]
+        depth += sum(map(_DELTA.__getitem__, _BRACKETS.sub("", seg)))
+        dq += seg.count('"""')
+        sq += seg.count("\'\'\'")
+        scanned = off
         prev = text[text.rfind("\n", 0, off - 1) + 1:off].rstrip()
-        seg = text[begin:off]
-        if prev.startswith("@") or prev.endswith("\\") or not _balanced(seg) or seg.count('"""') % 2 or seg.count("'''") % 2:
+        if depth or dq % 2 or sq % 2 or prev.startswith("@") or prev.endswith("\\"):
             pos = off + 1
             continue
         out.append((begin, off))
