@@ -83,6 +83,9 @@ class Engine:
             if not (python_source.mentions_training_names(src.text) or "_base_" in src.text):
                 return Parsed(src, [], [])
         docs = sources.parse(src, self.limits)
+        if not docs and src.format == "python" and "_base_" in src.text:
+            from lrlint.inherit import _parse_python_unfiltered
+            docs = _parse_python_unfiltered(src, self.limits)  # a child that only names its bases
         if fs_path is not None and remember:
             self.resolver.remember(fs_path, src, docs)
         parsed = Parsed(src, [], [])
@@ -189,10 +192,11 @@ class Engine:
                     except ValueError:
                         pass
             refs.append(Reference(DECLARED, f"inline reference (line {d.line})", d.batch, d.lr, span, values=stated or None))
+        devices_known = recipe.roles.get("batch_per_device") is None or recipe.roles.get("devices") is not None
         for key in recipe.profile.declared_batch:
             v = recipe.doc.values.get(key)
             n = v.number if v is not None and v.known else None
-            if n:
+            if n and devices_known:  # a declared global batch says nothing about a per-device batch on unknown devices
                 where = "" if v.span is None or v.span.path == doc.path else f" in {v.span.path}"
                 refs.append(Reference(DECLARED, f"{key} = {numbers.plain(n)}{where}", n, None, v.span))
         if base:

@@ -1,0 +1,171 @@
+"""LR003 missing-warmup, LR004 inconsistent-batch, LR005 beyond-linear-regime, LR006 schedule-not-rescaled:
+exact messages, thresholds from settings, and what stays silent."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from lrlint import api
+from lrlint.settings import Settings
+
+
+def check(tmp_path, name: str, text: str, **settings):
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    s = Settings.model_validate({"select": ["ALL"], **settings})
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        return api.check_paths([name], s).findings
+    finally:
+        os.chdir(cwd)
+
+
+def codes(findings, code):
+    return [f for f in findings if f.code == code]
+
+
+SGD = "# lrlint: reference batch=256 lr=0.1\nbatch_size: {b}\nlr: {lr}\noptimizer: {opt}\n{extra}"
+
+
+# -- LR003 ---------------------------------------------------------------------------------------
+
+def test_lr003_message_and_location(tmp_path):
+    [f] = codes(check(tmp_path, "c.yaml", SGD.format(b=1024, lr=0.4, opt="sgd", extra="")), "LR003")
+    assert (f.span.line, f.severity) == (3, "warning")
+    assert f.message == ("lr 0.1 -> 0.4 (x4) for effective batch 256 -> 1024, with no warmup configured: add a gradual warmup "
+                         "(e.g. warmup_steps) (Goyal et al. 2017 warm up over 5 epochs) [vs inline reference (line 1)]")
+
+
+@pytest.mark.parametrize("extra, lr, expect", [
+    ("warmup_steps: 500\n", 0.4, 0),     # a warmup anywhere: fine
+    ("warmup_ratio: 0.0\n", 0.4, 1),     # zero is no warmup
+    ("", 0.39, 0),                       # x3.9 is under the default factor 4
+    ("warmup_steps: auto\n", 0.4, 0),    # unknown: lrlint does not guess
+])
+def test_lr003_what_counts_as_warmup(tmp_path, extra, lr, expect):
+    assert len(codes(check(tmp_path, "c.yaml", SGD.format(b=1024, lr=lr, opt="sgd", extra=extra)), "LR003")) == expect
+
+
+def test_lr003_threshold_is_a_setting(tmp_path):
+    text = SGD.format(b=512, lr=0.2, opt="sgd", extra="")
+    assert codes(check(tmp_path, "c.yaml", text), "LR003") == []
+    assert len(codes(check(tmp_path, "c.yaml", text, thresholds={"warmup-factor": 2}), "LR003")) == 1
+
+
+def test_lr003_detectron2_default_warmup_counts(tmp_path):
+    text = "# lrlint: reference batch=16 lr=0.02\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n"
+    assert codes(check(tmp_path, "d2.yaml", text), "LR003") == []  # yacs default WARMUP_ITERS = 1000
+    assert len(codes(check(tmp_path, "d2.yaml", text + "  WARMUP_ITERS: 0\n"), "LR003")) == 1
+
+
+# -- LR004 ---------------------------------------------------------------------------------------
+
+def test_lr004_deepspeed_assertion_message(tmp_path):
+    text = '{"train_batch_size": 100, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4,\n "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n'
+    [f] = codes(check(tmp_path, "ds_config.json", text), "LR004")
+    assert f.message == ("Check batch related parameters. train_batch_size is not equal to micro_batch_per_gpu * gradient_acc_step * world_size "
+                         "100 != 8 * 4 * world_size for any whole world_size (DeepSpeed asserts this at start-up)")
+    assert (f.span.line, f.span.col, f.severity) == (1, 22, "error")
+    assert [r.label for r in f.related] == ["train_micro_batch_size_per_gpu", "gradient_accumulation_steps"]
+
+
+def test_lr004_deepspeed_consistent_or_auto_is_silent(tmp_path):
+    ok = '{"train_batch_size": 256, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}'
+    auto = ok.replace('"train_micro_batch_size_per_gpu": 8', '"train_micro_batch_size_per_gpu": "auto"').replace("256", "100")
+    assert codes(check(tmp_path, "ds_config.json", ok), "LR004") == []
+    assert codes(check(tmp_path, "ds_config.json", auto), "LR004") == []
+
+
+def test_lr004_detectron2_reference_world_size(tmp_path):
+    text = "SOLVER:\n  IMS_PER_BATCH: 30\n  BASE_LR: 0.02\n  REFERENCE_WORLD_SIZE: 8\n"
+    [f] = codes(check(tmp_path, "d2.yaml", text), "LR004")
+    assert f.message == ("Invalid REFERENCE_WORLD_SIZE in config! SOLVER.IMS_PER_BATCH 30 is not divisible by SOLVER.REFERENCE_WORLD_SIZE 8 "
+                         "(detectron2's auto_scale_workers asserts it)")
+    assert f.span.line == 2
+    assert codes(check(tmp_path, "d2.yaml", text.replace("30", "32")), "LR004") == []
+    assert codes(check(tmp_path, "d2.yaml", text.replace("REFERENCE_WORLD_SIZE: 8", "REFERENCE_WORLD_SIZE: 0")), "LR004") == []
+
+
+def test_lr004_file_name_tag(tmp_path):
+    [f] = codes(check(tmp_path, "resnet50_bs256.yaml", "global_batch_size: 512\nlr: 0.1\noptimizer: sgd\n"), "LR004")
+    assert f.message == ("file name resnet50_bs256.yaml says bs256: batch 256, but the config's effective batch is 512: "
+                         "rename the file or fix the batch")
+    assert f.span.line == 1
+    # a per-device batch with the devices unknown cannot contradict the tag
+    assert codes(check(tmp_path, "resnet50_bs256.yaml", "batch_size: 32\nlr: 0.1\noptimizer: sgd\n"), "LR004") == []
+
+
+# -- LR005 ---------------------------------------------------------------------------------------
+
+LARGE = "# lrlint: reference batch=4096 lr=1.6\nbatch_size: 16384\nlr: 6.4\noptimizer: {opt}\nwarmup_epochs: 5\n"
+
+
+def test_lr005_message(tmp_path):
+    [f] = codes(check(tmp_path, "c.yaml", LARGE.format(opt="sgd")), "LR005")
+    assert f.message == ("effective batch 4096 -> 16384 is past 8192, where linear lr scaling stops holding for SGD (SGD family) "
+                         "(Goyal et al. 2017): use LARS (You et al. 2017) or check the run with `lrlint verify` [vs inline reference (line 1)]")
+    assert f.span.line == 2 and f.fix is None
+
+
+@pytest.mark.parametrize("opt", ["lars", "adamw"])
+def test_lr005_not_for_lars_or_adaptive(tmp_path, opt):
+    assert codes(check(tmp_path, "c.yaml", LARGE.format(opt=opt)), "LR005") == []
+
+
+def test_lr005_threshold_is_a_setting(tmp_path):
+    assert codes(check(tmp_path, "c.yaml", LARGE.format(opt="sgd"), thresholds={"linear-regime-batch": 32768}), "LR005") == []
+
+
+# -- LR006 ---------------------------------------------------------------------------------------
+
+D2 = "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000 SOLVER.WARMUP_ITERS=1000\nSOLVER:\n  IMS_PER_BATCH: 48\n  BASE_LR: 0.06\n  MAX_ITER: 90000\n  WARMUP_ITERS: 1000\n"
+
+
+def test_lr006_integers_stay_integers_and_fix_is_unsafe(tmp_path):
+    fs = codes(check(tmp_path, "d2.yaml", D2), "LR006")
+    assert [(f.span.line, f.data["expected"], f.fix.edits[0].content, f.fix.applicability) for f in fs] == [
+        (5, 30000, "30000", "unsafe"), (6, 333, "333", "unsafe")]
+    assert fs[0].message == ("effective batch 16 -> 48 (x3) but the step-based SOLVER.MAX_ITER stays 90000: counted in samples it now lasts "
+                             "x3 as long; expected 30000 (divided by 3, as Detectron2's auto_scale_workers does) [vs inline reference (line 1)]")
+
+
+def test_lr006_changed_lengths_and_runtime_rescaling_are_silent(tmp_path):
+    assert codes(check(tmp_path, "d2.yaml", D2.replace("MAX_ITER: 90000", "MAX_ITER: 30000").replace("WARMUP_ITERS: 1000", "WARMUP_ITERS: 333")), "LR006") == []
+    assert codes(check(tmp_path, "d2.yaml", D2.replace("BASE_LR: 0.06", "BASE_LR: 0.02") + "  REFERENCE_WORLD_SIZE: 8\n"), "LR006") == []
+
+
+def test_lr006_history_reference_hf_max_steps_and_tuple_steps(repo):
+    hf = "per_device_train_batch_size: {b}\nlearning_rate: 2e-5\nmax_steps: 10000\nwarmup_steps: 500\nwarmup_ratio: 0.1\nnum_train_epochs: 3\n"
+    repo.write("sft.yaml", hf.format(b=8))
+    d2 = "SOLVER:\n  IMS_PER_BATCH: {b}\n  BASE_LR: {lr}\n  STEPS: (60000, 80000)\n  MAX_ITER: 90000\nMODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\n"
+    repo.write("d2.yaml", d2.format(b=16, lr=0.02))
+    repo.commit()
+    repo.write("sft.yaml", hf.format(b=16))
+    repo.write("d2.yaml", d2.format(b=64, lr=0.08))
+    import json
+    r = repo.lrlint("check", "--output-format", "json", "--select", "LR006")
+    got = sorted((f["filename"].rsplit("/", 1)[-1], f["data"]["key"], f["data"]["expected"], f["fix"]["edits"][0]["content"]) for f in json.loads(r.stdout))
+    assert got == [("d2.yaml", "SOLVER.MAX_ITER", 22500, "22500"), ("d2.yaml", "SOLVER.STEPS", [15000, 20000], "(15000, 20000)"),
+                   ("sft.yaml", "max_steps", 5000, "5000"), ("sft.yaml", "warmup_steps", 250, "250")]
+
+
+# -- runtime scaling: LR003 counts it, LR007 flags a runtime rule outside the team's policy -------------
+
+TIMM = "# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nopt: adamw\nsched: cosine\nbatch_size: 1024\nlr_base: 0.1\nlr_base_size: 256\nlr_base_scale: {scale}\n"
+
+
+def test_lr003_counts_runtime_scaling(tmp_path):
+    [f] = codes(check(tmp_path, "args.yaml", TIMM.format(scale="linear")), "LR003")
+    assert f.message.startswith("timm computes lr = lr_base x global batch / lr_base_size at run time (lr is unset): the lr runs x4 the reference's")
+    assert codes(check(tmp_path, "args.yaml", TIMM.format(scale="sqrt")), "LR003") == []  # x2 under sqrt
+
+
+def test_lr007_linear_runtime_rule_for_adamw_under_a_sqrt_policy(tmp_path):
+    assert codes(check(tmp_path, "args.yaml", TIMM.format(scale="linear")), "LR007") == []  # default band accepts linear
+    [f] = codes(check(tmp_path, "args.yaml", TIMM.format(scale="linear"), policy={"adaptive": "sqrt"}), "LR007")
+    assert f.message == ("timm computes lr = lr_base x global batch / lr_base_size at run time: the linear rule, but AdamW (adaptive) "
+                         "policy is the square-root rule; turn the runtime scaling off and scale lr_base by hand, or change [tool.lrlint.policy] adaptive")
+    assert codes(check(tmp_path, "args.yaml", TIMM.format(scale="sqrt"), policy={"adaptive": "sqrt"}), "LR007") == []
