@@ -17,7 +17,6 @@ read and parsed once per run (the Resolver's cache), however many children share
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,7 +24,6 @@ from pathlib import Path
 from lrlint import keypaths, sources
 from lrlint.profiles import Inherit, Profile
 from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
-from lrlint.spans import Span
 from lrlint.values import INHERITED, UNKNOWN, Document, Value
 
 MAX_DEPTH = 100  # inheritance chain length before LR906 (real chains are < 10; 50-deep ones still resolve)
@@ -100,7 +98,6 @@ def merge(base: dict[str, Value], child: dict[str, Value], delete_key: str | Non
                     drop.add(keypaths.parent(k))
     drop |= _list_heads(child)
     child_keys = set(child)
-    child_parents = {keypaths.parent(k) for k in child}
     all_child_prefixes = set()
     for k in child:
         parts = k.split(".")
@@ -122,7 +119,6 @@ def merge(base: dict[str, Value], child: dict[str, Value], delete_key: str | Non
         if replaced:
             continue
         out[k] = v
-    del child_parents
     for k, v in child.items():
         if delete_key and (k == delete_key or k.endswith("." + delete_key)):
             continue
@@ -296,7 +292,7 @@ class Resolver:
         read: dict[str, Source] = {}
         rel_dir = fs.parent.relative_to(root).as_posix() if fs.parent != root else ""
         if not rel_dir:  # a primary config: compose it; nothing to compare it with by inheritance
-            values = self._compose(me, root, [root], "", {}, [fs], problems, read, None)
+            values = self._compose(me, root, self._search_roots(root, me), "", {}, [fs], problems, read, None)
             return Resolved(_with_values(doc, _mark(values, doc.path)), None, sources=list(read.values()), problems=problems)
         package = _package_of(me.source)
         if package != "":  # a group option (data/mnist.yaml): compose its own defaults in its package
@@ -444,11 +440,4 @@ def _with_values(doc: Document, values: dict[str, Value]) -> Document:
     return Document(doc.path, doc.format, values, doc.index, doc.lines, doc.comments, doc.problems)
 
 
-def relative(path: str, cwd: Path) -> str:
-    try:
-        return Path(os.path.relpath(path, cwd)).as_posix()
-    except ValueError:
-        return path
-
-
-__all__ = ["Resolver", "Resolved", "Problem", "merge", "inherit_profile", "Span"]
+__all__ = ["Resolver", "Resolved", "Problem", "merge", "inherit_profile"]

@@ -77,7 +77,7 @@ def resolve(values: dict[str, Value]) -> dict[str, Value]:
                                    why=f"{text} = {t.key}", extra={**v.extra, "target": t.key, "target_span": t.span})
             continue
         # a string with interpolations inside: a string, resolved when every part is static
-        parts, whys = [], []
+        whys: list[str] = []
 
         def sub(mm: re.Match) -> str:
             t, why = _lookup(key, mm.group(1), values, (key,))
@@ -86,7 +86,6 @@ def resolve(values: dict[str, Value]) -> dict[str, Value]:
                 return mm.group(0)
             return str(t.value)
         s = _INNER.sub(sub, v.value)
-        del parts
         if whys:
             out[key] = replace(v, provenance=UNKNOWN, why=whys[0])
         else:

@@ -153,3 +153,24 @@ def test_hydra_self_position_and_package_headers(tmp_path):
 def _hydra():
     from lrlint.profiles import all_profiles
     return next(p for p in all_profiles() if p.name == "hydra")
+
+
+def test_hydra_searchpath_adds_a_config_root(tmp_path):
+    write(tmp_path, "configs/train.yaml", "defaults:\n  - _self_\n  - data: big\n\nhydra:\n  searchpath:\n    - file://extra_configs\n"
+                                          "model:\n  optimizer:\n    _target_: torch.optim.SGD\n    lr: 0.1\n")
+    write(tmp_path, "extra_configs/data/big.yaml", "_target_: x.DataModule\nbatch_size: 512\n")
+    _, res = resolve(tmp_path, "configs/train.yaml", _hydra())
+    assert res.doc.values["data.batch_size"].value == 512
+    assert res.doc.values["data.batch_size"].span.path == "extra_configs/data/big.yaml"
+    assert res.problems == []
+
+
+def test_hydra_experiment_is_composed_into_the_primary_and_the_primary_is_its_reference(tmp_path):
+    write(tmp_path, "configs/train.yaml", "defaults:\n  - _self_\n  - data: small\n  - experiment: null\n")
+    write(tmp_path, "configs/data/small.yaml", "batch_size: 32\n")
+    write(tmp_path, "configs/data/large.yaml", "batch_size: 256\n")
+    write(tmp_path, "configs/experiment/exp.yaml", "# @package _global_\ndefaults:\n  - override /data: large\n\ndata:\n  num_workers: 4\n")
+    _, res = resolve(tmp_path, "configs/experiment/exp.yaml", _hydra())
+    assert res.doc.values["data.batch_size"].value == 256 and res.doc.values["data.batch_size"].provenance == INHERITED
+    assert res.doc.values["data.num_workers"].provenance == LITERAL
+    assert res.base.values["data.batch_size"].value == 32 and res.base_label == "configs/train.yaml"
