@@ -118,7 +118,8 @@ def select_profile(doc: Document, profiles: tuple[Profile, ...]) -> Profile | No
 
 
 def _present(v: Value | None) -> bool:
-    return v is not None and v.value is not None
+    """Set in the file: a non-null value, or one lrlint cannot know (kept so --explain can say why)."""
+    return v is not None and (v.value is not None or not v.known)
 
 
 def _pick(patterns: list[str], values: dict[str, Value], anchor: str) -> Value | None:
@@ -128,7 +129,7 @@ def _pick(patterns: list[str], values: dict[str, Value], anchor: str) -> Value |
     for i, pat in enumerate(patterns):
         rx = keypaths.compile_pattern(pat)
         for k, v in values.items():
-            if v.value is None or not rx.match(k):
+            if not _present(v) or not rx.match(k):
                 continue
             rank = (keypaths.shared_depth(anchor, k), -i)
             if best_rank is None or rank > best_rank:

@@ -265,8 +265,6 @@ def test_linear_expression_for_adamw_is_accepted_by_the_default_band(repo):
     assert [f["code"] for f in _json(proc) if f["code"] in ("LR001", "LR002")] == []
 
 
-@pytest.mark.xfail(strict=True, reason="engine: recipes._pick() skips role values whose value is None, so an UNKNOWN "
-                   "batch reads as 'no batch size found' instead of its why")
 def test_unknown_batch_is_explained_not_flagged(repo):
     text = ARGPARSE_SCRIPT.replace('type=int, default=256)', 'type=int, default=int(os.environ["BATCH"]))').replace("import argparse", "import argparse, os")
     _commit_then_edit(repo, "train.py", text, "default=0.1", "default=0.3")
@@ -276,8 +274,6 @@ def test_unknown_batch_is_explained_not_flagged(repo):
     assert "not compared: read from the environment variable BATCH" in explain.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="engine: recipes.build() skips an lr whose value is None (_present), so an "
-                   "UNKNOWN lr gets no recipe and --explain has nothing to say about it")
 def test_unknown_lr_is_explained_not_flagged(repo):
     text = ARGPARSE_SCRIPT.replace('default=0.1)', 'default=float(os.environ["LR"]))').replace("import argparse", "import argparse, os")
     _commit_then_edit(repo, "train.py", text, "default=256", "default=1024")
