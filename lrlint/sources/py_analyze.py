@@ -36,7 +36,7 @@ from lrlint.sources.py_imports import (
     COPY_FUNCS, ENV_FUNCS, FILE_FUNCS, HF_ARGS_CLASSES, HF_MODULES, LAZYCALL, PARSE_FUNCS, TIMM_FACTORIES,
     ImportMap, is_lightning, is_optimizer,
 )
-from lrlint.values import ARGPARSE, EXPRESSION, LITERAL, STRING, UNKNOWN
+from lrlint.values import ARGPARSE, EXPRESSION, LITERAL, UNKNOWN
 
 MAX_EVAL_DEPTH = 150
 MAX_LIST_ITEMS = 256
@@ -837,7 +837,7 @@ class Analyzer:
                 return self._ref(base.items[attr], label)
             return self._ref(F.unknown(f"{label} is not set in this file", node), label)
         if base.kind == SCALAR and isinstance(base.value, str):
-            return F.unknown(f"a method of a string", node)
+            return F.unknown("a method of a string", node)
         if base.kind == NAMESPACE or (base.kind == UNKNOWN_KIND and self._is_namespace(value, scope)):
             ns = self._ns_lookup(attr)
             if ns is not None:
@@ -1051,11 +1051,10 @@ class Analyzer:
             return self._ctor(node, "optimizer", {"type": opt, **items}, original)
         if last == "DataLoader":
             items = self._args(node, scope, d, ("dataset", "batch_size"))
-            ds = items.pop("dataset", None)
+            items.pop("dataset", None)
             hint = self._hint or ""
             dstext = _dotted(node.args[0].value) if node.args and node.args[0].keyword is None else ""
             is_eval = bool(_EVAL_LOADER.search(hint) or _EVAL_LOADER.search(dstext or "")) and "train" not in hint.lower()
-            del ds
             return self._ctor(node, "eval_dataloader" if is_eval else "dataloader", items, original)
         if last in HF_ARGS_CLASSES and last not in self.local_classes and (qual == last or qual.startswith(HF_MODULES)):
             items = self._args(node, scope, d, ("output_dir",))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from lrlint.values import ARGPARSE, EXPRESSION, LITERAL, STRING, UNKNOWN
