@@ -190,16 +190,7 @@ def lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix | None:
         return None
     content = literal_for(lr, expected)
     title = f"Set {lr.key} to {content.strip(chr(39) + chr(34))}"
-    reasons = []
-    t = ctx.settings.thresholds
-    if not ctx.policy.safe:
-        reasons.append(ctx.policy.note or f"no established rule for the {ctx.policy.family_title} family")
-    if c.k > t.max_safe_factor or c.k < 1 / t.max_safe_factor:
-        reasons.append(f"batch factor x{numbers.plain(c.k)} is past x{numbers.plain(t.max_safe_factor)}: check with `lrlint verify`")
-    if c.new_batch > t.max_safe_batch:
-        reasons.append(f"effective batch {numbers.plain(c.new_batch)} is past {numbers.plain(t.max_safe_batch)}: check with `lrlint verify`")
-    if ctx.shared_lr:
-        reasons.append("the lr value is shared by several recipes")
+    reasons = _guards(ctx, c)
     if lr.span.path != changed_batch_span(ctx).path:
         reasons.append("the lr lives in another file than the batch change")
     applicability = UNSAFE if reasons else SAFE
