@@ -108,12 +108,12 @@ def test_mmdetection_tree_exact_findings(tmp_path):
     code, lines = concise(root, "configs")
     sched = "configs/_base_/schedules/schedule_1x.py"
     warm = ("but the step-based param_scheduler.0.end stays 500 (inherited from configs/_base_/schedules/schedule_1x.py): "
-            "counted in samples it now lasts x{k} as long; expected {e} (divided by {k}, as Detectron2's auto_scale_workers does) [vs base {b}]")
+            "counted in samples it now lasts x{k} as long; expected {e} ({how}, as Detectron2's auto_scale_workers does) [vs base {b}]")
     retina = "configs/retinanet/retinanet_r50_fpn_8xb2-1x_coco.py"
     fr = "configs/faster_rcnn/faster-rcnn_r50_fpn_8xb4-1x_coco.py"
     assert code == 1
     assert lines == [
-        f"{fr}:2:36: LR006 effective batch 16 -> 32 (x2) " + warm.format(k=2, e=250, b="configs/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py"),
+        f"{fr}:2:36: LR006 effective batch 16 -> 32 (x2) " + warm.format(k=2, e=250, how="divided by 2", b="configs/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py"),
         f"{fr}:3:40: LR007 effective batch 16 -> 32 (x2) and optim_wrapper.optimizer.lr 0.02 -> 0.04 by hand, but MMEngine scales the lr by "
         "world_size x batch_size / auto_scale_lr.base_batch_size at run time (auto_scale_lr.enable=True): the lr is scaled twice; "
         f"keep optim_wrapper.optimizer.lr at 0.02 [vs auto_scale_lr.base_batch_size = 16 in {sched}]",
@@ -122,14 +122,14 @@ def test_mmdetection_tree_exact_findings(tmp_path):
         "at run time, so it scales from the wrong base, x2 off; set auto_scale_lr.base_batch_size to 32",
         "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:1:10: LR001 effective batch 16 -> 4 (x0.25) but optim_wrapper.optimizer.lr stays 0.01; "
         f"SGD (SGD family): linear rule expects 0.0025 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 2 devices from the file name (2xb8)]",
-        "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:1:10: LR006 effective batch 16 -> 4 (x0.25) " + warm.format(k=0.25, e=2000, b=retina),
+        "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:1:10: LR006 effective batch 16 -> 4 (x0.25) " + warm.format(k=0.25, e=2000, how="multiplied by 4", b=retina),
         "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:2:40: LR004 file name retinanet_r50_fpn_2xb8-1x_coco.py says 2xb8: 2 devices x 8 per device = 16, "
         "but train_dataloader.batch_size is 2 (inherited from configs/_base_/datasets/coco_detection.py): rename the file or set the batch it names",
         "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py:2:36: LR001 [*] effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.01; "
         f"SGD (SGD family): linear rule expects 0.02 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 4 devices from the file name (4xb8)]",
-        "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py:2:36: LR006 effective batch 16 -> 32 (x2) " + warm.format(k=2, e=250, b=retina),
+        "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py:2:36: LR006 effective batch 16 -> 32 (x2) " + warm.format(k=2, e=250, how="divided by 2", b=retina),
         # 8xb4 scaled its lr (0.01 -> 0.02): only the warmup length is left
-        "configs/retinanet/retinanet_r50_fpn_8xb4-1x_coco.py:2:36: LR006 effective batch 16 -> 32 (x2) " + warm.format(k=2, e=250, b=retina),
+        "configs/retinanet/retinanet_r50_fpn_8xb4-1x_coco.py:2:36: LR006 effective batch 16 -> 32 (x2) " + warm.format(k=2, e=250, how="divided by 2", b=retina),
     ]
 
 

@@ -131,12 +131,13 @@ def check(ctx: CheckContext):
                 break  # changed: the author rescaled it (or chose a new length)
             as_int = isinstance(v.value, int) or isinstance(v.value, str)
             new = [_scaled(x, k, as_int) for x in cur]
+            how = f"divided by {numbers.plain(k)}" if k > 1 else f"multiplied by {numbers.plain(1 / k)}"
             shown_old = ", ".join(numbers.plain(x) for x in cur)
             shown_new = ", ".join(numbers.plain(x) for x in new)
             inherited = cmp.inherited(ctx, v)
             msg = (f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)} (x{numbers.plain(k)}) "
                    f"but the step-based {v.key} stays {shown_old}{' (inherited from ' + v.span.path + ')' if inherited else ''}: "
-                   f"counted in samples it now lasts x{numbers.plain(k)} as long; expected {shown_new} (divided by {numbers.plain(k)}, "
+                   f"counted in samples it now lasts x{numbers.plain(k)} as long; expected {shown_new} ({how}, "
                    f"as Detectron2's auto_scale_workers does) [vs {ref.label}]")
             content = _content(v, new, as_int)
             title = f"Set {v.key} to {content}"
