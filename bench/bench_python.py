@@ -17,7 +17,7 @@ file'`` over all files and over the files that pass lrlint's pre-filter (the flo
 in-process table compares lrlint's Python reader (``python_source.parse``) with
 ``libcst.parse_module`` on the pre-filtered files, both measured in one process.
 
-Results go to ``docs/performance-python.md`` (unless ``--no-write``).
+Results go to the bench_python block of ``docs/performance.md`` (unless ``--no-write``).
 """
 
 from __future__ import annotations
@@ -160,9 +160,16 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not a.no_write:
-        out = ROOT / "docs" / "performance-python.md"
-        out.write_text(text, encoding="utf-8")
-        print(f"written to {out}")
+        out = ROOT / "docs" / "performance.md"
+        doc = out.read_text(encoding="utf-8")
+        start, end = "<!-- bench_python:start -->", "<!-- bench_python:end -->"
+        block = f"{start}\n\n{text.rstrip()}\n\n{end}"
+        if start in doc:
+            doc = doc[: doc.index(start)] + block + doc[doc.index(end) + len(end):]
+        else:
+            doc = doc.rstrip() + "\n\n" + block + "\n"
+        out.write_text(doc, encoding="utf-8")
+        print(f"written to {out} (its bench_python block)")
 
 
 def _libcst_version(py: str) -> str:
