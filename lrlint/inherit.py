@@ -169,6 +169,15 @@ class Resolver:
         except ValueError:
             return fs.resolve().as_posix()
 
+
+    def _chain_problem(self, target: Path, stack: list[Path]) -> str | None:
+        """Why ``target`` cannot be followed from ``stack``: a cycle or a chain too deep."""
+        if target in stack:
+            chain = " -> ".join(self.display(p) for p in stack[stack.index(target):] + [target])
+            return f"inheritance cycle: {chain}"
+        if len(stack) > MAX_DEPTH:
+            return f"inheritance chain deeper than {MAX_DEPTH} files"
+        return None
     def remember(self, fs: Path, source: Source, docs: list[Document]) -> None:
         """Seed the cache with a file the engine already parsed."""
         fs = fs.resolve()
@@ -248,12 +257,9 @@ class Resolver:
                 problems.append(_problem(entry, f"{inh.key} must name a file, not {entry.value!r}"))
                 continue
             target = target.resolve()
-            if target in stack:
-                chain = " -> ".join(self.display(p) for p in stack[stack.index(target):] + [target])
-                problems.append(_problem(entry, f"inheritance cycle: {chain}"))
-                continue
-            if len(stack) > MAX_DEPTH:
-                problems.append(_problem(entry, f"inheritance chain deeper than {MAX_DEPTH} files"))
+            why = self._chain_problem(target, stack)
+            if why:
+                problems.append(_problem(entry, why))
                 continue
             try:
                 loaded = self.load(target)
@@ -372,12 +378,9 @@ class Resolver:
                 what = f"Hydra config group '{abs_group}' has no option '{choice}'" if abs_group else f"Hydra config '{choice}' does not exist"
                 problems.append(_problem(v, f"{what} ({where} not found)"))
                 continue
-            if target in stack:
-                chain = " -> ".join(self.display(p) for p in stack[stack.index(target):] + [target])
-                problems.append(_problem(v, f"inheritance cycle: {chain}"))
-                continue
-            if len(stack) > MAX_DEPTH:
-                problems.append(_problem(v, f"inheritance chain deeper than {MAX_DEPTH} files"))
+            why = self._chain_problem(target, stack)
+            if why:
+                problems.append(_problem(v, why))
                 continue
             try:
                 loaded = self.load(target)

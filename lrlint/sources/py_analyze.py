@@ -1086,7 +1086,8 @@ class Analyzer:
         self.ctor_cache[id(node)] = obj
         return obj
 
-    def _dict_call(self, node: cst.Call, scope: Scope, d: int) -> Sym:
+    def _dict_items(self, node: cst.Call, scope: Scope, d: int) -> dict[str, Sym]:
+        """``dict(a=1, **other)`` / ``x.update(...)`` arguments as items (keywords win in order)."""
         items: dict[str, Sym] = {}
         for a in node.args:
             if a.keyword is not None:
@@ -1095,19 +1096,15 @@ class Analyzer:
                 v = self._eval(a.value, scope, d)
                 if v.kind == DICT and v.items:
                     items.update(v.items)
-        return Sym(DICT, None, node, LITERAL, items=items)
+        return items
+
+    def _dict_call(self, node: cst.Call, scope: Scope, d: int) -> Sym:
+        return Sym(DICT, None, node, LITERAL, items=self._dict_items(node, scope, d))
 
     def _update(self, node: cst.Call, func: cst.Attribute, scope: Scope, d: int) -> Sym:
         path = self._path(func.value, scope)
         base = self._eval(func.value, scope, d)
-        new: dict[str, Sym] = {}
-        for a in node.args:
-            if a.keyword is not None:
-                new[a.keyword.value] = self._eval(a.value, scope, d)
-            else:
-                v = self._eval(a.value, scope, d)
-                if v.kind == DICT and v.items:
-                    new.update(v.items)
+        new = self._dict_items(node, scope, d)
         if base.kind == DICT and base.items is not None:
             base.items.update(new)
         if path is not None and base.kind in (DICT, UNKNOWN_KIND, MODULE) and base.kind != NAMESPACE:
