@@ -322,9 +322,14 @@ def _ref_from_recipe(kind: str, label: str, r: Recipe) -> Reference:
 def filter_findings(findings: list[Finding], result: Result, settings) -> list[Finding]:
     """Rule selection, per-file ignores and inline suppressions."""
     out = []
+    seen: set[tuple] = set()
     for f in findings:
         if not settings.selected(f.code, f.span.path):
             continue
+        key = (f.code, f.span.path, f.span.start, f.span.end, f.message)
+        if key in seen:  # two recipes of one file (two lr keys) reach the same schedule value
+            continue
+        seen.add(key)
         comments = result.comments.get(f.span.path, {})
         if directives.suppressed(comments, f.span.line, f.code) or (f.span.end_line != f.span.line and directives.suppressed(comments, f.span.end_line, f.code)):
             continue

@@ -286,3 +286,21 @@ def test_version(tmp_path):
     from lrlint import __version__
     r = run_lrlint("--version", cwd=tmp_path)
     assert r.stdout.strip() == f"lrlint {__version__}"
+
+
+def test_two_lr_keys_one_schedule_value_reported_once(repo):
+    # DeepSpeed has two lr keys (optimizer.params.lr, scheduler.params.warmup_max_lr), so two recipes reach
+    # the same warmup_num_steps; the LR006 finding is printed once.
+    ds = ('{{\n  "train_batch_size": {tb},\n  "train_micro_batch_size_per_gpu": 64,\n'
+          '  "optimizer": {{"type": "Lamb", "params": {{"lr": {lr}}}}},\n'
+          '  "scheduler": {{"type": "WarmupDecayLR", "params": {{"warmup_max_lr": {lr},\n'
+          '    "warmup_num_steps": 100}}}}\n}}\n')
+    repo.write("ds_config.json", ds.format(tb=1024, lr="6e-05"))
+    repo.commit()
+    repo.write("ds_config.json", ds.format(tb=512, lr="3e-05"))
+    code, lines, _ = concise(repo, "--select", "LR006")
+    assert code == 1
+    assert lines == ["ds_config.json:6:25: LR006 effective batch 1024 -> 512 (x0.5) but the step-based "
+                     "scheduler.params.warmup_num_steps stays 100: counted in samples it now lasts x0.5 as long; "
+                     "expected 200 (multiplied by 2, as Detectron2's auto_scale_workers does) [vs git HEAD]",
+                     "1 hidden fix can be enabled with the `--unsafe-fixes` option."]
