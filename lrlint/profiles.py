@@ -1,16 +1,19 @@
-"""Framework profiles and optimizer families: the declarative knowledge in ``rules/``, validated."""
+"""Framework profiles and optimizer families: the declarative knowledge in ``rules/``.
+
+Plain dataclasses (see :mod:`lrlint.validation`): the shipped files are built directly, a user's
+profile file is validated by pydantic.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Optional, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from lrlint.keypaths import compile_pattern
+from lrlint.validation import FieldError, Invalid, build, validate
 
 Scalar = Union[bool, int, float, str, None]
 
@@ -29,13 +32,14 @@ ROLES = (
 )
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+FORBID = {"extra": "forbid"}  # pydantic config: unknown keys are errors
 
 
-class Condition(Strict):
+@dataclass(frozen=True, kw_only=True)
+class Condition:
     """A test on one key of the document."""
 
+    __pydantic_config__ = FORBID
     key: str
     op: Literal["eq", "ne", "present", "absent", "truthy", "falsy"] = "truthy"
     value: Scalar = None
@@ -57,8 +61,10 @@ class Condition(Strict):
         return truthy if self.op == "truthy" else not truthy
 
 
-class RuntimeScaling(Strict):
+@dataclass(frozen=True, kw_only=True)
+class RuntimeScaling:
     """A framework that rescales the lr itself at run time, and when it does."""
+    __pydantic_config__ = FORBID
 
     name: str
     when: list[Condition]
@@ -66,94 +72,103 @@ class RuntimeScaling(Strict):
     reference_batch: Optional[str] = None   # key holding the batch the lr was written for
     description: str
     rescales_schedule: bool = False         # the framework also rescales step-based schedule lengths
-    ignores: list[str] = Field(default_factory=list)  # batch roles the runtime rule leaves out (MMEngine: grad_accum)
+    ignores: list[str] = field(default_factory=list)  # batch roles the runtime rule leaves out (MMEngine: grad_accum)
 
 
-class Inherit(Strict):
+@dataclass(frozen=True, kw_only=True)
+class Inherit:
     """How a config names the configs it inherits from (issue 4)."""
+    __pydantic_config__ = FORBID
 
     key: str                                   # "_BASE_", "_base_", "defaults"
     kind: Literal["path", "mmengine", "hydra_defaults"] = "path"
     delete_key: Optional[str] = None           # "_delete_": a child mapping with it replaces the base's
-    config_root: list[str] = Field(default_factory=lambda: ["configs", "conf", "config"])  # hydra: conventional roots
-    primary: list[str] = Field(default_factory=lambda: ["train.yaml", "config.yaml", "main.yaml"])  # hydra: primary configs, first wins
+    config_root: list[str] = field(default_factory=lambda: ["configs", "conf", "config"])  # hydra: conventional roots
+    primary: list[str] = field(default_factory=lambda: ["train.yaml", "config.yaml", "main.yaml"])  # hydra: primary configs, first wins
 
 
-class NameTag(Strict):
+@dataclass(frozen=True, kw_only=True)
+class NameTag:
     """A file-name pattern stating the batch: named groups ``devices``, ``per_device`` and/or ``batch``."""
+    __pydantic_config__ = FORBID
 
     pattern: str
     description: str = ""
 
-    @field_validator("pattern")
-    @classmethod
-    def _groups(cls, pattern: str) -> str:
+    def __post_init__(self) -> None:
         try:
-            rx = re.compile(pattern)
+            rx = re.compile(self.pattern)
         except re.error as e:
-            raise ValueError(f"bad regex {pattern!r}: {e}") from None
+            raise FieldError("pattern", f"bad regex {self.pattern!r}: {e}") from None
         if not set(rx.groupindex) & {"devices", "per_device", "batch"}:
-            raise ValueError(f"name tag {pattern!r} needs a named group devices, per_device or batch")
-        return pattern
+            raise FieldError("pattern", f"name tag {self.pattern!r} needs a named group devices, per_device or batch")
 
 
-class Consistency(Strict):
+@dataclass(frozen=True, kw_only=True)
+class Consistency:
     """``total`` must be a multiple of the product of ``factors`` (LR004); ``message`` is formatted with
     ``total``, ``factors`` (``a * b``), ``product`` and each key's last part."""
+    __pydantic_config__ = FORBID
 
     total: str
     factors: list[str]
     message: str
-    exact_when: list[str] = Field(default_factory=list)  # keys that, all present, make it an equality
+    exact_when: list[str] = field(default_factory=list)  # keys that, all present, make it an equality
 
 
-class EpochFlag(Strict):
+@dataclass(frozen=True, kw_only=True)
+class EpochFlag:
     """Schedule values matched by ``pattern`` count epochs (not steps) when the sibling ``key`` is true."""
+    __pydantic_config__ = FORBID
 
     pattern: str
     key: str
     default: bool = False
 
 
-class Detect(Strict):
-    keys: list[str] = Field(default_factory=list)   # patterns; each present one scores a point
+@dataclass(frozen=True, kw_only=True)
+class Detect:
+    __pydantic_config__ = FORBID
+
+    keys: list[str] = field(default_factory=list)   # patterns; each present one scores a point
     min_score: int = 1
-    files: list[str] = Field(default_factory=list)  # file-name globs that claim the file outright
-    formats: list[Literal["yaml", "json", "python"]] = Field(default_factory=lambda: ["yaml", "json"])
+    files: list[str] = field(default_factory=list)  # file-name globs that claim the file outright
+    formats: list[Literal["yaml", "json", "python"]] = field(default_factory=lambda: ["yaml", "json"])
 
 
-class Profile(Strict):
+@dataclass(frozen=True, kw_only=True)
+class Profile:
+    __pydantic_config__ = FORBID
+
     name: str
     title: str
     priority: int = 0
-    detect: Detect = Detect()
-    roles: dict[str, list[str]] = Field(default_factory=dict)
-    defaults: dict[str, Scalar] = Field(default_factory=dict)   # framework defaults for absent roles
-    runtime_scaling: list[RuntimeScaling] = Field(default_factory=list)
+    detect: Detect = field(default_factory=Detect)
+    roles: dict[str, list[str]] = field(default_factory=dict)
+    defaults: dict[str, Scalar] = field(default_factory=dict)   # framework defaults for absent roles
+    runtime_scaling: list[RuntimeScaling] = field(default_factory=list)
     inherit: Optional[Inherit] = None
-    name_tags: list[NameTag] = Field(default_factory=list)
-    declared_batch: list[str] = Field(default_factory=list)  # keys stating the batch the lr was tuned for
-    consistency: list[Consistency] = Field(default_factory=list)
-    epoch_flags: list[EpochFlag] = Field(default_factory=list)
+    name_tags: list[NameTag] = field(default_factory=list)
+    declared_batch: list[str] = field(default_factory=list)  # keys stating the batch the lr was tuned for
+    consistency: list[Consistency] = field(default_factory=list)
+    epoch_flags: list[EpochFlag] = field(default_factory=list)
     severity: Optional[Literal["error", "warning", "info"]] = None  # overrides finding severity
     note: str = ""                      # shown with every finding of this profile
     url: str = ""
 
-    @field_validator("roles")
-    @classmethod
-    def _known_roles(cls, roles: dict[str, list[str]]) -> dict[str, list[str]]:
-        for role, patterns in roles.items():
+    def __post_init__(self) -> None:
+        for role in self.roles:
             if role not in ROLES:
-                raise ValueError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
-            for p in patterns:
-                compile_pattern(p)
-        return roles
+                raise FieldError("roles", f"unknown role {role!r} (known: {', '.join(ROLES)})")
 
     def patterns(self, role: str) -> list[str]:
         return self.roles.get(role, [])
 
 
-class Family(Strict):
+@dataclass(frozen=True, kw_only=True)
+class Family:
+    __pydantic_config__ = FORBID
+
     title: str
     fix: Literal["linear", "sqrt", "none"]
     band: tuple[float, float]
@@ -161,14 +176,20 @@ class Family(Strict):
     note: str = ""
 
 
-class OptimizerEntry(Strict):
+@dataclass(frozen=True, kw_only=True)
+class OptimizerEntry:
+    __pydantic_config__ = FORBID
+
     display: str
     family: str
-    names: list[str] = Field(default_factory=list)     # normalised names (lower case, last dotted part)
-    patterns: list[str] = Field(default_factory=list)  # regexes searched in the normalised name
+    names: list[str] = field(default_factory=list)     # normalised names (lower case, last dotted part)
+    patterns: list[str] = field(default_factory=list)  # regexes searched in the normalised name
 
 
-class OptimizerTable(Strict):
+@dataclass(frozen=True, kw_only=True)
+class OptimizerTable:
+    __pydantic_config__ = FORBID
+
     families: dict[str, Family]
     optimizers: list[OptimizerEntry]
 
@@ -203,41 +224,94 @@ def rules_dir() -> Path:
 
 
 def _load_yaml(path: Path) -> object:
+    import yaml
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as e:
         raise RulesError(f"{path}: {e}") from None
 
 
-def _validation_message(path: Path, e: ValidationError) -> str:
-    lines = []
-    for err in e.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        lines.append(f"{path}: {loc}: {err['msg']}")
-    return "\n".join(lines)
+def _checked(cls: type, path: Path, data: object):
+    """A user's file: validated by pydantic, errors name the file and key."""
+    try:
+        return validate(cls, data)
+    except Invalid as e:
+        raise RulesError("\n".join(f"{path}: {loc}: {msg}" if loc else f"{path}: {msg}" for loc, msg in e.errors)) from None
 
 
 def load_profile(path: Path) -> Profile:
+    """A user's profile file, validated."""
+    return _checked(Profile, path, _load_yaml(path))
+
+
+def shipped(cls: type, path: Path):
+    """A file of lrlint's own ``rules/``: built without validation (tests validate every one)."""
     data = _load_yaml(path)
     try:
-        return Profile.model_validate(data)
-    except ValidationError as e:
-        raise RulesError(_validation_message(path, e)) from None
+        return build(cls, data)
+    except (TypeError, ValueError, AttributeError, KeyError):  # a broken install: say where, with pydantic's detail
+        return _checked(cls, path, data)
 
 
-@lru_cache(maxsize=8)
+def _build_shipped() -> tuple[tuple[Profile, ...], OptimizerTable]:
+    d = rules_dir()
+    return (tuple(shipped(Profile, p) for p in sorted((d / "frameworks").glob("*.yaml"))),
+            shipped(OptimizerTable, d / "optimizers.yaml"))
+
+
+def cache_dir() -> Path | None:
+    """Where lrlint keeps its own derived files (``LRLINT_CACHE_DIR``, else the XDG cache); None: off."""
+    raw = os.environ.get("LRLINT_CACHE_DIR")
+    if raw is not None:
+        return Path(raw) if raw else None  # LRLINT_CACHE_DIR="" turns the cache off
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lrlint"
+
+
+@lru_cache(maxsize=1)
+def _shipped_rules() -> tuple[tuple[Profile, ...], OptimizerTable]:
+    """The shipped profiles and optimizer table, kept in a pickle keyed by lrlint's version and the names,
+    sizes and mtimes of the rule files and of this module (a pre-commit run then skips reading 14 YAML files). Any problem
+    with the cache (unwritable, stale, corrupt) falls back to building from ``rules/``."""
+    import hashlib
+    import pickle
+    import sys
+
+    from lrlint import __version__
+    d = rules_dir()
+    files = sorted((d / "frameworks").glob("*.yaml")) + [d / "optimizers.yaml", Path(__file__)]  # + the classes' code
+    h = hashlib.sha1(f"{__version__} {sys.version_info[:2]} {d}".encode())
+    for f in files:
+        st = f.stat()
+        h.update(f"{f.name} {st.st_size} {st.st_mtime_ns}\n".encode())
+    where = cache_dir()
+    path = where / f"rules-{h.hexdigest()[:16]}.pickle" if where is not None else None
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                rules = pickle.load(fh)
+            if isinstance(rules, tuple) and len(rules) == 2 and isinstance(rules[1], OptimizerTable):
+                return rules
+        except Exception:  # absent, unreadable or from another layout of these classes: rebuild
+            pass
+    rules = _build_shipped()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(pickle.dumps(rules, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return rules
+
+
 def builtin_profiles() -> tuple[Profile, ...]:
-    d = rules_dir() / "frameworks"
-    return tuple(load_profile(p) for p in sorted(d.glob("*.yaml")))
+    return _shipped_rules()[0]
 
 
-@lru_cache(maxsize=8)
 def optimizer_table() -> OptimizerTable:
-    path = rules_dir() / "optimizers.yaml"
-    try:
-        return OptimizerTable.model_validate(_load_yaml(path))
-    except ValidationError as e:
-        raise RulesError(_validation_message(path, e)) from None
+    return _shipped_rules()[1]
 
 
 def all_profiles(extra_paths: tuple[str, ...] = ()) -> tuple[Profile, ...]:

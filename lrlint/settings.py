@@ -1,12 +1,17 @@
-"""``[tool.lrlint]`` settings (pyproject.toml, lrlint.toml or .lrlint.toml), validated by pydantic."""
+"""``[tool.lrlint]`` settings (pyproject.toml, lrlint.toml or .lrlint.toml), validated by pydantic.
+
+Plain dataclasses (see :mod:`lrlint.validation`): with no table and no CLI overrides the defaults
+are used as they are and pydantic is not imported.
+"""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from lrlint.validation import FieldError, Invalid, validate
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,20 +26,24 @@ class ConfigError(Exception):
     """Bad configuration: exit 2 with the key path and the reason."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+FORBID = {"extra": "forbid"}  # pydantic config: unknown keys are errors
 
 
-class PolicyRule(_Model):
+@dataclass(frozen=True, kw_only=True)
+class PolicyRule:
+    __pydantic_config__ = FORBID
     fix: Literal["linear", "sqrt", "none"]
     band: tuple[float, float]
 
-    @model_validator(mode="after")
-    def _band_order(self) -> "PolicyRule":
+    def __post_init__(self) -> None:
         lo, hi = self.band
         if not (0 <= lo <= hi <= 2):
-            raise ValueError("band must be two exponents with 0 <= low <= high <= 2")
-        return self
+            raise FieldError("band", "band must be two exponents with 0 <= low <= high <= 2")
+
+
+def _above(obj, name: str, bound: float) -> None:
+    if not getattr(obj, name) > bound:
+        raise FieldError(name, f"Input should be greater than {bound:g}")
 
 
 POLICY_NAMES = {
@@ -45,61 +54,79 @@ POLICY_NAMES = {
 }
 
 
-class Thresholds(_Model):
-    batch_tolerance: tuple[float, float] = Field((0.9, 1.11), alias="batch-tolerance")
-    lr_tolerance: tuple[float, float] = Field((0.8, 1.25), alias="lr-tolerance")
-    error_factor: float = Field(2.0, alias="error-factor", gt=1)
-    max_safe_batch: float = Field(8192, alias="max-safe-batch", gt=0)
-    max_safe_factor: float = Field(16, alias="max-safe-factor", gt=1)
-    warmup_factor: float = Field(4, alias="warmup-factor", gt=1)
-    linear_regime_batch: float = Field(8192, alias="linear-regime-batch", gt=0)
+@dataclass(frozen=True, kw_only=True)
+class Thresholds:
+    __pydantic_config__ = FORBID
+    __aliases__ = {"batch_tolerance": "batch-tolerance", "lr_tolerance": "lr-tolerance", "error_factor": "error-factor",
+                   "max_safe_batch": "max-safe-batch", "max_safe_factor": "max-safe-factor",
+                   "warmup_factor": "warmup-factor", "linear_regime_batch": "linear-regime-batch"}
+    batch_tolerance: tuple[float, float] = (0.9, 1.11)
+    lr_tolerance: tuple[float, float] = (0.8, 1.25)
+    error_factor: float = 2.0
+    max_safe_batch: float = 8192.0
+    max_safe_factor: float = 16.0
+    warmup_factor: float = 4.0
+    linear_regime_batch: float = 8192.0
+
+    def __post_init__(self) -> None:
+        for name, bound in (("error_factor", 1), ("max_safe_batch", 0), ("max_safe_factor", 1),
+                            ("warmup_factor", 1), ("linear_regime_batch", 0)):
+            _above(self, name, bound)
 
 
-class VerifySettings(_Model):
+@dataclass(frozen=True, kw_only=True)
+class VerifySettings:
+    __pydantic_config__ = FORBID
+    __aliases__ = {"max_seconds": "max-seconds"}
     model: Optional[str] = None
     device: Optional[str] = None
     samples: Optional[int] = None
-    max_seconds: Optional[float] = Field(None, alias="max-seconds")
+    max_seconds: Optional[float] = None
 
 
-class Settings(_Model):
-    select: list[str] = Field(default_factory=lambda: ["LR0", "LR9"])
-    extend_select: list[str] = Field(default_factory=list, alias="extend-select")
-    ignore: list[str] = Field(default_factory=list)
-    extend_ignore: list[str] = Field(default_factory=list, alias="extend-ignore")
-    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
-    include: list[str] = Field(default_factory=lambda: ["*.yaml", "*.yml", "*.json", "*.py"])
-    exclude: list[str] = Field(default_factory=list)
-    extend_exclude: list[str] = Field(default_factory=list, alias="extend-exclude")
-    respect_gitignore: bool = Field(True, alias="respect-gitignore")
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    __pydantic_config__ = FORBID
+    __aliases__ = {"extend_select": "extend-select", "extend_ignore": "extend-ignore", "per_file_ignores": "per-file-ignores",
+                   "extend_exclude": "extend-exclude", "respect_gitignore": "respect-gitignore",
+                   "max_file_size": "max-file-size", "output_format": "output-format"}
+    select: list[str] = field(default_factory=lambda: ["LR0", "LR9"])
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    extend_ignore: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    include: list[str] = field(default_factory=lambda: ["*.yaml", "*.yml", "*.json", "*.py"])
+    exclude: list[str] = field(default_factory=list)
+    extend_exclude: list[str] = field(default_factory=list)
+    respect_gitignore: bool = True
     base: Optional[str] = None
-    max_file_size: int = Field(10 * 1024 * 1024, alias="max-file-size", gt=0)
-    profiles: list[str] = Field(default_factory=list)
-    policy: dict[str, Union[str, PolicyRule]] = Field(default_factory=dict)
-    thresholds: Thresholds = Thresholds()
-    verify: VerifySettings = VerifySettings()
-    output_format: Optional[str] = Field(None, alias="output-format")
+    max_file_size: int = 10 * 1024 * 1024
+    profiles: list[str] = field(default_factory=list)
+    policy: dict[str, Union[str, PolicyRule]] = field(default_factory=dict)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    output_format: Optional[str] = None
     # set by the loader, not by users
-    root: str = Field(".", exclude=True)
-    config_file: Optional[str] = Field(None, exclude=True)
+    root: str = "."
+    config_file: Optional[str] = None
 
-    @field_validator("select", "extend_select", "ignore", "extend_ignore")
-    @classmethod
-    def _codes(cls, codes: list[str]) -> list[str]:
-        for c in codes:
-            if c != "ALL" and not (c.startswith("LR") and c[2:].isdigit() and len(c) <= 5):
-                raise ValueError(f"{c!r} is not a rule code or prefix (like LR001, LR00, LR or ALL)")
-        return codes
-
-    @field_validator("policy")
-    @classmethod
-    def _policy(cls, policy: dict) -> dict:
-        for family, rule in policy.items():
+    def __post_init__(self) -> None:
+        for name in ("select", "extend_select", "ignore", "extend_ignore"):
+            for c in getattr(self, name):
+                if c != "ALL" and not (c.startswith("LR") and c[2:].isdigit() and len(c) <= 5):
+                    raise FieldError(name, f"{c!r} is not a rule code or prefix (like LR001, LR00, LR or ALL)")
+        if not self.max_file_size > 0:
+            raise FieldError("max_file_size", "Input should be greater than 0")
+        for family, rule in self.policy.items():
             if family not in ("sgd", "adaptive", "sign", "unknown"):
-                raise ValueError(f"unknown optimizer family {family!r} (sgd, adaptive, sign, unknown)")
+                raise FieldError("policy", f"unknown optimizer family {family!r} (sgd, adaptive, sign, unknown)")
             if isinstance(rule, str) and rule not in POLICY_NAMES:
-                raise ValueError(f"{family}: unknown policy {rule!r} (one of {', '.join(POLICY_NAMES)}, or a table with fix and band)")
-        return policy
+                raise FieldError("policy", f"{family}: unknown policy {rule!r} (one of {', '.join(POLICY_NAMES)}, or a table with fix and band)")
+
+    @classmethod
+    def from_table(cls, table: dict) -> "Settings":
+        """Settings from a ``[tool.lrlint]``-style table (dashed keys), validated; raises ConfigError."""
+        return _validated(table, "settings")
 
     def policy_for(self, family: str) -> PolicyRule | None:
         rule = self.policy.get(family)
@@ -127,12 +154,12 @@ class Settings(_Model):
         return sel >= 0 and sel > ign
 
 
-def _error_text(source: str, e: ValidationError) -> str:
-    out = []
-    for err in e.errors():
-        loc = ".".join(str(p) for p in err["loc"] if p != "__root__")
-        out.append(f"{source}: tool.lrlint.{loc}: {err['msg']}" if loc else f"{source}: {err['msg']}")
-    return "\n".join(out)
+def _validated(table: dict, source: str) -> Settings:
+    try:
+        return validate(Settings, table)
+    except Invalid as e:
+        raise ConfigError("\n".join(f"{source}: tool.lrlint.{loc}: {msg}" if loc else f"{source}: {msg}"
+                                     for loc, msg in e.errors)) from None
 
 
 def find_config(start: Path) -> tuple[Path, dict] | None:
@@ -180,9 +207,8 @@ def load(start: Path | None = None, config: str | None = None, overrides: dict |
     # profiles are relative to the config file
     if "profiles" in table:
         merged["profiles"] = [str((root / p)) if not Path(p).is_absolute() else p for p in table["profiles"]] + list((overrides or {}).get("profiles", []))
+    if not merged:  # nothing to validate: the defaults, without importing pydantic
+        return Settings(root=str(root), config_file=config_file)
     merged["root"] = str(root)
     merged["config_file"] = config_file
-    try:
-        return Settings.model_validate(merged)
-    except ValidationError as e:
-        raise ConfigError(_error_text(config_file or "settings", e)) from None
+    return _validated(merged, config_file or "settings")

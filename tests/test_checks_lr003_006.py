@@ -14,7 +14,7 @@ from lrlint.settings import Settings
 def check(tmp_path, name: str, text: str, **settings):
     (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / name).write_text(text, encoding="utf-8")
-    s = Settings.model_validate({"select": ["ALL"], **settings})
+    s = Settings.from_table({"select": ["ALL"], **settings})
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:

@@ -67,6 +67,15 @@ def test_yaml_only_check_imports_no_libcst_torch_or_sklearn(tmp_path: Path) -> N
     for heavy in HEAVY:
         assert not _loaded(modules, heavy), f"a YAML-only check imported {heavy}: {_loaded(modules, heavy)[:5]}"
     assert "lrlint.sources.python_source" not in modules
+    # no settings to validate, no colour: the shipped rules are built without pydantic, the report without rich
+    assert not _loaded(modules, "pydantic") and not _loaded(modules, "rich")
+
+
+def test_settings_table_is_validated_by_pydantic(tmp_path: Path) -> None:
+    repo = _changed_repo(tmp_path, "train.yaml", HF_OLD, HF_NEW)
+    repo.write("pyproject.toml", '[tool.lrlint]\nignore = ["LR003"]\n')
+    rc, modules = _modules_after_check(repo, "train.yaml")
+    assert rc == 1 and "pydantic" in modules
 
 
 def test_json_only_check_imports_no_libcst(tmp_path: Path) -> None:

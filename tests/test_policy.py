@@ -53,11 +53,11 @@ def test_wrong_direction_and_deviation():
 
 
 def test_policy_override_narrows_adaptive_band():
-    s = Settings.model_validate({"policy": {"adaptive": "sqrt"}})
+    s = Settings.from_table({"policy": {"adaptive": "sqrt"}})
     pol = policy_for("adaptive", s, optimizer_table())
     assert pol.band == (0.5, 0.5) and pol.from_settings
     assert not assess(4, 4, pol, _thr()).ok      # linear no longer accepted
-    s = Settings.model_validate({"policy": {"adaptive": {"fix": "linear", "band": [1, 1]}}})
+    s = Settings.from_table({"policy": {"adaptive": {"fix": "linear", "band": [1, 1]}}})
     assert policy_for("adaptive", s, optimizer_table()).fix == "linear"
 
 

@@ -20,7 +20,7 @@ for _rule in checks.all_rules().values():
 def _run(tmp_path, ex):
     path = tmp_path / ex.filename
     path.write_text(ex.text, encoding="utf-8")
-    settings = Settings.model_validate({"select": ["ALL"], "root": str(tmp_path)})
+    settings = Settings.from_table({"select": ["ALL"], "root": str(tmp_path)})
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:

@@ -40,7 +40,7 @@ def test_bad_settings_name_the_key(tmp_path, toml, needle):
 def test_selection_prefixes_and_per_file_ignores():
     s = Settings()
     assert s.selected("LR001") and s.selected("LR901") and not s.selected("LR008")
-    s = Settings.model_validate({"extend-select": ["LR008"], "ignore": ["LR00"], "per-file-ignores": {"legacy/*": ["LR9"]}})
+    s = Settings.from_table({"extend-select": ["LR008"], "ignore": ["LR00"], "per-file-ignores": {"legacy/*": ["LR9"]}})
     assert s.selected("LR008")          # LR008 (5 chars) beats LR00 (4 chars)
     assert not s.selected("LR001")
     assert s.selected("LR901", "new/a.yaml") and not s.selected("LR901", "legacy/a.yaml")

@@ -1,14 +1,31 @@
-"""The default output: each finding with a code frame of its batch and lr lines (rich)."""
+"""The default output: each finding with a code frame of its batch and lr lines (rich when coloured)."""
 
 from __future__ import annotations
-
-from rich.console import Console
-from rich.text import Text
 
 from lrlint.findings import ERROR, INFO, WARNING
 from lrlint.report import ReportContext, fix_marker, summary_lines
 
 SEVERITY_STYLE = {ERROR: "bold red", WARNING: "bold yellow", INFO: "bold cyan"}
+
+
+class _Out:
+    """Writes lines of (text, style) segments: through rich with colour, as plain text without
+    (pre-commit and CI pipes: rich is not even imported)."""
+
+    def __init__(self, stream, color: bool):
+        self.stream, self.console = stream, None
+        if color:
+            from rich.console import Console
+            self.console = Console(file=stream, force_terminal=True, color_system="auto", highlight=False,
+                                   soft_wrap=True, emoji=False, markup=False)
+
+    def print(self, *segments) -> None:
+        parts = [s if isinstance(s, tuple) else (s, "") for s in segments]
+        if self.console is None:
+            self.stream.write("".join(t for t, _ in parts) + "\n")
+        else:
+            from rich.text import Text
+            self.console.print(Text.assemble(*parts))
 
 
 def _frames(f, sources) -> list[tuple[str, list[tuple[object, str, bool]]]]:
@@ -19,7 +36,7 @@ def _frames(f, sources) -> list[tuple[str, list[tuple[object, str, bool]]]]:
     return [(p, marks) for p, marks in groups.items() if p in sources]
 
 
-def _frame(console: Console, path: str, marks, src, primary_path: str) -> None:
+def _frame(console: _Out, path: str, marks, src, primary_path: str) -> None:
     lines = src.lines
     wanted: dict[int, list] = {}
     for span, label, primary in marks:
@@ -33,48 +50,43 @@ def _frame(console: Console, path: str, marks, src, primary_path: str) -> None:
     width = len(str(max(shown))) if shown else 1
     gutter = " " * width
     if path != primary_path:
-        console.print(Text.assemble((f"{gutter}::: ", "bold blue"), (f"{path}:{marks[0][0].line}:{marks[0][0].col}", "")))
-    console.print(Text(f"{gutter} |", style="bold blue"))
+        console.print((f"{gutter}::: ", "bold blue"), f"{path}:{marks[0][0].line}:{marks[0][0].col}")
+    console.print((f"{gutter} |", "bold blue"))
     prev = None
     for ln in shown:
         if prev is not None and ln > prev + 1:
-            console.print(Text(f"{gutter}...", style="bold blue"))
+            console.print((f"{gutter}...", "bold blue"))
         prev = ln
         text = lines.line_text(ln).expandtabs(4)
-        console.print(Text.assemble((f"{ln:>{width}} | ", "bold blue"), (text, "")))
+        console.print((f"{ln:>{width}} | ", "bold blue"), text)
         for span, label, primary in wanted.get(ln, []):
             end_col = span.end_col if span.end_line == span.line else len(lines.line_text(ln)) + 1
             n = max(1, end_col - span.col)
             style = "bold red" if primary else "bold cyan"
             mark = ("^" if primary else "-") * n
-            console.print(Text.assemble((f"{gutter} | ", "bold blue"), (" " * (span.col - 1) + mark + (" " + label if label else ""), style)))
-    console.print(Text(f"{gutter} |", style="bold blue"))
+            console.print((f"{gutter} | ", "bold blue"), (" " * (span.col - 1) + mark + (" " + label if label else ""), style))
+    console.print((f"{gutter} |", "bold blue"))
 
 
 def render(ctx: ReportContext) -> None:
-    console = Console(file=ctx.stream, force_terminal=ctx.color, no_color=not ctx.color, color_system="auto" if ctx.color else None,
-                      highlight=False, soft_wrap=True, emoji=False, markup=False)
+    console = _Out(ctx.stream, ctx.color)
     sources = ctx.result.sources
     for f in ctx.findings:
         sev = SEVERITY_STYLE.get(f.severity, "bold")
-        console.print(Text.assemble(
-            (f"{f.span.path}:{f.span.line}:{f.span.col}: ", "bold"),
-            (f.code, sev), " ",
-            (fix_marker(f, ctx.unsafe_fixes), "cyan"),
-            (f.message, ""),
-        ))
+        console.print((f"{f.span.path}:{f.span.line}:{f.span.col}: ", "bold"), (f.code, sev), " ",
+                      (fix_marker(f, ctx.unsafe_fixes), "cyan"), f.message)
         for path, marks in _frames(f, sources):
             _frame(console, path, marks, sources[path], f.span.path)
         why = f.data.get("why") if isinstance(f.data, dict) else None
         if why:
-            console.print(Text.assemble(("  = why: ", "bold"), why))
+            console.print(("  = why: ", "bold"), why)
         if f.fix is not None:
             hint = f.fix.message
             if f.fix.applicability != "safe" and f.fix.why:
                 hint += f" (unsafe fix: {f.fix.why})" if f.fix.applicability == "unsafe" else f" ({f.fix.why})"
-            console.print(Text.assemble(("  = help: ", "bold cyan"), hint))
-        console.print()
+            console.print(("  = help: ", "bold cyan"), hint)
+        console.print("")
     for note in ctx.result.notes:
-        console.print(Text.assemble(("note: ", "bold"), note))
+        console.print(("note: ", "bold"), note)
     for s in summary_lines(ctx):
-        console.print(Text(s, style="bold" if s.startswith("Found") else ""))
+        console.print((s, "bold" if s.startswith("Found") else ""))
