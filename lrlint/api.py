@@ -71,6 +71,7 @@ class Engine:
         self.git: GitBase | None = None
         self.git_note: str | None = None
         self._git_opened = False
+        self.pathspec: list[Path] | None = None  # the checked files (limits the git diff when few)
         self.user_reference: list[list[Recipe]] | None = None
         self.resolver = Resolver(self.profiles, self.limits, self.cwd)
         self._reported: set[tuple] = set()   # LR906 problems already reported (bases shared by children)
@@ -124,7 +125,7 @@ class Engine:
             return self.git
         self._git_opened = True
         try:
-            self.git = GitBase.open(start, self.base_rev or "HEAD")
+            self.git = GitBase.open(start, self.base_rev or "HEAD", self.pathspec)
         except GitUnavailable as e:
             if self.base_rev:
                 self.git_note = f"--base {self.base_rev}: {e}"
@@ -343,6 +344,7 @@ def check_paths(paths: list[str], settings, base: str | None = None, reference: 
     result = Result()
     try:
         targets = discover(paths, settings, force_exclude=force_exclude)
+        engine.pathspec = [t.fs_path.resolve() for t in targets]
         for t in targets:
             result.files.append(t.path)
             engine.check_file(t, result)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 SIG_DIGITS = 4
 
@@ -32,6 +31,7 @@ def plain(x: float | int, sig: int = SIG_DIGITS) -> str:
 
 
 def _decimal(x: float, digits: str, exp: int) -> str:
+    from decimal import Decimal  # only when a number is written (imported lazily: a clean run never needs it)
     s = format(Decimal(f"{digits[0]}.{digits[1:] or '0'}e{exp}"), "f")
     if "." in s:
         s = s.rstrip("0").rstrip(".")

@@ -35,7 +35,7 @@ ROLES = (
 FORBID = {"extra": "forbid"}  # pydantic config: unknown keys are errors
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class Condition:
     """A test on one key of the document."""
 
@@ -61,7 +61,7 @@ class Condition:
         return truthy if self.op == "truthy" else not truthy
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class RuntimeScaling:
     """A framework that rescales the lr itself at run time, and when it does."""
     __pydantic_config__ = FORBID
@@ -75,7 +75,7 @@ class RuntimeScaling:
     ignores: list[str] = field(default_factory=list)  # batch roles the runtime rule leaves out (MMEngine: grad_accum)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class Inherit:
     """How a config names the configs it inherits from (issue 4)."""
     __pydantic_config__ = FORBID
@@ -87,7 +87,7 @@ class Inherit:
     primary: list[str] = field(default_factory=lambda: ["train.yaml", "config.yaml", "main.yaml"])  # hydra: primary configs, first wins
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class NameTag:
     """A file-name pattern stating the batch: named groups ``devices``, ``per_device`` and/or ``batch``."""
     __pydantic_config__ = FORBID
@@ -104,7 +104,7 @@ class NameTag:
             raise FieldError("pattern", f"name tag {self.pattern!r} needs a named group devices, per_device or batch")
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class Consistency:
     """``total`` must be a multiple of the product of ``factors`` (LR004); ``message`` is formatted with
     ``total``, ``factors`` (``a * b``), ``product`` and each key's last part."""
@@ -116,7 +116,7 @@ class Consistency:
     exact_when: list[str] = field(default_factory=list)  # keys that, all present, make it an equality
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class EpochFlag:
     """Schedule values matched by ``pattern`` count epochs (not steps) when the sibling ``key`` is true."""
     __pydantic_config__ = FORBID
@@ -126,7 +126,7 @@ class EpochFlag:
     default: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class Detect:
     __pydantic_config__ = FORBID
 
@@ -136,7 +136,7 @@ class Detect:
     formats: list[Literal["yaml", "json", "python"]] = field(default_factory=lambda: ["yaml", "json"])
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class Profile:
     __pydantic_config__ = FORBID
 
@@ -165,7 +165,7 @@ class Profile:
         return self.roles.get(role, [])
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class Family:
     __pydantic_config__ = FORBID
 
@@ -176,7 +176,7 @@ class Family:
     note: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class OptimizerEntry:
     __pydantic_config__ = FORBID
 
@@ -186,7 +186,7 @@ class OptimizerEntry:
     patterns: list[str] = field(default_factory=list)  # regexes searched in the normalised name
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class OptimizerTable:
     __pydantic_config__ = FORBID
 
@@ -273,24 +273,21 @@ def _shipped_rules() -> tuple[tuple[Profile, ...], OptimizerTable]:
     """The shipped profiles and optimizer table, kept in a pickle keyed by lrlint's version and the names,
     sizes and mtimes of the rule files and of this module (a pre-commit run then skips reading 14 YAML files). Any problem
     with the cache (unwritable, stale, corrupt) falls back to building from ``rules/``."""
-    import hashlib
     import pickle
     import sys
 
     from lrlint import __version__
     d = rules_dir()
     files = sorted((d / "frameworks").glob("*.yaml")) + [d / "optimizers.yaml", Path(__file__)]  # + the classes' code
-    h = hashlib.sha1(f"{__version__} {sys.version_info[:2]} {d}".encode())
-    for f in files:
-        st = f.stat()
-        h.update(f"{f.name} {st.st_size} {st.st_mtime_ns}\n".encode())
+    key = f"{__version__} {sys.version_info[:2]} {d}\n" + "".join(
+        f"{f.name} {st.st_size} {st.st_mtime_ns}\n" for f in files for st in (f.stat(),))
     where = cache_dir()
-    path = where / f"rules-{h.hexdigest()[:16]}.pickle" if where is not None else None
+    path = where / f"rules-{__version__}.pickle" if where is not None else None
     if path is not None:
         try:
             with open(path, "rb") as fh:
-                rules = pickle.load(fh)
-            if isinstance(rules, tuple) and len(rules) == 2 and isinstance(rules[1], OptimizerTable):
+                stored_key, rules = pickle.load(fh)
+            if stored_key == key:
                 return rules
         except Exception:  # absent, unreadable or from another layout of these classes: rebuild
             pass
@@ -299,7 +296,7 @@ def _shipped_rules() -> tuple[tuple[Profile, ...], OptimizerTable]:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(pickle.dumps(rules, protocol=pickle.HIGHEST_PROTOCOL))
+            tmp.write_bytes(pickle.dumps((key, rules), protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(tmp, path)
         except OSError:
             pass

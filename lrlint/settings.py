@@ -29,7 +29,7 @@ class ConfigError(Exception):
 FORBID = {"extra": "forbid"}  # pydantic config: unknown keys are errors
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class PolicyRule:
     __pydantic_config__ = FORBID
     fix: Literal["linear", "sqrt", "none"]
@@ -54,7 +54,7 @@ POLICY_NAMES = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class Thresholds:
     __pydantic_config__ = FORBID
     __aliases__ = {"batch_tolerance": "batch-tolerance", "lr_tolerance": "lr-tolerance", "error_factor": "error-factor",
@@ -74,7 +74,7 @@ class Thresholds:
             _above(self, name, bound)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class VerifySettings:
     __pydantic_config__ = FORBID
     __aliases__ = {"max_seconds": "max-seconds"}
@@ -84,7 +84,7 @@ class VerifySettings:
     max_seconds: Optional[float] = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class Settings:
     __pydantic_config__ = FORBID
     __aliases__ = {"extend_select": "extend-select", "extend_ignore": "extend-ignore", "per_file_ignores": "per-file-ignores",

@@ -171,6 +171,19 @@ def test_rename_is_followed(repo):
     assert code == 1
     assert lines[0].startswith("new_train.yaml:2:15: LR001 [*] effective batch 256 -> 512 (x2)")
     assert lines[0].endswith("[vs git HEAD; devices not in the file: assumed unchanged]")
+    # checking only the new path (pre-commit): the limited diff sees an added file and looks further
+    assert concise(repo, "new_train.yaml")[1] == lines
+
+
+def test_file_name_with_glob_characters_is_not_a_pattern(repo):
+    # a few files limit the git diff to them: their names are literal, not pathspec globs
+    repo.write("exp[1].yaml", SGD.format(bs=256, lr=0.1))
+    repo.write("exp1.yaml", SGD.format(bs=256, lr=0.1))
+    repo.commit()
+    repo.write("exp1.yaml", SGD.format(bs=512, lr=0.1))
+    assert concise(repo, "exp[1].yaml")[:2] == (0, [])
+    code, lines, _ = concise(repo, "exp1.yaml")
+    assert code == 1 and lines[0].startswith("exp1.yaml:2:15: LR001 [*] effective batch 256 -> 512 (x2)")
 
 
 def test_base_uses_merge_base(repo):

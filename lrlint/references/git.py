@@ -3,6 +3,10 @@
 A run makes a fixed number of git calls whatever the number of files: ``rev-parse``,
 ``merge-base`` (``git diff A...`` semantics), one rename-aware ``diff --name-status``
 against the work tree, and one long-lived ``cat-file --batch`` for every blob.
+
+A run on a few files (pre-commit) limits the diff to them, so git does not stat the whole
+work tree; only when one of them is new at the base (it may be a rename) is the whole tree
+diffed to find where it came from.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+MAX_PATHSPEC = 64  # more checked files than this: one diff of the whole tree
 
 
 class GitUnavailable(Exception):
@@ -35,7 +42,8 @@ class GitBase:
     _cat: subprocess.Popen | None = None
 
     @classmethod
-    def open(cls, start: Path, rev: str) -> "GitBase":
+    def open(cls, start: Path, rev: str, paths: list[Path] | None = None) -> "GitBase":
+        """``paths``: the files being checked, when few (the diff is limited to them)."""
         if shutil.which("git") is None:
             raise GitUnavailable("git is not installed: no history reference")
         # one call: the work tree root, HEAD and the base revision
@@ -54,11 +62,21 @@ class GitBase:
             mb = _run(["merge-base", target, head], root)
             if mb.returncode == 0 and mb.stdout.strip():
                 commit = mb.stdout.strip()
-        diff = _run(["diff", "--name-status", "-z", "-M", "--no-ext-diff", commit, "--"], root)
-        if diff.returncode != 0:
-            raise GitUnavailable(f"git diff failed: {diff.stderr.strip()}")
+        diff_cmd = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", commit, "--"]
+        changed = None
+        if paths and len(paths) <= MAX_PATHSPEC:
+            diff = _run(["--literal-pathspecs", *diff_cmd, *(str(p) for p in paths)], root)
+            if diff.returncode == 0:
+                changed = _parse_name_status(diff.stdout)
+                if None in changed.values():  # added here: maybe renamed from a path outside the pathspec
+                    changed = None
+        if changed is None:
+            diff = _run(diff_cmd, root)
+            if diff.returncode != 0:
+                raise GitUnavailable(f"git diff failed: {diff.stderr.strip()}")
+            changed = _parse_name_status(diff.stdout)
         base = cls(root, rev, commit)
-        base.changed = _parse_name_status(diff.stdout)
+        base.changed = changed
         return base
 
     def old_path(self, rel: str) -> str | None:
