@@ -6,13 +6,13 @@ profile file is validated by pydantic.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Optional, Union
 
+from lrlint import cache
 from lrlint.validation import FieldError, Invalid, build, validate
 
 Scalar = Union[bool, int, float, str, None]
@@ -240,8 +240,13 @@ def _checked(cls: type, path: Path, data: object):
 
 
 def load_profile(path: Path) -> Profile:
-    """A user's profile file, validated."""
-    return _checked(Profile, path, _load_yaml(path))
+    """A user's profile file, validated (once per content: the result is cached)."""
+    try:
+        text = path.read_bytes()
+    except OSError as e:
+        raise RulesError(f"{path}: {e}") from None
+    key = cache.code_key(__name__, "lrlint.validation") + f"\n{path.resolve()}\n" + text.decode("utf-8", "surrogateescape")
+    return cache.cached("profile", key, lambda: _checked(Profile, path, _load_yaml(path)))
 
 
 def shipped(cls: type, path: Path):
@@ -259,48 +264,15 @@ def _build_shipped() -> tuple[tuple[Profile, ...], OptimizerTable]:
             shipped(OptimizerTable, d / "optimizers.yaml"))
 
 
-def cache_dir() -> Path | None:
-    """Where lrlint keeps its own derived files (``LRLINT_CACHE_DIR``, else the XDG cache); None: off."""
-    raw = os.environ.get("LRLINT_CACHE_DIR")
-    if raw is not None:
-        return Path(raw) if raw else None  # LRLINT_CACHE_DIR="" turns the cache off
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "lrlint"
-
-
 @lru_cache(maxsize=1)
 def _shipped_rules() -> tuple[tuple[Profile, ...], OptimizerTable]:
-    """The shipped profiles and optimizer table, kept in a pickle keyed by lrlint's version and the names,
-    sizes and mtimes of the rule files and of this module (a pre-commit run then skips reading 14 YAML files). Any problem
-    with the cache (unwritable, stale, corrupt) falls back to building from ``rules/``."""
-    import pickle
-    import sys
-
-    from lrlint import __version__
+    """The shipped profiles and optimizer table, from the cache when the rule files and this module
+    are unchanged (a pre-commit run then reads no YAML rules)."""
     d = rules_dir()
-    files = sorted((d / "frameworks").glob("*.yaml")) + [d / "optimizers.yaml", Path(__file__)]  # + the classes' code
-    key = f"{__version__} {sys.version_info[:2]} {d}\n" + "".join(
+    files = sorted((d / "frameworks").glob("*.yaml")) + [d / "optimizers.yaml"]
+    key = cache.code_key(__name__, "lrlint.validation") + f"\n{d}\n" + "".join(
         f"{f.name} {st.st_size} {st.st_mtime_ns}\n" for f in files for st in (f.stat(),))
-    where = cache_dir()
-    path = where / f"rules-{__version__}.pickle" if where is not None else None
-    if path is not None:
-        try:
-            with open(path, "rb") as fh:
-                stored_key, rules = pickle.load(fh)
-            if stored_key == key:
-                return rules
-        except Exception:  # absent, unreadable or from another layout of these classes: rebuild
-            pass
-    rules = _build_shipped()
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(pickle.dumps((key, rules), protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(tmp, path)
-        except OSError:
-            pass
-    return rules
+    return cache.cached("rules", key, _build_shipped)
 
 
 def builtin_profiles() -> tuple[Profile, ...]:

@@ -211,4 +211,7 @@ def load(start: Path | None = None, config: str | None = None, overrides: dict |
         return Settings(root=str(root), config_file=config_file)
     merged["root"] = str(root)
     merged["config_file"] = config_file
-    return _validated(merged, config_file or "settings")
+    # validated once per distinct table (pydantic's import alone outweighs a one-file check)
+    from lrlint import cache
+    key = cache.code_key(__name__, "lrlint.validation") + "\n" + repr(merged)
+    return cache.cached("settings", key, lambda: _validated(merged, config_file or "settings"))

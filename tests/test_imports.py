@@ -71,11 +71,17 @@ def test_yaml_only_check_imports_no_libcst_torch_or_sklearn(tmp_path: Path) -> N
     assert not _loaded(modules, "pydantic") and not _loaded(modules, "rich")
 
 
-def test_settings_table_is_validated_by_pydantic(tmp_path: Path) -> None:
+def test_settings_table_is_validated_by_pydantic_once(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LRLINT_CACHE_DIR", str(tmp_path / "cache"))
     repo = _changed_repo(tmp_path, "train.yaml", HF_OLD, HF_NEW)
     repo.write("pyproject.toml", '[tool.lrlint]\nignore = ["LR003"]\n')
     rc, modules = _modules_after_check(repo, "train.yaml")
-    assert rc == 1 and "pydantic" in modules
+    assert rc == 1 and "pydantic" in modules            # validated ...
+    rc, modules = _modules_after_check(repo, "train.yaml")
+    assert rc == 1 and "pydantic" not in modules        # ... once: the same table comes from the cache
+    repo.write("pyproject.toml", '[tool.lrlint]\nignore = ["LR0O3"]\n')
+    r = run_lrlint("check", "train.yaml", cwd=repo.path)
+    assert r.returncode == 2 and "tool.lrlint.ignore: Value error, 'LR0O3' is not a rule code" in r.stderr
 
 
 def test_json_only_check_imports_no_libcst(tmp_path: Path) -> None:
