@@ -81,12 +81,9 @@ class Engine:
         """Parse ``src``; with ``fs_path`` (where it lives), resolve its bases and build the reference recipes."""
         if src.format == "python":
             from lrlint.sources import python_source
-            if not (python_source.mentions_training_names(src.text) or "_base_" in src.text):
+            if not python_source.mentions_training_names(src.text):
                 return Parsed(src, [], [])
         docs = sources.parse(src, self.limits)
-        if not docs and src.format == "python" and "_base_" in src.text:
-            from lrlint.inherit import _parse_python_unfiltered
-            docs = _parse_python_unfiltered(src, self.limits)  # a child that only names its bases
         if fs_path is not None and remember:
             self.resolver.remember(fs_path, src, docs)
         parsed = Parsed(src, [], [])

@@ -481,12 +481,22 @@ def _nested(parts: list[str], content: str, col: int, unit: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _calls_read_base(node) -> bool:
+    import ast as _ast
+    if not isinstance(node, _ast.Call):
+        return False
+    f = node.func
+    return (isinstance(f, _ast.Name) and f.id == "read_base") or (isinstance(f, _ast.Attribute) and f.attr == "read_base")
+
+
 def python_dict_override(src: Source, dotted: str, content: str) -> Edit | None:
     """An edit that sets ``dotted`` in an MMEngine-style Python config (``name = dict(...)``).
 
     ``optim_wrapper.optimizer.lr`` in a child without ``optim_wrapper`` appends
-    ``optim_wrapper = dict(optimizer=dict(lr=...))`` (MMEngine merges it into the base's dict); an
-    existing ``dict(...)`` gets the missing keyword added in place, an existing ``lr=`` is replaced.
+    ``optim_wrapper = dict(optimizer=dict(lr=...))`` (MMEngine merges it into the base's dict), or, in a
+    pure-Python config whose bases come from ``with read_base():`` (where an assignment would replace
+    the inherited dict), ``optim_wrapper.optimizer.lr = ...``; an existing ``dict(...)`` gets the missing
+    keyword added in place, an existing ``lr=`` is replaced.
     Nothing is executed: the file is read with ``ast``. None where the shape is not plain dict calls.
     """
     import ast as _ast
@@ -512,6 +522,9 @@ def python_dict_override(src: Source, dotted: str, content: str) -> Edit | None:
         if isinstance(stmt, _ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], _ast.Name) and stmt.targets[0].id == parts[0]:
             target = stmt
     if target is None:
+        prefix = "" if not text or text.endswith("\n") else "\n"
+        if any(isinstance(st, _ast.With) and any(_calls_read_base(i.context_expr) for i in st.items) for st in tree.body):
+            return Edit(_span_at(src, len(text)), f"{prefix}{dotted} = {content}\n")
         value = content
         for p in reversed(parts[1:]):
             value = f"dict({p}={value})"

@@ -197,8 +197,6 @@ class Resolver:
                 src = sources.read(self.display(fs), fs, fmt, self.limits)
                 try:
                     docs = sources.parse(src, self.limits)
-                    if not docs and fmt == "python" and "_base_" in src.text:
-                        docs = _parse_python_unfiltered(src, self.limits)
                 except ImportError:
                     raise SourceError(INCLUDE_ERROR, f"{self.display(fs)}: no parser for {fmt} files") from None
                 self.parses += 1
@@ -392,16 +390,6 @@ class Resolver:
             sub_pkg = pkg if header is None else header
             merged = merge(merged, self._compose(loaded, root, roots, sub_pkg, overrides, stack + [target], problems, read, abs_group))
         return merged
-
-
-def _parse_python_unfiltered(src: Source, limits: Limits) -> list[Document]:
-    """A base config that only lists its own bases (``_base_ = [...]``) has no training names, which
-    python_source's textual pre-filter skips; a base must be parsed all the same."""
-    from lrlint.sources import python_source as ps
-    run, inner = getattr(ps, "_run_big_stack", None), getattr(ps, "_parse", None)
-    if run is None or inner is None:
-        return []
-    return run(lambda: inner(src, limits))
 
 
 def _is_key(k: str, key: str) -> bool:

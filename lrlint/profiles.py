@@ -73,6 +73,10 @@ class RuntimeScaling:
     description: str
     rescales_schedule: bool = False         # the framework also rescales step-based schedule lengths
     ignores: list[str] = field(default_factory=list)  # batch roles the runtime rule leaves out (MMEngine: grad_accum)
+    # batch parts whose changes the runtime compensates (per_device, accum, devices, nodes, global_batch,
+    # total); None: every change. Detectron2 rescales from the file's own IMS_PER_BATCH/BASE_LR pair, so
+    # only a different number of workers is compensated, never an edit of IMS_PER_BATCH.
+    covers: Optional[list[Literal["per_device", "accum", "devices", "nodes", "global_batch", "total"]]] = None
 
 
 @dataclass(kw_only=True)

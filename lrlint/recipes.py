@@ -24,6 +24,7 @@ class ActiveScaling:
     description: str
     reference_batch: Value | None = None
     value: Value | None = None     # the marker's value (for spans)
+    covers: frozenset[str] | None = None  # batch parts whose changes it compensates (None: all)
 
 
 @dataclass
@@ -240,15 +241,25 @@ def effective_batch(profile: Profile, roles: dict[str, Value | None], values: di
     return None, parts, ["no batch size found"], []
 
 
-def _scaling(profile: Profile, lr: Value, values: dict[str, Value]) -> ActiveScaling | None:
+PART_OF_ROLE = {"batch_per_device": "per_device", "grad_accum": "accum", "devices": "devices", "nodes": "nodes",
+                "batch_global": "global_batch", "batch_total": "total"}
+
+
+def _scaling(profile: Profile, lr: Value, values: dict[str, Value], roles: dict[str, Value | None]) -> ActiveScaling | None:
     expr = lr.extra.get("scaling") if lr.extra else None
     if expr:
-        return ActiveScaling("expression", float(expr.get("exponent", 1.0)), f"the lr is computed from the batch: {expr.get('text', lr.raw)}", value=lr)
+        # the expression follows the batch values it reads (``lr = base * args.batch_size / 256``): a change
+        # of another part (accumulation, devices) is not compensated
+        keys = set(expr.get("batch_keys") or ())
+        covers = frozenset(PART_OF_ROLE[r] for r, v in roles.items() if r in PART_OF_ROLE and v is not None and v.key in keys)
+        return ActiveScaling("expression", float(expr.get("exponent", 1.0)), f"the lr is computed from the batch: {expr.get('text', lr.raw)}",
+                             value=lr, covers=covers or None)
     for rs in profile.runtime_scaling:
         if all(c.holds(values) for c in rs.when):
             ref = values.get(rs.reference_batch) if rs.reference_batch else None
             marker = values.get(rs.when[0].key)
-            return ActiveScaling(rs.name, 1.0 if rs.rule == "linear" else 0.5, rs.description, ref, marker)
+            return ActiveScaling(rs.name, 1.0 if rs.rule == "linear" else 0.5, rs.description, ref, marker,
+                                 None if rs.covers is None else frozenset(rs.covers))
     return None
 
 
@@ -298,6 +309,6 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag 
             schedule=list({id(s): s for s in schedule}.values()),
             optimizer_display=display, family=family, optimizer_is_default=opt is None and opt_name is not None,
             effective_batch=eff, parts=parts, unknown=unknown, assumptions=assumptions,
-            scaling=_scaling(profile, lr, values), tag=tag,
+            scaling=_scaling(profile, lr, values, roles), tag=tag,
         ))
     return recipes

@@ -33,12 +33,15 @@ def _mmengine_inherits() -> bool:
 
 
 D2 = "configs/COCO-Detection/faster_rcnn_R_50_FPN_1x_64.yaml"
+M3 = "configs/COCO-InstanceSegmentation/mask_rcnn_R_50_FPN_3x.yaml"
+AUTO = "configs/COCO-InstanceSegmentation/mask_rcnn_R_50_FPN_3x_lr_auto.yaml"
 
 
 def test_detectron2_tree_exact_findings(tmp_path):
     root = tree(tmp_path, "detectron2")
     code, lines = concise(root, "configs")
     vs = "[vs base configs/COCO-Detection/faster_rcnn_R_50_FPN_1x.yaml]"
+    vs3 = f"[vs base {M3}]"
     assert code == 1
     assert lines == [
         f"{D2}:3:18: LR001 [*] effective batch 16 -> 64 (x4) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, Detectron2 (yacs) default): "
@@ -47,8 +50,17 @@ def test_detectron2_tree_exact_findings(tmp_path):
         f"counted in samples it now lasts x4 as long; expected 22500 (divided by 4, as Detectron2's auto_scale_workers does) {vs}",
         f"{D2}:3:18: LR006 effective batch 16 -> 64 (x4) but the step-based SOLVER.STEPS stays 60000, 80000 (inherited from configs/Base-RCNN-FPN.yaml): "
         f"counted in samples it now lasts x4 as long; expected 15000, 20000 (divided by 4, as Detectron2's auto_scale_workers does) {vs}",
+        # REFERENCE_WORLD_SIZE rescales from the file's own IMS_PER_BATCH/BASE_LR for other worker counts:
+        # the child's edit of IMS_PER_BATCH (16 -> 32) with the inherited lr is not compensated by anyone
+        f"{AUTO}:3:18: LR001 [*] effective batch 16 -> 32 (x2) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, Detectron2 (yacs) default): "
+        f"linear rule expects 0.04 {vs3}",
+        f"{AUTO}:3:18: LR006 effective batch 16 -> 32 (x2) but the step-based SOLVER.MAX_ITER stays 270000 (inherited from {M3}): "
+        f"counted in samples it now lasts x2 as long; expected 135000 (divided by 2, as Detectron2's auto_scale_workers does) {vs3}",
+        f"{AUTO}:3:18: LR006 effective batch 16 -> 32 (x2) but the step-based SOLVER.STEPS stays 210000, 250000 (inherited from {M3}): "
+        f"counted in samples it now lasts x2 as long; expected 105000, 125000 (divided by 2, as Detectron2's auto_scale_workers does) {vs3}",
     ]
-    # silent: the scaled sibling (lr x4, schedule /4), the 3x child (own schedule, same batch), REFERENCE_WORLD_SIZE (runtime scaling)
+    # silent: the scaled sibling (lr x4, schedule /4), the 3x child (own schedule, same batch), and the child that only
+    # sets REFERENCE_WORLD_SIZE (same pair, rescaled at run time for other worker counts)
 
 
 def test_detectron2_code_frame_shows_the_base_lines_and_json_data(tmp_path):
@@ -143,3 +155,60 @@ def test_mmdetection_child_lr001_shows_the_base_lr_line_and_fixes_the_child(tmp_
     run_lrlint("check", "--select", "LR001", "--fix", child, cwd=root)
     assert (root / child).read_text() == ("_base_ = './retinanet_r50_fpn_8xb2-1x_coco.py'\ntrain_dataloader = dict(batch_size=8)\n"
                                           "optim_wrapper = dict(optimizer=dict(lr=0.02))\n")
+
+
+# -- MMEngine pure-Python configs: ``with read_base():`` imports are the bases ---------------------------
+
+R4 = "configs/retinanet/retinanet_r50_fpn_4xb8_1x_coco.py"
+R84 = "configs/retinanet/retinanet_r50_fpn_8xb4_1x_coco.py"
+
+
+def test_read_base_tree_exact_findings(tmp_path):
+    root = tree(tmp_path, "mmdet_pure")
+    code, lines = concise(root, "configs")
+    sched = "configs/_base_/schedules/schedule_1x.py"
+    warm = ("LR006 effective batch 16 -> 32 (x2) but the step-based param_scheduler.0.end stays 500 (inherited from "
+            f"{sched}): counted in samples it now lasts x2 as long; expected 250 (divided by 2, as Detectron2's auto_scale_workers does) "
+            "[vs base configs/retinanet/retinanet_r50_fpn_8xb2_1x_coco.py]")
+    assert code == 1
+    assert lines == [
+        f"{R4}:7:36: LR001 [*] effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.02; SGD (SGD family): linear rule "
+        f"expects 0.04 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 4 devices from the file name (4xb8)]",
+        f"{R4}:7:36: {warm}",
+        # ``train_dataloader = dict(...)`` rebinds the name: batch 4 from the child, the base's other keys gone
+        f"{R84}:7:36: LR001 [*] effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.02; SGD (SGD family): linear rule "
+        f"expects 0.04 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 8 devices from the file name (8xb4)]",
+        f"{R84}:7:36: {warm}",
+    ]
+    # silent: the 8xb2 config itself (16 = its bases' batch), the _lr sibling (lr and base_batch_size scaled);
+    # the absolute import (an installed package's file) is left out, not reported
+
+
+def test_read_base_assignment_replaces_the_inherited_dict(tmp_path):
+    import os
+
+    from lrlint import api
+    from lrlint.settings import Settings
+    root = tree(tmp_path, "mmdet_pure")
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        result = api.check_paths([R84, R4], Settings())
+    finally:
+        os.chdir(cwd)
+    rebound = result.recipes[R84][0].doc.values
+    assert rebound["train_dataloader.batch_size"].value == 4 and rebound["train_dataloader.num_workers"].value == 4
+    assert "train_dataloader.persistent_workers" not in rebound and "train_dataloader.sampler.shuffle" not in rebound
+    updated = result.recipes[R4][0].doc.values   # .update() keeps the rest
+    assert updated["train_dataloader.batch_size"].value == 8 and updated["train_dataloader.persistent_workers"].value is True
+    assert updated["optim_wrapper.optimizer.lr"].span.path == "configs/_base_/schedules/schedule_1x.py"
+
+
+def test_read_base_fix_assigns_the_attribute_not_a_new_dict(tmp_path):
+    # ``optim_wrapper = dict(optimizer=dict(lr=0.04))`` would drop the inherited optimizer type and momentum
+    root = tree(tmp_path, "mmdet_pure")
+    before = (root / R4).read_text()
+    r = run_lrlint("check", "--select", "LR001", "--fix", R4, cwd=root)
+    assert "Traceback" not in r.stderr, r.stderr
+    assert (root / R4).read_text() == before + "optim_wrapper.optimizer.lr = 0.04\n"
+    assert concise(root, "--select", "LR001", R4) == (0, [])

@@ -635,3 +635,21 @@ def test_fixture_files_parse():
     for path in sorted(FIXTURES.glob("*.py")):
         (doc,) = docs_of(path.read_bytes(), path=path.name)
         assert any(k.endswith(("lr", "learning_rate")) for k in doc.values), path.name
+
+
+def test_read_base_imports_become_base_entries():
+    vals = values_of(textwrap.dedent("""\
+        import mmengine.config
+        with mmengine.config.read_base():
+            from .schedule_1x import *
+            from ..._base_.models.retinanet import model, train_cfg
+            from mmdet.configs._base_.default_runtime import *
+        with open("x") as f:
+            from .not_a_base import *
+        train_dataloader = dict(batch_size=8)
+        """))
+    assert [vals[k].value for k in ("_base_.0", "_base_.1")] == ["./schedule_1x.py", "../../_base_/models/retinanet.py"]
+    assert "_base_.2" not in vals                              # an installed package's module: not in this tree
+    assert (where(vals["_base_.0"]), where(vals["_base_.1"])) == ((3, 11, 3, 22), (4, 13, 4, 36))  # the module names
+    assert vals["train_dataloader._delete_"].value is True     # a rebinding replaces the inherited dict
+    assert mentions_training_names("from mmengine.config import read_base\n")

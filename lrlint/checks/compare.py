@@ -31,6 +31,38 @@ class Comparison:
     old_lr: float
     new_lr: float
     lr_factor: float
+    runtime_k: float = 1.0     # the part of k the active runtime scaling compensates (k is the rest)
+
+
+def runtime_factor(ctx: CheckContext, ref=None) -> float | None:
+    """The part of the batch change against ``ref`` (default: the primary reference) that the active
+    runtime scaling compensates; None without runtime scaling."""
+    r, ref = ctx.recipe, ref or ctx.reference
+    s = r.scaling
+    if s is None or ref is None or not ref.batch or r.effective_batch is None:
+        return None
+    if s.covers is None:
+        return r.effective_batch / ref.batch
+    k = 1.0
+    old = ref.parts or {}
+    for part in s.covers:  # parts absent on either side (devices not in the file) count as unchanged
+        if old.get(part) and r.parts.get(part) is not None:
+            k *= r.parts[part] / old[part]
+    return k
+
+
+def batch_text(c: "Comparison") -> str:
+    """``effective batch 16 -> 64 (x4)``, naming the part a runtime scaling compensates."""
+    total = c.k * c.runtime_k
+    text = f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)} (x{numbers.plain(total)}"
+    if not same_number(c.runtime_k, 1.0):
+        text += f"; x{numbers.plain(c.runtime_k)} of it is rescaled at run time, x{numbers.plain(c.k)} is not"
+    return text + ")"
+
+
+def compensated(ctx: CheckContext, c: "Comparison") -> bool:
+    """Whether the runtime scaling absorbs the whole batch change (the lr literal must then stay)."""
+    return ctx.recipe.scaling is not None and not batch_changed(c.k, ctx.settings.thresholds)
 
 
 def compare(ctx: CheckContext) -> Comparison | None:
@@ -45,7 +77,9 @@ def compare(ctx: CheckContext) -> Comparison | None:
     k = r.effective_batch / ref.batch
     if not batch_changed(k, ctx.settings.thresholds):
         return None
-    return Comparison(ref.batch, r.effective_batch, k, old_lr, new_lr, new_lr / old_lr)
+    rk = runtime_factor(ctx)
+    rk = 1.0 if rk is None or rk == 0 else rk
+    return Comparison(ref.batch, r.effective_batch, k / rk, old_lr, new_lr, new_lr / old_lr, rk)
 
 
 def changed_batch_span(ctx: CheckContext) -> Span:
@@ -105,7 +139,7 @@ def assumptions_text(ctx: CheckContext) -> str:
 def data(ctx: CheckContext, c: Comparison, expected: float, **more) -> dict:
     r = ctx.recipe
     d = {
-        "batch_old": c.old_batch, "batch_new": c.new_batch, "k": c.k,
+        "batch_old": c.old_batch, "batch_new": c.new_batch, "k": c.k, "runtime_k": c.runtime_k,
         "lr_old": c.old_lr, "lr_new": c.new_lr, "lr_factor": c.lr_factor,
         "expected_lr": expected, "policy": ctx.policy.fix, "band": list(ctx.policy.band),
         "family": r.family, "optimizer": r.optimizer_display, "momentum": r.momentum,

@@ -53,7 +53,7 @@ is unsafe (`--unsafe-fixes`) and the message suggests `lrlint verify`.
 
 def check(ctx: CheckContext):
     c = cmp.compare(ctx)
-    if c is None or ctx.recipe.scaling is not None or not same_number(c.new_lr, c.old_lr):
+    if c is None or cmp.compensated(ctx, c) or not same_number(c.new_lr, c.old_lr):
         return
     policy = ctx.policy
     if assess(c.k, 1.0, policy, ctx.settings.thresholds).ok:
@@ -61,7 +61,7 @@ def check(ctx: CheckContext):
     expected = c.old_lr * c.k ** policy.fix_exponent
     r = ctx.recipe
     rule_name = RULE_TITLE[policy.fix]
-    msg = (f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)} (x{numbers.plain(c.k)}) "
+    msg = (f"{cmp.batch_text(c)} "
            f"but {r.lr.key} stays {cmp.fmt_lr(ctx, c.new_lr)}; {cmp.optimizer_label(ctx)}: "
            f"{rule_name} rule expects {cmp.fmt_lr(ctx, expected)}")
     if policy.band[0] != policy.band[1]:

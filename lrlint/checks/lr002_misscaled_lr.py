@@ -68,7 +68,7 @@ def _expression(ctx: CheckContext):
 def check(ctx: CheckContext):
     yield from _expression(ctx)
     c = cmp.compare(ctx)
-    if c is None or ctx.recipe.scaling is not None or same_number(c.new_lr, c.old_lr):
+    if c is None or cmp.compensated(ctx, c) or same_number(c.new_lr, c.old_lr):
         return
     policy = ctx.policy
     a = assess(c.k, c.lr_factor, policy, ctx.settings.thresholds)
@@ -81,7 +81,7 @@ def check(ctx: CheckContext):
     else:
         accepted = f"x{numbers.plain(a.low)} to x{numbers.plain(a.high)} ({policy.describe()})"
     direction = "; the lr moved the wrong way" if a.wrong_direction else ""
-    msg = (f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)} (x{numbers.plain(c.k)}) "
+    msg = (f"{cmp.batch_text(c)} "
            f"and {r.lr.key} {cmp.fmt_lr(ctx, c.old_lr)} -> {cmp.fmt_lr(ctx, c.new_lr)} (x{numbers.plain(c.lr_factor)}){direction}; "
            f"{cmp.optimizer_label(ctx)} accepts {accepted}: {RULE_TITLE[policy.fix]} rule expects {cmp.fmt_lr(ctx, expected)}")
     notes = [cmp.references_text(ctx)] + ([cmp.assumptions_text(ctx)] if r.assumptions else [])

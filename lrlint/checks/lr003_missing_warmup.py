@@ -85,7 +85,9 @@ def check(ctx: CheckContext):
         f = r.lr_value / ref.lr
         runtime = r.scaling is not None and r.scaling.name != "expression" and same_number(r.lr_value, ref.lr)
         if runtime:
-            f = k ** r.scaling.exponent
+            rk = cmp.runtime_factor(ctx, ref) or 1.0   # the part of the change the runtime rescales the lr for
+            f = rk ** r.scaling.exponent
+            runtime = not same_number(f, 1.0)
         if f >= t.warmup_factor and (best is None or f > best[0]):
             best = (f, ref, k, runtime)
     if best is None:

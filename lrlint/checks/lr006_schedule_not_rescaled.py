@@ -110,10 +110,16 @@ def check(ctx: CheckContext):
     if r.effective_batch is None or r.unknown:
         return
     s = r.scaling
-    if s is not None and any(rs.name == s.name and rs.rescales_schedule for rs in r.profile.runtime_scaling):
-        return
-    if ctx.reference is None or not batch_changed(r.effective_batch / ctx.reference.batch, ctx.settings.thresholds):
-        return  # the strongest reference says the batch is the one the schedule was written for
+    rescales = s is not None and any(rs.name == s.name and rs.rescales_schedule for rs in r.profile.runtime_scaling)
+
+    def unscaled_k(ref) -> float:
+        """The batch factor against ``ref`` that no runtime rescaling of the schedule compensates."""
+        k = r.effective_batch / ref.batch
+        rk = cmp.runtime_factor(ctx, ref) if rescales else None
+        return k / rk if rk else k
+
+    if ctx.reference is None or not ctx.reference.batch or not batch_changed(unscaled_k(ctx.reference), ctx.settings.thresholds):
+        return  # the strongest reference says the batch is the one the schedule was written for (or the runtime rescales it)
     refs = sorted([x for x in ctx.references if x.batch], key=lambda x: STRENGTH[x.kind])
     t = ctx.settings.thresholds
     for v in r.schedule:
@@ -124,7 +130,7 @@ def check(ctx: CheckContext):
             old = _old_value(ref, v.key)
             if old is None:
                 continue
-            k = r.effective_batch / ref.batch
+            k = unscaled_k(ref)
             if not batch_changed(k, t):
                 break
             if len(old) != len(cur) or not all(same_number(a, b) for a, b in zip(old, cur)):
@@ -165,7 +171,8 @@ RULE = Rule(
     severity="warning", fix_availability="sometimes", doc=DOC, check=check,
     valid=(
         Example("# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 22500\n"),
-        Example("# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.02\n  MAX_ITER: 90000\n  REFERENCE_WORLD_SIZE: 8\n"),
+        # REFERENCE_WORLD_SIZE: the runtime rescales from this pair and schedule for other worker counts
+        Example("# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 22500\n  REFERENCE_WORLD_SIZE: 8\n"),
     ),
     invalid=(
         Example("# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 90000\n",

@@ -14,7 +14,9 @@ DOC = """\
 Flags a learning-rate change made by hand on top of a framework that already
 rescales the lr with the batch at run time: MMEngine `auto_scale_lr` with
 `enable=True`, timm with `lr` unset (`lr = lr_base * batch / lr_base_size`),
-Detectron2 with `SOLVER.REFERENCE_WORLD_SIZE` set, and the like. It also flags
+Detectron2 with `SOLVER.REFERENCE_WORLD_SIZE` set (for a change in the number
+of workers only: Detectron2 rescales from the file's own `IMS_PER_BATCH` and
+`BASE_LR`, so an edit of those is LR001/LR002's), and the like. It also flags
 a runtime scaling whose declared base batch (`auto_scale_lr.base_batch_size`)
 disagrees with the batch the lr was written for (the file-name tag of the file
 that sets the lr, e.g. `8xb2` = 16), a linear runtime rule applied to an
@@ -28,20 +30,25 @@ runtime x4 trains at 16 times the tuned lr, which diverges (the failure shape
 behind open-mmlab/mmdetection #3240 and #11497).
 
 ## Example
+A timm `args.yaml` with `lr` unset: timm computes
+`lr = lr_base * global batch / lr_base_size` itself.
 ```yaml
-# lrlint: reference batch=16 lr=0.02
-SOLVER:
-  IMS_PER_BATCH: 64
-  BASE_LR: 0.08
-  REFERENCE_WORLD_SIZE: 8
+# lrlint: reference batch=256 lr=0.1
+model: resnet50
+opt: sgd
+batch_size: 1024
+lr_base: 0.4
+lr_base_size: 256
 ```
 
 Use instead:
 ```yaml
-SOLVER:
-  IMS_PER_BATCH: 64
-  BASE_LR: 0.02
-  REFERENCE_WORLD_SIZE: 8
+# lrlint: reference batch=256 lr=0.1
+model: resnet50
+opt: sgd
+batch_size: 1024
+lr_base: 0.1
+lr_base_size: 256
 ```
 
 ## Fix safety
@@ -134,9 +141,9 @@ def check(ctx: CheckContext):
     yield from _adaptive(ctx)
     yield from _ignored(ctx)
     c = cmp.compare(ctx)
-    if c is None or same_number(c.new_lr, c.old_lr):
-        return
-    msg = (f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)} (x{numbers.plain(c.k)}) and "
+    if c is None or not cmp.compensated(ctx, c) or same_number(c.new_lr, c.old_lr):
+        return  # a change the runtime does not compensate is LR001/LR002's
+    msg = (f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)} (x{numbers.plain(c.k * c.runtime_k)}) and "
            f"{r.lr.key} {cmp.fmt_lr(ctx, c.old_lr)} -> {cmp.fmt_lr(ctx, c.new_lr)} by hand, but {s.description}: "
            f"the lr is scaled twice; keep {r.lr.key} at {cmp.fmt_lr(ctx, c.old_lr)} [{cmp.references_text(ctx)}]")
     fix = None
@@ -153,9 +160,12 @@ RULE = Rule(
     summary="Runtime lr auto-scaling is on and the lr was scaled by hand too (or its base batch disagrees)",
     severity=ERROR, fix_availability="sometimes", doc=DOC, check=check,
     valid=(
-        Example("# lrlint: reference batch=16 lr=0.02\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.02\n  REFERENCE_WORLD_SIZE: 8\n"),
+        Example("# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nsched: cosine\nopt: sgd\nbatch_size: 1024\nlr_base: 0.1\nlr_base_size: 256\nwarmup_epochs: 5\n", filename="args.yaml"),
+        # Detectron2 rescales from the file's own pair: a hand-scaled pair is consistent, not double scaling
+        Example("# lrlint: reference batch=16 lr=0.02\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  WARMUP_ITERS: 1000\n  REFERENCE_WORLD_SIZE: 8\n"),
     ),
     invalid=(
-        Example("# lrlint: reference batch=16 lr=0.02\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  REFERENCE_WORLD_SIZE: 8\n", expect=("LR007",)),
+        Example("# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nsched: cosine\nopt: sgd\nbatch_size: 1024\nlr_base: 0.4\nlr_base_size: 256\nwarmup_epochs: 5\n",
+                filename="args.yaml", expect=("LR007",)),
     ),
 )

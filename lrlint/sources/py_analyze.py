@@ -132,6 +132,7 @@ class Analyzer:
         self.globals = Scope("", {"__name__": F.const("__main__", None)})
         self._hint: str | None = None
         self._argdefs_by_call: dict[Any, ArgDef] = {}
+        self.read_bases: list[tuple[str, Any]] = []  # MMEngine ``with read_base():`` imports: (path, node)
 
     # ------------------------------------------------------------------ entry
     def run(self) -> dict[str, Sym]:
@@ -148,6 +149,9 @@ class Analyzer:
             key = f"args.{d.dest}"
             if key not in self.values:
                 self._emit(key, self._arg_sym(d, self.globals))
+        if self.read_bases and "_base_" not in self.values:
+            self._emit("_base_", Sym(LIST, None, self.read_bases[0][1],
+                                     elems=[Sym(SCALAR, path, node, LITERAL) for path, node in self.read_bases]))
         return self.values
 
     # ------------------------------------------------------------ emission
@@ -305,6 +309,8 @@ class Analyzer:
             if st.orelse is not None:
                 self._block(self._body(st.orelse), scope)
         elif isinstance(st, cst.With):
+            if scope is self.globals and any(self._is_read_base(item.item) for item in st.items):
+                self._read_base(self._body(st))
             for item in st.items:
                 self._eval(item.item, scope, 0)
                 if item.asname is not None:
@@ -322,6 +328,29 @@ class Analyzer:
         elif isinstance(st, cst.SimpleStatementSuite):  # pragma: no cover - only inside compound statements
             for small in st.body:
                 self._small(small, scope)
+
+    def _is_read_base(self, node: Any) -> bool:
+        if not isinstance(node, cst.Call):
+            return False
+        name = _dotted(node.func)
+        return name is not None and self.imports.resolve(name).rsplit(".", 1)[-1] == "read_base"
+
+    def _read_base(self, body: Any) -> None:
+        """MMEngine's pure-Python inheritance: ``from .._base_.models.x import *`` inside ``with read_base():``
+        names the base file ``../_base_/models/x.py`` (as ``_base_`` would). Absolute imports point into an
+        installed package: they are not in this tree (like ``mmdet::`` bases) and are left out."""
+        for st in body:
+            if not isinstance(st, cst.SimpleStatementLine):
+                continue
+            for small in st.body:
+                if not isinstance(small, cst.ImportFrom) or not small.relative:
+                    continue
+                mod = _dotted(small.module) if small.module is not None else None
+                if not mod:
+                    continue
+                up = len(small.relative) - 1
+                path = ("./" if up == 0 else "../" * up) + mod.replace(".", "/") + ".py"
+                self.read_bases.append((path, small.module))
 
     def _small(self, small: Any, scope: Scope) -> None:
         if isinstance(small, cst.Assign):
@@ -557,6 +586,9 @@ class Analyzer:
             if scope.loop and key in self.values:
                 return
             self._emit(key, val)
+            if self.read_bases and scope is self.globals and val.kind == DICT:
+                # Python semantics: ``x = dict(...)`` rebinds x; the dict from the bases is gone (MMEngine's _delete_)
+                self.values[f"{key}._delete_"] = Sym(SCALAR, True, target, LITERAL, origin=f"{key}._delete_")
         elif isinstance(target, (cst.Tuple, cst.List)):
             elts = [e.value for e in target.elements]
             if val.kind == LIST and val.elems is not None and len(val.elems) == len(elts):

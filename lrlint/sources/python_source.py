@@ -50,7 +50,8 @@ from lrlint.sources import LIMIT_EXCEEDED, PARSE_ERROR, Limits, Source, SourceEr
 from lrlint.values import EXPRESSION, UNKNOWN, Document, Value
 
 _TRAINING_NAMES = re.compile(
-    r"lr\b|learning_rate|batch|optim|accum|devices|gpus|world_size|num_nodes|nnodes|Trainer|TrainingArguments|Accelerator|DataLoader",
+    r"lr\b|learning_rate|batch|optim|accum|devices|gpus|world_size|num_nodes|nnodes|Trainer|TrainingArguments|Accelerator|DataLoader"
+    r"|_base_|read_base",  # a config that only names its bases is parsed too: its bases hold the recipe
     re.IGNORECASE,
 )
 _BRACKETS = re.compile(r"[^()\[\]{}]+")
@@ -65,7 +66,7 @@ DEEP_RECURSION = 30_000
 
 
 def mentions_training_names(text: str) -> bool:
-    """Cheap textual pre-filter: does the file mention a batch/lr/optimizer name at all?"""
+    """Cheap textual pre-filter: does the file mention a batch/lr/optimizer name (or its bases) at all?"""
     return _TRAINING_NAMES.search(text) is not None
 
 
