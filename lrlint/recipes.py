@@ -251,7 +251,8 @@ def _scaling(profile: Profile, lr: Value, values: dict[str, Value], roles: dict[
         # the expression follows the batch values it reads (``lr = base * args.batch_size / 256``): a change
         # of another part (accumulation, devices) is not compensated
         keys = set(expr.get("batch_keys") or ())
-        covers = frozenset(PART_OF_ROLE[r] for r, v in roles.items() if r in PART_OF_ROLE and v is not None and v.key in keys)
+        covers = frozenset(PART_OF_ROLE[r] for r, v in roles.items() if r in PART_OF_ROLE and v is not None
+                           and (v.key in keys or (v.extra or {}).get("alias_of") in keys))
         return ActiveScaling("expression", float(expr.get("exponent", 1.0)), f"the lr is computed from the batch: {expr.get('text', lr.raw)}",
                              value=lr, covers=covers or None)
     for rs in profile.runtime_scaling:

@@ -296,3 +296,30 @@ def test_script_is_never_executed(repo):
     repo.commit()
     proc = repo.lrlint("check", "train.py")
     assert proc.returncode == 0 and not marker.exists()
+
+
+ACCUM_SCRIPT = ("import torch\nbase_lr = 1e-3\nbatch_size = 64\naccum_iter = 1\nlr = base_lr * batch_size / 256\n"
+                "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+                "loader = torch.utils.data.DataLoader(ds, batch_size=batch_size)\n")
+
+
+def test_lr_expression_does_not_cover_an_accumulation_change(repo):
+    # the expression reads batch_size only: a change of accum_iter is not followed by the lr
+    _commit_then_edit(repo, "train.py", ACCUM_SCRIPT, "accum_iter = 1", "accum_iter = 4")
+    proc = repo.lrlint("check", "train.py", "--output-format", "concise")
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[0] == (
+        "train.py:4:14: LR001 effective batch 64 -> 256 (x4) but optimizer.lr stays 0.00025; SGD (SGD family): linear rule "
+        "expects 0.001 [vs git HEAD; devices not in the file: assumed unchanged]")
+
+
+def test_lr_expression_partly_covering_a_change_names_both_parts(repo):
+    _commit_then_edit(repo, "train.py", ACCUM_SCRIPT, "batch_size = 64\naccum_iter = 1", "batch_size = 128\naccum_iter = 2")
+    proc = repo.lrlint("check", "train.py", "--output-format", "concise", "--select", "LR001,LR002")
+    assert proc.stdout.splitlines()[0] == (
+        "train.py:4:14: LR001 effective batch 64 -> 256 (x4; x2 of it is rescaled at run time, x2 is not) but optimizer.lr stays "
+        "0.00025; SGD (SGD family): linear rule expects 0.0005 [vs git HEAD; devices not in the file: assumed unchanged]")
+    repo.write("train.py", ACCUM_SCRIPT.replace("batch_size = 64\naccum_iter = 1", "batch_size = 128\naccum_iter = 2")
+               .replace("base_lr = 1e-3", "base_lr = 2e-3"))
+    proc = repo.lrlint("check", "train.py", "--output-format", "concise", "--select", "LR001,LR002")
+    assert proc.returncode == 0, proc.stdout

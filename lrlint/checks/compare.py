@@ -79,6 +79,8 @@ def compare(ctx: CheckContext) -> Comparison | None:
         return None
     rk = runtime_factor(ctx)
     rk = 1.0 if rk is None or rk == 0 else rk
+    if r.scaling is not None and r.scaling.name == "expression" and not same_number(rk, 1.0):
+        new_lr = new_lr / rk ** r.scaling.exponent  # the evaluated lr already holds the part the expression follows
     return Comparison(ref.batch, r.effective_batch, k / rk, old_lr, new_lr, new_lr / old_lr, rk)
 
 
@@ -86,7 +88,9 @@ def changed_batch_span(ctx: CheckContext) -> Span:
     """The batch value that changed against the reference (else the main batch value)."""
     r, ref = ctx.recipe, ctx.reference
     old_parts = (ref.parts or {}) if ref is not None else {}
-    for part, role in ROLE_OF_PART.items():
+    covered = (r.scaling.covers or frozenset()) if r.scaling is not None else frozenset()
+    order = sorted(ROLE_OF_PART.items(), key=lambda pr: pr[0] in covered)  # a change no runtime rule compensates first
+    for part, role in order:
         v = r.roles.get(role)
         if v is None or v.span is None:
             continue
