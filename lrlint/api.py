@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lrlint import checks, directives, interpolate, numbers, profiles, sources
+from lrlint import checks, config_sets, directives, interpolate, numbers, profiles, sources
 from lrlint.checks.base import CheckContext
 from lrlint.discover import Target, discover
 from lrlint.findings import ERROR, INFO, Finding, Related
@@ -29,6 +29,7 @@ class Result:
     explanations: list[dict] = field(default_factory=list) # recipes with nothing to compare, and why
     recipes: dict[str, list[Recipe]] = field(default_factory=dict)
     comments: dict[str, dict[int, str]] = field(default_factory=dict)  # per file, for suppressions
+    covered: set[str] = field(default_factory=set)  # files whose findings this result states in full (targets, set members)
 
 
 class UsageError(Exception):
@@ -113,8 +114,12 @@ class Engine:
             parsed.base_labels.append(label)
         return parsed
 
+    def read_source(self, target: Target) -> Source:
+        """The file's bytes as a Source (``--fix`` re-checks override this with the fixed bytes)."""
+        return sources.read(target.path, target.fs_path, target.format, self.limits)
+
     def read(self, target: Target) -> Parsed:
-        return self.parse_source(sources.read(target.path, target.fs_path, target.format, self.limits), target.fs_path)
+        return self.parse_source(self.read_source(target), target.fs_path)
 
     # -- references ------------------------------------------------------------------------
     def open_git(self, start: Path) -> GitBase | None:
@@ -250,7 +255,11 @@ class Engine:
             result.findings.append(_input_finding(path, prob.error, psrc.lines if psrc is not None else None))
         if not any(parsed.recipes):
             return
-        old = self.history(target)
+        self._check_parsed(target.path, parsed, self.history(target), result)
+
+    def _check_parsed(self, path: str, parsed: Parsed, old: Parsed | None, result: Result, relocate: bool = True) -> None:
+        """Run every recipe check over ``parsed`` (shown as ``path``) against its references."""
+        src = parsed.source
         lr_spans: dict[tuple, int] = {}
         for recs in parsed.recipes:
             for r in recs:
@@ -258,7 +267,7 @@ class Engine:
                     key = (r.lr.span.path, r.lr.span.start)
                     lr_spans[key] = lr_spans.get(key, 0) + 1
         for i, (doc, recs) in enumerate(zip(parsed.docs, parsed.recipes)):
-            result.recipes.setdefault(target.path, []).extend(recs)
+            result.recipes.setdefault(path, []).extend(recs)
             for recipe in recs:
                 refs = self.references(recipe, i, doc, old, parsed.bases[i], parsed.base_labels[i])
                 ref = primary(refs)
@@ -268,8 +277,8 @@ class Engine:
                 self._explain(recipe, ref, result)
                 for rule in checks.recipe_checks():
                     for f in rule.check(ctx):
-                        if f.span.path != target.path:
-                            _relocate(f, doc, target.path)
+                        if relocate and f.span.path != path:
+                            _relocate(f, doc, path)
                         if recipe.profile.severity:
                             f.severity = recipe.profile.severity
                             if recipe.profile.note:
@@ -335,16 +344,31 @@ def filter_findings(findings: list[Finding], result: Result, settings) -> list[F
     return sorted(out, key=lambda f: f.sort_key)
 
 
+def check_targets(engine: Engine, targets: list[Target], result: Result) -> None:
+    """Check each target; a member of a config set checks its whole set, once."""
+    engine.pathspec = [t.fs_path.resolve() for t in targets]
+    sets = config_sets.sets_of(engine.settings, engine.cwd) if getattr(engine.settings, "config_sets", None) else []
+    member_of = {m: i for i, group in enumerate(sets) for m in group}
+    wanted = sorted({member_of[p] for p in engine.pathspec if p in member_of})
+    engine.pathspec += [m for i in wanted for m in sets[i] if m not in engine.pathspec]
+    done: set[int] = set()
+    for t in targets:
+        result.files.append(t.path)
+        result.covered.add(t.path)
+        i = member_of.get(t.fs_path.resolve())
+        if i is None:
+            engine.check_file(t, result)
+        elif i not in done:
+            done.add(i)
+            config_sets.check_set(engine, sets[i], result)
+
+
 def check_paths(paths: list[str], settings, base: str | None = None, reference: str | None = None, force_exclude: bool = False) -> Result:
     """Check files and directories; raises UsageError or PathError for exit-2 problems."""
     engine = Engine(settings, base=base, reference=reference)
     result = Result()
     try:
-        targets = discover(paths, settings, force_exclude=force_exclude)
-        engine.pathspec = [t.fs_path.resolve() for t in targets]
-        for t in targets:
-            result.files.append(t.path)
-            engine.check_file(t, result)
+        check_targets(engine, discover(paths, settings, force_exclude=force_exclude), result)
     finally:
         engine.close()
     if engine.git_note and (engine.base_rev or any(result.recipes.values())):

@@ -155,18 +155,16 @@ def _recheck(paths_data: dict[str, bytes], formats: dict[str, str], settings, ba
     from lrlint.discover import Target
 
     class _Engine(api.Engine):
-        def read(self, target):  # noqa: D401 - the in-memory overlay
+        def read_source(self, target):  # noqa: D401 - the in-memory overlay
             data = paths_data.get(target.path)
             if data is None:
-                return super().read(target)
-            return self.parse_source(sources.decode(target.path, target.format, data))
+                return super().read_source(target)
+            return sources.decode(target.path, target.format, data)
 
     engine = _Engine(settings, base=base, reference=reference)
     res = api.Result()
     try:
-        for path in paths_data:
-            res.files.append(path)
-            engine.check_file(Target(path, Path(path), formats[path], True), res)
+        api.check_targets(engine, [Target(path, Path(path), formats[path], True) for path in paths_data], res)
     finally:
         engine.close()
     res.findings = api.filter_findings(res.findings, res, settings)
@@ -280,6 +278,7 @@ def apply(result, settings, unsafe: bool = False, write: bool = True, base: str 
                 rewritten.update((e.span.path, e.span.line, e.span.col) for e in f.fix.edits if e.span.path == path)
             progress = True
         done = {p for p in round_data if p in current and p not in broken}
+        done |= {p for p in rechecked.covered if p not in round_data and p not in broken}  # other members of a config set
         findings = [f for f in findings if f.span.path not in done] + [f for f in rechecked.findings if f.span.path in done]
         findings.sort(key=lambda f: f.sort_key)
         if not progress:

@@ -89,7 +89,7 @@ class Settings:
     __pydantic_config__ = FORBID
     __aliases__ = {"extend_select": "extend-select", "extend_ignore": "extend-ignore", "per_file_ignores": "per-file-ignores",
                    "extend_exclude": "extend-exclude", "respect_gitignore": "respect-gitignore",
-                   "max_file_size": "max-file-size", "output_format": "output-format"}
+                   "max_file_size": "max-file-size", "output_format": "output-format", "config_sets": "config-sets"}
     select: list[str] = field(default_factory=lambda: ["LR0", "LR9"])
     extend_select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
@@ -102,6 +102,9 @@ class Settings:
     base: Optional[str] = None
     max_file_size: int = 10 * 1024 * 1024
     profiles: list[str] = field(default_factory=list)
+    # files one run merges in order, later ones overriding earlier ones (Lightning CLI's repeated
+    # ``--config``): checked together as one recipe; paths relative to the config file
+    config_sets: list[list[str]] = field(default_factory=list)
     policy: dict[str, Union[str, PolicyRule]] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
     verify: VerifySettings = field(default_factory=VerifySettings)
@@ -115,6 +118,9 @@ class Settings:
             for c in getattr(self, name):
                 if c != "ALL" and not (c.startswith("LR") and c[2:].isdigit() and len(c) <= 5):
                     raise FieldError(name, f"{c!r} is not a rule code or prefix (like LR001, LR00, LR or ALL)")
+        for group in self.config_sets:
+            if len(group) < 2:
+                raise FieldError("config_sets", f"a config set lists the files merged in order: {group!r} has fewer than two")
         if not self.max_file_size > 0:
             raise FieldError("max_file_size", "Input should be greater than 0")
         for family, rule in self.policy.items():
@@ -207,6 +213,9 @@ def load(start: Path | None = None, config: str | None = None, overrides: dict |
     # profiles are relative to the config file
     if "profiles" in table:
         merged["profiles"] = [str((root / p)) if not Path(p).is_absolute() else p for p in table["profiles"]] + list((overrides or {}).get("profiles", []))
+    if isinstance(table.get("config-sets"), list):
+        merged["config-sets"] = [[str(root / p) if isinstance(p, str) and not Path(p).is_absolute() else p for p in group]
+                                 if isinstance(group, list) else group for group in table["config-sets"]]
     if not merged:  # nothing to validate: the defaults, without importing pydantic
         return Settings(root=str(root), config_file=config_file)
     merged["root"] = str(root)

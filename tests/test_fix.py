@@ -398,6 +398,7 @@ ARGP = ('import argparse\nimport torch\n\np = argparse.ArgumentParser()\np.add_a
 
 
 def test_python_mmengine_literal_is_rewritten_in_place(tmp_path):
+    write(tmp_path / "base.py", b"default_scope = 'mmdet'\n")  # the re-check after the fix resolves bases too
     write(tmp_path / "ref.py", MM.format(bs=8, lr="0.02").encode())
     p = write(tmp_path / "train.py", MM.format(bs=16, lr="0.02").encode())  # x2: below the warmup threshold (LR003)
     r = check(tmp_path, "--fix", "--reference", "ref.py", "train.py")

@@ -27,6 +27,7 @@ def test_lrlint_toml_wins_in_same_directory(tmp_path):
         ('[tool.lrlint]\nunknown-key = 1\n', "tool.lrlint.unknown-key: Extra inputs are not permitted"),
         ('[tool.lrlint.policy]\nadaptive = "cubic"\n', "unknown policy 'cubic'"),
         ('[tool.lrlint.thresholds]\nerror-factor = 0.5\n', "tool.lrlint.thresholds.error-factor"),
+        ('[tool.lrlint]\nconfig-sets = [["a.yaml"]]\n', "tool.lrlint.config-sets: Value error, a config set lists the files merged in order"),
         ("[tool.lrlint\n", "cannot read TOML"),
     ],
 )

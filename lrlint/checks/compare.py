@@ -190,8 +190,9 @@ def batch_related(ctx: CheckContext, c: Comparison) -> list[Related]:
 
 
 def inherited(ctx: CheckContext, value) -> bool:
-    """Whether ``value`` lives in a base file (a fix then overrides it in the child, never the base)."""
-    return value.span is not None and (value.provenance == INHERITED or value.span.path != ctx.recipe.doc.path)
+    """Whether ``value`` comes from a base file (a fix then overrides it in the child, never the base). A
+    value of another member of a config set is not inherited: it is edited where it is written."""
+    return value.span is not None and value.provenance == INHERITED
 
 
 def override_edit(ctx: CheckContext, key: str, content: str) -> tuple[Edit | None, str]:

@@ -1,0 +1,141 @@
+"""Config sets: files one run merges in order, checked as one recipe.
+
+Lightning CLI (jsonargparse) takes ``fit --config trainer.yaml --config model.yaml --config
+data.yaml``: later files override earlier ones, mappings merge, lists are replaced. The batch
+then lives in one file, the lr in another and the devices in a third, and none of them alone
+is a recipe. ``[tool.lrlint] config-sets`` lists such sets; a member among the checked files
+checks its whole set once (the other members are read from disk), and each value keeps its own
+file and line, so a finding points at the batch line that changed and a fix edits the lr where
+it is written. The git reference merges each member as it was at the base (an unchanged member
+as it is now).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lrlint import interpolate, sources
+from lrlint.discover import Target
+from lrlint.inherit import merge
+from lrlint.recipes import build, select_profile
+from lrlint.sources import INCLUDE_ERROR, SourceError
+from lrlint.values import Document
+
+
+def sets_of(settings, cwd: Path) -> list[list[Path]]:
+    """The configured sets, as resolved paths (relative entries are relative to the config file)."""
+    root = Path(settings.root)
+    return [[(root / p).resolve() for p in group] for group in getattr(settings, "config_sets", [])]
+
+
+def _entry_problem(settings, member: Path, cwd: Path) -> SourceError:
+    """A listed member that is missing: reported at its entry in the config file when it can be found there."""
+    shown = _display(member, cwd)
+    reason = f"{shown} is listed in tool.lrlint.config-sets but does not exist"
+    cfg = settings.config_file
+    if cfg and Path(cfg).is_file():
+        text = Path(cfg).read_text(encoding="utf-8", errors="replace")
+        import os
+        for name in (os.path.relpath(member, Path(cfg).resolve().parent).replace(os.sep, "/"), member.name):
+            at = text.find(name)
+            if at >= 0:
+                line = text.count("\n", 0, at) + 1
+                col = at - (text.rfind("\n", 0, at) + 1) + 1
+                return SourceError(INCLUDE_ERROR, reason, line, col, line, col + len(name))
+    return SourceError(INCLUDE_ERROR, reason)
+
+
+def _display(p: Path, cwd: Path) -> str:
+    try:
+        return p.resolve().relative_to(cwd).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def _merged(docs: list[Document], anchor: Document) -> Document:
+    values: dict = {}
+    for d in docs:
+        values = merge(values, d.values)
+    doc = Document(anchor.path, anchor.format, values, 0, anchor.lines, anchor.comments)
+    return interpolate.resolve_document(doc) if doc.format == "yaml" else doc
+
+
+def check_set(engine, members: list[Path], result) -> None:
+    """Check one set: merge its members, build its recipes, compare with the set at the git base."""
+    from lrlint.api import Parsed, _input_finding
+
+    loaded: list[tuple[Target, Document]] = []
+    for fs in members:
+        shown = _display(fs, engine.cwd)
+        fmt = sources.format_of(fs)
+        if not fs.is_file() or fmt is None:
+            err = _entry_problem(engine.settings, fs, engine.cwd)
+            cfg = engine.settings.config_file
+            path = _display(Path(cfg), engine.cwd) if cfg and err.line else shown
+            key = (path, err.line, err.reason)
+            if key not in engine._reported:
+                engine._reported.add(key)
+                result.findings.append(_input_finding(path, err))
+            continue
+        t = Target(shown, fs, fmt, True)
+        result.covered.add(t.path)
+        try:
+            src = engine.read_source(t)
+            docs = sources.parse(src, engine.limits)
+        except SourceError as e:
+            result.findings.append(_input_finding(t.path, e))
+            continue
+        result.sources[t.path] = src
+        result.comments[t.path] = dict(docs[0].comments) if docs else {}
+        for d in docs:
+            for prob in d.problems:
+                result.findings.append(_input_finding(t.path, prob, src.lines))
+        if docs:
+            loaded.append((t, docs[0]))
+    if not loaded:
+        return
+    # the member stating an inline reference anchors the set (its comments are read), else the last one
+    anchor_t, anchor = next(((t, d) for t, d in loaded if "lrlint: reference" in " ".join(d.comments.values())), loaded[-1])
+    merged = _merged([d for _, d in loaded], anchor)
+    profile = select_profile(merged, engine.profiles)
+    recipes = build(merged, profile, engine.optimizers) if profile else []
+    if not recipes:
+        return
+    parsed = Parsed(result.sources[anchor_t.path], [merged], [recipes], [[]], [""])
+    engine._check_parsed(anchor_t.path, parsed, _history(engine, loaded, anchor), result, relocate=False)
+
+
+def _history(engine, loaded: list[tuple[Target, Document]], anchor: Document):
+    """The set as it was at the git base: each member's blob there (a member new since then is left
+    out); None without git or when no member is in the repository."""
+    from lrlint.api import Parsed
+
+    old_docs: list[Document] = []
+    label_source = None
+    for t, _doc in loaded:
+        git = engine.open_git(t.fs_path.parent)
+        if git is None:
+            return None
+        try:
+            rel = t.fs_path.resolve().relative_to(git.root.resolve()).as_posix()
+        except ValueError:
+            continue
+        old = git.old_path(rel)
+        data = git.read(old) if old is not None else None
+        if data is None:
+            continue  # new in this change: the set at the base did not have it
+        label_rev = git.rev if git.rev == "HEAD" else f"{git.rev} (merge base {git.commit[:10]})"
+        try:
+            src = sources.decode(f"{label_rev}:{old}", t.format, data)
+            docs = sources.parse(src, engine.limits)
+        except SourceError:
+            continue
+        label_source = label_source or src
+        if docs:
+            old_docs.append(docs[0])
+    if label_source is None or not old_docs:
+        return None
+    merged = _merged(old_docs, anchor)
+    profile = select_profile(merged, engine.profiles)
+    recipes = build(merged, profile, engine.optimizers) if profile else []
+    return Parsed(label_source, [merged], [recipes])
