@@ -223,8 +223,9 @@ class Engine:
             if r.kind == DECLARED and r.lr is None:
                 if inh is not None and r.span is not None and r.span.path != doc.path:
                     r.lr = inh.lr
-                else:
+                else:  # not stable: once the lr is fixed, git and the file hold the new one (the fix records it)
                     r.lr = hist.lr if hist is not None else recipe.lr_value
+                    r.lr_recorded = False
         return refs
 
     # -- checking --------------------------------------------------------------------------

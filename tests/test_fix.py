@@ -195,12 +195,12 @@ def test_fix_reports_what_remains_and_exits_1(tmp_path):
 
 
 def test_reference_without_lr_is_fixed_once_not_in_a_loop(tmp_path):
-    """``reference batch=64`` without ``lr=``: the current lr is the tuned one, so every rewrite
-    looks unscaled again. The loop must stop after one rewrite and say why."""
+    """``reference batch=64`` without ``lr=``: the current lr is the tuned one, so after a rewrite it would
+    look unscaled again. The fix records the lr in the directive: one rewrite, no loop."""
     p = write(tmp_path / "sft.yaml", HF_YAML.replace("lr={ref}", "").format(lr="1e-5").encode())
     r = check(tmp_path, "--fix", "sft.yaml")
-    assert p.read_text().endswith("learning_rate: 2e-5\n")
-    assert "not rewritten again" in r.stderr
+    assert p.read_text().endswith("learning_rate: 2e-5\n") and "lr=1e-5" in p.read_text().splitlines()[0]
+    assert "not rewritten again" not in r.stderr and r.returncode == 0
 
 
 # -- the fix core on synthetic findings -----------------------------------------------------------
@@ -427,3 +427,19 @@ def test_a_fix_with_several_edits_is_applied_whole(tmp_path):
     out = fix.apply(res, _settings(tmp_path), unsafe=True)
     assert p.read_bytes() == b"max_iter: 22500\nsteps: [15000, 20000]\n"
     assert out.fixed == {str(p): [("LR006", "schedule-not-rescaled")]}
+
+
+def test_batch_only_reference_gets_the_lr_recorded_so_a_second_fix_changes_nothing(tmp_path):
+    # "# lrlint: reference batch=64" states no lr: it is taken from the file, which the fix changes; without
+    # recording it every --fix run would double the lr again
+    text = "# lrlint: reference batch=64\ntrain:\n  batch_size: 128\n  optimizer:\n    name: sgd\n    lr: 0.1\n"
+    p = write(tmp_path / "c.yaml", text.encode())
+    r = check(tmp_path, "--fix", "c.yaml")
+    assert r.returncode == 0, r.stdout + r.stderr
+    fixed = text.replace("batch=64\n", "batch=64 lr=0.1\n").replace("lr: 0.1", "lr: 0.2")
+    assert p.read_text() == fixed
+    r = check(tmp_path, "--fix", "c.yaml")
+    assert (r.returncode, p.read_text()) == (0, fixed)
+    p.write_text(text)
+    r = run_lrlint("check", "c.yaml", cwd=tmp_path)
+    assert "= help: Set train.optimizer.lr to 0.2 and record lr=0.1 in the reference" in r.stdout

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from lrlint import numbers
 from lrlint.checks.base import CheckContext
 from lrlint.findings import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Fix, Related
-from lrlint.references import HISTORY
+from lrlint.references import DECLARED, HISTORY
 from lrlint.scaling import RULE_TITLE, batch_changed, same_number
 from lrlint.spans import Span
 from lrlint.values import ARGPARSE, DEFAULT, EXPRESSION, INHERITED, INTERPOLATED, LITERAL, STRING
@@ -233,7 +233,24 @@ def lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix | None:
     if lr.span.path != changed_batch_span(ctx).path:
         reasons.append("the lr lives in another file than the batch change")
     applicability = UNSAFE if reasons else SAFE
-    return Fix(applicability, title, [Edit(lr.span, content)], "; ".join(reasons))
+    edits = [Edit(lr.span, content)]
+    record = _record_reference_lr(ctx, c)
+    if record is not None:
+        edits.append(record)
+        title += f" and record lr={record.content.split('=', 1)[1]} in the reference"
+    return Fix(applicability, title, edits, "; ".join(reasons))
+
+
+def _record_reference_lr(ctx: CheckContext, c: Comparison) -> Edit | None:
+    """``# lrlint: reference batch=64`` states no lr: the lr it was tuned with is taken from git or the file
+    itself, which the fix is about to change. Writing ``lr=`` into the directive keeps the reference stable
+    (else every ``--fix`` run would scale the lr again)."""
+    ref, lr = ctx.reference, ctx.recipe.lr
+    if ref is None or ref.kind != DECLARED or ref.lr_recorded or ref.span is None or ref.span.path != lr.span.path:
+        return None
+    s = ref.span
+    at = Span(s.path, s.end, s.end, s.end_line, s.end_col, s.end_line, s.end_col)
+    return Edit(at, f" lr={numbers.format_like(c.old_lr, lr.raw or None).strip(chr(39) + chr(34))}")
 
 
 def _guards(ctx: CheckContext, c: Comparison) -> list[str]:

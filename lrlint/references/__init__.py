@@ -26,6 +26,7 @@ class Reference:
     recipe: object | None = None  # the reference Recipe, when there is one
     parts: dict | None = None     # batch parts of the reference recipe
     values: dict | None = None    # other values the reference states (``# lrlint: reference batch=16 SOLVER.MAX_ITER=90000``)
+    lr_recorded: bool = True      # False: a declared batch without an lr, whose lr was taken from git or the file itself
 
 
 def primary(refs: list[Reference]) -> Reference | None:
