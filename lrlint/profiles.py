@@ -41,7 +41,7 @@ class Condition:
 
     __pydantic_config__ = FORBID
     key: str
-    op: Literal["eq", "ne", "present", "absent", "truthy", "falsy"] = "truthy"
+    op: Literal["eq", "ne", "present", "absent", "truthy", "falsy", "matches"] = "truthy"  # matches: regex search, any case
     value: Scalar = None
 
     def holds(self, values: dict) -> bool:
@@ -53,6 +53,8 @@ class Condition:
         if v is None:
             return self.op in ("ne", "falsy")
         x = v.value
+        if self.op == "matches":
+            return v.known and x is not None and re.search(str(self.value), str(x), re.IGNORECASE) is not None
         if self.op == "eq":
             return x == self.value or (v.number is not None and v.number == self.value)
         if self.op == "ne":

@@ -180,3 +180,18 @@ def test_lr007_linear_runtime_rule_for_adamw_under_a_sqrt_policy(tmp_path):
     assert f.message == ("timm computes lr = lr_base x global batch / lr_base_size at run time: the linear rule, but AdamW (adaptive) "
                          "policy is the square-root rule; turn the runtime scaling off and scale lr_base by hand, or change [tool.lrlint.policy] adaptive")
     assert codes(check(tmp_path, "args.yaml", TIMM.format(scale="sqrt"), policy={"adaptive": "sqrt"}), "LR007") == []
+
+
+TIMM = "model: vit_base_patch16_224\nsched: cosine\nopt: {opt}\nbatch_size: 1024\nlr_base: 1e-3\nlr_base_size: 256\nwarmup_epochs: 5\n{extra}"
+
+
+@pytest.mark.parametrize("opt, extra, policy, lr007", [
+    ("adamw", "", "sqrt", False),                        # timm picks sqrt for 'ada*' when lr_base_scale is unset
+    ("adamw", "", "linear", True),                       # ... which a linear team policy rejects
+    ("lamb", "", "sqrt", False),
+    ("adamw", "lr_base_scale: linear\n", "sqrt", True),  # stated linear for AdamW under a sqrt policy
+    ("sgd", "", "linear", False),                        # everything else: linear
+])
+def test_timm_runtime_rule_follows_the_optimizer_name(tmp_path, opt, extra, policy, lr007):
+    fs = check(tmp_path, "args.yaml", TIMM.format(opt=opt, extra=extra), policy={"adaptive": policy, "sgd": "linear"})
+    assert bool(codes(fs, "LR007")) == lr007, [f.message for f in fs]
