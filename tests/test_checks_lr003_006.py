@@ -170,7 +170,7 @@ TIMM = "# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nopt: adamw\nsched
 
 def test_lr003_counts_runtime_scaling(tmp_path):
     [f] = codes(check(tmp_path, "args.yaml", TIMM.format(scale="linear")), "LR003")
-    assert f.message.startswith("timm computes lr = lr_base x global batch / lr_base_size at run time (lr is unset): the lr runs x4 the reference's")
+    assert f.message.startswith("timm computes lr = lr_base x global batch / lr_base_size at run time (lr is unset, lr_base_scale: linear): the lr runs x4 the reference's")
     assert codes(check(tmp_path, "args.yaml", TIMM.format(scale="sqrt")), "LR003") == []  # x2 under sqrt
 
 
@@ -182,7 +182,7 @@ def test_lr007_linear_runtime_rule_for_adamw_under_a_sqrt_policy(tmp_path):
     assert codes(check(tmp_path, "args.yaml", TIMM.format(scale="sqrt"), policy={"adaptive": "sqrt"}), "LR007") == []
 
 
-TIMM = "model: vit_base_patch16_224\nsched: cosine\nopt: {opt}\nbatch_size: 1024\nlr_base: 1e-3\nlr_base_size: 256\nwarmup_epochs: 5\n{extra}"
+TIMM_ARGS = "model: vit_base_patch16_224\nsched: cosine\nopt: {opt}\nbatch_size: 1024\nlr_base: 1e-3\nlr_base_size: 256\nwarmup_epochs: 5\n{extra}"
 
 
 @pytest.mark.parametrize("opt, extra, policy, lr007", [
@@ -193,5 +193,5 @@ TIMM = "model: vit_base_patch16_224\nsched: cosine\nopt: {opt}\nbatch_size: 1024
     ("sgd", "", "linear", False),                        # everything else: linear
 ])
 def test_timm_runtime_rule_follows_the_optimizer_name(tmp_path, opt, extra, policy, lr007):
-    fs = check(tmp_path, "args.yaml", TIMM.format(opt=opt, extra=extra), policy={"adaptive": policy, "sgd": "linear"})
+    fs = check(tmp_path, "args.yaml", TIMM_ARGS.format(opt=opt, extra=extra), policy={"adaptive": policy, "sgd": "linear"})
     assert bool(codes(fs, "LR007")) == lr007, [f.message for f in fs]
