@@ -29,6 +29,7 @@ class Result:
     explanations: list[dict] = field(default_factory=list) # recipes with nothing to compare, and why
     recipes: dict[str, list[Recipe]] = field(default_factory=dict)
     comments: dict[str, dict[int, str]] = field(default_factory=dict)  # per file, for suppressions
+    git_root: str | None = None    # the work tree's top level, when git was asked (repository-relative report paths)
     covered: set[str] = field(default_factory=set)  # files whose findings this result states in full (targets, set members)
 
 
@@ -372,6 +373,8 @@ def check_paths(paths: list[str], settings, base: str | None = None, reference: 
         check_targets(engine, discover(paths, settings, force_exclude=force_exclude), result)
     finally:
         engine.close()
+    if engine.git is not None:
+        result.git_root = str(engine.git.root)
     if engine.git_note and (engine.base_rev or any(result.recipes.values())):
         result.notes.append(engine.git_note)
     result.findings = filter_findings(result.findings, result, settings)

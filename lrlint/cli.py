@@ -128,7 +128,7 @@ def cmd_check(args) -> int:
     try:
         color = _use_color(args.color, out)
         ctx = report.ReportContext(result.findings, result, settings, out, color=color, format=fmt, fixed=fixed,
-                                   show_fixes=args.show_fixes, unsafe_fixes=bool(args.unsafe_fixes), root=settings.root)
+                                   show_fixes=args.show_fixes, unsafe_fixes=bool(args.unsafe_fixes), root=_report_root(fmt, result, settings))
         if args.statistics:
             _statistics(ctx)
         elif args.quiet and fmt in ("full", "concise"):
@@ -162,6 +162,21 @@ def _print_fixed(ctx) -> None:
         for (code, name), n in sorted(counts.items()):
             ctx.stream.write(f"    {n} \u00d7 {code} ({name})\n")
     ctx.stream.write("\n")
+
+
+def _report_root(fmt: str, result, settings) -> str:
+    """Where report paths start: code-scanning formats (SARIF, GitHub, GitLab) want paths from the
+    repository's top level, whatever directory holds the settings; the others use the settings root."""
+    if fmt not in ("sarif", "github", "gitlab"):
+        return settings.root
+    if result.git_root:
+        return result.git_root
+    import subprocess
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return settings.root
+    return top.stdout.strip() if top.returncode == 0 and top.stdout.strip() else settings.root
 
 
 def _statistics(ctx) -> None:

@@ -280,3 +280,22 @@ def test_github_summary_counts_what_fix_changed(project):
     r = run_lrlint("check", "--isolated", "--fix", "--output-format", "github", "configs/sgd.yaml", "configs/ok.yaml", cwd=project)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "lrlint: all checks passed (2 files checked, 1 fixed)\n"
+
+
+def test_code_scanning_paths_start_at_the_repository_top_not_the_settings_directory(tmp_path):
+    # settings live in ml/ (a monorepo): SARIF and GitHub annotations still name files from the repo top,
+    # which is where GitHub resolves them
+    from conftest import GitRepo
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("ml/pyproject.toml", "[tool.lrlint]\n")
+    repo.write("ml/configs/sgd.yaml", "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1\noptimizer: sgd\n")
+    repo.commit()
+    r = run_lrlint("check", "--output-format", "sarif", "configs", cwd=repo.path / "ml")
+    doc = json.loads(r.stdout)
+    [res] = doc["runs"][0]["results"]
+    assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "ml/configs/sgd.yaml"
+    assert doc["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == (repo.path.resolve().as_uri() + "/")
+    r = run_lrlint("check", "--output-format", "github", "configs", cwd=repo.path / "ml")
+    assert "file=ml/configs/sgd.yaml,line=2" in r.stdout
+    r = run_lrlint("check", "--output-format", "concise", "configs", cwd=repo.path / "ml")
+    assert r.stdout.startswith("configs/sgd.yaml:2:13: LR001")   # what a person reads stays relative to where they are
