@@ -317,3 +317,22 @@ def test_two_lr_keys_one_schedule_value_reported_once(repo):
                      "scheduler.params.warmup_num_steps stays 100: counted in samples it now lasts x0.5 as long; "
                      "expected 200 (multiplied by 2, as Detectron2's auto_scale_workers does) [vs git HEAD]",
                      "1 hidden fix can be enabled with the `--unsafe-fixes` option."]
+
+
+def test_readme_demo_on_the_bundled_examples():
+    """The README's first command, ``lrlint check examples/``: the demo shows real findings (inline references,
+    inheritance, a Lightning CLI config set from the project's own pyproject.toml) and exits 1."""
+    from conftest import ROOT
+    r = run_lrlint("check", "--output-format", "concise", "examples/", cwd=ROOT)
+    assert r.returncode == 1, r.stderr
+    found = sorted({(l.split(":", 1)[0], l.split(": ", 1)[1].split()[0]) for l in r.stdout.splitlines() if ": LR" in l})
+    assert found == [
+        ("examples/detectron2/COCO-Detection/faster_rcnn_R_50_FPN_1x_bs64.yaml", "LR001"),
+        ("examples/detectron2/COCO-Detection/faster_rcnn_R_50_FPN_1x_bs64.yaml", "LR006"),
+        ("examples/huggingface/sft_llama.yaml", "LR001"),
+        ("examples/lightning/resnet_cifar.yaml", "LR001"),
+        ("examples/lightning_cli/data.yaml", "LR001"),
+        ("examples/mmdetection/retinanet_r50_fpn_4xb8-1x_coco.py", "LR001"),
+        ("examples/scripts/train_imagenet.py", "LR001"),
+    ]
+    assert "examples/lightning_cli/data.yaml:6:17: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr stays 0.1" in r.stdout

@@ -36,7 +36,7 @@ def _frames(f, sources) -> list[tuple[str, list[tuple[object, str, bool]]]]:
     return [(p, marks) for p, marks in groups.items() if p in sources]
 
 
-def _frame(console: _Out, path: str, marks, src, primary_path: str) -> None:
+def _frame(console: _Out, path: str, marks, src, primary_path: str, width: int) -> None:
     lines = src.lines
     wanted: dict[int, list] = {}
     for span, label, primary in marks:
@@ -47,7 +47,6 @@ def _frame(console: _Out, path: str, marks, src, primary_path: str) -> None:
             if 1 <= x <= len(lines.line_starts) and x not in shown:
                 shown.append(x)
     shown.sort()
-    width = len(str(max(shown))) if shown else 1
     gutter = " " * width
     if path != primary_path:
         console.print((f"{gutter}::: ", "bold blue"), f"{path}:{marks[0][0].line}:{marks[0][0].col}")
@@ -75,8 +74,10 @@ def render(ctx: ReportContext) -> None:
         sev = SEVERITY_STYLE.get(f.severity, "bold")
         console.print((f"{f.span.path}:{f.span.line}:{f.span.col}: ", "bold"), (f.code, sev), " ",
                       (fix_marker(f, ctx.unsafe_fixes), "cyan"), f.message)
-        for path, marks in _frames(f, sources):
-            _frame(console, path, marks, sources[path], f.span.path)
+        frames = _frames(f, sources)
+        width = len(str(max((span.line for _, marks in frames for span, _l, _p in marks), default=1)))  # one gutter for all
+        for path, marks in frames:
+            _frame(console, path, marks, sources[path], f.span.path, width)
         why = f.data.get("why") if isinstance(f.data, dict) else None
         if why:
             console.print(("  = why: ", "bold"), why)
