@@ -269,6 +269,9 @@ class Resolver:
             sub, _ = self._bases(loaded.doc, target, inh, stack + [target], problems, read)
             own = {k: v for k, v in loaded.doc.values.items() if not _is_key(k, inh.key)}
             values = merge(sub, own, inh.delete_key) if sub is not None else merge({}, own, inh.delete_key)
+            only = (entry.extra or {}).get("names")
+            if only:  # ``from .x import a, b`` inside ``read_base()``: only those names
+                values = {k: v for k, v in values.items() if k.split(".", 1)[0] in only}
             merged = merge(merged, values, inh.delete_key)
             names.append((target.name, loaded.source.path))
         return merged, names

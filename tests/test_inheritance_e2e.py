@@ -212,3 +212,26 @@ def test_read_base_fix_assigns_the_attribute_not_a_new_dict(tmp_path):
     assert "Traceback" not in r.stderr, r.stderr
     assert (root / R4).read_text() == before + "optim_wrapper.optimizer.lr = 0.04\n"
     assert concise(root, "--select", "LR001", R4) == (0, [])
+
+
+def test_read_base_named_import_takes_only_those_names(tmp_path):
+    # ``from ..x import optim_wrapper``: the schedule file's lr, but not its auto_scale_lr declaration
+    root = tree(tmp_path, "mmdet_pure")
+    child = root / "configs/retinanet/retinanet_r50_fpn_named.py"
+    child.write_text("from mmengine.config import read_base\n\nwith read_base():\n"
+                     "    from .._base_.datasets.coco_detection import train_dataloader\n"
+                     "    from .._base_.schedules.schedule_1x import optim_wrapper\n\n"
+                     "train_dataloader.update(batch_size=8)\n")
+    import os
+
+    from lrlint import api
+    from lrlint.settings import Settings
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        result = api.check_paths(["configs/retinanet/retinanet_r50_fpn_named.py"], Settings())
+    finally:
+        os.chdir(cwd)
+    values = result.recipes["configs/retinanet/retinanet_r50_fpn_named.py"][0].doc.values
+    assert values["optim_wrapper.optimizer.lr"].value == 0.02 and values["train_dataloader.batch_size"].value == 8
+    assert not any(k.startswith(("auto_scale_lr", "train_cfg", "param_scheduler", "dataset_type", "data_root")) for k in values)

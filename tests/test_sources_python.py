@@ -650,6 +650,7 @@ def test_read_base_imports_become_base_entries():
         """))
     assert [vals[k].value for k in ("_base_.0", "_base_.1")] == ["./schedule_1x.py", "../../_base_/models/retinanet.py"]
     assert "_base_.2" not in vals                              # an installed package's module: not in this tree
+    assert "names" not in vals["_base_.0"].extra and vals["_base_.1"].extra["names"] == ["model", "train_cfg"]
     assert (where(vals["_base_.0"]), where(vals["_base_.1"])) == ((3, 11, 3, 22), (4, 13, 4, 36))  # the module names
     assert vals["train_dataloader._delete_"].value is True     # a rebinding replaces the inherited dict
     assert mentions_training_names("from mmengine.config import read_base\n")

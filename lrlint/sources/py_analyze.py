@@ -132,7 +132,7 @@ class Analyzer:
         self.globals = Scope("", {"__name__": F.const("__main__", None)})
         self._hint: str | None = None
         self._argdefs_by_call: dict[Any, ArgDef] = {}
-        self.read_bases: list[tuple[str, Any]] = []  # MMEngine ``with read_base():`` imports: (path, node)
+        self.read_bases: list[tuple[str, Any, list[str] | None]] = []  # ``with read_base():`` imports: (path, node, names)
 
     # ------------------------------------------------------------------ entry
     def run(self) -> dict[str, Sym]:
@@ -151,7 +151,8 @@ class Analyzer:
                 self._emit(key, self._arg_sym(d, self.globals))
         if self.read_bases and "_base_" not in self.values:
             self._emit("_base_", Sym(LIST, None, self.read_bases[0][1],
-                                     elems=[Sym(SCALAR, path, node, LITERAL) for path, node in self.read_bases]))
+                                     elems=[Sym(SCALAR, path, node, LITERAL, extra={"names": names} if names else None)
+                                            for path, node, names in self.read_bases]))
         return self.values
 
     # ------------------------------------------------------------ emission
@@ -337,7 +338,8 @@ class Analyzer:
 
     def _read_base(self, body: Any) -> None:
         """MMEngine's pure-Python inheritance: ``from .._base_.models.x import *`` inside ``with read_base():``
-        names the base file ``../_base_/models/x.py`` (as ``_base_`` would). Absolute imports point into an
+        names the base file ``../_base_/models/x.py`` (as ``_base_`` would); ``import a, b`` takes only those
+        top-level names from it (a renamed import, ``a as b``, is left out). Absolute imports point into an
         installed package: they are not in this tree (like ``mmdet::`` bases) and are left out."""
         for st in body:
             if not isinstance(st, cst.SimpleStatementLine):
@@ -350,7 +352,9 @@ class Analyzer:
                     continue
                 up = len(small.relative) - 1
                 path = ("./" if up == 0 else "../" * up) + mod.replace(".", "/") + ".py"
-                self.read_bases.append((path, small.module))
+                names = None if isinstance(small.names, cst.ImportStar) else [
+                    a.name.value for a in small.names if isinstance(a.name, cst.Name) and a.asname is None]
+                self.read_bases.append((path, small.module, names))
 
     def _small(self, small: Any, scope: Scope) -> None:
         if isinstance(small, cst.Assign):

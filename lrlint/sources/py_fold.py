@@ -64,6 +64,7 @@ class Sym:
     origin: str | None = None        # document key this value is read from (``args.lr``)
     prefix: str | None = None        # key prefix a DICT was emitted under
     text: str = ""                   # source text of a folded expression (filled lazily)
+    extra: dict | None = None        # carried into ``Value.extra`` (``names`` of a ``read_base()`` import)
 
     @property
     def known(self) -> bool:

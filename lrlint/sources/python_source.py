@@ -262,7 +262,7 @@ def _parse(source: Source, limits: Limits) -> list[Document]:
         pos = spans.get(id(s.node)) if s.node is not None else None
         span = lines.span(source.path, pos[0], pos[1]) if pos else None
         raw = text[pos[0]:pos[1]] if pos else ""
-        extra: dict = {}
+        extra: dict = dict(s.extra) if s.extra else {}
         if s.origin and s.origin != key:
             extra["alias_of"] = s.origin
         why = s.why
