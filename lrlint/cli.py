@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("rule", help="explain a rule (or --all)", description="Print a rule's documentation.")
     r.add_argument("code", nargs="?", help="rule code, e.g. LR001")
     r.add_argument("--all", action="store_true", help="every rule")
-    r.add_argument("--output-format", choices=["text", "json"], default="text")
+    r.add_argument("--output-format", choices=["text", "json", "markdown"], default="text",
+                   help="markdown: the docs/rules.md page (every rule, linkable anchors)")
 
     v = sub.add_parser("verify", help="check a suggested lr with a short PyTorch training run",
                        description="Verify lrlint's suggested learning rate with a short training run (needs lrlint[verify]).")
@@ -219,7 +220,10 @@ def cmd_rule(args) -> int:
             print(f"lrlint: error: unknown rule {args.code!r}; known: {', '.join(checks.all_rules())}", file=sys.stderr)
             return EXIT_USAGE
         rules = [r]
-    avail = {"always": "Fix is always available.", "sometimes": "Fix is sometimes available.", "none": "Fix is not available."}
+    avail = checks.FIX_AVAILABILITY
+    if args.output_format == "markdown":
+        sys.stdout.write(checks.rules_markdown(rules))
+        return EXIT_OK
     if args.output_format == "json":
         print(json.dumps([{"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity,
                            "fix_availability": r.fix_availability, "default_enabled": r.default_enabled,

@@ -59,3 +59,15 @@ def test_codes_and_names_are_unique():
     rules = list(checks.all_rules().values())
     assert len({r.code for r in rules}) == len(rules)
     assert len({r.name for r in rules}) == len(rules)
+
+
+def test_docs_rules_page_is_in_sync_and_every_rule_url_lands_on_its_heading():
+    from pathlib import Path
+
+    from lrlint import checks
+    page = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert page == checks.rules_markdown(), "regenerate: lrlint rule --all --output-format markdown > docs/rules.md"
+    for r in checks.all_rules().values():
+        fragment = r.url.split("#", 1)[1]
+        heading = f"## {r.code} {r.name}"
+        assert heading in page.splitlines() and fragment == heading[3:].lower().replace(" ", "-")
