@@ -10,7 +10,7 @@ from lrlint import checks, config_sets, directives, interpolate, numbers, profil
 from lrlint.checks.base import CheckContext
 from lrlint.discover import Target, discover
 from lrlint.findings import ERROR, INFO, Finding, Related
-from lrlint.inherit import Problem, Resolver, inherit_profile
+from lrlint.inherit import AtRevision, Problem, Resolver, inherit_profile
 from lrlint.recipes import Recipe, build, name_tag, select_profile
 from lrlint.references import DECLARED, HISTORY, INHERITANCE, USER, Reference, primary
 from lrlint.references.git import BadRevision, GitBase, GitUnavailable
@@ -76,10 +76,11 @@ class Engine:
         self.pathspec: list[Path] | None = None  # the checked files (limits the git diff when few)
         self.user_reference: list[list[Recipe]] | None = None
         self.resolver = Resolver(self.profiles, self.limits, self.cwd)
+        self._at_base: AtRevision | None = None   # the resolver of the git reference (bases at the base revision)
         self._reported: set[tuple] = set()   # LR906 problems already reported (bases shared by children)
 
     # -- reading ---------------------------------------------------------------------------
-    def parse_source(self, src: Source, fs_path: Path | None = None, remember: bool = True) -> Parsed:
+    def parse_source(self, src: Source, fs_path: Path | None = None, remember: bool = True, resolver: Resolver | None = None) -> Parsed:
         """Parse ``src``; with ``fs_path`` (where it lives), resolve its bases and build the reference recipes."""
         if src.format == "python":
             from lrlint.sources import python_source
@@ -92,7 +93,7 @@ class Engine:
         for doc in docs:
             merged, base_recs, label = doc, [], ""
             iprof = inherit_profile(doc, self.profiles) if fs_path is not None else None
-            res = self.resolver.resolve(doc, src, fs_path, iprof) if iprof is not None else None
+            res = (resolver or self.resolver).resolve(doc, src, fs_path, iprof) if iprof is not None else None
             if res is not None:
                 merged = res.doc
                 parsed.problems.extend(res.problems)
@@ -156,9 +157,11 @@ class Engine:
         if data is None:
             return None
         label_rev = git.rev if git.rev == "HEAD" else f"{git.rev} (merge base {git.commit[:10]})"
+        if self._at_base is None:  # the child's bases as they were at the base revision too
+            self._at_base = AtRevision(self.resolver, git, label_rev)
         try:
             src = sources.decode(f"{label_rev}:{old}", target.format, data)
-            parsed = self.parse_source(src, target.fs_path, remember=False)
+            parsed = self.parse_source(src, target.fs_path, remember=False, resolver=self._at_base)
         except SourceError:
             return None
         parsed.source.path = label_rev + (f":{old}" if old != rel else "")

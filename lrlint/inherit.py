@@ -395,6 +395,42 @@ class Resolver:
         return merged
 
 
+class AtRevision(Resolver):
+    """Bases as they were at the git base revision (the history reference of an inheriting child): a
+    file changed since then is read from its blob, any other through the live resolver (parsed once)."""
+
+    def __init__(self, live: Resolver, git, label_rev: str) -> None:
+        super().__init__(live.profiles, live.limits, live.cwd)
+        self.live, self.git, self.label_rev = live, git, label_rev
+
+    def load(self, fs: Path) -> _Loaded:
+        fs = fs.resolve()
+        try:
+            rel = fs.relative_to(self.git.root.resolve()).as_posix()
+        except ValueError:
+            return self.live.load(fs)
+        if not self.git.is_changed(rel):
+            return self.live.load(fs)
+        hit = self._files.get(fs)
+        if hit is None:
+            try:
+                old = self.git.old_path(rel)
+                data = self.git.read(old) if old is not None else None
+                fmt = sources.format_of(fs)
+                if data is None or fmt is None:
+                    raise SourceError(INCLUDE_ERROR, f"{self.display(fs)} did not exist at {self.label_rev}")
+                src = sources.decode(f"{self.label_rev}:{old}", fmt, data)
+                docs = sources.parse(src, self.limits)
+                self.parses += 1
+                hit = _Loaded(src, docs[0] if docs else Document(src.path, fmt, {}, lines=src.lines), fs)
+            except SourceError as e:
+                hit = e
+            self._files[fs] = hit
+        if isinstance(hit, SourceError):
+            raise hit
+        return hit
+
+
 def _is_key(k: str, key: str) -> bool:
     return k == key or k.startswith(key + ".")
 
@@ -434,4 +470,4 @@ def _with_values(doc: Document, values: dict[str, Value]) -> Document:
     return Document(doc.path, doc.format, values, doc.index, doc.lines, doc.comments, doc.problems)
 
 
-__all__ = ["Resolver", "Resolved", "Problem", "merge", "inherit_profile"]
+__all__ = ["Resolver", "AtRevision", "Resolved", "Problem", "merge", "inherit_profile"]

@@ -336,3 +336,18 @@ def test_readme_demo_on_the_bundled_examples():
         ("examples/scripts/train_imagenet.py", "LR001"),
     ]
     assert "examples/lightning_cli/data.yaml:6:17: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr stays 0.1" in r.stdout
+
+
+def test_history_of_an_inheriting_child_uses_its_base_at_the_base_revision(repo):
+    # one commit scales correctly across two files: the child's batch x2 and the base's lr x2
+    repo.write("base.yaml", "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  BASE_LR: 0.02\n  MAX_ITER: 90000\n")
+    repo.write("child.yaml", '_BASE_: "base.yaml"\nSOLVER:\n  IMS_PER_BATCH: 16\n')
+    repo.commit()
+    repo.write("base.yaml", "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  BASE_LR: 0.04\n  MAX_ITER: 90000\n")
+    repo.write("child.yaml", '_BASE_: "base.yaml"\nSOLVER:\n  IMS_PER_BATCH: 32\n')
+    for args in (["child.yaml"], ["child.yaml", "base.yaml"], []):   # the base read as it was at HEAD either way
+        assert concise(repo, "--select", "LR001,LR002", *args)[:2] == (0, []), args
+    repo.write("base.yaml", "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  BASE_LR: 0.02\n  MAX_ITER: 90000\n")
+    code, lines, _ = concise(repo, "--select", "LR001,LR002", "child.yaml")
+    assert (code, lines) == (1, ["child.yaml:3:18: LR001 [*] effective batch 16 -> 32 (x2) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, "
+                                 "Detectron2 (yacs) default): linear rule expects 0.04 [vs git HEAD]"])

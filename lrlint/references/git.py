@@ -39,6 +39,7 @@ class GitBase:
     rev: str                      # the revision asked for (as shown to the user)
     commit: str                   # the merge-base commit compared with
     changed: dict[str, str | None] = field(default_factory=dict)  # new path -> old path (None: new file)
+    seen: set[str] | None = None  # the files a limited diff covered (None: the whole tree was diffed)
     _cat: subprocess.Popen | None = None
 
     @classmethod
@@ -64,11 +65,13 @@ class GitBase:
                 commit = mb.stdout.strip()
         diff_cmd = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", commit, "--"]
         changed = None
+        limited = False
         if paths and len(paths) <= MAX_PATHSPEC:
             diff = _run(["--literal-pathspecs", *diff_cmd, *(str(p) for p in paths)], root)
             if diff.returncode == 0:
                 changed = _parse_name_status(diff.stdout)
-                if None in changed.values():  # added here: maybe renamed from a path outside the pathspec
+                limited = None not in changed.values()
+                if not limited:  # added here: maybe renamed from a path outside the pathspec
                     changed = None
         if changed is None:
             diff = _run(diff_cmd, root)
@@ -77,13 +80,31 @@ class GitBase:
             changed = _parse_name_status(diff.stdout)
         base = cls(root, rev, commit)
         base.changed = changed
+        if limited:  # the diff saw only these files; others are asked about when needed
+            base.seen = set()
+            for p in paths:
+                try:
+                    base.seen.add(Path(p).resolve().relative_to(root.resolve()).as_posix())
+                except ValueError:
+                    pass
         return base
+
+    def _ask(self, rel: str) -> None:
+        """A file outside the limited diff (a base config of a checked child): one diff of that file."""
+        if self.seen is None or rel in self.seen:
+            return
+        self.seen.add(rel)
+        out = _run(["--literal-pathspecs", "diff", "--name-status", "-z", "--no-ext-diff", self.commit, "--", rel], self.root)
+        if out.returncode == 0:
+            self.changed.update(_parse_name_status(out.stdout))
 
     def old_path(self, rel: str) -> str | None:
         """The path the file had at the base; None if new there. Unchanged files map to themselves."""
+        self._ask(rel)
         return self.changed.get(rel, rel)
 
     def is_changed(self, rel: str) -> bool:
+        self._ask(rel)
         return rel in self.changed
 
     def read(self, rel_old: str) -> bytes | None:
