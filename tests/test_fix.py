@@ -199,7 +199,7 @@ def test_reference_without_lr_is_fixed_once_not_in_a_loop(tmp_path):
     look unscaled again. The fix records the lr in the directive: one rewrite, no loop."""
     p = write(tmp_path / "sft.yaml", HF_YAML.replace("lr={ref}", "").format(lr="1e-5").encode())
     r = check(tmp_path, "--fix", "sft.yaml")
-    assert p.read_text().endswith("learning_rate: 2e-5\n") and "lr=1e-5" in p.read_text().splitlines()[0]
+    assert p.read_text().endswith("learning_rate: 2e-5\n") and p.read_text().splitlines()[0] == "# lrlint: reference batch=64 lr=1e-5 "  # the trailing blank was the file's
     assert "not rewritten again" not in r.stderr and r.returncode == 0
 
 

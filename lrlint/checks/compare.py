@@ -249,6 +249,10 @@ def _record_reference_lr(ctx: CheckContext, c: Comparison) -> Edit | None:
     if ref is None or ref.kind != DECLARED or ref.lr_recorded or ref.span is None or ref.span.path != lr.span.path:
         return None
     s = ref.span
+    lines = ctx.recipe.doc.lines
+    if lines is not None and s.path == ctx.recipe.doc.path:  # after the directive's last character (not trailing blanks)
+        start = lines.offset(s.line, 1)
+        s = lines.span(s.path, start, start + len(lines.line_text(s.line).rstrip()))
     at = Span(s.path, s.end, s.end, s.end_line, s.end_col, s.end_line, s.end_col)
     return Edit(at, f" lr={numbers.format_like(c.old_lr, lr.raw or None).strip(chr(39) + chr(34))}")
 
