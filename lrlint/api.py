@@ -156,9 +156,9 @@ class Engine:
         data = git.read(old)
         if data is None:
             return None
-        label_rev = git.rev if git.rev == "HEAD" else f"{git.rev} (merge base {git.commit[:10]})"
+        label_rev = git.label
         if self._at_base is None:  # the child's bases as they were at the base revision too
-            self._at_base = AtRevision(self.resolver, git, label_rev)
+            self._at_base = AtRevision(self.resolver, git)
         try:
             src = sources.decode(f"{label_rev}:{old}", target.format, data)
             parsed = self.parse_source(src, target.fs_path, remember=False, resolver=self._at_base)

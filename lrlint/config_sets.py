@@ -12,10 +12,11 @@ as it is now).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from lrlint import interpolate, sources
-from lrlint.discover import Target
+from lrlint.discover import Target, display_path
 from lrlint.inherit import merge
 from lrlint.recipes import build, select_profile
 from lrlint.sources import INCLUDE_ERROR, SourceError
@@ -30,12 +31,11 @@ def sets_of(settings, cwd: Path) -> list[list[Path]]:
 
 def _entry_problem(settings, member: Path, cwd: Path) -> SourceError:
     """A listed member that is missing: reported at its entry in the config file when it can be found there."""
-    shown = _display(member, cwd)
+    shown = display_path(member, cwd)
     reason = f"{shown} is listed in tool.lrlint.config-sets but does not exist"
     cfg = settings.config_file
     if cfg and Path(cfg).is_file():
         text = Path(cfg).read_text(encoding="utf-8", errors="replace")
-        import os
         for name in (os.path.relpath(member, Path(cfg).resolve().parent).replace(os.sep, "/"), member.name):
             at = text.find(name)
             if at >= 0:
@@ -43,13 +43,6 @@ def _entry_problem(settings, member: Path, cwd: Path) -> SourceError:
                 col = at - (text.rfind("\n", 0, at) + 1) + 1
                 return SourceError(INCLUDE_ERROR, reason, line, col, line, col + len(name))
     return SourceError(INCLUDE_ERROR, reason)
-
-
-def _display(p: Path, cwd: Path) -> str:
-    try:
-        return p.resolve().relative_to(cwd).as_posix()
-    except ValueError:
-        return p.as_posix()
 
 
 def _merged(docs: list[Document], anchor: Document) -> Document:
@@ -66,12 +59,12 @@ def check_set(engine, members: list[Path], result) -> None:
 
     loaded: list[tuple[Target, Document]] = []
     for fs in members:
-        shown = _display(fs, engine.cwd)
+        shown = display_path(fs, engine.cwd)
         fmt = sources.format_of(fs)
         if not fs.is_file() or fmt is None:
             err = _entry_problem(engine.settings, fs, engine.cwd)
             cfg = engine.settings.config_file
-            path = _display(Path(cfg), engine.cwd) if cfg and err.line else shown
+            path = display_path(Path(cfg), engine.cwd) if cfg and err.line else shown
             key = (path, err.line, err.reason)
             if key not in engine._reported:
                 engine._reported.add(key)
@@ -124,9 +117,8 @@ def _history(engine, loaded: list[tuple[Target, Document]], anchor: Document):
         data = git.read(old) if old is not None else None
         if data is None:
             continue  # new in this change: the set at the base did not have it
-        label_rev = git.rev if git.rev == "HEAD" else f"{git.rev} (merge base {git.commit[:10]})"
         try:
-            src = sources.decode(f"{label_rev}:{old}", t.format, data)
+            src = sources.decode(f"{git.label}:{old}", t.format, data)
             docs = sources.parse(src, engine.limits)
         except SourceError:
             continue

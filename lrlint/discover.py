@@ -26,7 +26,8 @@ class PathError(Exception):
     """A path given on the command line does not exist: exit 2."""
 
 
-def _display(p: Path, cwd: Path) -> str:
+def display_path(p: Path, cwd: Path) -> str:
+    """``p`` as shown: relative to ``cwd`` when below it."""
     try:
         return p.resolve().relative_to(cwd).as_posix()
     except ValueError:
@@ -93,7 +94,7 @@ def discover(paths: list[str], settings, force_exclude: bool = False, cwd: Path 
             rp = p.resolve()
             if rp not in seen:
                 seen.add(rp)
-                out.append(Target(_display(p, cwd), p, fmt, True))
+                out.append(Target(display_path(p, cwd), p, fmt, True))
             continue
         listed = _git_files(p) if settings.respect_gitignore else None
         rels = listed if listed is not None else _walk(p)
@@ -111,5 +112,5 @@ def discover(paths: list[str], settings, force_exclude: bool = False, cwd: Path 
             if rp in seen:
                 continue
             seen.add(rp)
-            out.append(Target(_display(fp, cwd), fp, fmt, False))
+            out.append(Target(display_path(fp, cwd), fp, fmt, False))
     return out

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lrlint import keypaths, sources
+from lrlint.discover import display_path
 from lrlint.profiles import Inherit, Profile
 from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
 from lrlint.values import INHERITED, UNKNOWN, Document, Value
@@ -164,10 +165,7 @@ class Resolver:
 
     # -- files ---------------------------------------------------------------------------
     def display(self, fs: Path) -> str:
-        try:
-            return fs.resolve().relative_to(self.cwd).as_posix()
-        except ValueError:
-            return fs.resolve().as_posix()
+        return display_path(fs.resolve(), self.cwd)
 
 
     def _chain_problem(self, target: Path, stack: list[Path]) -> str | None:
@@ -192,9 +190,7 @@ class Resolver:
                 fmt = sources.format_of(fs)
                 if fmt is None:
                     raise SourceError(INCLUDE_ERROR, f"{self.display(fs)}: not a YAML, JSON or Python file")
-                if not fs.is_file():
-                    raise SourceError(INCLUDE_ERROR, f"{self.display(fs)} does not exist")
-                src = sources.read(self.display(fs), fs, fmt, self.limits)
+                src = self._source(fs, fmt)
                 try:
                     docs = sources.parse(src, self.limits)
                 except ImportError:
@@ -208,6 +204,11 @@ class Resolver:
         if isinstance(hit, SourceError):
             raise hit
         return hit
+
+    def _source(self, fs: Path, fmt: str) -> Source:
+        if not fs.is_file():
+            raise SourceError(INCLUDE_ERROR, f"{self.display(fs)} does not exist")
+        return sources.read(self.display(fs), fs, fmt, self.limits)
 
     # -- entry point ---------------------------------------------------------------------
     def resolve(self, doc: Document, src: Source, fs: Path, profile: Profile) -> Resolved | None:
@@ -399,36 +400,28 @@ class AtRevision(Resolver):
     """Bases as they were at the git base revision (the history reference of an inheriting child): a
     file changed since then is read from its blob, any other through the live resolver (parsed once)."""
 
-    def __init__(self, live: Resolver, git, label_rev: str) -> None:
+    def __init__(self, live: Resolver, git) -> None:
         super().__init__(live.profiles, live.limits, live.cwd)
-        self.live, self.git, self.label_rev = live, git, label_rev
+        self.live, self.git = live, git
+
+    def _rel(self, fs: Path) -> str | None:
+        try:
+            return fs.resolve().relative_to(self.git.root.resolve()).as_posix()
+        except ValueError:
+            return None
 
     def load(self, fs: Path) -> _Loaded:
-        fs = fs.resolve()
-        try:
-            rel = fs.relative_to(self.git.root.resolve()).as_posix()
-        except ValueError:
+        rel = self._rel(fs)
+        if rel is None or not self.git.is_changed(rel):
             return self.live.load(fs)
-        if not self.git.is_changed(rel):
-            return self.live.load(fs)
-        hit = self._files.get(fs)
-        if hit is None:
-            try:
-                old = self.git.old_path(rel)
-                data = self.git.read(old) if old is not None else None
-                fmt = sources.format_of(fs)
-                if data is None or fmt is None:
-                    raise SourceError(INCLUDE_ERROR, f"{self.display(fs)} did not exist at {self.label_rev}")
-                src = sources.decode(f"{self.label_rev}:{old}", fmt, data)
-                docs = sources.parse(src, self.limits)
-                self.parses += 1
-                hit = _Loaded(src, docs[0] if docs else Document(src.path, fmt, {}, lines=src.lines), fs)
-            except SourceError as e:
-                hit = e
-            self._files[fs] = hit
-        if isinstance(hit, SourceError):
-            raise hit
-        return hit
+        return super().load(fs)
+
+    def _source(self, fs: Path, fmt: str) -> Source:
+        old = self.git.old_path(self._rel(fs))
+        data = self.git.read(old) if old is not None else None
+        if data is None:
+            raise SourceError(INCLUDE_ERROR, f"{self.display(fs)} did not exist at {self.git.label}")
+        return sources.decode(f"{self.git.label}:{old}", fmt, data)
 
 
 def _is_key(k: str, key: str) -> bool:

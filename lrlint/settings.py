@@ -213,9 +213,6 @@ def load(start: Path | None = None, config: str | None = None, overrides: dict |
     # profiles are relative to the config file
     if "profiles" in table:
         merged["profiles"] = [str((root / p)) if not Path(p).is_absolute() else p for p in table["profiles"]] + list((overrides or {}).get("profiles", []))
-    if isinstance(table.get("config-sets"), list):
-        merged["config-sets"] = [[str(root / p) if isinstance(p, str) and not Path(p).is_absolute() else p for p in group]
-                                 if isinstance(group, list) else group for group in table["config-sets"]]
     if not merged:  # nothing to validate: the defaults, without importing pydantic
         return Settings(root=str(root), config_file=config_file)
     merged["root"] = str(root)

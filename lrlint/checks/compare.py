@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lrlint import numbers
 from lrlint.checks.base import CheckContext
 from lrlint.findings import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Fix, Related
+from lrlint.recipes import PART_OF_ROLE
 from lrlint.references import DECLARED, HISTORY
 from lrlint.scaling import RULE_TITLE, batch_changed, same_number
 from lrlint.spans import Span
@@ -20,7 +21,7 @@ NO_EDIT_WHY = {
 }
 
 PART_LABELS = {"per_device": "per-device batch", "accum": "accumulation", "devices": "devices", "nodes": "nodes", "global_batch": "global batch", "total": "total batch"}
-ROLE_OF_PART = {"per_device": "batch_per_device", "accum": "grad_accum", "devices": "devices", "nodes": "nodes", "global_batch": "batch_global", "total": "batch_total"}
+ROLE_OF_PART = {part: role for role, part in PART_OF_ROLE.items()}
 
 
 @dataclass

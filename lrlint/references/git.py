@@ -89,6 +89,11 @@ class GitBase:
                     pass
         return base
 
+    @property
+    def label(self) -> str:
+        """The base as shown: ``HEAD``, or ``origin/main (merge base 1a2b3c4d5e)``."""
+        return self.rev if self.rev == "HEAD" else f"{self.rev} (merge base {self.commit[:10]})"
+
     def _ask(self, rel: str) -> None:
         """A file outside the limited diff (a base config of a checked child): one diff of that file."""
         if self.seen is None or rel in self.seen:
