@@ -352,7 +352,7 @@ def filter_findings(findings: list[Finding], result: Result, settings) -> list[F
 def check_targets(engine: Engine, targets: list[Target], result: Result) -> None:
     """Check each target; a member of a config set checks its whole set, once."""
     engine.pathspec = [t.fs_path.resolve() for t in targets]
-    sets = config_sets.sets_of(engine.settings, engine.cwd) if getattr(engine.settings, "config_sets", None) else []
+    sets = config_sets.sets_of(engine.settings)
     member_of = {m: i for i, group in enumerate(sets) for m in group}
     wanted = sorted({member_of[p] for p in engine.pathspec if p in member_of})
     engine.pathspec += [m for i in wanted for m in sets[i] if m not in engine.pathspec]

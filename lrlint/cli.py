@@ -172,12 +172,9 @@ def _report_root(fmt: str, result, settings) -> str:
         return settings.root
     if result.git_root:
         return result.git_root
-    import subprocess
-    try:
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return settings.root
-    return top.stdout.strip() if top.returncode == 0 and top.stdout.strip() else settings.root
+    from lrlint.references.git import toplevel
+    top = toplevel(Path.cwd())
+    return str(top) if top is not None else settings.root
 
 
 def _statistics(ctx) -> None:

@@ -6,8 +6,8 @@ then lives in one file, the lr in another and the devices in a third, and none o
 is a recipe. ``[tool.lrlint] config-sets`` lists such sets; a member among the checked files
 checks its whole set once (the other members are read from disk), and each value keeps its own
 file and line, so a finding points at the batch line that changed and a fix edits the lr where
-it is written. The git reference merges each member as it was at the base (an unchanged member
-as it is now).
+it is written. The git reference merges each member's blob at the base (a member new since then
+is left out).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from lrlint.sources import INCLUDE_ERROR, SourceError
 from lrlint.values import Document
 
 
-def sets_of(settings, cwd: Path) -> list[list[Path]]:
+def sets_of(settings) -> list[list[Path]]:
     """The configured sets, as resolved paths (relative entries are relative to the config file)."""
     root = Path(settings.root)
-    return [[(root / p).resolve() for p in group] for group in getattr(settings, "config_sets", [])]
+    return [[(root / p).resolve() for p in group] for group in settings.config_sets]
 
 
 def _entry_problem(settings, member: Path, cwd: Path) -> SourceError:

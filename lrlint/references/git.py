@@ -33,6 +33,14 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
 
 
+def toplevel(start: Path) -> Path | None:
+    """The work tree's top level around ``start``; None without git or outside a work tree."""
+    if shutil.which("git") is None:
+        return None
+    out = _run(["rev-parse", "--show-toplevel"], start)
+    return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+
+
 @dataclass
 class GitBase:
     root: Path
