@@ -56,19 +56,34 @@ _KEEP_TEXT = {_T + "timestamp", _T + "binary", _T + "value", MERGE}  # no Scalar
 _SCALAR_TAGS = {None, "!", STR, INT, FLOAT, BOOL, NULL} | _KEEP_TEXT
 _MAPPING_TAGS = {None, "!", _T + "map", _T + "set"}
 _SEQUENCE_TAGS = {None, "!", _T + "seq", _T + "omap", _T + "pairs"}
-_CORE = {"str", "int", "float", "bool", "null", "timestamp", "binary", "value", "merge", "map", "set", "seq", "omap", "pairs"}
+_CORE = {
+    "str",
+    "int",
+    "float",
+    "bool",
+    "null",
+    "timestamp",
+    "binary",
+    "value",
+    "merge",
+    "map",
+    "set",
+    "seq",
+    "omap",
+    "pairs",
+}
 
 
 class _Scalar:
     __slots__ = ("text", "value", "tag", "start", "end", "bad")
 
     def __init__(self, text: str, value: object, tag: str | None, start: int, end: int, bad: bool) -> None:
-        self.text = text      # the scalar's content, as a key part
-        self.value = value    # the resolved value
-        self.tag = tag        # resolved tag
-        self.start = start    # the token (properties excluded), character offsets
+        self.text = text  # the scalar's content, as a key part
+        self.value = value  # the resolved value
+        self.tag = tag  # resolved tag
+        self.start = start  # the token (properties excluded), character offsets
         self.end = end
-        self.bad = bad        # unsupported tag: skipped (already reported)
+        self.bad = bad  # unsupported tag: skipped (already reported)
 
 
 class _Mapping:
@@ -124,6 +139,11 @@ def parse_with(source: Source, limits: Limits, loader_class: type) -> list[Docum
         loader = loader_class(text)  # the pure reader checks the characters here already
         docs = _compose(loader, source, limits, ranges)
     except yaml.MarkedYAMLError as e:
+        if _is_libyaml(loader_class) and "maximum nesting depth" in (e.problem or ""):
+            # libyaml >= 0.2.6 stops deep flow nesting in its scanner, which reads ahead of the events:
+            # the pure parser reaches lrlint's own depth limit first and reports it at the same place
+            # whatever the PyYAML build (LR905, not a parse error)
+            return parse_with(source, limits, yaml.SafeLoader)
         mark = e.problem_mark or e.context_mark
         index = mark.index if mark is not None else 0
         reason = e.problem or e.context or "invalid YAML"
@@ -172,6 +192,7 @@ def _is_libyaml(loader_class: type) -> bool:
 
 
 # --- composing (iterative) -------------------------------------------------------
+
 
 def _token_start(text: str, start: int, end: int) -> int:
     """Skip node properties (anchor, tag) and the space/comments after them."""
@@ -222,7 +243,7 @@ def _block_body(text: str, start: int, end: int) -> int:
 
 
 def _show_tag(tag: str) -> str:
-    return "!!" + tag[len(_T):] if tag.startswith(_T) else tag
+    return "!!" + tag[len(_T) :] if tag.startswith(_T) else tag
 
 
 def _tag_problem(tag: str, kind: str, index: int, source: Source) -> SourceError:
@@ -230,7 +251,7 @@ def _tag_problem(tag: str, kind: str, index: int, source: Source) -> SourceError
     line, col = source.lines.line_col(index)
     if tag.startswith(_T + "python/"):
         reason = f"unsafe YAML tag {shown} is not loaded"
-    elif tag[len(_T):] in _CORE and tag.startswith(_T):
+    elif tag[len(_T) :] in _CORE and tag.startswith(_T):
         reason = f"YAML tag {shown} on a {kind} is not supported; value skipped"
     else:
         reason = f"YAML tag {shown} is not supported; value skipped"
@@ -248,8 +269,8 @@ def _compose(loader, source: Source, limits: Limits, ranges: list[tuple[int, int
     docs: list[_Doc] = []
     doc: _Doc | None = None
     anchors: dict[str, object] = {}
-    stack: list = []      # open collections
-    keys: list = []       # per open mapping: the pending key node (or None)
+    stack: list = []  # open collections
+    keys: list = []  # per open mapping: the pending key node (or None)
     nodes = 0
 
     def limit(reason: str, index: int) -> SourceError:
@@ -290,7 +311,9 @@ def _compose(loader, source: Source, limits: Limits, ranges: list[tuple[int, int
                     resolved = _construct(constructors, loader, tag, value)
                 except (ValueError, TypeError, yaml.YAMLError):
                     line, col = source.lines.line_col(s)
-                    doc.problems.append(SourceError(PARSE_ERROR, f"{value!r} is not a valid {_show_tag(tag)}; value skipped", line, col))
+                    doc.problems.append(
+                        SourceError(PARSE_ERROR, f"{value!r} is not a valid {_show_tag(tag)}; value skipped", line, col)
+                    )
                     resolved, bad = None, True
             else:
                 doc.problems.append(_tag_problem(tag, "scalar", ev.start_mark.index, source))
@@ -383,7 +406,11 @@ class _Context:
     def spend(self, n: int, index: int) -> None:
         self.work -= n
         if self.work < 0:
-            raise self.error(LIMIT_EXCEEDED, f"YAML aliases or merge keys expand this document beyond {self.limits.max_values} values; not analyzed", index)
+            raise self.error(
+                LIMIT_EXCEEDED,
+                f"YAML aliases or merge keys expand this document beyond {self.limits.max_values} values; not analyzed",
+                index,
+            )
 
 
 def _flatten(doc: _Doc, source: Source, limits: Limits, index: int) -> dict[str, Value]:
@@ -399,7 +426,7 @@ def _flatten(doc: _Doc, source: Source, limits: Limits, index: int) -> dict[str,
     path_name = source.path
     max_values = limits.max_values
     max_depth = limits.max_depth
-    active: set[int] = set()         # collections on the current path (recursive aliases)
+    active: set[int] = set()  # collections on the current path (recursive aliases)
     reported: set[int] = set()
     stack: list = [(root, "", 0, -1)]
     while stack:
@@ -412,7 +439,9 @@ def _flatten(doc: _Doc, source: Source, limits: Limits, index: int) -> dict[str,
             if id(node.target) in active:
                 if id(node) not in reported:
                     reported.add(id(node))
-                    doc.problems.append(ctx.error(LIMIT_EXCEEDED, f"recursive YAML alias *{node.name}; value skipped", node.start))
+                    doc.problems.append(
+                        ctx.error(LIMIT_EXCEEDED, f"recursive YAML alias *{node.name}; value skipped", node.start)
+                    )
                 continue
             via = node.start
             node = node.target
@@ -424,10 +453,18 @@ def _flatten(doc: _Doc, source: Source, limits: Limits, index: int) -> dict[str,
             v = node.value
             values[path] = Value(path, v, span(path_name, s, e), STRING if v.__class__ is str else LITERAL, text[s:e])
             if len(values) > max_values:
-                raise ctx.error(LIMIT_EXCEEDED, f"YAML document {index} has more than {max_values} values; not analyzed", via if via >= 0 else s)
+                raise ctx.error(
+                    LIMIT_EXCEEDED,
+                    f"YAML document {index} has more than {max_values} values; not analyzed",
+                    via if via >= 0 else s,
+                )
             continue
         if depth >= max_depth:
-            raise ctx.error(LIMIT_EXCEEDED, f"YAML aliases nest key paths deeper than {max_depth} levels; not analyzed", via if via >= 0 else node.start)
+            raise ctx.error(
+                LIMIT_EXCEEDED,
+                f"YAML aliases nest key paths deeper than {max_depth} levels; not analyzed",
+                via if via >= 0 else node.start,
+            )
         ctx.spend(1, via if via >= 0 else node.start)
         active.add(id(node))
         stack.append((_EXIT, id(node), 0, -1))
@@ -493,9 +530,17 @@ def _measure(root: object, ctx: _Context) -> None:
                 height = max(height, m[2])
         leaves, nodes, height = min(leaves, cap), min(nodes + 1, cap), height + 1
         if leaves > limits.max_values or nodes > ctx.work:
-            raise ctx.error(LIMIT_EXCEEDED, f"YAML aliases expand this document to more than {limits.max_values} values; not analyzed", n.start)
+            raise ctx.error(
+                LIMIT_EXCEEDED,
+                f"YAML aliases expand this document to more than {limits.max_values} values; not analyzed",
+                n.start,
+            )
         if height > limits.max_depth:
-            raise ctx.error(LIMIT_EXCEEDED, f"YAML aliases nest key paths deeper than {limits.max_depth} levels; not analyzed", n.start)
+            raise ctx.error(
+                LIMIT_EXCEEDED,
+                f"YAML aliases nest key paths deeper than {limits.max_depth} levels; not analyzed",
+                n.start,
+            )
         memo[key] = (leaves, nodes, height)
         open_.discard(key)
         stack.pop()
@@ -530,7 +575,11 @@ def _effective(node: _Mapping, ctx: _Context) -> dict:
                 if not k.bad and k.tag != MERGE:
                     eff[k.text] = v  # an explicit key wins, in the merged key's place (as a dict update)
             elif not k.bad:
-                ctx.problems.append(ctx.error(PARSE_ERROR, "a mapping or sequence as a mapping key is not supported; value skipped", k.start))
+                ctx.problems.append(
+                    ctx.error(
+                        PARSE_ERROR, "a mapping or sequence as a mapping key is not supported; value skipped", k.start
+                    )
+                )
         n.eff = eff
         todo.pop()
     return node.eff
@@ -558,5 +607,7 @@ def _merge_sources(n: _Mapping, ctx: _Context | None) -> list[_Mapping]:
                 continue
         if v.bad or ctx is None:
             continue
-        ctx.problems.append(ctx.error(PARSE_ERROR, "expected a mapping or a list of mappings for merging (<<); merge skipped", v.start))
+        ctx.problems.append(
+            ctx.error(PARSE_ERROR, "expected a mapping or a list of mappings for merging (<<); merge skipped", v.start)
+        )
     return out
