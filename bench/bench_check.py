@@ -99,7 +99,7 @@ class Cmd:
     cpus: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
     codes: list[int] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)   # on top of the children's environment
+    env: dict[str, str] = field(default_factory=dict)  # on top of the children's environment
 
     def wall(self) -> float:
         return statistics.median(self.walls)
@@ -140,11 +140,15 @@ def run_once(cmd: Cmd, pin: list[str], stdout=subprocess.DEVNULL) -> None:
     cmd.codes.append(p.returncode)
 
 
-def import_breakdown(argv_py: list[str], cwd: Path, pin: list[str], runs: int = 3) -> tuple[float, list[tuple[str, float]]]:
+def import_breakdown(
+    argv_py: list[str], cwd: Path, pin: list[str], runs: int = 3
+) -> tuple[float, list[tuple[str, float]]]:
     """``python -X importtime`` of a run; self time summed by top-level package (best of ``runs``)."""
     best: tuple[float, dict[str, float]] | None = None
     for _ in range(runs):
-        p = subprocess.run(pin + [sys.executable, "-X", "importtime", *argv_py], cwd=cwd, capture_output=True, text=True, env=ENV)
+        p = subprocess.run(
+            pin + [sys.executable, "-X", "importtime", *argv_py], cwd=cwd, capture_output=True, text=True, env=ENV
+        )
         per: dict[str, float] = {}
         for line in p.stderr.splitlines():
             m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
@@ -196,7 +200,12 @@ def build_corpus(args) -> tuple[Path, dict, tempfile.TemporaryDirectory | None]:
         manifest_path = repo / gen_config_corpus.MANIFEST
         if manifest_path.is_file():
             m = json.loads(manifest_path.read_text())
-            if (m["files"], m["seed"], m["changed_fraction"], m.get("generator")) == (args.files, args.seed, args.changed, gen_config_corpus.VERSION):
+            if (m["files"], m["seed"], m["changed_fraction"], m.get("generator")) == (
+                args.files,
+                args.seed,
+                args.changed,
+                gen_config_corpus.VERSION,
+            ):
                 return repo, m, None
             shutil.rmtree(repo)
         return repo, gen_config_corpus.generate(repo, args.files, args.seed, args.changed), None
@@ -214,27 +223,43 @@ def count_findings(text: str) -> dict[str, int]:
 
 def markdown(res: dict) -> str:
     rows, t = res["rows"], res["targets"]
-    out = [START, "", "## `lrlint check` vs `yamllint` (bench/bench_check.py)", "",
-           f"Corpus: `bench/gen_config_corpus.py` (seed {res['seed']}), a git repository of {res['files']} configs "
-           f"({res['kinds']}); commit 2 changes the batch in {res['changed']} of them, half with the lr scaled. "
-           f"Findings of the whole-repo run: {res['findings']}.", "",
-           f"Machine: {res['machine']}. {res['pin']}. Load average before/after: {res['load']}. "
-           f"{res['lrlint']}, {res['yamllint']}, Python {res['python']}. {res['date']}.", "",
-           "Each command is a fresh process; median of the repetitions (min in brackets); CPU = user + sys; "
-           "RSS = peak resident memory of the process and its children (git). "
-           f"Bytecode: {res['bytecode']}.", "",
-           "| command | files | reps | wall s | CPU s | files/s (wall) | files/s (CPU) | peak RSS MB | vs yamllint (wall) |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        START,
+        "",
+        "## `lrlint check` vs `yamllint` (bench/bench_check.py)",
+        "",
+        f"Corpus: `bench/gen_config_corpus.py` (seed {res['seed']}), a git repository of {res['files']} configs "
+        f"({res['kinds']}); commit 2 changes the batch in {res['changed']} of them, half with the lr scaled. "
+        f"Findings of the whole-repo run: {res['findings']}.",
+        "",
+        f"Machine: {res['machine']}. {res['pin']}. Load average before/after: {res['load']}. "
+        f"{res['lrlint']}, {res['yamllint']}, Python {res['python']}. {res['date']}.",
+        "",
+        "Each command is a fresh process; median of the repetitions (min in brackets); CPU = user + sys; "
+        "RSS = peak resident memory of the process and its children (git). "
+        f"Bytecode: {res['bytecode']}.",
+        "",
+        "| command | files | reps | wall s | CPU s | files/s (wall) | files/s (CPU) | peak RSS MB | vs yamllint (wall) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         fps_w = f"{r['files'] / r['wall']:.0f}" if r["files"] > 1 else ""
         fps_c = f"{r['files'] / r['cpu']:.0f}" if r["files"] > 1 else ""
-        out.append(f"| `{r['label']}` | {r['files'] or ''} | {r['reps']} | {r['wall']:.3f} ({r['wall_min']:.3f}) | {r['cpu']:.3f} | "
-                   f"{fps_w} | {fps_c} | {r['rss']:.0f} | {r.get('ratio', '')} |")
+        out.append(
+            f"| `{r['label']}` | {r['files'] or ''} | {r['reps']} | {r['wall']:.3f} ({r['wall_min']:.3f}) | {r['cpu']:.3f} | "
+            f"{fps_w} | {fps_c} | {r['rss']:.0f} | {r.get('ratio', '')} |"
+        )
     out += ["", "| target | measured | met |", "|---|---|---|"]
     for name, measured, ok in t:
         out.append(f"| {name} | {measured} | {'yes' if ok else '**no**'} |")
-    out += ["", f"Imports of the single-file run (`python -X importtime`, self time by top-level package, best of 3): "
-                f"{res['import_total'] * 1000:.0f} ms in all.", "", "| package | ms |", "|---|---:|"]
+    out += [
+        "",
+        f"Imports of the single-file run (`python -X importtime`, self time by top-level package, best of 3): "
+        f"{res['import_total'] * 1000:.0f} ms in all.",
+        "",
+        "| package | ms |",
+        "|---|---:|",
+    ]
     for name, secs in res["imports"]:
         if secs * 1000 >= 1:
             out.append(f"| {name} | {secs * 1000:.0f} |")
@@ -295,18 +320,37 @@ def main(argv: list[str] | None = None) -> int:
         one = changed[0]["path"]
         n = len(files)
         whole = [
-            Cmd("lrlint check --base HEAD~1 --output-format concise <repo>", lrlint + ["check", "--base", "HEAD~1", "--output-format", "concise", str(repo)], repo, n),
+            Cmd(
+                "lrlint check --base HEAD~1 --output-format concise <repo>",
+                lrlint + ["check", "--base", "HEAD~1", "--output-format", "concise", str(repo)],
+                repo,
+                n,
+            ),
             Cmd("yamllint -d relaxed <the same files>", yamllint + ["-d", "relaxed", *files], repo, n),
         ]
         single = [
             Cmd("python -c pass", [sys.executable, "-c", "pass"], repo, 0),
             Cmd("lrlint check --base HEAD~1 <one file>", lrlint + ["check", "--base", "HEAD~1", one], repo, 1),
-            Cmd("lrlint check --base HEAD~1 --output-format concise <one file>", lrlint + ["check", "--base", "HEAD~1", "--output-format", "concise", one], repo, 1),
+            Cmd(
+                "lrlint check --base HEAD~1 --output-format concise <one file>",
+                lrlint + ["check", "--base", "HEAD~1", "--output-format", "concise", one],
+                repo,
+                1,
+            ),
             Cmd("yamllint -d relaxed <one file>", yamllint + ["-d", "relaxed", one], repo, 1),
-            Cmd("lrlint check --config settings.toml --base HEAD~1 <one file> (a settings table, validated once)",
-                lrlint + ["check", "--config", str(settings), "--base", "HEAD~1", one], repo, 1),
-            Cmd("the same with LRLINT_CACHE_DIR= (no cache: pydantic validates every run)",
-                lrlint + ["check", "--config", str(settings), "--base", "HEAD~1", one], repo, 1, env={"LRLINT_CACHE_DIR": ""}),
+            Cmd(
+                "lrlint check --config settings.toml --base HEAD~1 <one file> (a settings table, validated once)",
+                lrlint + ["check", "--config", str(settings), "--base", "HEAD~1", one],
+                repo,
+                1,
+            ),
+            Cmd(
+                "the same with LRLINT_CACHE_DIR= (no cache: pydantic validates every run)",
+                lrlint + ["check", "--config", str(settings), "--base", "HEAD~1", one],
+                repo,
+                1,
+                env={"LRLINT_CACHE_DIR": ""},
+            ),
         ]
         # warm-up: page cache, .pyc files; also the whole run's findings
         with tempfile.TemporaryFile("w+") as f:
@@ -314,15 +358,21 @@ def main(argv: list[str] | None = None) -> int:
             f.seek(0)
             findings = count_findings(f.read())
         if not findings.get("LR001"):
-            raise SystemExit(f"the whole-repo run found no LR001 in {repo}: the corpus was not checked as intended "
-                             f"(an enclosing project's config excluding it?); findings: {findings}")
+            raise SystemExit(
+                f"the whole-repo run found no LR001 in {repo}: the corpus was not checked as intended "
+                f"(an enclosing project's config excluding it?); findings: {findings}"
+            )
         for c in whole + single:
             run_once(Cmd("warm-up", c.argv, repo), pin)
         for i in range(max(args.reps, args.single_reps)):
             for c in (whole if i < args.reps else []) + single:
                 run_once(c, pin)
             print(f"  repetition {i + 1} done", file=sys.stderr)
-        imp_total, imports = import_breakdown(["-c", f"import sys; from lrlint.cli import main; sys.exit(main(['check', '--base', 'HEAD~1', {one!r}]))"], repo, pin)
+        imp_total, imports = import_breakdown(
+            ["-c", f"import sys; from lrlint.cli import main; sys.exit(main(['check', '--base', 'HEAD~1', {one!r}]))"],
+            repo,
+            pin,
+        )
     finally:
         load_after = _loadavg()
         if tmp is not None:
@@ -334,32 +384,68 @@ def main(argv: list[str] | None = None) -> int:
     lw, yw = whole
     floor, ls, lsc, ys, lset, lnocache = single
     rows = []
-    for c, ratio_to in ((lw, yw), (yw, None), (floor, None), (ls, ys), (lsc, ys), (ys, None), (lset, ys), (lnocache, ys)):
-        r = {"label": c.label, "files": c.files, "reps": len(c.walls), "wall": c.wall(), "wall_min": min(c.walls),
-             "cpu": c.cpu(), "rss": c.rss_mb()}
+    for c, ratio_to in (
+        (lw, yw),
+        (yw, None),
+        (floor, None),
+        (ls, ys),
+        (lsc, ys),
+        (ys, None),
+        (lset, ys),
+        (lnocache, ys),
+    ):
+        r = {
+            "label": c.label,
+            "files": c.files,
+            "reps": len(c.walls),
+            "wall": c.wall(),
+            "wall_min": min(c.walls),
+            "cpu": c.cpu(),
+            "rss": c.rss_mb(),
+        }
         if ratio_to is not None:
             r["ratio"] = f"{c.wall() / ratio_to.wall():.2f}x"
         rows.append(r)
     fps = lw.files / lw.wall()
     targets = [
-        ("single file: wall <= yamllint's", f"{ls.wall():.3f} s vs {ys.wall():.3f} s ({ls.wall() / ys.wall():.2f}x); "
-         f"with a settings table {lset.wall():.3f} s ({lset.wall() / ys.wall():.2f}x)", max(ls.wall(), lset.wall()) <= ys.wall()),
-        (f"whole repo >= {TARGET_FPS:.0f} files/s on one core", f"{fps:.0f} files/s wall, {lw.files / lw.cpu():.0f} files/s CPU", fps >= TARGET_FPS),
-        (f"peak memory < {TARGET_RSS_MB:.0f} MB", f"{max(lw.rss_mb(), ls.rss_mb()):.0f} MB", max(lw.rss_mb(), ls.rss_mb()) < TARGET_RSS_MB),
+        (
+            "single file: wall <= yamllint's",
+            f"{ls.wall():.3f} s vs {ys.wall():.3f} s ({ls.wall() / ys.wall():.2f}x); "
+            f"with a settings table {lset.wall():.3f} s ({lset.wall() / ys.wall():.2f}x)",
+            max(ls.wall(), lset.wall()) <= ys.wall(),
+        ),
+        (
+            f"whole repo >= {TARGET_FPS:.0f} files/s on one core",
+            f"{fps:.0f} files/s wall, {lw.files / lw.cpu():.0f} files/s CPU",
+            fps >= TARGET_FPS,
+        ),
+        (
+            f"peak memory < {TARGET_RSS_MB:.0f} MB",
+            f"{max(lw.rss_mb(), ls.rss_mb()):.0f} MB",
+            max(lw.rss_mb(), ls.rss_mb()) < TARGET_RSS_MB,
+        ),
     ]
     unscaled = sum(1 for c in manifest["changed"] if not c["lr_scaled"])
     res = {
-        "rows": rows, "targets": targets, "seed": manifest["seed"], "files": n,
+        "rows": rows,
+        "targets": targets,
+        "seed": manifest["seed"],
+        "files": n,
         "kinds": ", ".join(f"{k} {v}" for k, v in manifest["kinds"].items()),
         "changed": f"{len(manifest['changed'])} ({unscaled} without the lr change)",
         "findings": ", ".join(f"{k} {v}" for k, v in findings.items()) + f" (exit {lw.codes[0]})",
         "machine": f"{_cpu_model()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
         "pin": "pinned to one core with `taskset -c 0`" if pin else "not pinned (no taskset)",
-        "load": f"{load_before} / {load_after}", "lrlint": _version(lrlint), "yamllint": _version(yamllint),
-        "python": platform.python_version(), "date": datetime.date.today().isoformat(),
-        "bytecode": "cached .pyc files (a private PYTHONPYCACHEPREFIX, warmed up)" if not args.no_pycache else
-                    f"as the caller's environment (PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', 'unset')})",
-        "import_total": imp_total, "imports": imports,
+        "load": f"{load_before} / {load_after}",
+        "lrlint": _version(lrlint),
+        "yamllint": _version(yamllint),
+        "python": platform.python_version(),
+        "date": datetime.date.today().isoformat(),
+        "bytecode": "cached .pyc files (a private PYTHONPYCACHEPREFIX, warmed up)"
+        if not args.no_pycache
+        else f"as the caller's environment (PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', 'unset')})",
+        "import_total": imp_total,
+        "imports": imports,
     }
     block = markdown(res)
     print(block)

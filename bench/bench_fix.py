@@ -73,9 +73,11 @@ HF_JSON = """\
 }}
 """
 
-KINDS = [("yaml", HF_YAML, ["2e-5", "1.0e-5", "3e-4", "5e-5"]),
-         ("yaml", SGD_YAML, ["0.1", "0.05", "0.2"]),
-         ("json", HF_JSON, ["2e-5", "0.0001", "3e-4"])]
+KINDS = [
+    ("yaml", HF_YAML, ["2e-5", "1.0e-5", "3e-4", "5e-5"]),
+    ("yaml", SGD_YAML, ["0.1", "0.05", "0.2"]),
+    ("json", HF_JSON, ["2e-5", "0.0001", "3e-4"]),
+]
 
 
 def run(cmd: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
@@ -100,8 +102,15 @@ def build(dest: Path, n: int, frac: float, seed: int) -> list[str]:
         rel = f"configs/group{i % 20:02d}/{name}.{ext}"
         p = dest / rel
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(tmpl.format(name=name, bs=rng.choice([8, 16, 32]), acc=rng.choice([1, 2, 4]),
-                                 lr=rng.choice(lrs), seed=rng.randrange(1000)))
+        p.write_text(
+            tmpl.format(
+                name=name,
+                bs=rng.choice([8, 16, 32]),
+                acc=rng.choice([1, 2, 4]),
+                lr=rng.choice(lrs),
+                seed=rng.randrange(1000),
+            )
+        )
         files.append(rel)
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "corpus")
@@ -163,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
             check_t.append(dt)
             n_findings = sum(1 for line in r.stdout.splitlines() if ": LR0" in line)
             reset(tmp, chosen)
-            before = {p: (tmp / p).read_bytes() for p in subprocess.run(["git", "ls-files"], cwd=tmp, capture_output=True, text=True).stdout.split()}
+            before = {
+                p: (tmp / p).read_bytes()
+                for p in subprocess.run(["git", "ls-files"], cwd=tmp, capture_output=True, text=True).stdout.split()
+            }
             dt, r = lrlint(tmp, "--fix")
             fix_t.append(dt)
             assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
@@ -172,17 +184,27 @@ def main(argv: list[str] | None = None) -> int:
             dt2, r2 = lrlint(tmp)
             assert r2.returncode == 0, r2.stdout[-2000:]
         res = {
-            "files": args.files, "needing_fix": len(chosen), "findings": n_findings, "repeats": args.repeats,
-            "check_s": statistics.median(check_t), "fix_s": statistics.median(fix_t),
+            "files": args.files,
+            "needing_fix": len(chosen),
+            "findings": n_findings,
+            "repeats": args.repeats,
+            "check_s": statistics.median(check_t),
+            "fix_s": statistics.median(fix_t),
             "check_files_per_s": args.files / statistics.median(check_t),
             "fix_files_per_s": args.files / statistics.median(fix_t),
             "fix_overhead_s": statistics.median(fix_t) - statistics.median(check_t),
-            "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
         }
         print(f"corpus: {args.files} files (YAML and JSON), {len(chosen)} needing a fix ({n_findings} findings)")
-        print(f"check:       {res['check_s']:.2f} s  {res['check_files_per_s']:.0f} files/s  (median of {args.repeats})")
-        print(f"check --fix: {res['fix_s']:.2f} s  {res['fix_files_per_s']:.0f} files/s  (fix overhead {res['fix_overhead_s']:.2f} s "
-              f"= {1000 * res['fix_overhead_s'] / max(1, len(chosen)):.1f} ms per fixed file)")
+        print(
+            f"check:       {res['check_s']:.2f} s  {res['check_files_per_s']:.0f} files/s  (median of {args.repeats})"
+        )
+        print(
+            f"check --fix: {res['fix_s']:.2f} s  {res['fix_files_per_s']:.0f} files/s  (fix overhead {res['fix_overhead_s']:.2f} s "
+            f"= {1000 * res['fix_overhead_s'] / max(1, len(chosen)):.1f} ms per fixed file)"
+        )
         if args.json:
             Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
         return 0

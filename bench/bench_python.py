@@ -39,10 +39,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from gen_python_corpus import make_git_corpus  # noqa: E402
 
-FLOOR = ("import sys, libcst\n"
-         "paths = open(sys.argv[1]).read().split('\\n')\n"
-         "for p in paths:\n"
-         "    libcst.parse_module(open(p, encoding='utf-8').read())\n")
+FLOOR = (
+    "import sys, libcst\n"
+    "paths = open(sys.argv[1]).read().split('\\n')\n"
+    "for p in paths:\n"
+    "    libcst.parse_module(open(p, encoding='utf-8').read())\n"
+)
 
 
 def run(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float, int]:
@@ -104,6 +106,7 @@ def main() -> None:
         corpus.mkdir()
         paths = make_git_corpus(corpus, a.files)
         from lrlint.sources.python_source import mentions_training_names
+
         passing = [p for p in paths if mentions_training_names(p.read_text(encoding="utf-8"))]
         lst_all, lst_pass = tmp / "all.txt", tmp / "pass.txt"
         lst_all.write_text("\n".join(str(p) for p in paths))
@@ -112,8 +115,14 @@ def main() -> None:
         env.pop("LRLINT_OUTPUT_FORMAT", None)
         venv_env = {**env, "PATH": f"{a.venv / 'bin'}:{env.get('PATH', '')}"}
         cmds = {
-            "lrlint check (venv python, libcst 1.5)": ([str(vpy), "-m", "lrlint", "check", "--base", "HEAD", "--output-format", "concise", "."], venv_env),
-            f"lrlint check (this python, libcst {_libcst_version(sys.executable)})": ([sys.executable, "-m", "lrlint", "check", "--base", "HEAD", "--output-format", "concise", "."], env),
+            "lrlint check (venv python, libcst 1.5)": (
+                [str(vpy), "-m", "lrlint", "check", "--base", "HEAD", "--output-format", "concise", "."],
+                venv_env,
+            ),
+            f"lrlint check (this python, libcst {_libcst_version(sys.executable)})": (
+                [sys.executable, "-m", "lrlint", "check", "--base", "HEAD", "--output-format", "concise", "."],
+                env,
+            ),
             "fixit lint": ([str(fixit), "lint", "."], venv_env),
             "torchfix": ([str(torchfix), "."], venv_env),
             "libcst parse, all files (venv)": ([str(vpy), "-c", FLOOR, str(lst_all)], venv_env),
@@ -165,7 +174,7 @@ def main() -> None:
         start, end = "<!-- bench_python:start -->", "<!-- bench_python:end -->"
         block = f"{start}\n\n{text.rstrip()}\n\n{end}"
         if start in doc:
-            doc = doc[: doc.index(start)] + block + doc[doc.index(end) + len(end):]
+            doc = doc[: doc.index(start)] + block + doc[doc.index(end) + len(end) :]
         else:
             doc = doc.rstrip() + "\n\n" + block + "\n"
         out.write_text(doc, encoding="utf-8")
@@ -174,7 +183,9 @@ def main() -> None:
 
 def _libcst_version(py: str) -> str:
     try:
-        return subprocess.run([py, "-c", "import importlib.metadata as m; print(m.version('libcst'))"], capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            [py, "-c", "import importlib.metadata as m; print(m.version('libcst'))"], capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         return "?"
 

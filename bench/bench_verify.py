@@ -25,7 +25,10 @@ VARIANTS = [
     ("SGD x2 (most steps per candidate)", ["--batch", "8:16", "--lr", "0.01", "--optimizer", "sgd"]),
     ("SGD x7, momentum 0.9", ["--batch", "8:56", "--lr", "0.01", "--optimizer", "sgd", "--momentum", "0.9"]),
     ("AdamW x4", ["--batch", "8:32", "--lr", "3e-4", "--optimizer", "adamw"]),
-    ("SGD x64 collapse (--proxy-lr user)", ["--batch", "8:512", "--lr", "0.05", "--momentum", "0.9", "--proxy-lr", "user"]),
+    (
+        "SGD x64 collapse (--proxy-lr user)",
+        ["--batch", "8:512", "--lr", "0.05", "--momentum", "0.9", "--proxy-lr", "user"],
+    ),
     ("SGD x4 with --noise-scale", MAIN + ["--noise-scale"]),
 ]
 
@@ -40,8 +43,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
 
 
 def row(label: str, walls: list[float], note: str = "") -> str:
-    return (f"| {label} | {len(walls)} | {min(walls):.2f} | {statistics.median(walls):.2f} | {max(walls):.2f} |"
-            f" {note} |")
+    return f"| {label} | {len(walls)} | {min(walls):.2f} | {statistics.median(walls):.2f} | {max(walls):.2f} | {note} |"
 
 
 FIGURES = [
@@ -52,7 +54,16 @@ FIGURES = [
     ("Adam, linear rule (proxy lr 1e-3)", "Adam", "adaptive", None, "linear", 1e-3, [2, 4, 16], None),
     ("SGD, momentum 0.9, lr 0.05 pinned (--proxy-lr user)", "SGD", "sgd", 0.9, "linear", 0.05, [8, 16, 32, 64], "user"),
     ("SGD, momentum 0, lr 0.05 pinned (--proxy-lr user)", "SGD", "sgd", None, "linear", 0.05, [16, 32, 64], "user"),
-    ("SGD, momentum 0, the tutorial's lr 0.001 pinned (--proxy-lr user)", "SGD", "sgd", None, "linear", 0.001, [2, 7], "user"),
+    (
+        "SGD, momentum 0, the tutorial's lr 0.001 pinned (--proxy-lr user)",
+        "SGD",
+        "sgd",
+        None,
+        "linear",
+        0.001,
+        [2, 7],
+        "user",
+    ),
     ("SGD, momentum 0, factors below 1 (proxy lr 0.01)", "SGD", "sgd", None, "linear", 0.01, [0.25, 0.5], None),
 ]
 
@@ -77,7 +88,9 @@ def figures() -> int:
                 c = r.candidate(role)
                 acc = f"{c.final_acc:.3f}" if c.final_acc is not None else "-"
                 cells.append(f"{plain(c.median, 2)} ({acc}{', ' + str(c.diverged) + ' div.' if c.diverged else ''})")
-            print(f"| x{plain(r.k_run)} | {plain(r.floor, 2)} | " + " | ".join(cells) + f" | {r.verdict} | {r.best_fit} |")
+            print(
+                f"| x{plain(r.k_run)} | {plain(r.floor, 2)} | " + " | ".join(cells) + f" | {r.verdict} | {r.best_fit} |"
+            )
     return 0
 
 
@@ -93,8 +106,12 @@ def main() -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
     py = sys.executable
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    lines = [f"CPU cores: {os.cpu_count()}; load average at start: {load:.2f}; python {sys.version.split()[0]}", "",
-             "| command | runs | min s | median s | max s | exit |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"CPU cores: {os.cpu_count()}; load average at start: {load:.2f}; python {sys.version.split()[0]}",
+        "",
+        "| command | runs | min s | median s | max s | exit |",
+        "|---|---|---|---|---|---|",
+    ]
     base = [timed([py, "-c", "pass"], env)[0] for _ in range(3)]
     lines.append(row("`python -c pass`", base))
     imp = [timed([py, "-c", "import torch"], env)[0] for _ in range(3)]

@@ -25,7 +25,10 @@ def _argparse_script(r: random.Random, i: int) -> str:
     bs = r.choice([32, 64, 128, 256])
     lr = r.choice(["0.1", "0.01", "3e-4", "1e-3"])
     scaled = r.random() < 0.3
-    layers = "\n".join(f"        self.block{j} = nn.Sequential(nn.Conv2d({16 * j + 3}, {16 * j + 16}, 3, padding=1), nn.BatchNorm2d({16 * j + 16}), nn.ReLU())" for j in range(r.randint(3, 8)))
+    layers = "\n".join(
+        f"        self.block{j} = nn.Sequential(nn.Conv2d({16 * j + 3}, {16 * j + 16}, 3, padding=1), nn.BatchNorm2d({16 * j + 16}), nn.ReLU())"
+        for j in range(r.randint(3, 8))
+    )
     forward = "\n".join(f"        x = self.block{j}(x)" for j in range(r.randint(3, 8)))
     lr_line = "    lr = args.lr * args.batch_size * args.accum_steps / 256\n" if scaled else "    lr = args.lr\n"
     return f'''"""Training script {i}: a small CNN on an image folder."""
@@ -151,7 +154,7 @@ auto_scale_lr = dict(enable=False, base_batch_size={gpus * bs})
 
 def _lightning_module(r: random.Random, i: int) -> str:
     opt = r.choice(OPTIMIZERS)
-    return f'''import lightning as L
+    return f"""import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -196,11 +199,11 @@ class LitClassifier{i}(L.LightningModule):
 if __name__ == "__main__":
     trainer = L.Trainer(devices={r.choice([1, 2, 4, 8])}, num_nodes=1, accumulate_grad_batches={r.choice([1, 2])}, max_epochs={r.choice([5, 10, 20])})
     trainer.fit(LitClassifier{i}())
-'''
+"""
 
 
 def _hf_script(r: random.Random, i: int) -> str:
-    return f'''from datasets import load_dataset
+    return f"""from datasets import load_dataset
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainingArguments
 
 MODEL = "bert-base-uncased"
@@ -226,11 +229,12 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
 def _utility(r: random.Random, i: int) -> str:
-    funcs = "\n\n".join(f'''def transform_{j}(record: dict) -> dict:
+    funcs = "\n\n".join(
+        f'''def transform_{j}(record: dict) -> dict:
     """Normalise field {j} of a record."""
     out = dict(record)
     value = out.get("field_{j}")
@@ -238,7 +242,9 @@ def _utility(r: random.Random, i: int) -> str:
         out["field_{j}"] = value.strip().lower()
     elif value is None:
         out["field_{j}"] = ""
-    return out''' for j in range(r.randint(5, 15)))
+    return out'''
+        for j in range(r.randint(5, 15))
+    )
     return f'''"""Data-cleaning helpers {i}."""
 from __future__ import annotations
 
@@ -260,8 +266,13 @@ def write_json(rows, path: Path) -> None:
 '''
 
 
-KINDS = [(_argparse_script, 30, "scripts/train_{i}.py"), (_mmengine_config, 30, "configs/det/faster-rcnn_{i}.py"),
-         (_lightning_module, 20, "lightning/lit_{i}.py"), (_hf_script, 5, "hf/finetune_{i}.py"), (_utility, 15, "utils/clean_{i}.py")]
+KINDS = [
+    (_argparse_script, 30, "scripts/train_{i}.py"),
+    (_mmengine_config, 30, "configs/det/faster-rcnn_{i}.py"),
+    (_lightning_module, 20, "lightning/lit_{i}.py"),
+    (_hf_script, 5, "hf/finetune_{i}.py"),
+    (_utility, 15, "utils/clean_{i}.py"),
+]
 
 
 BASES = {
@@ -302,9 +313,12 @@ def make_git_corpus(root: Path, files: int = 2000, seed: int = 0) -> list[Path]:
     for p in paths:
         if r.random() < 0.1:
             t = p.read_text(encoding="utf-8")
-            for a, b in (('"--batch-size", type=int, default=', '"--batch-size", type=int, default=2 * '),
-                         ("    batch_size=", "    batch_size=2 * "), ("per_device_train_batch_size=", "per_device_train_batch_size=2 * "),
-                         ("L.Trainer(devices=", "L.Trainer(devices=2 * ")):
+            for a, b in (
+                ('"--batch-size", type=int, default=', '"--batch-size", type=int, default=2 * '),
+                ("    batch_size=", "    batch_size=2 * "),
+                ("per_device_train_batch_size=", "per_device_train_batch_size=2 * "),
+                ("L.Trainer(devices=", "L.Trainer(devices=2 * "),
+            ):
                 if a in t:
                     p.write_text(t.replace(a, b, 1), encoding="utf-8")
                     break

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,14 +22,16 @@ from lrlint.values import Document
 @dataclass
 class Result:
     findings: list[Finding] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)         # checked files, as shown
+    files: list[str] = field(default_factory=list)  # checked files, as shown
     sources: dict[str, Source] = field(default_factory=dict)  # for code frames and fixes
-    notes: list[str] = field(default_factory=list)         # run-level notes (no git, ...)
-    explanations: list[dict] = field(default_factory=list) # recipes with nothing to compare, and why
+    notes: list[str] = field(default_factory=list)  # run-level notes (no git, ...)
+    explanations: list[dict] = field(default_factory=list)  # recipes with nothing to compare, and why
     recipes: dict[str, list[Recipe]] = field(default_factory=dict)
     comments: dict[str, dict[int, str]] = field(default_factory=dict)  # per file, for suppressions
-    git_root: str | None = None    # the work tree's top level, when git was asked (repository-relative report paths)
-    covered: set[str] = field(default_factory=set)  # files whose findings this result states in full (targets, set members)
+    git_root: str | None = None  # the work tree's top level, when git was asked (repository-relative report paths)
+    covered: set[str] = field(
+        default_factory=set
+    )  # files whose findings this result states in full (targets, set members)
 
 
 class UsageError(Exception):
@@ -45,18 +46,20 @@ def _input_finding(path: str, err: SourceError, lines=None) -> Finding:
         start = lines.byte(lines.offset(err.line, err.col))
         end = lines.byte(lines.offset(err.end_line, err.end_col))
     span = Span(path, start, end, err.line, err.col, err.end_line, err.end_col)
-    return Finding(err.code, rule.name if rule else "input-problem", err.reason, severity, span, data={"reason": err.reason})
+    return Finding(
+        err.code, rule.name if rule else "input-problem", err.reason, severity, span, data={"reason": err.reason}
+    )
 
 
 @dataclass
 class Parsed:
     source: Source
     docs: list[Document]
-    recipes: list[list[Recipe]]      # per document
-    bases: list[list[Recipe]] = field(default_factory=list)   # per document: the inheritance reference's recipes
-    base_labels: list[str] = field(default_factory=list)      # per document: the nearest base, as shown
+    recipes: list[list[Recipe]]  # per document
+    bases: list[list[Recipe]] = field(default_factory=list)  # per document: the inheritance reference's recipes
+    base_labels: list[str] = field(default_factory=list)  # per document: the nearest base, as shown
     base_sources: list[Source] = field(default_factory=list)  # base files read (code frames)
-    problems: list[Problem] = field(default_factory=list)     # LR906: unresolvable bases
+    problems: list[Problem] = field(default_factory=list)  # LR906: unresolvable bases
 
 
 class Engine:
@@ -76,14 +79,17 @@ class Engine:
         self.pathspec: list[Path] | None = None  # the checked files (limits the git diff when few)
         self.user_reference: list[list[Recipe]] | None = None
         self.resolver = Resolver(self.profiles, self.limits, self.cwd)
-        self._at_base: AtRevision | None = None   # the resolver of the git reference (bases at the base revision)
-        self._reported: set[tuple] = set()   # LR906 problems already reported (bases shared by children)
+        self._at_base: AtRevision | None = None  # the resolver of the git reference (bases at the base revision)
+        self._reported: set[tuple] = set()  # LR906 problems already reported (bases shared by children)
 
     # -- reading ---------------------------------------------------------------------------
-    def parse_source(self, src: Source, fs_path: Path | None = None, remember: bool = True, resolver: Resolver | None = None) -> Parsed:
+    def parse_source(
+        self, src: Source, fs_path: Path | None = None, remember: bool = True, resolver: Resolver | None = None
+    ) -> Parsed:
         """Parse ``src``; with ``fs_path`` (where it lives), resolve its bases and build the reference recipes."""
         if src.format == "python":
             from lrlint.sources import python_source
+
             if not python_source.mentions_training_names(src.text):
                 return Parsed(src, [], [])
         docs = sources.parse(src, self.limits)
@@ -181,8 +187,15 @@ class Engine:
                 raise UsageError(f"--reference {self.reference_path}:{e.line}:{e.col}: {e.reason}") from None
         return self.user_reference
 
-    def references(self, recipe: Recipe, doc_index: int, doc: Document, old: Parsed | None,
-                   base: list[Recipe] | None = None, base_label: str = "") -> list[Reference]:
+    def references(
+        self,
+        recipe: Recipe,
+        doc_index: int,
+        doc: Document,
+        old: Parsed | None,
+        base: list[Recipe] | None = None,
+        base_label: str = "",
+    ) -> list[Reference]:
         refs: list[Reference] = []
         lines = doc.lines
         for d in directives.declared_references(doc.comments):
@@ -198,7 +211,9 @@ class Engine:
                         stated[a["k"]] = float(a["v"])
                     except ValueError:
                         pass
-            refs.append(Reference(DECLARED, f"inline reference (line {d.line})", d.batch, d.lr, span, values=stated or None))
+            refs.append(
+                Reference(DECLARED, f"inline reference (line {d.line})", d.batch, d.lr, span, values=stated or None)
+            )
         devices_known = recipe.roles.get("batch_per_device") is None or recipe.roles.get("devices") is not None
         for key in recipe.profile.declared_batch:
             v = recipe.doc.values.get(key)
@@ -262,7 +277,9 @@ class Engine:
             return
         self._check_parsed(target.path, parsed, self.history(target), result)
 
-    def _check_parsed(self, path: str, parsed: Parsed, old: Parsed | None, result: Result, relocate: bool = True) -> None:
+    def _check_parsed(
+        self, path: str, parsed: Parsed, old: Parsed | None, result: Result, relocate: bool = True
+    ) -> None:
         """Run every recipe check over ``parsed`` (shown as ``path``) against its references."""
         src = parsed.source
         lr_spans: dict[tuple, int] = {}
@@ -294,13 +311,22 @@ class Engine:
         why = list(recipe.unknown)
         if ref is None:
             why.append("no reference: no git history change, base config or declared reference")
-        result.explanations.append({
-            "filename": recipe.doc.path, "lr_key": recipe.lr.key, "profile": recipe.profile.name,
-            "effective_batch": recipe.effective_batch, "lr": recipe.lr_value, "optimizer": recipe.optimizer_display,
-            "family": recipe.family, "reference": None if ref is None else {"kind": ref.kind, "label": ref.label, "batch": ref.batch, "lr": ref.lr},
-            "runtime_scaling": None if recipe.scaling is None else recipe.scaling.description,
-            "not_checked_because": why,
-        })
+        result.explanations.append(
+            {
+                "filename": recipe.doc.path,
+                "lr_key": recipe.lr.key,
+                "profile": recipe.profile.name,
+                "effective_batch": recipe.effective_batch,
+                "lr": recipe.lr_value,
+                "optimizer": recipe.optimizer_display,
+                "family": recipe.family,
+                "reference": None
+                if ref is None
+                else {"kind": ref.kind, "label": ref.label, "batch": ref.batch, "lr": ref.lr},
+                "runtime_scaling": None if recipe.scaling is None else recipe.scaling.description,
+                "not_checked_because": why,
+            }
+        )
 
     def close(self) -> None:
         if self.git is not None:
@@ -310,8 +336,14 @@ class Engine:
 def _relocate(f: Finding, doc: Document, path: str) -> None:
     """A finding about a value from a base file is reported in the checked child, at the line that names
     its bases; the base file's line is kept as a related location."""
-    names = next((v for v in doc.values.values() if v.span is not None and v.span.path == path
-                  and v.key.split(".")[0] in ("_base_", "_BASE_", "defaults")), None)
+    names = next(
+        (
+            v
+            for v in doc.values.values()
+            if v.span is not None and v.span.path == path and v.key.split(".")[0] in ("_base_", "_BASE_", "defaults")
+        ),
+        None,
+    )
     if names is None:
         return
     f.related.insert(0, Related(f.span, "inherited from here"))
@@ -327,8 +359,16 @@ def _pair(recipe: Recipe, candidates: list[Recipe]) -> Recipe | None:
 
 def _ref_from_recipe(kind: str, label: str, r: Recipe) -> Reference:
     batch_v = next((v for v in r.batch_values() if v.span is not None), None)
-    return Reference(kind, label, r.effective_batch if not r.unknown else None, r.lr_value,
-                     span=batch_v.span if batch_v else None, lr_span=r.lr.span, recipe=r, parts=dict(r.parts))
+    return Reference(
+        kind,
+        label,
+        r.effective_batch if not r.unknown else None,
+        r.lr_value,
+        span=batch_v.span if batch_v else None,
+        lr_span=r.lr.span,
+        recipe=r,
+        parts=dict(r.parts),
+    )
 
 
 def filter_findings(findings: list[Finding], result: Result, settings) -> list[Finding]:
@@ -343,7 +383,9 @@ def filter_findings(findings: list[Finding], result: Result, settings) -> list[F
             continue
         seen.add(key)
         comments = result.comments.get(f.span.path, {})
-        if directives.suppressed(comments, f.span.line, f.code) or (f.span.end_line != f.span.line and directives.suppressed(comments, f.span.end_line, f.code)):
+        if directives.suppressed(comments, f.span.line, f.code) or (
+            f.span.end_line != f.span.line and directives.suppressed(comments, f.span.end_line, f.code)
+        ):
             continue
         out.append(f)
     return sorted(out, key=lambda f: f.sort_key)
@@ -368,7 +410,9 @@ def check_targets(engine: Engine, targets: list[Target], result: Result) -> None
             config_sets.check_set(engine, sets[i], result)
 
 
-def check_paths(paths: list[str], settings, base: str | None = None, reference: str | None = None, force_exclude: bool = False) -> Result:
+def check_paths(
+    paths: list[str], settings, base: str | None = None, reference: str | None = None, force_exclude: bool = False
+) -> Result:
     """Check files and directories; raises UsageError or PathError for exit-2 problems."""
     engine = Engine(settings, base=base, reference=reference)
     result = Result()

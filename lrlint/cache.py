@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import sys
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 def cache_dir() -> Path | None:
@@ -29,6 +30,7 @@ def cache_dir() -> Path | None:
 def code_key(*modules: str) -> str:
     """lrlint's version, Python's, and the size and mtime of the named modules' files."""
     from lrlint import __version__
+
     parts = [f"{__version__} {sys.version_info[:2]}"]
     for name in modules:
         f = sys.modules[name].__file__ or ""
@@ -41,8 +43,11 @@ def cached(kind: str, key: str, make: Callable[[], Any]) -> Any:
     """``make()``, or its result from an earlier run with the same ``key``. Exceptions from ``make``
     propagate and nothing is stored (an invalid config is reported every time)."""
     import pickle
+
     where = cache_dir()
-    path = where / f"{kind}-{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}.pickle" if where is not None else None
+    path = (
+        where / f"{kind}-{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}.pickle" if where is not None else None
+    )
     if path is not None:
         try:
             with open(path, "rb") as fh:

@@ -27,39 +27,80 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"lrlint {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    c = sub.add_parser("check", help="check configs and training scripts (default: the current directory)",
-                       description="Check YAML/JSON configs and Python training scripts for batch changes without lr scaling.")
+    c = sub.add_parser(
+        "check",
+        help="check configs and training scripts (default: the current directory)",
+        description="Check YAML/JSON configs and Python training scripts for batch changes without lr scaling.",
+    )
     c.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
-    c.add_argument("--base", metavar="REV", help="git revision to compare with (default: HEAD; CI passes the target branch, merge-base semantics)")
+    c.add_argument(
+        "--base",
+        metavar="REV",
+        help="git revision to compare with (default: HEAD; CI passes the target branch, merge-base semantics)",
+    )
     c.add_argument("--reference", metavar="FILE", help="compare every checked file with this config")
-    c.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated rule codes or prefixes to enable (ALL for every rule)")
-    c.add_argument("--extend-select", type=_codes, metavar="CODES", help="enable these in addition to the selected rules")
+    c.add_argument(
+        "--select",
+        type=_codes,
+        metavar="CODES",
+        help="comma-separated rule codes or prefixes to enable (ALL for every rule)",
+    )
+    c.add_argument(
+        "--extend-select", type=_codes, metavar="CODES", help="enable these in addition to the selected rules"
+    )
     c.add_argument("--ignore", type=_codes, metavar="CODES", help="comma-separated rule codes or prefixes to disable")
-    c.add_argument("--output-format", choices=["full", "concise", "json", "json-lines", "sarif", "github", "gitlab", "junit"],
-                   default=None, help="output format (default: full; env LRLINT_OUTPUT_FORMAT)")
+    c.add_argument(
+        "--output-format",
+        choices=["full", "concise", "json", "json-lines", "sarif", "github", "gitlab", "junit"],
+        default=None,
+        help="output format (default: full; env LRLINT_OUTPUT_FORMAT)",
+    )
     c.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE")
     c.add_argument("--fix", action="store_true", default=None, help="apply safe fixes")
-    c.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply (with --fix) or show unsafe fixes")
+    c.add_argument(
+        "--unsafe-fixes", action="store_true", default=None, help="also apply (with --fix) or show unsafe fixes"
+    )
     c.add_argument("--diff", action="store_true", help="print the diff of what --fix would change; write nothing")
     c.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
-    c.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when --fix changed files, even if nothing remains (pre-commit)")
+    c.add_argument(
+        "--exit-non-zero-on-fix",
+        action="store_true",
+        help="exit 1 when --fix changed files, even if nothing remains (pre-commit)",
+    )
     c.add_argument("--statistics", action="store_true", help="print counts per rule instead of the findings")
-    c.add_argument("--explain", action="store_true", help="also say, for each recipe without a finding, what was read and why nothing was compared")
+    c.add_argument(
+        "--explain",
+        action="store_true",
+        help="also say, for each recipe without a finding, what was read and why nothing was compared",
+    )
     c.add_argument("--config", metavar="PATH", help="use this config file instead of searching for one")
     c.add_argument("--isolated", action="store_true", help="ignore all configuration files")
-    c.add_argument("--force-exclude", action="store_true", help="apply exclude globs even to files named on the command line (pre-commit)")
-    c.add_argument("--color", choices=["auto", "always", "never"], default="auto", help="colored output (NO_COLOR disables auto)")
+    c.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply exclude globs even to files named on the command line (pre-commit)",
+    )
+    c.add_argument(
+        "--color", choices=["auto", "always", "never"], default="auto", help="colored output (NO_COLOR disables auto)"
+    )
     c.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary or notes")
 
     r = sub.add_parser("rule", help="explain a rule (or --all)", description="Print a rule's documentation.")
     r.add_argument("code", nargs="?", help="rule code, e.g. LR001")
     r.add_argument("--all", action="store_true", help="every rule")
-    r.add_argument("--output-format", choices=["text", "json", "markdown"], default="text",
-                   help="markdown: the docs/rules.md page (every rule, linkable anchors)")
+    r.add_argument(
+        "--output-format",
+        choices=["text", "json", "markdown"],
+        default="text",
+        help="markdown: the docs/rules.md page (every rule, linkable anchors)",
+    )
 
-    v = sub.add_parser("verify", help="check a suggested lr with a short PyTorch training run",
-                       description="Verify lrlint's suggested learning rate with a short training run (needs lrlint[verify]).")
+    v = sub.add_parser(
+        "verify",
+        help="check a suggested lr with a short PyTorch training run",
+        description="Verify lrlint's suggested learning rate with a short training run (needs lrlint[verify]).",
+    )
     try:
         from lrlint.verify.cli import add_arguments
     except ImportError:  # pragma: no cover - verify not packaged
@@ -81,11 +122,16 @@ def _use_color(choice: str, stream) -> bool:
 
 def _settings(args, overrides: dict):
     from lrlint import settings as settings_mod
+
     start = Path(args.paths[0]) if getattr(args, "paths", None) else Path.cwd()
     if start.is_file():
         start = start.parent
-    return settings_mod.load(start if start.exists() else Path.cwd(), config=getattr(args, "config", None),
-                             overrides=overrides, isolated=getattr(args, "isolated", False))
+    return settings_mod.load(
+        start if start.exists() else Path.cwd(),
+        config=getattr(args, "config", None),
+        overrides=overrides,
+        isolated=getattr(args, "isolated", False),
+    )
 
 
 def cmd_check(args) -> int:
@@ -106,7 +152,9 @@ def cmd_check(args) -> int:
         fmt = args.output_format or os.environ.get("LRLINT_OUTPUT_FORMAT") or settings.output_format or "full"
         if fmt not in report.FORMATS:
             raise ConfigError(f"unknown output format {fmt!r}")
-        result = api.check_paths(args.paths, settings, base=args.base, reference=args.reference, force_exclude=args.force_exclude)
+        result = api.check_paths(
+            args.paths, settings, base=args.base, reference=args.reference, force_exclude=args.force_exclude
+        )
     except (ConfigError, RulesError, PathError, api.UsageError) as e:
         print(f"lrlint: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -114,8 +162,15 @@ def cmd_check(args) -> int:
     fixed: dict = {}
     if args.fix or args.diff:
         from lrlint import fix as fix_mod
-        outcome = fix_mod.apply(result, settings, unsafe=bool(args.unsafe_fixes), write=not args.diff,
-                                base=args.base, reference=args.reference)
+
+        outcome = fix_mod.apply(
+            result,
+            settings,
+            unsafe=bool(args.unsafe_fixes),
+            write=not args.diff,
+            base=args.base,
+            reference=args.reference,
+        )
         if args.diff:
             sys.stdout.write(outcome.diff)
             for msg in outcome.problems:
@@ -128,12 +183,23 @@ def cmd_check(args) -> int:
     out = open(args.output_file, "w", encoding="utf-8") if args.output_file else sys.stdout
     try:
         color = _use_color(args.color, out)
-        ctx = report.ReportContext(result.findings, result, settings, out, color=color, format=fmt, fixed=fixed,
-                                   show_fixes=args.show_fixes, unsafe_fixes=bool(args.unsafe_fixes), root=_report_root(fmt, result, settings))
+        ctx = report.ReportContext(
+            result.findings,
+            result,
+            settings,
+            out,
+            color=color,
+            format=fmt,
+            fixed=fixed,
+            show_fixes=args.show_fixes,
+            unsafe_fixes=bool(args.unsafe_fixes),
+            root=_report_root(fmt, result, settings),
+        )
         if args.statistics:
             _statistics(ctx)
         elif args.quiet and fmt in ("full", "concise"):
             from lrlint.report.concise import line
+
             for f in result.findings:
                 out.write(line(f, ctx.unsafe_fixes) + "\n")
         else:
@@ -173,12 +239,14 @@ def _report_root(fmt: str, result, settings) -> str:
     if result.git_root:
         return result.git_root
     from lrlint.references.git import toplevel
+
     top = toplevel(Path.cwd())
     return str(top) if top is not None else settings.root
 
 
 def _statistics(ctx) -> None:
     from lrlint.findings import SAFE
+
     counts: dict = {}
     for f in ctx.findings:
         n, fixable, name = counts.get(f.code, (0, 0, f.name))
@@ -190,13 +258,20 @@ def _statistics(ctx) -> None:
 
 def _explain(result, out) -> None:
     from lrlint import numbers
+
     for e in result.explanations:
         ref = e["reference"]
-        ref_text = "none" if ref is None else f"{ref['label']} (batch {numbers.plain(ref['batch']) if ref['batch'] is not None else '?'})"
+        ref_text = (
+            "none"
+            if ref is None
+            else f"{ref['label']} (batch {numbers.plain(ref['batch']) if ref['batch'] is not None else '?'})"
+        )
         eb = numbers.plain(e["effective_batch"]) if e["effective_batch"] is not None else "unknown"
         lr = numbers.plain(e["lr"]) if e["lr"] is not None else "unknown"
-        out.write(f"{e['filename']}: {e['lr_key']} ({e['profile']} profile): effective batch {eb}, lr {lr}, "
-                  f"optimizer {e['optimizer'] or '?'} ({e['family']}); reference: {ref_text}")
+        out.write(
+            f"{e['filename']}: {e['lr_key']} ({e['profile']} profile): effective batch {eb}, lr {lr}, "
+            f"optimizer {e['optimizer'] or '?'} ({e['family']}); reference: {ref_text}"
+        )
         if e["runtime_scaling"]:
             out.write(f"; runtime scaling: {e['runtime_scaling']}")
         if e["not_checked_because"]:
@@ -206,7 +281,9 @@ def _explain(result, out) -> None:
 
 def cmd_rule(args) -> int:
     import json
+
     from lrlint import checks
+
     rules = list(checks.all_rules().values())
     if not args.all:
         if not args.code:
@@ -222,9 +299,24 @@ def cmd_rule(args) -> int:
         sys.stdout.write(checks.rules_markdown(rules))
         return EXIT_OK
     if args.output_format == "json":
-        print(json.dumps([{"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity,
-                           "fix_availability": r.fix_availability, "default_enabled": r.default_enabled,
-                           "url": r.url, "explanation": r.doc} for r in rules], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "code": r.code,
+                        "name": r.name,
+                        "summary": r.summary,
+                        "severity": r.severity,
+                        "fix_availability": r.fix_availability,
+                        "default_enabled": r.default_enabled,
+                        "url": r.url,
+                        "explanation": r.doc,
+                    }
+                    for r in rules
+                ],
+                indent=2,
+            )
+        )
         return EXIT_OK
     for i, r in enumerate(rules):
         if i:
@@ -242,6 +334,7 @@ def cmd_verify(args) -> int:
         return EXIT_USAGE
     from lrlint.profiles import RulesError
     from lrlint.settings import ConfigError
+
     try:
         settings = _settings(args, {})
     except (ConfigError, RulesError) as e:
@@ -269,5 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # never a traceback for the user; LRLINT_DEBUG=1 shows it
         if os.environ.get("LRLINT_DEBUG"):
             raise
-        print(f"lrlint: internal error: {type(e).__name__}: {e} (set LRLINT_DEBUG=1 for the traceback; please report it)", file=sys.stderr)
+        print(
+            f"lrlint: internal error: {type(e).__name__}: {e} (set LRLINT_DEBUG=1 for the traceback; please report it)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE

@@ -88,7 +88,9 @@ def check_set(engine, members: list[Path], result) -> None:
     if not loaded:
         return
     # the member stating an inline reference anchors the set (its comments are read), else the last one
-    anchor_t, anchor = next(((t, d) for t, d in loaded if "lrlint: reference" in " ".join(d.comments.values())), loaded[-1])
+    anchor_t, anchor = next(
+        ((t, d) for t, d in loaded if "lrlint: reference" in " ".join(d.comments.values())), loaded[-1]
+    )
     merged = _merged([d for _, d in loaded], anchor)
     profile = select_profile(merged, engine.profiles)
     recipes = build(merged, profile, engine.optimizers) if profile else []

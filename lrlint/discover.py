@@ -10,13 +10,31 @@ from pathlib import Path
 
 from lrlint.sources import format_of
 
-SKIP_DIRS = {"node_modules", "venv", ".venv", "env", "site-packages", "__pycache__", "dist-packages",
-             "third_party", "vendor", ".tox", ".nox", ".eggs", "build", "dist", "wandb", "mlruns", "lightning_logs", "outputs"}
+SKIP_DIRS = {
+    "node_modules",
+    "venv",
+    ".venv",
+    "env",
+    "site-packages",
+    "__pycache__",
+    "dist-packages",
+    "third_party",
+    "vendor",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "build",
+    "dist",
+    "wandb",
+    "mlruns",
+    "lightning_logs",
+    "outputs",
+}
 
 
 @dataclass(frozen=True)
 class Target:
-    path: str          # as shown (relative to cwd when below it)
+    path: str  # as shown (relative to cwd when below it)
     fs_path: Path
     format: str
     explicit: bool
@@ -50,8 +68,12 @@ def _matches_any(rel: str, patterns: list[str]) -> bool:
 def _git_files(directory: Path) -> list[str] | None:
     """Files git tracks or would track below ``directory`` (one ``git ls-files`` call)."""
     try:
-        out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--", "."],
-                             cwd=directory, capture_output=True, check=False)
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--", "."],
+            cwd=directory,
+            capture_output=True,
+            check=False,
+        )
     except (FileNotFoundError, OSError):
         return None
     if out.returncode != 0:

@@ -26,10 +26,10 @@ class Edit:
 
 @dataclass(slots=True)
 class Fix:
-    applicability: str            # SAFE | UNSAFE | DISPLAY_ONLY
-    message: str                  # e.g. "Set learning_rate to 4e-5"
+    applicability: str  # SAFE | UNSAFE | DISPLAY_ONLY
+    message: str  # e.g. "Set learning_rate to 4e-5"
     edits: list[Edit] = field(default_factory=list)
-    why: str = ""                 # why a fix is unsafe or display-only
+    why: str = ""  # why a fix is unsafe or display-only
 
 
 @dataclass(slots=True)

@@ -35,11 +35,11 @@ MAX_ITERATIONS = 10
 
 @dataclass
 class FixOutcome:
-    result: object                                  # lrlint.api.Result after fixing
+    result: object  # lrlint.api.Result after fixing
     fixed: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     diff: str = ""
     problems: list[str] = field(default_factory=list)
-    changed: dict[str, bytes] = field(default_factory=dict)   # path -> new bytes (written unless --diff)
+    changed: dict[str, bytes] = field(default_factory=dict)  # path -> new bytes (written unless --diff)
     iterations: int = 0
 
 
@@ -105,12 +105,13 @@ def apply_edits(data: bytes, edits: list[Edit], encoding: str = "utf-8") -> byte
         content = e.content
         if nl == "\r\n" and "\n" in content:
             content = content.replace("\r\n", "\n").replace("\n", "\r\n")
-        out = out[: e.span.start] + content.encode(encoding, "surrogateescape") + out[e.span.end:]
+        out = out[: e.span.start] + content.encode(encoding, "surrogateescape") + out[e.span.end :]
         last_start = e.span.start
     return out
 
 
 # -- the new literal must load as the same type as the old one ---------------------------------
+
 
 def _load_scalar(fmt: str, text: str):
     """The type a scalar literal loads as in ``fmt``; None when the text is not a lone scalar."""
@@ -120,6 +121,7 @@ def _load_scalar(fmt: str, text: str):
     try:
         if fmt == "yaml":
             import yaml
+
             v = yaml.safe_load(text)
         elif fmt == "json":
             v = json.loads(text)
@@ -148,6 +150,7 @@ def type_kept(fmt: str, old: str, new: str) -> bool:
 
 
 # -- the loop ----------------------------------------------------------------------------------
+
 
 def _recheck(paths_data: dict[str, bytes], formats: dict[str, str], settings, base, reference):
     """Check files whose bytes are given in memory, exactly as ``api.check_paths`` would."""
@@ -184,18 +187,25 @@ def _reparse(path: str, fmt: str, data: bytes, settings) -> str | None:
     return None
 
 
-def apply(result, settings, unsafe: bool = False, write: bool = True, base: str | None = None,
-          reference: str | None = None, max_iterations: int = MAX_ITERATIONS) -> FixOutcome:
+def apply(
+    result,
+    settings,
+    unsafe: bool = False,
+    write: bool = True,
+    base: str | None = None,
+    reference: str | None = None,
+    max_iterations: int = MAX_ITERATIONS,
+) -> FixOutcome:
     """Apply fixes to the files of ``result``; return the re-checked result, what was fixed and the diff."""
     original: dict[str, Source] = dict(result.sources)
-    current: dict[str, bytes] = {}                 # path -> bytes after fixing, for changed files
+    current: dict[str, bytes] = {}  # path -> bytes after fixing, for changed files
     fixed: dict[str, list[tuple[str, str]]] = {}
     problems: list[str] = []
     findings = list(result.findings)
     sources_now: dict[str, Source] = dict(result.sources)
     rechecked = None
-    broken: set[str] = set()                       # files whose fixes are given up
-    rewritten: set[tuple[str, int, int]] = set()   # (path, line, col) of edits applied in this run
+    broken: set[str] = set()  # files whose fixes are given up
+    rewritten: set[tuple[str, int, int]] = set()  # (path, line, col) of edits applied in this run
     refixed: set[tuple[str, int, int]] = set()
     iterations = 0
     while iterations < max_iterations:
@@ -203,13 +213,19 @@ def apply(result, settings, unsafe: bool = False, write: bool = True, base: str 
         for f in findings:
             if f.span.path in broken or not applicable(f, unsafe):
                 continue
-            again = [(e.span.path, e.span.line, e.span.col) for e in f.fix.edits if (e.span.path, e.span.line, e.span.col) in rewritten]
+            again = [
+                (e.span.path, e.span.line, e.span.col)
+                for e in f.fix.edits
+                if (e.span.path, e.span.line, e.span.col) in rewritten
+            ]
             if again:
                 # each place is rewritten once per run: a finding that survives its own fix would loop
                 if again[0] not in refixed:
                     refixed.add(again[0])
-                    problems.append(f"{again[0][0]}:{again[0][1]}:{again[0][2]}: {f.code} is still reported after its fix; "
-                                    "not rewritten again (does the reference state the lr it was tuned with?)")
+                    problems.append(
+                        f"{again[0][0]}:{again[0][1]}:{again[0][2]}: {f.code} is still reported after its fix; "
+                        "not rewritten again (does the reference state the lr it was tuned with?)"
+                    )
                 continue
             candidates.append(f)
         chosen = select(candidates, unsafe)
@@ -231,7 +247,7 @@ def apply(result, settings, unsafe: bool = False, write: bool = True, base: str 
                 mine = [e for e in f.fix.edits if e.span.path == path]
                 bad = None
                 for e in mine:
-                    old = src.data[e.span.start:e.span.end].decode(src.encoding, "surrogateescape")
+                    old = src.data[e.span.start : e.span.end].decode(src.encoding, "surrogateescape")
                     if not type_kept(src.format, old, e.content):
                         bad = f"{path}:{e.span.line}:{e.span.col}: {f.code} not fixed: {e.content!r} would not load as the same type as {old!r}"
                 if bad:
@@ -278,8 +294,12 @@ def apply(result, settings, unsafe: bool = False, write: bool = True, base: str 
                 rewritten.update((e.span.path, e.span.line, e.span.col) for e in f.fix.edits if e.span.path == path)
             progress = True
         done = {p for p in round_data if p in current and p not in broken}
-        done |= {p for p in rechecked.covered if p not in round_data and p not in broken}  # other members of a config set
-        findings = [f for f in findings if f.span.path not in done] + [f for f in rechecked.findings if f.span.path in done]
+        done |= {
+            p for p in rechecked.covered if p not in round_data and p not in broken
+        }  # other members of a config set
+        findings = [f for f in findings if f.span.path not in done] + [
+            f for f in rechecked.findings if f.span.path in done
+        ]
         findings.sort(key=lambda f: f.sort_key)
         if not progress:
             break
@@ -299,7 +319,9 @@ def apply(result, settings, unsafe: bool = False, write: bool = True, base: str 
             if why is not None:
                 problems.append(f"{path}: not written: {why}")
                 # report the file as it is on disk: its original findings
-                findings = [f for f in findings if f.span.path != path] + [f for f in result.findings if f.span.path == path]
+                findings = [f for f in findings if f.span.path != path] + [
+                    f for f in result.findings if f.span.path == path
+                ]
                 sources_now[path] = src
                 fixed.pop(path, None)
                 current.pop(path)
@@ -315,8 +337,8 @@ def apply(result, settings, unsafe: bool = False, write: bool = True, base: str 
 def unified_diff(path: str, src: Source, new: bytes) -> str:
     """``--- a/path`` / ``+++ b/path`` unified diff of the decoded text (BOM left out)."""
     enc = src.encoding
-    old_text = src.data[len(src.bom):].decode(enc, "surrogateescape")
-    new_body = new[len(src.bom):] if src.bom and new.startswith(src.bom) else new
+    old_text = src.data[len(src.bom) :].decode(enc, "surrogateescape")
+    new_body = new[len(src.bom) :] if src.bom and new.startswith(src.bom) else new
     new_text = new_body.decode(enc, "surrogateescape")
     a = old_text.splitlines(keepends=True)
     b = new_text.splitlines(keepends=True)
@@ -390,6 +412,7 @@ __all__ = ["FixOutcome", "apply", "apply_edits", "select", "type_kept", "write_a
 
 # -- override edits: an lr inherited from a base file is fixed in the child ------------------------
 
+
 def _span_at(src: Source, char: int) -> Span:
     return src.lines.span(src.path, char, char)
 
@@ -397,6 +420,7 @@ def _span_at(src: Source, char: int) -> Span:
 def _indent_unit(node, default: int = 2) -> int:
     """The file's indentation step: the smallest child-minus-parent key column in block mappings."""
     import yaml
+
     best = None
     stack = [node]
     while stack:
@@ -416,6 +440,7 @@ def _indent_unit(node, default: int = 2) -> int:
 def _last_leaf_end(node) -> int:
     """Character offset where the last scalar (or flow collection) under ``node`` ends."""
     import yaml
+
     while True:
         if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
             node = node.value[-1][1]
@@ -433,6 +458,7 @@ def yaml_override(src: Source, dotted: str, content: str) -> Edit | None:
     cannot be done safely (flow mappings, a non-mapping in the way, several documents, a parse error).
     """
     import yaml
+
     text = src.text
     try:
         docs = list(yaml.compose_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
@@ -482,10 +508,13 @@ def _nested(parts: list[str], content: str, col: int, unit: int) -> str:
 
 def _calls_read_base(node) -> bool:
     import ast as _ast
+
     if not isinstance(node, _ast.Call):
         return False
     f = node.func
-    return (isinstance(f, _ast.Name) and f.id == "read_base") or (isinstance(f, _ast.Attribute) and f.attr == "read_base")
+    return (isinstance(f, _ast.Name) and f.id == "read_base") or (
+        isinstance(f, _ast.Attribute) and f.attr == "read_base"
+    )
 
 
 def python_dict_override(src: Source, dotted: str, content: str) -> Edit | None:
@@ -499,6 +528,7 @@ def python_dict_override(src: Source, dotted: str, content: str) -> Edit | None:
     Nothing is executed: the file is read with ``ast``. None where the shape is not plain dict calls.
     """
     import ast as _ast
+
     text = src.text
     try:
         tree = _ast.parse(text)
@@ -518,11 +548,18 @@ def python_dict_override(src: Source, dotted: str, content: str) -> Edit | None:
 
     target = None
     for stmt in tree.body:
-        if isinstance(stmt, _ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], _ast.Name) and stmt.targets[0].id == parts[0]:
+        if (
+            isinstance(stmt, _ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], _ast.Name)
+            and stmt.targets[0].id == parts[0]
+        ):
             target = stmt
     if target is None:
         prefix = "" if not text or text.endswith("\n") else "\n"
-        if any(isinstance(st, _ast.With) and any(_calls_read_base(i.context_expr) for i in st.items) for st in tree.body):
+        if any(
+            isinstance(st, _ast.With) and any(_calls_read_base(i.context_expr) for i in st.items) for st in tree.body
+        ):
             return Edit(_span_at(src, len(text)), f"{prefix}{dotted} = {content}\n")
         value = content
         for p in reversed(parts[1:]):
@@ -531,7 +568,12 @@ def python_dict_override(src: Source, dotted: str, content: str) -> Edit | None:
         return Edit(_span_at(src, len(text)), f"{prefix}{parts[0]} = {value}\n")
     node = target.value
     for i, part in enumerate(parts[1:], start=1):
-        if not (isinstance(node, _ast.Call) and isinstance(node.func, _ast.Name) and node.func.id == "dict" and not node.args):
+        if not (
+            isinstance(node, _ast.Call)
+            and isinstance(node.func, _ast.Name)
+            and node.func.id == "dict"
+            and not node.args
+        ):
             return None
         kw = next((k for k in node.keywords if k.arg == part), None)
         if kw is None:

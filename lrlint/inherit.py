@@ -40,9 +40,9 @@ class Problem:
 
 @dataclass
 class Resolved:
-    doc: Document                      # the child merged over its bases
-    base: Document | None              # the bases merged without the child: the inheritance reference
-    base_label: str = ""               # the nearest base, as shown
+    doc: Document  # the child merged over its bases
+    base: Document | None  # the bases merged without the child: the inheritance reference
+    base_label: str = ""  # the nearest base, as shown
     base_names: list[str] = field(default_factory=list)  # file names of the direct bases, nearest last
     sources: list[Source] = field(default_factory=list)  # every base file read (for code frames)
     problems: list[Problem] = field(default_factory=list)
@@ -167,15 +167,15 @@ class Resolver:
     def display(self, fs: Path) -> str:
         return display_path(fs.resolve(), self.cwd)
 
-
     def _chain_problem(self, target: Path, stack: list[Path]) -> str | None:
         """Why ``target`` cannot be followed from ``stack``: a cycle or a chain too deep."""
         if target in stack:
-            chain = " -> ".join(self.display(p) for p in stack[stack.index(target):] + [target])
+            chain = " -> ".join(self.display(p) for p in stack[stack.index(target) :] + [target])
             return f"inheritance cycle: {chain}"
         if len(stack) > MAX_DEPTH:
             return f"inheritance chain deeper than {MAX_DEPTH} files"
         return None
+
     def remember(self, fs: Path, source: Source, docs: list[Document]) -> None:
         """Seed the cache with a file the engine already parsed."""
         fs = fs.resolve()
@@ -227,8 +227,14 @@ class Resolver:
         own = {k: v for k, v in doc.values.items()}
         merged = _mark(merge(base, own, inh.delete_key), doc.path)
         bdoc = Document(names[-1][1] if names else doc.path, doc.format, _mark(base, ""), lines=None)
-        return Resolved(_with_values(doc, merged), bdoc, names[-1][1] if names else "", [n for n, _ in names],
-                        list(read.values()), problems)
+        return Resolved(
+            _with_values(doc, merged),
+            bdoc,
+            names[-1][1] if names else "",
+            [n for n, _ in names],
+            list(read.values()),
+            problems,
+        )
 
     # -- _BASE_ / _base_ -----------------------------------------------------------------------
     def _base_path(self, v: Value, fs: Path, inh: Inherit) -> Path | None:
@@ -240,8 +246,9 @@ class Resolver:
         p = Path(text)
         return p if p.is_absolute() else fs.parent / p
 
-    def _bases(self, doc: Document, fs: Path, inh: Inherit, stack: list[Path], problems: list[Problem],
-               read: dict[str, Source]) -> tuple[dict[str, Value] | None, list[tuple[str, str]]]:
+    def _bases(
+        self, doc: Document, fs: Path, inh: Inherit, stack: list[Path], problems: list[Problem], read: dict[str, Source]
+    ) -> tuple[dict[str, Value] | None, list[tuple[str, str]]]:
         """The merged values of ``doc``'s bases (None when it names none) and (file name, shown path) of each."""
         entries = _entries(doc, inh.key)
         if not entries:
@@ -288,8 +295,12 @@ class Resolver:
         roots = [root]
         if primary is not None:
             for k, v in primary.doc.values.items():
-                if keypaths.matches("hydra.searchpath.*", k) and isinstance(v.value, str) and v.value.startswith("file://"):
-                    p = Path(v.value[len("file://"):])
+                if (
+                    keypaths.matches("hydra.searchpath.*", k)
+                    and isinstance(v.value, str)
+                    and v.value.startswith("file://")
+                ):
+                    p = Path(v.value[len("file://") :])
                     roots.append((p if p.is_absolute() else root.parent / p).resolve())
         return roots
 
@@ -301,18 +312,24 @@ class Resolver:
         rel_dir = fs.parent.relative_to(root).as_posix() if fs.parent != root else ""
         if not rel_dir:  # a primary config: compose it; nothing to compare it with by inheritance
             values = self._compose(me, root, self._search_roots(root, me), "", {}, [fs], problems, read, None)
-            return Resolved(_with_values(doc, _mark(values, doc.path)), None, sources=list(read.values()), problems=problems)
+            return Resolved(
+                _with_values(doc, _mark(values, doc.path)), None, sources=list(read.values()), problems=problems
+            )
         package = _package_of(me.source)
         if package != "":  # a group option (data/mnist.yaml): compose its own defaults in its package
             values = self._compose(me, root, [root], "", {}, [fs], problems, read, rel_dir)
             if not read:
                 return Resolved(doc, None, problems=problems) if problems else None
-            return Resolved(_with_values(doc, _mark(values, doc.path)), None, sources=list(read.values()), problems=problems)
+            return Resolved(
+                _with_values(doc, _mark(values, doc.path)), None, sources=list(read.values()), problems=problems
+            )
         # an experiment (@package _global_): compose the primary config with this option selected
         primary = self._primary(root, inh)
         if primary is None:
             values = self._compose(me, root, [root], "", {}, [fs], problems, read, rel_dir)
-            return Resolved(_with_values(doc, _mark(values, doc.path)), None, sources=list(read.values()), problems=problems)
+            return Resolved(
+                _with_values(doc, _mark(values, doc.path)), None, sources=list(read.values()), problems=problems
+            )
         read[primary.source.path] = primary.source
         roots = self._search_roots(root, primary)
         overrides = {}
@@ -324,8 +341,14 @@ class Resolver:
         base_problems: list[Problem] = []
         base = self._compose(primary, root, roots, "", {}, [primary.fs], base_problems, {}, None)
         read.pop(me.source.path, None)
-        return Resolved(_with_values(doc, _mark(values, doc.path)), Document(primary.source.path, "yaml", _mark(base, ""), lines=None),
-                        primary.source.path, [primary.fs.name], list(read.values()), problems)
+        return Resolved(
+            _with_values(doc, _mark(values, doc.path)),
+            Document(primary.source.path, "yaml", _mark(base, ""), lines=None),
+            primary.source.path,
+            [primary.fs.name],
+            list(read.values()),
+            problems,
+        )
 
     def _primary(self, root: Path, inh: Inherit) -> _Loaded | None:
         for name in inh.primary:
@@ -337,8 +360,18 @@ class Resolver:
                     return None
         return None
 
-    def _compose(self, me: _Loaded, root: Path, roots: list[Path], package: str, overrides: dict,
-                 stack: list[Path], problems: list[Problem], read: dict[str, Source], group_dir: str | None) -> dict[str, Value]:
+    def _compose(
+        self,
+        me: _Loaded,
+        root: Path,
+        roots: list[Path],
+        package: str,
+        overrides: dict,
+        stack: list[Path],
+        problems: list[Problem],
+        read: dict[str, Source],
+        group_dir: str | None,
+    ) -> dict[str, Value]:
         own = {k: v for k, v in me.doc.values.items() if not _is_key(k, "defaults")}
         own = _prefix(own, package)
         entries = _defaults(me.doc)
@@ -356,14 +389,21 @@ class Resolver:
                 abs_group, pkg = here, package
             else:
                 g, _, at = group.partition("@")
-                abs_group = g[1:] if g.startswith("/") else keypaths.join(*[x for x in (here.replace("/", "."), g) if x]).replace(".", "/")
+                abs_group = (
+                    g[1:]
+                    if g.startswith("/")
+                    else keypaths.join(*[x for x in (here.replace("/", "."), g) if x]).replace(".", "/")
+                )
                 pkg = at if at else abs_group.replace("/", ".")
                 if at == "_global_":
                     pkg = ""
             choice = overrides.get(abs_group, option) if group is not None else option
             if isinstance(choice, tuple):  # the checked experiment itself
                 child = choice[1]
-                merged = merge(merged, self._compose(child, root, roots, "", overrides, stack + [child.fs], problems, read, abs_group))
+                merged = merge(
+                    merged,
+                    self._compose(child, root, roots, "", overrides, stack + [child.fs], problems, read, abs_group),
+                )
                 continue
             if choice is None or (isinstance(choice, str) and choice.lower() == "null"):
                 continue
@@ -377,7 +417,11 @@ class Resolver:
                 if "optional" in flags:
                     continue
                 where = f"{self.display(roots[0] / abs_group)}/{choice}.yaml"
-                what = f"Hydra config group '{abs_group}' has no option '{choice}'" if abs_group else f"Hydra config '{choice}' does not exist"
+                what = (
+                    f"Hydra config group '{abs_group}' has no option '{choice}'"
+                    if abs_group
+                    else f"Hydra config '{choice}' does not exist"
+                )
                 problems.append(_problem(v, f"{what} ({where} not found)"))
                 continue
             why = self._chain_problem(target, stack)
@@ -392,7 +436,10 @@ class Resolver:
             read[loaded.source.path] = loaded.source
             header = _package_of(loaded.source)
             sub_pkg = pkg if header is None else header
-            merged = merge(merged, self._compose(loaded, root, roots, sub_pkg, overrides, stack + [target], problems, read, abs_group))
+            merged = merge(
+                merged,
+                self._compose(loaded, root, roots, sub_pkg, overrides, stack + [target], problems, read, abs_group),
+            )
         return merged
 
 
@@ -434,7 +481,7 @@ def _defaults(doc: Document) -> list[tuple[str | None, object, Value | None, tup
     for k, v in doc.values.items():
         if not k.startswith("defaults."):
             continue
-        rest = k[len("defaults."):]
+        rest = k[len("defaults.") :]
         idx, _, name = rest.partition(".")
         if not idx.isdigit():
             continue

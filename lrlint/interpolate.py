@@ -73,8 +73,14 @@ def resolve(values: dict[str, Value]) -> dict[str, Value]:
             if t is None:
                 out[key] = replace(v, provenance=UNKNOWN, why=why)
             else:
-                out[key] = replace(v, value=t.value, provenance=INTERPOLATED, raw=t.raw,
-                                   why=f"{text} = {t.key}", extra={**v.extra, "target": t.key, "target_span": t.span})
+                out[key] = replace(
+                    v,
+                    value=t.value,
+                    provenance=INTERPOLATED,
+                    raw=t.raw,
+                    why=f"{text} = {t.key}",
+                    extra={**v.extra, "target": t.key, "target_span": t.span},
+                )
             continue
         # a string with interpolations inside: a string, resolved when every part is static
         whys: list[str] = []
@@ -85,6 +91,7 @@ def resolve(values: dict[str, Value]) -> dict[str, Value]:
                 whys.append(why)
                 return mm.group(0)
             return str(t.value)
+
         s = _INNER.sub(sub, v.value)
         if whys:
             out[key] = replace(v, provenance=UNKNOWN, why=whys[0])

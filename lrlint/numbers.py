@@ -32,6 +32,7 @@ def plain(x: float | int, sig: int = SIG_DIGITS) -> str:
 
 def _decimal(x: float, digits: str, exp: int) -> str:
     from decimal import Decimal  # only when a number is written (imported lazily: a clean run never needs it)
+
     s = format(Decimal(f"{digits[0]}.{digits[1:] or '0'}e{exp}"), "f")
     if "." in s:
         s = s.rstrip("0").rstrip(".")
@@ -65,10 +66,14 @@ def format_like(x: float, template: str | None, yaml_plain: bool = False) -> str
     if m and yaml_plain and not quote and "." not in m["mant"] and len(digits) > 1:
         exp -= len(digits) - 1
         sign = "-" if exp < 0 else ("+" if m["esign"] else "")
-        out = ("-" if x < 0 else "") + f"{digits}{m['e']}{sign}{str(abs(exp)).zfill(len(m['exp']) if m['exp'].startswith('0') else 0)}"
+        out = (
+            "-" if x < 0 else ""
+        ) + f"{digits}{m['e']}{sign}{str(abs(exp)).zfill(len(m['exp']) if m['exp'].startswith('0') else 0)}"
     elif m:
         out = _scientific(
-            x, digits, exp,
+            x,
+            digits,
+            exp,
             dot="." in m["mant"],
             esign=m["esign"],
             pad=len(m["exp"]) if m["exp"].startswith("0") else 0,

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Literal, Union
 
 from lrlint import cache
 from lrlint.validation import FieldError, Invalid, build, validate
@@ -19,16 +19,16 @@ Scalar = Union[bool, int, float, str, None]
 
 ROLES = (
     "batch_per_device",  # per device per step
-    "batch_global",      # across devices per step (accumulation multiplies it)
-    "batch_total",       # the whole effective batch (accumulation and devices included)
+    "batch_global",  # across devices per step (accumulation multiplies it)
+    "batch_total",  # the whole effective batch (accumulation and devices included)
     "grad_accum",
-    "devices",           # devices per node (or all processes when nodes is absent)
+    "devices",  # devices per node (or all processes when nodes is absent)
     "nodes",
     "lr",
     "optimizer",
     "momentum",
-    "warmup",            # any value > 0 means a warmup is configured
-    "schedule_steps",    # step-based schedule lengths (rescaled by 1/k)
+    "warmup",  # any value > 0 means a warmup is configured
+    "schedule_steps",  # step-based schedule lengths (rescaled by 1/k)
 )
 
 
@@ -41,7 +41,9 @@ class Condition:
 
     __pydantic_config__ = FORBID
     key: str
-    op: Literal["eq", "ne", "present", "absent", "truthy", "falsy", "matches"] = "truthy"  # matches: regex search, any case
+    op: Literal["eq", "ne", "present", "absent", "truthy", "falsy", "matches"] = (
+        "truthy"  # matches: regex search, any case
+    )
     value: Scalar = None
 
     def holds(self, values: dict) -> bool:
@@ -66,36 +68,41 @@ class Condition:
 @dataclass(kw_only=True)
 class RuntimeScaling:
     """A framework that rescales the lr itself at run time, and when it does."""
+
     __pydantic_config__ = FORBID
 
     name: str
     when: list[Condition]
     rule: Literal["linear", "sqrt"] = "linear"
-    reference_batch: Optional[str] = None   # key holding the batch the lr was written for
+    reference_batch: str | None = None  # key holding the batch the lr was written for
     description: str
-    rescales_schedule: bool = False         # the framework also rescales step-based schedule lengths
+    rescales_schedule: bool = False  # the framework also rescales step-based schedule lengths
     ignores: list[str] = field(default_factory=list)  # batch roles the runtime rule leaves out (MMEngine: grad_accum)
     # batch parts whose changes the runtime compensates (per_device, accum, devices, nodes, global_batch,
     # total); None: every change. Detectron2 rescales from the file's own IMS_PER_BATCH/BASE_LR pair, so
     # only a different number of workers is compensated, never an edit of IMS_PER_BATCH.
-    covers: Optional[list[Literal["per_device", "accum", "devices", "nodes", "global_batch", "total"]]] = None
+    covers: list[Literal["per_device", "accum", "devices", "nodes", "global_batch", "total"]] | None = None
 
 
 @dataclass(kw_only=True)
 class Inherit:
     """How a config names the configs it inherits from (issue 4)."""
+
     __pydantic_config__ = FORBID
 
-    key: str                                   # "_BASE_", "_base_", "defaults"
+    key: str  # "_BASE_", "_base_", "defaults"
     kind: Literal["path", "mmengine", "hydra_defaults"] = "path"
-    delete_key: Optional[str] = None           # "_delete_": a child mapping with it replaces the base's
+    delete_key: str | None = None  # "_delete_": a child mapping with it replaces the base's
     config_root: list[str] = field(default_factory=lambda: ["configs", "conf", "config"])  # hydra: conventional roots
-    primary: list[str] = field(default_factory=lambda: ["train.yaml", "config.yaml", "main.yaml"])  # hydra: primary configs, first wins
+    primary: list[str] = field(
+        default_factory=lambda: ["train.yaml", "config.yaml", "main.yaml"]
+    )  # hydra: primary configs, first wins
 
 
 @dataclass(kw_only=True)
 class NameTag:
     """A file-name pattern stating the batch: named groups ``devices``, ``per_device`` and/or ``batch``."""
+
     __pydantic_config__ = FORBID
 
     pattern: str
@@ -114,6 +121,7 @@ class NameTag:
 class Consistency:
     """``total`` must be a multiple of the product of ``factors`` (LR004); ``message`` is formatted with
     ``total``, ``factors`` (``a * b``), ``product`` and each key's last part."""
+
     __pydantic_config__ = FORBID
 
     total: str
@@ -125,6 +133,7 @@ class Consistency:
 @dataclass(kw_only=True)
 class EpochFlag:
     """Schedule values matched by ``pattern`` count epochs (not steps) when the sibling ``key`` is true."""
+
     __pydantic_config__ = FORBID
 
     pattern: str
@@ -136,7 +145,7 @@ class EpochFlag:
 class Detect:
     __pydantic_config__ = FORBID
 
-    keys: list[str] = field(default_factory=list)   # patterns; each present one scores a point
+    keys: list[str] = field(default_factory=list)  # patterns; each present one scores a point
     min_score: int = 1
     files: list[str] = field(default_factory=list)  # file-name globs that claim the file outright
     formats: list[Literal["yaml", "json", "python"]] = field(default_factory=lambda: ["yaml", "json"])
@@ -151,15 +160,15 @@ class Profile:
     priority: int = 0
     detect: Detect = field(default_factory=Detect)
     roles: dict[str, list[str]] = field(default_factory=dict)
-    defaults: dict[str, Scalar] = field(default_factory=dict)   # framework defaults for absent roles
+    defaults: dict[str, Scalar] = field(default_factory=dict)  # framework defaults for absent roles
     runtime_scaling: list[RuntimeScaling] = field(default_factory=list)
-    inherit: Optional[Inherit] = None
+    inherit: Inherit | None = None
     name_tags: list[NameTag] = field(default_factory=list)
     declared_batch: list[str] = field(default_factory=list)  # keys stating the batch the lr was tuned for
     consistency: list[Consistency] = field(default_factory=list)
     epoch_flags: list[EpochFlag] = field(default_factory=list)
-    severity: Optional[Literal["error", "warning", "info"]] = None  # overrides finding severity
-    note: str = ""                      # shown with every finding of this profile
+    severity: Literal["error", "warning", "info"] | None = None  # overrides finding severity
+    note: str = ""  # shown with every finding of this profile
     url: str = ""
 
     def __post_init__(self) -> None:
@@ -188,7 +197,7 @@ class OptimizerEntry:
 
     display: str
     family: str
-    names: list[str] = field(default_factory=list)     # normalised names (lower case, last dotted part)
+    names: list[str] = field(default_factory=list)  # normalised names (lower case, last dotted part)
     patterns: list[str] = field(default_factory=list)  # regexes searched in the normalised name
 
 
@@ -231,6 +240,7 @@ def rules_dir() -> Path:
 
 def _load_yaml(path: Path) -> object:
     import yaml
+
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as e:
@@ -242,7 +252,9 @@ def _checked(cls: type, path: Path, data: object):
     try:
         return validate(cls, data)
     except Invalid as e:
-        raise RulesError("\n".join(f"{path}: {loc}: {msg}" if loc else f"{path}: {msg}" for loc, msg in e.errors)) from None
+        raise RulesError(
+            "\n".join(f"{path}: {loc}: {msg}" if loc else f"{path}: {msg}" for loc, msg in e.errors)
+        ) from None
 
 
 def load_profile(path: Path) -> Profile:
@@ -251,7 +263,11 @@ def load_profile(path: Path) -> Profile:
         text = path.read_bytes()
     except OSError as e:
         raise RulesError(f"{path}: {e}") from None
-    key = cache.code_key(__name__, "lrlint.validation") + f"\n{path.resolve()}\n" + text.decode("utf-8", "surrogateescape")
+    key = (
+        cache.code_key(__name__, "lrlint.validation")
+        + f"\n{path.resolve()}\n"
+        + text.decode("utf-8", "surrogateescape")
+    )
     return cache.cached("profile", key, lambda: _checked(Profile, path, _load_yaml(path)))
 
 
@@ -266,8 +282,10 @@ def shipped(cls: type, path: Path):
 
 def _build_shipped() -> tuple[tuple[Profile, ...], OptimizerTable]:
     d = rules_dir()
-    return (tuple(shipped(Profile, p) for p in sorted((d / "frameworks").glob("*.yaml"))),
-            shipped(OptimizerTable, d / "optimizers.yaml"))
+    return (
+        tuple(shipped(Profile, p) for p in sorted((d / "frameworks").glob("*.yaml"))),
+        shipped(OptimizerTable, d / "optimizers.yaml"),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -276,8 +294,11 @@ def _shipped_rules() -> tuple[tuple[Profile, ...], OptimizerTable]:
     are unchanged (a pre-commit run then reads no YAML rules)."""
     d = rules_dir()
     files = sorted((d / "frameworks").glob("*.yaml")) + [d / "optimizers.yaml"]
-    key = cache.code_key(__name__, "lrlint.validation") + f"\n{d}\n" + "".join(
-        f"{f.name} {st.st_size} {st.st_mtime_ns}\n" for f in files for st in (f.stat(),))
+    key = (
+        cache.code_key(__name__, "lrlint.validation")
+        + f"\n{d}\n"
+        + "".join(f"{f.name} {st.st_size} {st.st_mtime_ns}\n" for f in files for st in (f.stat(),))
+    )
     return cache.cached("rules", key, _build_shipped)
 
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import PurePath
 
 from lrlint import keypaths
-from lrlint.profiles import OptimizerTable, Profile, RuntimeScaling
-from lrlint.values import UNKNOWN, Document, Value
+from lrlint.profiles import OptimizerTable, Profile
+from lrlint.values import Document, Value
 
-SINGLE_ROLES = ("batch_per_device", "batch_global", "batch_total", "grad_accum", "devices", "nodes", "optimizer", "momentum")
+SINGLE_ROLES = (
+    "batch_per_device",
+    "batch_global",
+    "batch_total",
+    "grad_accum",
+    "devices",
+    "nodes",
+    "optimizer",
+    "momentum",
+)
 BATCH_ROLES = ("batch_total", "batch_global", "batch_per_device", "grad_accum", "devices", "nodes")
 UNKNOWN_STRINGS = {"auto", "none", "null", "???", ""}
 
@@ -23,7 +32,7 @@ class ActiveScaling:
     exponent: float
     description: str
     reference_batch: Value | None = None
-    value: Value | None = None     # the marker's value (for spans)
+    value: Value | None = None  # the marker's value (for spans)
     covers: frozenset[str] | None = None  # batch parts whose changes it compensates (None: all)
 
 
@@ -39,11 +48,11 @@ class Recipe:
     family: str
     optimizer_is_default: bool
     effective_batch: float | None
-    parts: dict[str, float]        # the numbers behind the effective batch
-    unknown: list[str]             # why the effective batch or lr is unknown
+    parts: dict[str, float]  # the numbers behind the effective batch
+    unknown: list[str]  # why the effective batch or lr is unknown
     assumptions: list[str]
     scaling: ActiveScaling | None
-    tag: "Tag | None" = None         # the file-name batch tag (``8xb2``), when the profile defines one
+    tag: Tag | None = None  # the file-name batch tag (``8xb2``), when the profile defines one
 
     @property
     def key(self) -> str:
@@ -88,6 +97,7 @@ class Tag:
 def name_tag(profile: Profile, filename: str) -> Tag | None:
     """The first of the profile's ``name_tags`` that matches the file name."""
     import re
+
     name = PurePath(filename).name
     for nt in profile.name_tags:
         m = re.search(nt.pattern, name)
@@ -153,6 +163,7 @@ def _device_list(patterns: list[str], values: dict[str, Value], anchor: str) -> 
     span = None
     if first is not None and last is not None:
         from lrlint.spans import Span
+
         span = Span(first.path, first.start, last.end, first.line, first.col, last.end_line, last.end_col)
     return Value(head, len(items), span, items[0].provenance, raw="", why=f"{len(items)} devices listed")
 
@@ -191,7 +202,9 @@ def _number(v: Value) -> tuple[float | None, str]:
     return n, ""
 
 
-def effective_batch(profile: Profile, roles: dict[str, Value | None], values: dict[str, Value]) -> tuple[float | None, dict[str, float], list[str], list[str]]:
+def effective_batch(
+    profile: Profile, roles: dict[str, Value | None], values: dict[str, Value]
+) -> tuple[float | None, dict[str, float], list[str], list[str]]:
     """(effective batch, parts, reasons it is unknown, assumptions)."""
     unknown: list[str] = []
     assumptions: list[str] = []
@@ -241,26 +254,48 @@ def effective_batch(profile: Profile, roles: dict[str, Value | None], values: di
     return None, parts, ["no batch size found"], []
 
 
-PART_OF_ROLE = {"batch_per_device": "per_device", "grad_accum": "accum", "devices": "devices", "nodes": "nodes",
-                "batch_global": "global_batch", "batch_total": "total"}
+PART_OF_ROLE = {
+    "batch_per_device": "per_device",
+    "grad_accum": "accum",
+    "devices": "devices",
+    "nodes": "nodes",
+    "batch_global": "global_batch",
+    "batch_total": "total",
+}
 
 
-def _scaling(profile: Profile, lr: Value, values: dict[str, Value], roles: dict[str, Value | None]) -> ActiveScaling | None:
+def _scaling(
+    profile: Profile, lr: Value, values: dict[str, Value], roles: dict[str, Value | None]
+) -> ActiveScaling | None:
     expr = lr.extra.get("scaling") if lr.extra else None
     if expr:
         # the expression follows the batch values it reads (``lr = base * args.batch_size / 256``): a change
         # of another part (accumulation, devices) is not compensated
         keys = set(expr.get("batch_keys") or ())
-        covers = frozenset(PART_OF_ROLE[r] for r, v in roles.items() if r in PART_OF_ROLE and v is not None
-                           and (v.key in keys or (v.extra or {}).get("alias_of") in keys))
-        return ActiveScaling("expression", float(expr.get("exponent", 1.0)), f"the lr is computed from the batch: {expr.get('text', lr.raw)}",
-                             value=lr, covers=covers or None)
+        covers = frozenset(
+            PART_OF_ROLE[r]
+            for r, v in roles.items()
+            if r in PART_OF_ROLE and v is not None and (v.key in keys or (v.extra or {}).get("alias_of") in keys)
+        )
+        return ActiveScaling(
+            "expression",
+            float(expr.get("exponent", 1.0)),
+            f"the lr is computed from the batch: {expr.get('text', lr.raw)}",
+            value=lr,
+            covers=covers or None,
+        )
     for rs in profile.runtime_scaling:
         if all(c.holds(values) for c in rs.when):
             ref = values.get(rs.reference_batch) if rs.reference_batch else None
             marker = values.get(rs.when[0].key)
-            return ActiveScaling(rs.name, 1.0 if rs.rule == "linear" else 0.5, rs.description, ref, marker,
-                                 None if rs.covers is None else frozenset(rs.covers))
+            return ActiveScaling(
+                rs.name,
+                1.0 if rs.rule == "linear" else 0.5,
+                rs.description,
+                ref,
+                marker,
+                None if rs.covers is None else frozenset(rs.covers),
+            )
     return None
 
 
@@ -278,7 +313,16 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag 
     for pat in profile.patterns("lr"):
         rx = keypaths.compile_pattern(pat)
         for k, v in values.items():
-            if rx.match(k) and _present(v) and not (isinstance(v.value, str) and v.number is None and v.known and v.value.strip().lower() not in UNKNOWN_STRINGS):
+            if (
+                rx.match(k)
+                and _present(v)
+                and not (
+                    isinstance(v.value, str)
+                    and v.number is None
+                    and v.known
+                    and v.value.strip().lower() not in UNKNOWN_STRINGS
+                )
+            ):
                 lr_by_scope.setdefault(keypaths.parent(k), v)
     recipes = []
     seen_spans: set = set()
@@ -291,9 +335,19 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag 
         roles = {r: _pick(profile.patterns(r), values, lr.key) for r in SINGLE_ROLES}
         if roles["devices"] is None:
             roles["devices"] = _device_list(profile.patterns("devices"), values, lr.key)
-        if roles["devices"] is None and tag is not None and tag.devices is not None and roles["batch_per_device"] is not None:
-            roles["devices"] = Value("devices", tag.devices, None, why=f"{tag.devices} devices from the file name ({tag.text})",
-                                     extra={"from_tag": tag.text})
+        if (
+            roles["devices"] is None
+            and tag is not None
+            and tag.devices is not None
+            and roles["batch_per_device"] is not None
+        ):
+            roles["devices"] = Value(
+                "devices",
+                tag.devices,
+                None,
+                why=f"{tag.devices} devices from the file name ({tag.text})",
+                extra={"from_tag": tag.text},
+            )
         warmup = [v for p in profile.patterns("warmup") for k, v in values.items() if keypaths.matches(p, k)]
         schedule = [v for p in profile.patterns("schedule_steps") for k, v in values.items() if keypaths.matches(p, k)]
         opt = roles.get("optimizer")
@@ -304,12 +358,23 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag 
             unknown.append(lr.why or f"{lr.key} is not known statically")
         elif lr.number is None:
             unknown.append(f'{lr.key} is "{lr.value}", filled in at run time')
-        recipes.append(Recipe(
-            doc=doc, profile=profile, lr=lr, roles=roles,
-            warmup=list({id(w): w for w in warmup}.values()),
-            schedule=list({id(s): s for s in schedule}.values()),
-            optimizer_display=display, family=family, optimizer_is_default=opt is None and opt_name is not None,
-            effective_batch=eff, parts=parts, unknown=unknown, assumptions=assumptions,
-            scaling=_scaling(profile, lr, values, roles), tag=tag,
-        ))
+        recipes.append(
+            Recipe(
+                doc=doc,
+                profile=profile,
+                lr=lr,
+                roles=roles,
+                warmup=list({id(w): w for w in warmup}.values()),
+                schedule=list({id(s): s for s in schedule}.values()),
+                optimizer_display=display,
+                family=family,
+                optimizer_is_default=opt is None and opt_name is not None,
+                effective_batch=eff,
+                parts=parts,
+                unknown=unknown,
+                assumptions=assumptions,
+                scaling=_scaling(profile, lr, values, roles),
+                tag=tag,
+            )
+        )
     return recipes

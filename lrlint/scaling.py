@@ -15,9 +15,9 @@ class Policy:
 
     family: str
     family_title: str
-    fix: str                       # rule a fix applies: linear | sqrt | none
-    band: tuple[float, float]      # accepted exponents
-    safe: bool                     # whether a fix under this policy may be applied silently
+    fix: str  # rule a fix applies: linear | sqrt | none
+    band: tuple[float, float]  # accepted exponents
+    safe: bool  # whether a fix under this policy may be applied silently
     note: str = ""
     from_settings: bool = False
 
@@ -48,7 +48,7 @@ def policy_for(family: str, settings, table) -> Policy:
 
 
 def factor(k: float, exponent: float) -> float:
-    return k ** exponent
+    return k**exponent
 
 
 def accepted_factors(k: float, policy: Policy) -> tuple[float, float]:
@@ -59,9 +59,9 @@ def accepted_factors(k: float, policy: Policy) -> tuple[float, float]:
 @dataclass(frozen=True)
 class Assessment:
     ok: bool
-    deviation: float               # how far the lr factor is outside the tolerated band (1 = inside)
+    deviation: float  # how far the lr factor is outside the tolerated band (1 = inside)
     wrong_direction: bool
-    low: float                     # accepted lr factor range
+    low: float  # accepted lr factor range
     high: float
 
 

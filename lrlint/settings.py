@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Literal
 
 from lrlint.validation import FieldError, Invalid, validate
 
@@ -57,9 +57,15 @@ POLICY_NAMES = {
 @dataclass(kw_only=True)
 class Thresholds:
     __pydantic_config__ = FORBID
-    __aliases__ = {"batch_tolerance": "batch-tolerance", "lr_tolerance": "lr-tolerance", "error_factor": "error-factor",
-                   "max_safe_batch": "max-safe-batch", "max_safe_factor": "max-safe-factor",
-                   "warmup_factor": "warmup-factor", "linear_regime_batch": "linear-regime-batch"}
+    __aliases__ = {
+        "batch_tolerance": "batch-tolerance",
+        "lr_tolerance": "lr-tolerance",
+        "error_factor": "error-factor",
+        "max_safe_batch": "max-safe-batch",
+        "max_safe_factor": "max-safe-factor",
+        "warmup_factor": "warmup-factor",
+        "linear_regime_batch": "linear-regime-batch",
+    }
     batch_tolerance: tuple[float, float] = (0.9, 1.11)
     lr_tolerance: tuple[float, float] = (0.8, 1.25)
     error_factor: float = 2.0
@@ -69,8 +75,13 @@ class Thresholds:
     linear_regime_batch: float = 8192.0
 
     def __post_init__(self) -> None:
-        for name, bound in (("error_factor", 1), ("max_safe_batch", 0), ("max_safe_factor", 1),
-                            ("warmup_factor", 1), ("linear_regime_batch", 0)):
+        for name, bound in (
+            ("error_factor", 1),
+            ("max_safe_batch", 0),
+            ("max_safe_factor", 1),
+            ("warmup_factor", 1),
+            ("linear_regime_batch", 0),
+        ):
             _above(self, name, bound)
 
 
@@ -78,18 +89,25 @@ class Thresholds:
 class VerifySettings:
     __pydantic_config__ = FORBID
     __aliases__ = {"max_seconds": "max-seconds"}
-    model: Optional[str] = None
-    device: Optional[str] = None
-    samples: Optional[int] = None
-    max_seconds: Optional[float] = None
+    model: str | None = None
+    device: str | None = None
+    samples: int | None = None
+    max_seconds: float | None = None
 
 
 @dataclass(kw_only=True)
 class Settings:
     __pydantic_config__ = FORBID
-    __aliases__ = {"extend_select": "extend-select", "extend_ignore": "extend-ignore", "per_file_ignores": "per-file-ignores",
-                   "extend_exclude": "extend-exclude", "respect_gitignore": "respect-gitignore",
-                   "max_file_size": "max-file-size", "output_format": "output-format", "config_sets": "config-sets"}
+    __aliases__ = {
+        "extend_select": "extend-select",
+        "extend_ignore": "extend-ignore",
+        "per_file_ignores": "per-file-ignores",
+        "extend_exclude": "extend-exclude",
+        "respect_gitignore": "respect-gitignore",
+        "max_file_size": "max-file-size",
+        "output_format": "output-format",
+        "config_sets": "config-sets",
+    }
     select: list[str] = field(default_factory=lambda: ["LR0", "LR9"])
     extend_select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
@@ -99,19 +117,19 @@ class Settings:
     exclude: list[str] = field(default_factory=list)
     extend_exclude: list[str] = field(default_factory=list)
     respect_gitignore: bool = True
-    base: Optional[str] = None
+    base: str | None = None
     max_file_size: int = 10 * 1024 * 1024
     profiles: list[str] = field(default_factory=list)
     # files one run merges in order, later ones overriding earlier ones (Lightning CLI's repeated
     # ``--config``): checked together as one recipe; paths relative to the config file
     config_sets: list[list[str]] = field(default_factory=list)
-    policy: dict[str, Union[str, PolicyRule]] = field(default_factory=dict)
+    policy: dict[str, str | PolicyRule] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
     verify: VerifySettings = field(default_factory=VerifySettings)
-    output_format: Optional[str] = None
+    output_format: str | None = None
     # set by the loader, not by users
     root: str = "."
-    config_file: Optional[str] = None
+    config_file: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("select", "extend_select", "ignore", "extend_ignore"):
@@ -120,17 +138,22 @@ class Settings:
                     raise FieldError(name, f"{c!r} is not a rule code or prefix (like LR001, LR00, LR or ALL)")
         for group in self.config_sets:
             if len(group) < 2:
-                raise FieldError("config_sets", f"a config set lists the files merged in order: {group!r} has fewer than two")
+                raise FieldError(
+                    "config_sets", f"a config set lists the files merged in order: {group!r} has fewer than two"
+                )
         if not self.max_file_size > 0:
             raise FieldError("max_file_size", "Input should be greater than 0")
         for family, rule in self.policy.items():
             if family not in ("sgd", "adaptive", "sign", "unknown"):
                 raise FieldError("policy", f"unknown optimizer family {family!r} (sgd, adaptive, sign, unknown)")
             if isinstance(rule, str) and rule not in POLICY_NAMES:
-                raise FieldError("policy", f"{family}: unknown policy {rule!r} (one of {', '.join(POLICY_NAMES)}, or a table with fix and band)")
+                raise FieldError(
+                    "policy",
+                    f"{family}: unknown policy {rule!r} (one of {', '.join(POLICY_NAMES)}, or a table with fix and band)",
+                )
 
     @classmethod
-    def from_table(cls, table: dict) -> "Settings":
+    def from_table(cls, table: dict) -> Settings:
         """Settings from a ``[tool.lrlint]``-style table (dashed keys), validated; raises ConfigError."""
         return _validated(table, "settings")
 
@@ -142,6 +165,7 @@ class Settings:
 
     def selected(self, code: str, path: str | None = None) -> bool:
         """ruff's rule selection: the longest matching prefix wins; ignore wins a tie."""
+
         def best(prefixes: list[str]) -> int:
             return max((len(p) if p != "ALL" else 0 for p in prefixes if p == "ALL" or code.startswith(p)), default=-1)
 
@@ -152,6 +176,7 @@ class Settings:
         ign = best(self.ignore + self.extend_ignore)
         if path is not None:
             from fnmatch import fnmatch
+
             for pattern, codes in self.per_file_ignores.items():
                 neg = pattern.startswith("!")
                 hit = fnmatch(path, pattern.lstrip("!")) or fnmatch(Path(path).name, pattern.lstrip("!"))
@@ -164,8 +189,9 @@ def _validated(table: dict, source: str) -> Settings:
     try:
         return validate(Settings, table)
     except Invalid as e:
-        raise ConfigError("\n".join(f"{source}: tool.lrlint.{loc}: {msg}" if loc else f"{source}: {msg}"
-                                     for loc, msg in e.errors)) from None
+        raise ConfigError(
+            "\n".join(f"{source}: tool.lrlint.{loc}: {msg}" if loc else f"{source}: {msg}" for loc, msg in e.errors)
+        ) from None
 
 
 def find_config(start: Path) -> tuple[Path, dict] | None:
@@ -189,7 +215,9 @@ def find_config(start: Path) -> tuple[Path, dict] | None:
     return None
 
 
-def load(start: Path | None = None, config: str | None = None, overrides: dict | None = None, isolated: bool = False) -> Settings:
+def load(
+    start: Path | None = None, config: str | None = None, overrides: dict | None = None, isolated: bool = False
+) -> Settings:
     """Settings from the nearest config (or ``config``), with CLI ``overrides`` on top."""
     table: dict = {}
     root = Path.cwd()
@@ -202,7 +230,11 @@ def load(start: Path | None = None, config: str | None = None, overrides: dict |
             raise ConfigError(f"{f}: config file not found") from None
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
             raise ConfigError(f"{f}: cannot read TOML: {e}") from None
-        table = data.get("tool", {}).get("lrlint", data) if f.name == "pyproject.toml" else data.get("tool", {}).get("lrlint", data)
+        table = (
+            data.get("tool", {}).get("lrlint", data)
+            if f.name == "pyproject.toml"
+            else data.get("tool", {}).get("lrlint", data)
+        )
         root, config_file = f.resolve().parent, str(f)
     elif not isolated:
         found = find_config(start or Path.cwd())
@@ -212,12 +244,15 @@ def load(start: Path | None = None, config: str | None = None, overrides: dict |
     merged = {**table, **(overrides or {})}
     # profiles are relative to the config file
     if "profiles" in table:
-        merged["profiles"] = [str((root / p)) if not Path(p).is_absolute() else p for p in table["profiles"]] + list((overrides or {}).get("profiles", []))
+        merged["profiles"] = [str(root / p) if not Path(p).is_absolute() else p for p in table["profiles"]] + list(
+            (overrides or {}).get("profiles", [])
+        )
     if not merged:  # nothing to validate: the defaults, without importing pydantic
         return Settings(root=str(root), config_file=config_file)
     merged["root"] = str(root)
     merged["config_file"] = config_file
     # validated once per distinct table (pydantic's import alone outweighs a one-file check)
     from lrlint import cache
+
     key = cache.code_key(__name__, "lrlint.validation") + "\n" + repr(merged)
     return cache.cached("settings", key, lambda: _validated(merged, config_file or "settings"))

@@ -26,7 +26,13 @@ class LineIndex:
         self.text = text
         self.encoding = encoding
         self.byte_offset = byte_offset  # e.g. a BOM before the text
-        self.ascii = text.isascii() and encoding.lower().replace("_", "-") in {"utf-8", "utf8", "ascii", "latin-1", "iso-8859-1"}
+        self.ascii = text.isascii() and encoding.lower().replace("_", "-") in {
+            "utf-8",
+            "utf8",
+            "ascii",
+            "latin-1",
+            "iso-8859-1",
+        }
         starts = [0]
         find = text.find
         pos = find("\n")

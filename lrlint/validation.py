@@ -16,8 +16,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import sys
+import types
 import typing
 from typing import Any, Union
+
+# `Optional[X]` and `X | None` (PEP 604) are two origins of one idea
+_UNIONS = (Union, types.UnionType)
 
 
 class FieldError(ValueError):
@@ -36,7 +40,7 @@ class Invalid(Exception):
         self.errors = errors
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
 
@@ -56,7 +60,7 @@ def _normalise(tp: Any, data: Any) -> Any:
             name = back.get(k, k)
             out[name] = _normalise(hints[name], v) if name in hints else v
         return out
-    if origin is Union:
+    if origin in _UNIONS:
         for a in args:
             if dataclasses.is_dataclass(a) and isinstance(data, dict):
                 return _normalise(a, data)
@@ -82,7 +86,7 @@ def _build(tp: Any, data: Any) -> Any:
         hints = _hints(tp)
         return tp(**{k: _build(hints[k], v) for k, v in data.items()})
     origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin is Union:
+    if origin in _UNIONS:
         for a in args:
             if dataclasses.is_dataclass(a) and isinstance(data, dict):
                 return _build(a, data)
@@ -100,24 +104,32 @@ def _build(tp: Any, data: Any) -> Any:
     return data
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _adapter(cls: type):
     from pydantic import TypeAdapter
+
     return TypeAdapter(cls)
 
 
 def validate(cls: type, data: Any) -> Any:
     """An instance of ``cls`` from user data, validated by pydantic; raises :class:`Invalid`."""
     from pydantic import ValidationError
+
     try:
         return _adapter(cls).validate_python(_normalise(cls, data))
     except ValidationError as e:
         described = [_describe(cls, err) for err in e.errors()]
         # a union (``str | PolicyRule``): report the branch the input was meant for, not "should be a string"
         unions = {pre for _, _, pre in described if pre is not None}
-        keep = [(loc, msg) for loc, msg, pre in described
-                if pre is None or not (msg.startswith("Input should be a valid") and any(
-                    p == pre for _, m, p in described if not m.startswith("Input should be a valid")))]
+        keep = [
+            (loc, msg)
+            for loc, msg, pre in described
+            if pre is None
+            or not (
+                msg.startswith("Input should be a valid")
+                and any(p == pre for _, m, p in described if not m.startswith("Input should be a valid"))
+            )
+        ]
         raise Invalid(keep if unions else [(loc, msg) for loc, msg, _ in described]) from None
 
 
@@ -128,7 +140,7 @@ def _describe(cls: type, err: dict) -> tuple[str, str, str | None]:
     tp: Any = cls
     for part in err["loc"]:
         name = str(part)
-        if typing.get_origin(tp) is Union:  # pydantic names the branch it tried: not part of the user's key
+        if typing.get_origin(tp) in _UNIONS:  # pydantic names the branch it tried: not part of the user's key
             union_at = ".".join(loc)
             tp = next((a for a in typing.get_args(tp) if getattr(a, "__name__", "") == name), None)
             continue

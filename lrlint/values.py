@@ -10,14 +10,14 @@ from lrlint.spans import LineIndex, Span
 Scalar = Union[int, float, str, bool, None]
 
 # How a Value was obtained.
-LITERAL = "literal"            # a number/bool/null literal in the file
-STRING = "string"              # a quoted or plain string scalar (a numeric string still reads as a number)
-EXPRESSION = "expression"      # folded from constants (Python)
+LITERAL = "literal"  # a number/bool/null literal in the file
+STRING = "string"  # a quoted or plain string scalar (a numeric string still reads as a number)
+EXPRESSION = "expression"  # folded from constants (Python)
 ARGPARSE = "argparse-default"  # default of a command-line option (Python)
-INHERITED = "inherited"        # from a base config (issue 4)
+INHERITED = "inherited"  # from a base config (issue 4)
 INTERPOLATED = "interpolated"  # resolved ${...} interpolation
 DEFAULT = "framework-default"  # the framework's documented default, not in the file
-UNKNOWN = "unknown"            # lrlint cannot know it statically (env, file, "auto", call)
+UNKNOWN = "unknown"  # lrlint cannot know it statically (env, file, "auto", call)
 
 
 @dataclass(slots=True)
@@ -28,8 +28,8 @@ class Value:
     value: Scalar
     span: Span | None
     provenance: str = LITERAL
-    raw: str = ""                 # the literal's source text, e.g. ``1e-5`` or ``"0.1"``
-    why: str = ""                 # for UNKNOWN/EXPRESSION: a short human reason
+    raw: str = ""  # the literal's source text, e.g. ``1e-5`` or ``"0.1"``
+    why: str = ""  # for UNKNOWN/EXPRESSION: a short human reason
     extra: dict = field(default_factory=dict)  # source-specific facts (e.g. expression scaling)
 
     @property
@@ -55,9 +55,9 @@ class Document:
     """One document of a source (a YAML file may hold several)."""
 
     path: str
-    format: str                   # "yaml" | "json" | "python"
+    format: str  # "yaml" | "json" | "python"
     values: dict[str, Value]
-    index: int = 0                # document number within a multi-document file
+    index: int = 0  # document number within a multi-document file
     lines: LineIndex | None = None
     comments: dict[int, str] = field(default_factory=dict)  # 1-based line -> comment text (without '#')
     problems: list = field(default_factory=list)  # non-fatal SourceErrors (e.g. an unsafe tag in one node)

@@ -17,7 +17,9 @@ def run_lrlint(*args: str, cwd: Path, env: dict | None = None, input: str | None
     e = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT), **(env or {})}
     e.pop("FORCE_COLOR", None)
     e.pop("LRLINT_OUTPUT_FORMAT", None)
-    return subprocess.run([sys.executable, "-m", "lrlint", *args], cwd=cwd, capture_output=True, text=True, env=e, input=input)
+    return subprocess.run(
+        [sys.executable, "-m", "lrlint", *args], cwd=cwd, capture_output=True, text=True, env=e, input=input
+    )
 
 
 class GitRepo:

@@ -48,6 +48,7 @@ def yaml_error(text: str, loader, limits: Limits = Limits()) -> SourceError:
 
 # --- malformed YAML / JSON ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text,problems,line,col",
     [
@@ -57,7 +58,12 @@ def yaml_error(text: str, loader, limits: Limits = Limits()) -> SourceError:
         ("a: 'unterminated\n", ("found unexpected end of stream",), 2, 1),
         ("a: b: c\n", ("mapping values are not allowed",), 1, 5),
         ("- x\ny: 1\n", ("expected <block end>", "did not find expected '-' indicator"), 2, 1),
-        ("\tlr: 1\n", ("found character '\\t' that cannot start any token", "found character that cannot start any token"), 1, 1),
+        (
+            "\tlr: 1\n",
+            ("found character '\\t' that cannot start any token", "found character that cannot start any token"),
+            1,
+            1,
+        ),
     ],
 )
 def test_malformed_yaml_reports_pyyaml_problem_and_mark(loader, text, problems, line, col):
@@ -94,6 +100,7 @@ def test_malformed_json_through_the_dispatcher():
 
 
 # --- alias bombs and deep nesting ----------------------------------------------------------
+
 
 def billion_laughs(leaf: str = '"lol"') -> str:
     lines = ["a: &a [" + ", ".join([leaf] * 9) + "]"]
@@ -153,7 +160,9 @@ def test_deep_nesting_is_a_limit_not_a_crash(loader, kind):
     err = yaml_error(text, loader)
     assert err.code == LIMIT_EXCEEDED and err.reason == "YAML nesting deeper than 200 levels"
     assert time.perf_counter() - t < 2.0
-    expect = {"flow": (1, 201), "unclosed-flow": (1, 201), "compact-sequence": (1, 401), "block-mapping": (201, 201)}[kind]
+    expect = {"flow": (1, 201), "unclosed-flow": (1, 201), "compact-sequence": (1, 401), "block-mapping": (201, 201)}[
+        kind
+    ]
     assert (err.line, err.col) == expect
 
 
@@ -232,12 +241,18 @@ def test_bad_standard_scalar_and_bad_merge_are_non_fatal(loader):
     text = "a: !!int abc\nb: !!str [1]\nc: {<<: 5, x: 1}\nd: {[1, 2]: z}\ne: 3\n"
     (doc,) = yaml_docs(text, loader)
     assert {k: v.value for k, v in doc.values.items()} == {"c.x": 1, "e": 3}
-    assert [(p.code, p.line) for p in doc.problems] == [(PARSE_ERROR, 1), (UNSAFE_TAG, 2), (PARSE_ERROR, 3), (PARSE_ERROR, 4)]
+    assert [(p.code, p.line) for p in doc.problems] == [
+        (PARSE_ERROR, 1),
+        (UNSAFE_TAG, 2),
+        (PARSE_ERROR, 3),
+        (PARSE_ERROR, 4),
+    ]
     assert doc.problems[0].reason == "'abc' is not a valid !!int; value skipped"
     assert doc.problems[1].reason == "YAML tag !!str on a sequence is not supported; value skipped"
 
 
 # --- reading files -----------------------------------------------------------------------
+
 
 def test_binary_file_is_unreadable(tmp_path):
     p = tmp_path / "model.yaml"
@@ -285,7 +300,7 @@ def test_bom_and_crlf_file_read_from_disk_keeps_exact_spans(tmp_path):
     assert src.bom == codecs.BOM_UTF8 and src.data == data
     (doc,) = parse(src, Limits())
     for v in doc.values.values():
-        assert data[v.span.start:v.span.end] == v.raw.encode()
+        assert data[v.span.start : v.span.end] == v.raw.encode()
     assert (doc.values["a.lr"].span.start, doc.values["a.lr"].span.line, doc.values["a.lr"].span.col) == (3 + 10, 2, 7)
     assert doc.comments == {2: " x"}
     p2 = tmp_path / "c.json"

@@ -26,7 +26,11 @@ train:
 
 def concise(repo, *args):
     r = repo.lrlint("check", "--output-format", "concise", *args)
-    return r.returncode, [l for l in r.stdout.splitlines() if l and not l.startswith(("Found", "[*]", "All checks", "note:"))], r
+    return (
+        r.returncode,
+        [l for l in r.stdout.splitlines() if l and not l.startswith(("Found", "[*]", "All checks", "note:"))],
+        r,
+    )
 
 
 def test_hf_adamw_batch_x4_lr_unchanged_is_lr001_sqrt(repo):
@@ -60,11 +64,23 @@ def test_sgd_linear_rule_and_json_data(repo):
     [f] = json.loads(r.stdout)
     assert f["code"] == "LR001" and f["name"] == "unscaled-lr" and f["severity"] == "error"
     assert f["location"] == {"row": 2, "column": 15} and f["end_location"] == {"row": 2, "column": 19}
-    assert f["message"].startswith("effective batch 256 -> 1024 (x4) but train.optimizer.lr stays 0.1; SGD (SGD family): linear rule expects 0.4")
+    assert f["message"].startswith(
+        "effective batch 256 -> 1024 (x4) but train.optimizer.lr stays 0.1; SGD (SGD family): linear rule expects 0.4"
+    )
     assert f["fix"]["applicability"] == "safe"
-    assert f["fix"]["edits"] == [{"content": "0.4", "location": {"row": 5, "column": 9}, "end_location": {"row": 5, "column": 12}}]
+    assert f["fix"]["edits"] == [
+        {"content": "0.4", "location": {"row": 5, "column": 9}, "end_location": {"row": 5, "column": 12}}
+    ]
     d = f["data"]
-    assert (d["batch_old"], d["batch_new"], d["k"], d["lr_old"], d["expected_lr"], d["policy"], d["family"]) == (256, 1024, 4, 0.1, 0.4, "linear", "sgd")
+    assert (d["batch_old"], d["batch_new"], d["k"], d["lr_old"], d["expected_lr"], d["policy"], d["family"]) == (
+        256,
+        1024,
+        4,
+        0.1,
+        0.4,
+        "linear",
+        "sgd",
+    )
     assert d["reference"] == {"kind": "history", "label": "git HEAD"}
 
 
@@ -74,7 +90,9 @@ def test_accumulation_change_alone(repo):
     repo.write("sft.yaml", HF.format(bs=8, acc=16, lr="1.0e-5"))
     code, lines, _ = concise(repo)
     assert code == 1
-    assert lines[0].startswith("sft.yaml:3:30: LR001 [*] effective batch 32 -> 128 (x4) but learning_rate stays 1.0e-5;")
+    assert lines[0].startswith(
+        "sft.yaml:3:30: LR001 [*] effective batch 32 -> 128 (x4) but learning_rate stays 1.0e-5;"
+    )
     assert "square-root rule expects 2.0e-5 (linear would be 4.0e-5)" in lines[0]
 
 
@@ -102,7 +120,9 @@ def test_devices_change_in_lightning_cli(repo):
     repo.write("fit.yaml", LIGHTNING.format(dev="[0, 1, 2, 3]"))
     code, lines, _ = concise(repo)
     assert code == 1
-    assert lines == ["fit.yaml:2:13: LR001 [*] effective batch 128 -> 512 (x4) but optimizer.init_args.lr stays 0.1; SGD (SGD family): linear rule expects 0.4 [vs git HEAD]"]
+    assert lines == [
+        "fit.yaml:2:13: LR001 [*] effective batch 128 -> 512 (x4) but optimizer.init_args.lr stays 0.1; SGD (SGD family): linear rule expects 0.4 [vs git HEAD]"
+    ]
 
 
 def test_global_batch_key_detectron2(repo):
@@ -112,7 +132,9 @@ def test_global_batch_key_detectron2(repo):
     repo.write("d2.yaml", cfg.format(b=64))
     code, lines, _ = concise(repo, "--ignore", "LR006")  # MAX_ITER kept: LR006 (tests/test_checks_lr003_006.py)
     assert code == 1
-    assert lines == ["d2.yaml:4:18: LR001 [*] effective batch 16 -> 64 (x4) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, Detectron2 (yacs) default): linear rule expects 0.08 [vs git HEAD]"]
+    assert lines == [
+        "d2.yaml:4:18: LR001 [*] effective batch 16 -> 64 (x4) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, Detectron2 (yacs) default): linear rule expects 0.08 [vs git HEAD]"
+    ]
 
 
 def test_deepspeed_auto_is_unknown_not_zero(repo):
@@ -133,7 +155,9 @@ def test_deepspeed_global_batch(repo):
     repo.write("ds_config.json", ds.format(tb=1024))
     code, lines, _ = concise(repo)
     assert code == 1
-    assert lines[0].startswith("ds_config.json:2:23: LR001 [*] effective batch 256 -> 1024 (x4) but optimizer.params.lr stays 3e-4; AdamW (adaptive): square-root rule expects 6e-4 (linear would be 1.2e-3)")
+    assert lines[0].startswith(
+        "ds_config.json:2:23: LR001 [*] effective batch 256 -> 1024 (x4) but optimizer.params.lr stays 3e-4; AdamW (adaptive): square-root rule expects 6e-4 (linear would be 1.2e-3)"
+    )
 
 
 def test_wrong_direction_is_lr002_error(repo):
@@ -143,7 +167,10 @@ def test_wrong_direction_is_lr002_error(repo):
     r = repo.lrlint("check", "--output-format", "json")
     [f] = json.loads(r.stdout)
     assert (f["code"], f["severity"], f["location"]["row"]) == ("LR002", "error", 5)
-    assert "0.1 -> 0.05 (x0.5); the lr moved the wrong way; SGD (SGD family) accepts x4 (linear rule): linear rule expects 0.4" in f["message"]
+    assert (
+        "0.1 -> 0.05 (x0.5); the lr moved the wrong way; SGD (SGD family) accepts x4 (linear rule): linear rule expects 0.4"
+        in f["message"]
+    )
 
 
 def test_sqrt_scaled_sgd_is_lr002_warning(repo):
@@ -220,8 +247,10 @@ def test_inline_reference_without_git(tmp_path):
     (tmp_path / "a.yaml").write_text("# lrlint: reference batch=256 lr=0.1\n" + SGD.format(bs=512, lr=0.1))
     r = run_lrlint("check", "--output-format", "concise", ".", cwd=tmp_path)
     assert r.returncode == 1
-    assert r.stdout.splitlines()[0] == ("a.yaml:3:15: LR001 [*] effective batch 256 -> 512 (x2) but train.optimizer.lr stays 0.1; "
-                                        "SGD (SGD family): linear rule expects 0.2 [vs inline reference (line 1); devices not in the file: assumed unchanged]")
+    assert r.stdout.splitlines()[0] == (
+        "a.yaml:3:15: LR001 [*] effective batch 256 -> 512 (x2) but train.optimizer.lr stays 0.1; "
+        "SGD (SGD family): linear rule expects 0.2 [vs inline reference (line 1); devices not in the file: assumed unchanged]"
+    )
 
 
 def test_declared_reference_wins_over_history(repo):
@@ -233,7 +262,9 @@ def test_declared_reference_wins_over_history(repo):
     repo.write("a.yaml", "# lrlint: reference batch=512 lr=0.2\n" + SGD.format(bs=1024, lr=0.2))
     code, lines, _ = concise(repo)
     assert code == 1
-    assert lines[0].endswith("[vs inline reference (line 1); git HEAD had batch 256; the declared reference wins; devices not in the file: assumed unchanged]")
+    assert lines[0].endswith(
+        "[vs inline reference (line 1); git HEAD had batch 256; the declared reference wins; devices not in the file: assumed unchanged]"
+    )
 
 
 def test_reference_file(tmp_path):
@@ -241,12 +272,16 @@ def test_reference_file(tmp_path):
     (tmp_path / "mine.yaml").write_text(SGD.format(bs=64, lr=0.1))
     r = run_lrlint("check", "--output-format", "concise", "--reference", "paper.yaml", "mine.yaml", cwd=tmp_path)
     assert r.returncode == 1
-    assert r.stdout.splitlines()[0] == ("mine.yaml:2:15: LR001 [*] effective batch 256 -> 64 (x0.25) but train.optimizer.lr stays 0.1; "
-                                        "SGD (SGD family): linear rule expects 0.025 [vs --reference paper.yaml; devices not in the file: assumed unchanged]")
+    assert r.stdout.splitlines()[0] == (
+        "mine.yaml:2:15: LR001 [*] effective batch 256 -> 64 (x0.25) but train.optimizer.lr stays 0.1; "
+        "SGD (SGD family): linear rule expects 0.025 [vs --reference paper.yaml; devices not in the file: assumed unchanged]"
+    )
 
 
 def test_suppression_comments(tmp_path):
-    base = "# lrlint: reference batch=256 lr=0.1\ntrain:\n  batch_size: 512{c}\n  optimizer:\n    name: sgd\n    lr: 0.1\n"
+    base = (
+        "# lrlint: reference batch=256 lr=0.1\ntrain:\n  batch_size: 512{c}\n  optimizer:\n    name: sgd\n    lr: 0.1\n"
+    )
     for comment in ["  # lrlint: ignore[LR001]", "  # noqa: LR001", "  # lrlint: ignore"]:
         (tmp_path / "a.yaml").write_text(base.format(c=comment))
         r = run_lrlint("check", "a.yaml", cwd=tmp_path)
@@ -297,6 +332,7 @@ def test_rule_docs(tmp_path):
 
 def test_version(tmp_path):
     from lrlint import __version__
+
     r = run_lrlint("--version", cwd=tmp_path)
     assert r.stdout.strip() == f"lrlint {__version__}"
 
@@ -304,25 +340,30 @@ def test_version(tmp_path):
 def test_two_lr_keys_one_schedule_value_reported_once(repo):
     # DeepSpeed has two lr keys (optimizer.params.lr, scheduler.params.warmup_max_lr), so two recipes reach
     # the same warmup_num_steps; the LR006 finding is printed once.
-    ds = ('{{\n  "train_batch_size": {tb},\n  "train_micro_batch_size_per_gpu": 64,\n'
-          '  "optimizer": {{"type": "Lamb", "params": {{"lr": {lr}}}}},\n'
-          '  "scheduler": {{"type": "WarmupDecayLR", "params": {{"warmup_max_lr": {lr},\n'
-          '    "warmup_num_steps": 100}}}}\n}}\n')
+    ds = (
+        '{{\n  "train_batch_size": {tb},\n  "train_micro_batch_size_per_gpu": 64,\n'
+        '  "optimizer": {{"type": "Lamb", "params": {{"lr": {lr}}}}},\n'
+        '  "scheduler": {{"type": "WarmupDecayLR", "params": {{"warmup_max_lr": {lr},\n'
+        '    "warmup_num_steps": 100}}}}\n}}\n'
+    )
     repo.write("ds_config.json", ds.format(tb=1024, lr="6e-05"))
     repo.commit()
     repo.write("ds_config.json", ds.format(tb=512, lr="3e-05"))
     code, lines, _ = concise(repo, "--select", "LR006")
     assert code == 1
-    assert lines == ["ds_config.json:6:25: LR006 effective batch 1024 -> 512 (x0.5) but the step-based "
-                     "scheduler.params.warmup_num_steps stays 100: counted in samples it now lasts x0.5 as long; "
-                     "expected 200 (multiplied by 2, as Detectron2's auto_scale_workers does) [vs git HEAD]",
-                     "1 hidden fix can be enabled with the `--unsafe-fixes` option."]
+    assert lines == [
+        "ds_config.json:6:25: LR006 effective batch 1024 -> 512 (x0.5) but the step-based "
+        "scheduler.params.warmup_num_steps stays 100: counted in samples it now lasts x0.5 as long; "
+        "expected 200 (multiplied by 2, as Detectron2's auto_scale_workers does) [vs git HEAD]",
+        "1 hidden fix can be enabled with the `--unsafe-fixes` option.",
+    ]
 
 
 def test_readme_demo_on_the_bundled_examples():
     """The README's first command, ``lrlint check examples/``: the demo shows real findings (inline references,
     inheritance, a Lightning CLI config set from the project's own pyproject.toml) and exits 1."""
     from conftest import ROOT
+
     r = run_lrlint("check", "--output-format", "concise", "examples/", cwd=ROOT)
     assert r.returncode == 1, r.stderr
     found = sorted({(l.split(":", 1)[0], l.split(": ", 1)[1].split()[0]) for l in r.stdout.splitlines() if ": LR" in l})
@@ -335,19 +376,33 @@ def test_readme_demo_on_the_bundled_examples():
         ("examples/mmdetection/retinanet_r50_fpn_4xb8-1x_coco.py", "LR001"),
         ("examples/scripts/train_imagenet.py", "LR001"),
     ]
-    assert "examples/lightning_cli/data.yaml:6:17: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr stays 0.1" in r.stdout
+    assert (
+        "examples/lightning_cli/data.yaml:6:17: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr stays 0.1"
+        in r.stdout
+    )
 
 
 def test_history_of_an_inheriting_child_uses_its_base_at_the_base_revision(repo):
     # one commit scales correctly across two files: the child's batch x2 and the base's lr x2
-    repo.write("base.yaml", "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  BASE_LR: 0.02\n  MAX_ITER: 90000\n")
+    repo.write(
+        "base.yaml", "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  BASE_LR: 0.02\n  MAX_ITER: 90000\n"
+    )
     repo.write("child.yaml", '_BASE_: "base.yaml"\nSOLVER:\n  IMS_PER_BATCH: 16\n')
     repo.commit()
-    repo.write("base.yaml", "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  BASE_LR: 0.04\n  MAX_ITER: 90000\n")
+    repo.write(
+        "base.yaml", "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  BASE_LR: 0.04\n  MAX_ITER: 90000\n"
+    )
     repo.write("child.yaml", '_BASE_: "base.yaml"\nSOLVER:\n  IMS_PER_BATCH: 32\n')
-    for args in (["child.yaml"], ["child.yaml", "base.yaml"], []):   # the base read as it was at HEAD either way
+    for args in (["child.yaml"], ["child.yaml", "base.yaml"], []):  # the base read as it was at HEAD either way
         assert concise(repo, "--select", "LR001,LR002", *args)[:2] == (0, []), args
-    repo.write("base.yaml", "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  BASE_LR: 0.02\n  MAX_ITER: 90000\n")
+    repo.write(
+        "base.yaml", "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  BASE_LR: 0.02\n  MAX_ITER: 90000\n"
+    )
     code, lines, _ = concise(repo, "--select", "LR001,LR002", "child.yaml")
-    assert (code, lines) == (1, ["child.yaml:3:18: LR001 [*] effective batch 16 -> 32 (x2) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, "
-                                 "Detectron2 (yacs) default): linear rule expects 0.04 [vs git HEAD]"])
+    assert (code, lines) == (
+        1,
+        [
+            "child.yaml:3:18: LR001 [*] effective batch 16 -> 32 (x2) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, "
+            "Detectron2 (yacs) default): linear rule expects 0.04 [vs git HEAD]"
+        ],
+    )

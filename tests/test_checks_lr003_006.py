@@ -32,19 +32,25 @@ SGD = "# lrlint: reference batch=256 lr=0.1\nbatch_size: {b}\nlr: {lr}\noptimize
 
 # -- LR003 ---------------------------------------------------------------------------------------
 
+
 def test_lr003_message_and_location(tmp_path):
     [f] = codes(check(tmp_path, "c.yaml", SGD.format(b=1024, lr=0.4, opt="sgd", extra="")), "LR003")
     assert (f.span.line, f.severity) == (3, "warning")
-    assert f.message == ("lr 0.1 -> 0.4 (x4) for effective batch 256 -> 1024, with no warmup configured: add a gradual warmup "
-                         "(e.g. warmup_steps) (Goyal et al. 2017 warm up over 5 epochs) [vs inline reference (line 1)]")
+    assert f.message == (
+        "lr 0.1 -> 0.4 (x4) for effective batch 256 -> 1024, with no warmup configured: add a gradual warmup "
+        "(e.g. warmup_steps) (Goyal et al. 2017 warm up over 5 epochs) [vs inline reference (line 1)]"
+    )
 
 
-@pytest.mark.parametrize("extra, lr, expect", [
-    ("warmup_steps: 500\n", 0.4, 0),     # a warmup anywhere: fine
-    ("warmup_ratio: 0.0\n", 0.4, 1),     # zero is no warmup
-    ("", 0.39, 0),                       # x3.9 is under the default factor 4
-    ("warmup_steps: auto\n", 0.4, 0),    # unknown: lrlint does not guess
-])
+@pytest.mark.parametrize(
+    "extra, lr, expect",
+    [
+        ("warmup_steps: 500\n", 0.4, 0),  # a warmup anywhere: fine
+        ("warmup_ratio: 0.0\n", 0.4, 1),  # zero is no warmup
+        ("", 0.39, 0),  # x3.9 is under the default factor 4
+        ("warmup_steps: auto\n", 0.4, 0),  # unknown: lrlint does not guess
+    ],
+)
 def test_lr003_what_counts_as_warmup(tmp_path, extra, lr, expect):
     assert len(codes(check(tmp_path, "c.yaml", SGD.format(b=1024, lr=lr, opt="sgd", extra=extra)), "LR003")) == expect
 
@@ -63,18 +69,23 @@ def test_lr003_detectron2_default_warmup_counts(tmp_path):
 
 # -- LR004 ---------------------------------------------------------------------------------------
 
+
 def test_lr004_deepspeed_assertion_message(tmp_path):
     text = '{"train_batch_size": 100, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4,\n "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n'
     [f] = codes(check(tmp_path, "ds_config.json", text), "LR004")
-    assert f.message == ("Check batch related parameters. train_batch_size is not equal to micro_batch_per_gpu * gradient_acc_step * world_size "
-                         "100 != 8 * 4 * world_size for any whole world_size (DeepSpeed asserts this at start-up)")
+    assert f.message == (
+        "Check batch related parameters. train_batch_size is not equal to micro_batch_per_gpu * gradient_acc_step * world_size "
+        "100 != 8 * 4 * world_size for any whole world_size (DeepSpeed asserts this at start-up)"
+    )
     assert (f.span.line, f.span.col, f.severity) == (1, 22, "error")
     assert [r.label for r in f.related] == ["train_micro_batch_size_per_gpu", "gradient_accumulation_steps"]
 
 
 def test_lr004_deepspeed_consistent_or_auto_is_silent(tmp_path):
     ok = '{"train_batch_size": 256, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}'
-    auto = ok.replace('"train_micro_batch_size_per_gpu": 8', '"train_micro_batch_size_per_gpu": "auto"').replace("256", "100")
+    auto = ok.replace('"train_micro_batch_size_per_gpu": 8', '"train_micro_batch_size_per_gpu": "auto"').replace(
+        "256", "100"
+    )
     assert codes(check(tmp_path, "ds_config.json", ok), "LR004") == []
     assert codes(check(tmp_path, "ds_config.json", auto), "LR004") == []
 
@@ -82,17 +93,24 @@ def test_lr004_deepspeed_consistent_or_auto_is_silent(tmp_path):
 def test_lr004_detectron2_reference_world_size(tmp_path):
     text = "SOLVER:\n  IMS_PER_BATCH: 30\n  BASE_LR: 0.02\n  REFERENCE_WORLD_SIZE: 8\n"
     [f] = codes(check(tmp_path, "d2.yaml", text), "LR004")
-    assert f.message == ("Invalid REFERENCE_WORLD_SIZE in config! SOLVER.IMS_PER_BATCH 30 is not divisible by SOLVER.REFERENCE_WORLD_SIZE 8 "
-                         "(detectron2's auto_scale_workers asserts it)")
+    assert f.message == (
+        "Invalid REFERENCE_WORLD_SIZE in config! SOLVER.IMS_PER_BATCH 30 is not divisible by SOLVER.REFERENCE_WORLD_SIZE 8 "
+        "(detectron2's auto_scale_workers asserts it)"
+    )
     assert f.span.line == 2
     assert codes(check(tmp_path, "d2.yaml", text.replace("30", "32")), "LR004") == []
-    assert codes(check(tmp_path, "d2.yaml", text.replace("REFERENCE_WORLD_SIZE: 8", "REFERENCE_WORLD_SIZE: 0")), "LR004") == []
+    assert (
+        codes(check(tmp_path, "d2.yaml", text.replace("REFERENCE_WORLD_SIZE: 8", "REFERENCE_WORLD_SIZE: 0")), "LR004")
+        == []
+    )
 
 
 def test_lr004_file_name_tag(tmp_path):
     [f] = codes(check(tmp_path, "resnet50_bs256.yaml", "global_batch_size: 512\nlr: 0.1\noptimizer: sgd\n"), "LR004")
-    assert f.message == ("file name resnet50_bs256.yaml says bs256: batch 256, but the config's effective batch is 512: "
-                         "rename the file or fix the batch")
+    assert f.message == (
+        "file name resnet50_bs256.yaml says bs256: batch 256, but the config's effective batch is 512: "
+        "rename the file or fix the batch"
+    )
     assert f.span.line == 1
     # a per-device batch with the devices unknown cannot contradict the tag
     assert codes(check(tmp_path, "resnet50_bs256.yaml", "batch_size: 32\nlr: 0.1\noptimizer: sgd\n"), "LR004") == []
@@ -105,8 +123,10 @@ LARGE = "# lrlint: reference batch=4096 lr=1.6\nbatch_size: 16384\nlr: 6.4\nopti
 
 def test_lr005_message(tmp_path):
     [f] = codes(check(tmp_path, "c.yaml", LARGE.format(opt="sgd")), "LR005")
-    assert f.message == ("effective batch 4096 -> 16384 is past 8192, where linear lr scaling stops holding for SGD (SGD family) "
-                         "(Goyal et al. 2017): use LARS (You et al. 2017) or check the run with `lrlint verify` [vs inline reference (line 1)]")
+    assert f.message == (
+        "effective batch 4096 -> 16384 is past 8192, where linear lr scaling stops holding for SGD (SGD family) "
+        "(Goyal et al. 2017): use LARS (You et al. 2017) or check the run with `lrlint verify` [vs inline reference (line 1)]"
+    )
     assert f.span.line == 2 and f.fix is None
 
 
@@ -116,7 +136,10 @@ def test_lr005_not_for_lars_or_adaptive(tmp_path, opt):
 
 
 def test_lr005_threshold_is_a_setting(tmp_path):
-    assert codes(check(tmp_path, "c.yaml", LARGE.format(opt="sgd"), thresholds={"linear-regime-batch": 32768}), "LR005") == []
+    assert (
+        codes(check(tmp_path, "c.yaml", LARGE.format(opt="sgd"), thresholds={"linear-regime-batch": 32768}), "LR005")
+        == []
+    )
 
 
 # -- LR006 ---------------------------------------------------------------------------------------
@@ -127,14 +150,27 @@ D2 = "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000 SOLVER.WARMUP_I
 def test_lr006_integers_stay_integers_and_fix_is_unsafe(tmp_path):
     fs = codes(check(tmp_path, "d2.yaml", D2), "LR006")
     assert [(f.span.line, f.data["expected"], f.fix.edits[0].content, f.fix.applicability) for f in fs] == [
-        (5, 30000, "30000", "unsafe"), (6, 333, "333", "unsafe")]
-    assert fs[0].message == ("effective batch 16 -> 48 (x3) but the step-based SOLVER.MAX_ITER stays 90000: counted in samples it now lasts "
-                             "x3 as long; expected 30000 (divided by 3, as Detectron2's auto_scale_workers does) [vs inline reference (line 1)]")
+        (5, 30000, "30000", "unsafe"),
+        (6, 333, "333", "unsafe"),
+    ]
+    assert fs[0].message == (
+        "effective batch 16 -> 48 (x3) but the step-based SOLVER.MAX_ITER stays 90000: counted in samples it now lasts "
+        "x3 as long; expected 30000 (divided by 3, as Detectron2's auto_scale_workers does) [vs inline reference (line 1)]"
+    )
 
 
 def test_lr006_changed_lengths_and_runtime_rescaling_are_silent(tmp_path):
-    assert codes(check(tmp_path, "d2.yaml", D2.replace("MAX_ITER: 90000", "MAX_ITER: 30000").replace("WARMUP_ITERS: 1000", "WARMUP_ITERS: 333")), "LR006") == []
-
+    assert (
+        codes(
+            check(
+                tmp_path,
+                "d2.yaml",
+                D2.replace("MAX_ITER: 90000", "MAX_ITER: 30000").replace("WARMUP_ITERS: 1000", "WARMUP_ITERS: 333"),
+            ),
+            "LR006",
+        )
+        == []
+    )
 
 
 def test_lr006_reference_world_size_does_not_cover_an_edit_of_ims_per_batch(tmp_path):
@@ -144,7 +180,10 @@ def test_lr006_reference_world_size_does_not_cover_an_edit_of_ims_per_batch(tmp_
     assert [(f.span.line, f.data["expected"]) for f in fs] == [(5, 30000), (6, 333)]
     fs = check(tmp_path, "d2.yaml", D2.replace("BASE_LR: 0.06", "BASE_LR: 0.02") + "  REFERENCE_WORLD_SIZE: 8\n")
     [lr001] = codes(fs, "LR001")
-    assert lr001.message.startswith("effective batch 16 -> 48 (x3) but SOLVER.BASE_LR stays 0.02;") and lr001.data["expected_lr"] == 0.06
+    assert (
+        lr001.message.startswith("effective batch 16 -> 48 (x3) but SOLVER.BASE_LR stays 0.02;")
+        and lr001.data["expected_lr"] == 0.06
+    )
     assert codes(fs, "LR007") == []
 
 
@@ -157,10 +196,18 @@ def test_lr006_history_reference_hf_max_steps_and_tuple_steps(repo):
     repo.write("sft.yaml", hf.format(b=16))
     repo.write("d2.yaml", d2.format(b=64, lr=0.08))
     import json
+
     r = repo.lrlint("check", "--output-format", "json", "--select", "LR006")
-    got = sorted((f["filename"].rsplit("/", 1)[-1], f["data"]["key"], f["data"]["expected"], f["fix"]["edits"][0]["content"]) for f in json.loads(r.stdout))
-    assert got == [("d2.yaml", "SOLVER.MAX_ITER", 22500, "22500"), ("d2.yaml", "SOLVER.STEPS", [15000, 20000], "(15000, 20000)"),
-                   ("sft.yaml", "max_steps", 5000, "5000"), ("sft.yaml", "warmup_steps", 250, "250")]
+    got = sorted(
+        (f["filename"].rsplit("/", 1)[-1], f["data"]["key"], f["data"]["expected"], f["fix"]["edits"][0]["content"])
+        for f in json.loads(r.stdout)
+    )
+    assert got == [
+        ("d2.yaml", "SOLVER.MAX_ITER", 22500, "22500"),
+        ("d2.yaml", "SOLVER.STEPS", [15000, 20000], "(15000, 20000)"),
+        ("sft.yaml", "max_steps", 5000, "5000"),
+        ("sft.yaml", "warmup_steps", 250, "250"),
+    ]
 
 
 # -- runtime scaling: LR003 counts it, LR007 flags a runtime rule outside the team's policy -------------
@@ -170,28 +217,39 @@ TIMM = "# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nopt: adamw\nsched
 
 def test_lr003_counts_runtime_scaling(tmp_path):
     [f] = codes(check(tmp_path, "args.yaml", TIMM.format(scale="linear")), "LR003")
-    assert f.message.startswith("timm computes lr = lr_base x global batch / lr_base_size at run time (lr is unset, lr_base_scale: linear): the lr runs x4 the reference's")
+    assert f.message.startswith(
+        "timm computes lr = lr_base x global batch / lr_base_size at run time (lr is unset, lr_base_scale: linear): the lr runs x4 the reference's"
+    )
     assert codes(check(tmp_path, "args.yaml", TIMM.format(scale="sqrt")), "LR003") == []  # x2 under sqrt
 
 
 def test_lr007_linear_runtime_rule_for_adamw_under_a_sqrt_policy(tmp_path):
-    assert codes(check(tmp_path, "args.yaml", TIMM.format(scale="linear")), "LR007") == []  # default band accepts linear
+    assert (
+        codes(check(tmp_path, "args.yaml", TIMM.format(scale="linear")), "LR007") == []
+    )  # default band accepts linear
     [f] = codes(check(tmp_path, "args.yaml", TIMM.format(scale="linear"), policy={"adaptive": "sqrt"}), "LR007")
-    assert f.message == ("timm computes lr = lr_base x global batch / lr_base_size at run time: the linear rule, but AdamW (adaptive) "
-                         "policy is the square-root rule; turn the runtime scaling off and scale lr_base by hand, or change [tool.lrlint.policy] adaptive")
+    assert f.message == (
+        "timm computes lr = lr_base x global batch / lr_base_size at run time: the linear rule, but AdamW (adaptive) "
+        "policy is the square-root rule; turn the runtime scaling off and scale lr_base by hand, or change [tool.lrlint.policy] adaptive"
+    )
     assert codes(check(tmp_path, "args.yaml", TIMM.format(scale="sqrt"), policy={"adaptive": "sqrt"}), "LR007") == []
 
 
 TIMM_ARGS = "model: vit_base_patch16_224\nsched: cosine\nopt: {opt}\nbatch_size: 1024\nlr_base: 1e-3\nlr_base_size: 256\nwarmup_epochs: 5\n{extra}"
 
 
-@pytest.mark.parametrize("opt, extra, policy, lr007", [
-    ("adamw", "", "sqrt", False),                        # timm picks sqrt for 'ada*' when lr_base_scale is unset
-    ("adamw", "", "linear", True),                       # ... which a linear team policy rejects
-    ("lamb", "", "sqrt", False),
-    ("adamw", "lr_base_scale: linear\n", "sqrt", True),  # stated linear for AdamW under a sqrt policy
-    ("sgd", "", "linear", False),                        # everything else: linear
-])
+@pytest.mark.parametrize(
+    "opt, extra, policy, lr007",
+    [
+        ("adamw", "", "sqrt", False),  # timm picks sqrt for 'ada*' when lr_base_scale is unset
+        ("adamw", "", "linear", True),  # ... which a linear team policy rejects
+        ("lamb", "", "sqrt", False),
+        ("adamw", "lr_base_scale: linear\n", "sqrt", True),  # stated linear for AdamW under a sqrt policy
+        ("sgd", "", "linear", False),  # everything else: linear
+    ],
+)
 def test_timm_runtime_rule_follows_the_optimizer_name(tmp_path, opt, extra, policy, lr007):
-    fs = check(tmp_path, "args.yaml", TIMM_ARGS.format(opt=opt, extra=extra), policy={"adaptive": policy, "sgd": "linear"})
+    fs = check(
+        tmp_path, "args.yaml", TIMM_ARGS.format(opt=opt, extra=extra), policy={"adaptive": policy, "sgd": "linear"}
+    )
     assert bool(codes(fs, "LR007")) == lr007, [f.message for f in fs]

@@ -6,11 +6,15 @@ from __future__ import annotations
 from conftest import GitRepo, run_lrlint
 
 TRAINER = "trainer:\n  accelerator: gpu\n  devices: {dev}\n  max_epochs: 90\n"
-MODEL = ("model:\n  class_path: lit.ImageClassifier\n  init_args:\n    arch: resnet50\noptimizer:\n  class_path: torch.optim.SGD\n"
-         "  init_args:\n    lr: {lr}\n    momentum: 0.9\n")
+MODEL = (
+    "model:\n  class_path: lit.ImageClassifier\n  init_args:\n    arch: resnet50\noptimizer:\n  class_path: torch.optim.SGD\n"
+    "  init_args:\n    lr: {lr}\n    momentum: 0.9\n"
+)
 DATA = "data:\n  class_path: lit.ImageNetData\n  init_args:\n    root: /data/imagenet\n    batch_size: {bs}\n    num_workers: 8\n"
-SETTINGS = ('[tool.lrlint]\n# python train.py fit --config configs/trainer.yaml --config configs/model.yaml --config configs/data.yaml\n'
-            'config-sets = [["configs/trainer.yaml", "configs/model.yaml", "configs/data.yaml"]]\n')
+SETTINGS = (
+    "[tool.lrlint]\n# python train.py fit --config configs/trainer.yaml --config configs/model.yaml --config configs/data.yaml\n"
+    'config-sets = [["configs/trainer.yaml", "configs/model.yaml", "configs/data.yaml"]]\n'
+)
 
 
 def _repo(tmp_path, dev=4, lr="0.1", bs=64) -> GitRepo:
@@ -26,15 +30,21 @@ def _repo(tmp_path, dev=4, lr="0.1", bs=64) -> GitRepo:
 def concise(repo, *args):
     r = repo.lrlint("check", "--output-format", "concise", *args)
     assert "Traceback" not in r.stderr, r.stderr
-    return r.returncode, [l for l in r.stdout.splitlines() if l and not l.startswith(("Found", "[*]", "All checks", "note:")) and "hidden fix" not in l]
+    return r.returncode, [
+        l
+        for l in r.stdout.splitlines()
+        if l and not l.startswith(("Found", "[*]", "All checks", "note:")) and "hidden fix" not in l
+    ]
 
 
 def test_batch_changed_in_one_file_lr_in_another(tmp_path):
     repo = _repo(tmp_path)
     repo.write("configs/data.yaml", DATA.format(bs=256))
-    expected = ["configs/data.yaml:5:17: LR001 effective batch 256 -> 1024 (x4) but optimizer.init_args.lr stays 0.1; "
-                "SGD (SGD family): linear rule expects 0.4 [vs git HEAD]"]
-    assert concise(repo) == (1, expected)                       # the whole tree: the set once, no member alone
+    expected = [
+        "configs/data.yaml:5:17: LR001 effective batch 256 -> 1024 (x4) but optimizer.init_args.lr stays 0.1; "
+        "SGD (SGD family): linear rule expects 0.4 [vs git HEAD]"
+    ]
+    assert concise(repo) == (1, expected)  # the whole tree: the set once, no member alone
     assert concise(repo, "configs/data.yaml") == (1, expected)  # pre-commit passes only the changed member
     assert concise(repo, "configs/model.yaml") == (1, expected)
     r = repo.lrlint("check", "configs/data.yaml")
@@ -45,8 +55,13 @@ def test_batch_changed_in_one_file_lr_in_another(tmp_path):
 def test_devices_changed_in_the_trainer_file(tmp_path):
     repo = _repo(tmp_path)
     repo.write("configs/trainer.yaml", TRAINER.format(dev=8))
-    assert concise(repo) == (1, ["configs/trainer.yaml:3:12: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr stays 0.1; "
-                                 "SGD (SGD family): linear rule expects 0.2 [vs git HEAD]"])
+    assert concise(repo) == (
+        1,
+        [
+            "configs/trainer.yaml:3:12: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr stays 0.1; "
+            "SGD (SGD family): linear rule expects 0.2 [vs git HEAD]"
+        ],
+    )
 
 
 def test_scaled_in_the_other_file_is_clean_and_members_alone_say_nothing(tmp_path):
@@ -64,7 +79,7 @@ def test_fix_edits_the_lr_where_it_is_written(tmp_path):
     repo = _repo(tmp_path)
     repo.write("configs/data.yaml", DATA.format(bs=128))
     r = repo.lrlint("check", "--fix", "configs/data.yaml")
-    assert r.returncode == 1 and "1 hidden fix" in r.stdout     # the lr lives in another file: unsafe
+    assert r.returncode == 1 and "1 hidden fix" in r.stdout  # the lr lives in another file: unsafe
     r = repo.lrlint("check", "--fix", "--unsafe-fixes", "configs/data.yaml")
     assert r.returncode == 0, r.stdout + r.stderr
     assert (repo.path / "configs/model.yaml").read_text() == MODEL.format(lr="0.2")
@@ -80,8 +95,10 @@ def test_inline_reference_in_a_member_without_git(tmp_path):
     (root / "configs/data.yaml").write_text(DATA.format(bs=128))
     r = run_lrlint("check", "--output-format", "concise", cwd=root)
     assert r.returncode == 1
-    assert r.stdout.splitlines()[0] == ("configs/data.yaml:5:17: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr stays 0.1; "
-                                        "SGD (SGD family): linear rule expects 0.2 [vs inline reference (line 1)]")
+    assert r.stdout.splitlines()[0] == (
+        "configs/data.yaml:5:17: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr stays 0.1; "
+        "SGD (SGD family): linear rule expects 0.2 [vs inline reference (line 1)]"
+    )
 
 
 def test_missing_member_is_reported_at_its_entry_and_the_rest_is_checked(tmp_path):

@@ -13,13 +13,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import run_lrlint
+
 from lrlint import fix, numbers, sources
 from lrlint.findings import DISPLAY_ONLY, ERROR, SAFE, UNSAFE, Edit, Finding, Fix
 from lrlint.spans import Span
 
-SGD_YAML = b"# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1  # tuned\noptimizer: sgd\nwarmup_epochs: 5\n"
+SGD_YAML = (
+    b"# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1  # tuned\noptimizer: sgd\nwarmup_epochs: 5\n"
+)
 HF_JSON = b'{\n  "per_device_train_batch_size": 32,\n  "gradient_accumulation_steps": 8,\n  "learning_rate": 2e-5\n}\n'
 
 
@@ -34,6 +36,7 @@ def check(tmp: Path, *args: str):
 
 
 # -- the issue's examples, one per format and number style ----------------------------------------
+
 
 def test_yaml_sgd_lr_x4_rewrites_only_the_literal_and_keeps_the_comment(tmp_path):
     p = write(tmp_path / "train.yaml", SGD_YAML)
@@ -66,13 +69,16 @@ def test_json_fix_from_git_history(repo):
 HF_YAML = "# lrlint: reference batch=64 lr={ref}\nper_device_train_batch_size: 256\nlearning_rate: {lr}\n"
 
 
-@pytest.mark.parametrize("old, new, loads_as", [
-    ("1.0e-5", "2.0e-5", float),      # PyYAML float form stays a float
-    ("1e-5", "2e-5", str),            # PyYAML string form stays a string (HF parses it)
-    ('"1e-5"', '"2e-5"', str),        # quotes kept
-    ("0.00001", "0.00002", float),    # decimal stays decimal
-    ("1E-05", "2E-05", str),          # letter case and exponent padding kept
-])
+@pytest.mark.parametrize(
+    "old, new, loads_as",
+    [
+        ("1.0e-5", "2.0e-5", float),  # PyYAML float form stays a float
+        ("1e-5", "2e-5", str),  # PyYAML string form stays a string (HF parses it)
+        ('"1e-5"', '"2e-5"', str),  # quotes kept
+        ("0.00001", "0.00002", float),  # decimal stays decimal
+        ("1E-05", "2E-05", str),  # letter case and exponent padding kept
+    ],
+)
 def test_yaml_number_style_and_loaded_type_are_kept(tmp_path, old, new, loads_as):
     ref = old.strip('"')
     text = HF_YAML.format(ref=ref, lr=old)
@@ -85,17 +91,23 @@ def test_yaml_number_style_and_loaded_type_are_kept(tmp_path, old, new, loads_as
 
 ISSUE_EXAMPLES = [
     (0.1 * 4, "0.1", "0.4"),
-    (2e-5 * 4 ** 0.5, "2e-5", "4e-5"),
+    (2e-5 * 4**0.5, "2e-5", "4e-5"),
     (0.02 * 1.5, "0.02", "0.03"),
-    (3e-4 * 2 ** 0.5, "3e-4", "4.243e-4"),
+    (3e-4 * 2**0.5, "3e-4", "4.243e-4"),
     (1e-5 * 2, "1.0e-5", "2.0e-5"),
     (0.1 * 2, "'0.1'", "'0.2'"),
 ]
 
 
-@pytest.mark.parametrize("fmt, x, template, out", [
-    (fmt, *case) for fmt in ("json", "python") for case in ISSUE_EXAMPLES if not (fmt == "json" and case[1].startswith("'"))
-])
+@pytest.mark.parametrize(
+    "fmt, x, template, out",
+    [
+        (fmt, *case)
+        for fmt in ("json", "python")
+        for case in ISSUE_EXAMPLES
+        if not (fmt == "json" and case[1].startswith("'"))
+    ],
+)
 def test_formatter_examples_from_the_issue_keep_style_and_type(fmt, x, template, out):
     got = numbers.format_like(x, template)
     assert got == out
@@ -103,13 +115,16 @@ def test_formatter_examples_from_the_issue_keep_style_and_type(fmt, x, template,
     assert float(got.strip("'\"")) == pytest.approx(x, rel=5e-4)
 
 
-@pytest.mark.parametrize("x, template, out", [
-    (0.1 * 4, "0.1", "0.4"),
-    (2e-5 * 4 ** 0.5, "2e-5", "4e-5"),
-    (3e-4 * 2 ** 0.5, "3e-4", "4243e-7"),     # PyYAML reads 4.243e-4 as a float: stay a string
-    (3e-4 * 2 ** 0.5, "3.0e-4", "4.243e-4"),  # the float form stays a float
-    (1e-5 * 2, "1.0e-5", "2.0e-5"),
-])
+@pytest.mark.parametrize(
+    "x, template, out",
+    [
+        (0.1 * 4, "0.1", "0.4"),
+        (2e-5 * 4**0.5, "2e-5", "4e-5"),
+        (3e-4 * 2**0.5, "3e-4", "4243e-7"),  # PyYAML reads 4.243e-4 as a float: stay a string
+        (3e-4 * 2**0.5, "3.0e-4", "4.243e-4"),  # the float form stays a float
+        (1e-5 * 2, "1.0e-5", "2.0e-5"),
+    ],
+)
 def test_formatter_keeps_the_pyyaml_type_of_plain_yaml_scalars(x, template, out):
     got = numbers.format_like(x, template, yaml_plain=True)
     assert got == out
@@ -199,27 +214,41 @@ def test_reference_without_lr_is_fixed_once_not_in_a_loop(tmp_path):
     look unscaled again. The fix records the lr in the directive: one rewrite, no loop."""
     p = write(tmp_path / "sft.yaml", HF_YAML.replace("lr={ref}", "").format(lr="1e-5").encode())
     r = check(tmp_path, "--fix", "sft.yaml")
-    assert p.read_text().endswith("learning_rate: 2e-5\n") and p.read_text().splitlines()[0] == "# lrlint: reference batch=64 lr=1e-5 "  # the trailing blank was the file's
+    assert (
+        p.read_text().endswith("learning_rate: 2e-5\n")
+        and p.read_text().splitlines()[0] == "# lrlint: reference batch=64 lr=1e-5 "
+    )  # the trailing blank was the file's
     assert "not rewritten again" not in r.stderr and r.returncode == 0
 
 
 # -- the fix core on synthetic findings -----------------------------------------------------------
 
+
 def _settings(tmp: Path):
     from lrlint import settings
+
     return settings.load(tmp, isolated=True)
 
 
 def _result_with(path: Path, fmt: str, edits_fixes: list[tuple[int, int, str, str]]):
     """A Result holding ``path``'s Source and one finding per (start, end, content, applicability)."""
     from lrlint.api import Result
+
     data = path.read_bytes()
     src = sources.decode(str(path), fmt, data)
     res = Result(files=[str(path)], sources={str(path): src})
     for i, (start, end, content, app) in enumerate(edits_fixes):
         sp = _span(src, str(path), start, end)
-        res.findings.append(Finding("LR001", "unscaled-lr", f"synthetic {i}", ERROR, sp,
-                                    fix=Fix(app, f"Set to {content}", [Edit(sp, content)])))
+        res.findings.append(
+            Finding(
+                "LR001",
+                "unscaled-lr",
+                f"synthetic {i}",
+                ERROR,
+                sp,
+                fix=Fix(app, f"Set to {content}", [Edit(sp, content)]),
+            )
+        )
     return res
 
 
@@ -233,7 +262,12 @@ def test_display_only_and_unsafe_fixes_are_not_applied_by_default(tmp_path):
     res = _result_with(p, "yaml", [(3, 4, "10", DISPLAY_ONLY), (8, 9, "20", UNSAFE), (13, 14, "30", SAFE)])
     out = fix.apply(res, _settings(tmp_path), write=False)
     assert out.changed[str(p)] == b"a: 1\nb: 2\nc: 30\n"
-    out = fix.apply(_result_with(p, "yaml", [(3, 4, "10", DISPLAY_ONLY), (8, 9, "20", UNSAFE)]), _settings(tmp_path), unsafe=True, write=False)
+    out = fix.apply(
+        _result_with(p, "yaml", [(3, 4, "10", DISPLAY_ONLY), (8, 9, "20", UNSAFE)]),
+        _settings(tmp_path),
+        unsafe=True,
+        write=False,
+    )
     assert out.changed[str(p)] == b"a: 1\nb: 20\nc: 3\n"
     assert p.read_bytes() == b"a: 1\nb: 2\nc: 3\n"  # write=False writes nothing
 
@@ -254,16 +288,19 @@ def test_inserted_lines_follow_the_files_line_endings():
     assert fix.apply_edits(b"a: 1\nb: 2\n", [Edit(Span("f", 5, 5, 2, 1, 2, 1), "x: 3\n")]) == b"a: 1\nx: 3\nb: 2\n"
 
 
-@pytest.mark.parametrize("fmt, old, new, kept", [
-    ("yaml", "1.0e-5", "2.0e-5", True),
-    ("yaml", "1.0e-5", "2e-5", False),    # would load as a string
-    ("yaml", "1e-5", "2e-5", True),
-    ("yaml", "1e-5", "2.0e-5", False),    # would load as a float where the file had a string
-    ("yaml", "1", "0.5", True),           # int -> float is a widening the trainers accept
-    ("json", "2e-5", "4e-5", True),
-    ("python", "3e-4", "4.243e-4", True),
-    ("python", "'3e-4'", "4.243e-4", False),
-])
+@pytest.mark.parametrize(
+    "fmt, old, new, kept",
+    [
+        ("yaml", "1.0e-5", "2.0e-5", True),
+        ("yaml", "1.0e-5", "2e-5", False),  # would load as a string
+        ("yaml", "1e-5", "2e-5", True),
+        ("yaml", "1e-5", "2.0e-5", False),  # would load as a float where the file had a string
+        ("yaml", "1", "0.5", True),  # int -> float is a widening the trainers accept
+        ("json", "2e-5", "4e-5", True),
+        ("python", "3e-4", "4.243e-4", True),
+        ("python", "'3e-4'", "4.243e-4", False),
+    ],
+)
 def test_type_kept(fmt, old, new, kept):
     assert fix.type_kept(fmt, old, new) is kept
 
@@ -307,28 +344,40 @@ def test_write_atomic_keeps_mode_and_leaves_no_temporary_file(tmp_path):
 
 # -- override edits for an lr inherited from a base file (used by the inheritance checks) --------
 
+
 def _override(fmt: str, text: str, key: str, value: str) -> str | None:
     src = sources.decode("child", fmt, text.encode())
     e = fix.yaml_override(src, key, value) if fmt == "yaml" else fix.python_dict_override(src, key, value)
     return None if e is None else fix.apply_edits(src.data, [e]).decode()
 
 
-@pytest.mark.parametrize("text, key, out", [
-    # the mapping exists: the key goes after its last entry, at its indentation
-    ("_base_: base.yaml\ntrain:\n  batch_size: 1024\n  optimizer:\n    name: sgd  # kept\n",
-     "train.optimizer.lr",
-     "_base_: base.yaml\ntrain:\n  batch_size: 1024\n  optimizer:\n    name: sgd  # kept\n    lr: 0.4\n"),
-    # the mapping is missing: created with the file's indentation unit (4 here)
-    ("_base_: base.yaml\ntrain:\n    batch_size: 1024\n    epochs: 3  # c\ndata:\n    root: x\n",
-     "train.optimizer.lr",
-     "_base_: base.yaml\ntrain:\n    batch_size: 1024\n    epochs: 3  # c\n    optimizer:\n        lr: 0.4\ndata:\n    root: x\n"),
-    # top level, no newline at the end of the file
-    ("defaults: [base]\nbatch_size: 1024", "optimizer.lr", "defaults: [base]\nbatch_size: 1024\noptimizer:\n  lr: 0.4\n"),
-    # an existing value is replaced in place
-    ("optimizer:\n  lr: 0.1  # tuned\n", "optimizer.lr", "optimizer:\n  lr: 0.4  # tuned\n"),
-    # a flow mapping is not rewritten
-    ("optimizer: {name: sgd}\n", "optimizer.lr", None),
-])
+@pytest.mark.parametrize(
+    "text, key, out",
+    [
+        # the mapping exists: the key goes after its last entry, at its indentation
+        (
+            "_base_: base.yaml\ntrain:\n  batch_size: 1024\n  optimizer:\n    name: sgd  # kept\n",
+            "train.optimizer.lr",
+            "_base_: base.yaml\ntrain:\n  batch_size: 1024\n  optimizer:\n    name: sgd  # kept\n    lr: 0.4\n",
+        ),
+        # the mapping is missing: created with the file's indentation unit (4 here)
+        (
+            "_base_: base.yaml\ntrain:\n    batch_size: 1024\n    epochs: 3  # c\ndata:\n    root: x\n",
+            "train.optimizer.lr",
+            "_base_: base.yaml\ntrain:\n    batch_size: 1024\n    epochs: 3  # c\n    optimizer:\n        lr: 0.4\ndata:\n    root: x\n",
+        ),
+        # top level, no newline at the end of the file
+        (
+            "defaults: [base]\nbatch_size: 1024",
+            "optimizer.lr",
+            "defaults: [base]\nbatch_size: 1024\noptimizer:\n  lr: 0.4\n",
+        ),
+        # an existing value is replaced in place
+        ("optimizer:\n  lr: 0.1  # tuned\n", "optimizer.lr", "optimizer:\n  lr: 0.4  # tuned\n"),
+        # a flow mapping is not rewritten
+        ("optimizer: {name: sgd}\n", "optimizer.lr", None),
+    ],
+)
 def test_yaml_override_exact_bytes(text, key, out):
     assert _override("yaml", text, key, "0.4") == out
     if out is not None:
@@ -341,17 +390,28 @@ def test_yaml_override_keeps_crlf():
     assert fix.apply_edits(src.data, [e]) == b"train:\r\n  batch_size: 1024\r\n  lr: 0.4\r\n"
 
 
-@pytest.mark.parametrize("text, out", [
-    ("_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size=64)\n",
-     "_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size=64)\noptim_wrapper = dict(optimizer=dict(lr=0.04))\n"),
-    ("_base_ = ['./base.py']\noptim_wrapper = dict(clip_grad=None)\n",
-     "_base_ = ['./base.py']\noptim_wrapper = dict(clip_grad=None, optimizer=dict(lr=0.04))\n"),
-    ("optim_wrapper = dict(\n    optimizer=dict(type='SGD', momentum=0.9,),\n)\n",
-     "optim_wrapper = dict(\n    optimizer=dict(type='SGD', momentum=0.9, lr=0.04),\n)\n"),
-    ("optim_wrapper = dict(optimizer=dict(lr=0.02))  # base lr\n",
-     "optim_wrapper = dict(optimizer=dict(lr=0.04))  # base lr\n"),
-    ("optim_wrapper = build_wrapper()\n", None),
-])
+@pytest.mark.parametrize(
+    "text, out",
+    [
+        (
+            "_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size=64)\n",
+            "_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size=64)\noptim_wrapper = dict(optimizer=dict(lr=0.04))\n",
+        ),
+        (
+            "_base_ = ['./base.py']\noptim_wrapper = dict(clip_grad=None)\n",
+            "_base_ = ['./base.py']\noptim_wrapper = dict(clip_grad=None, optimizer=dict(lr=0.04))\n",
+        ),
+        (
+            "optim_wrapper = dict(\n    optimizer=dict(type='SGD', momentum=0.9,),\n)\n",
+            "optim_wrapper = dict(\n    optimizer=dict(type='SGD', momentum=0.9, lr=0.04),\n)\n",
+        ),
+        (
+            "optim_wrapper = dict(optimizer=dict(lr=0.02))  # base lr\n",
+            "optim_wrapper = dict(optimizer=dict(lr=0.04))  # base lr\n",
+        ),
+        ("optim_wrapper = build_wrapper()\n", None),
+    ],
+)
 def test_mmengine_python_override_exact_bytes(text, out):
     assert _override("python", text, "optim_wrapper.optimizer.lr", "0.04") == out
     if out is not None:
@@ -364,6 +424,7 @@ def test_lr_fix_for_an_expression_is_display_only_and_says_why():
 
     from lrlint.checks import compare
     from lrlint.values import EXPRESSION, Value
+
     lr = Value("lr", 0.1, Span("train.py", 10, 19, 3, 6, 3, 15), provenance=EXPRESSION, raw="0.05 * 2")
     ctx = SimpleNamespace(recipe=SimpleNamespace(lr=lr, doc=SimpleNamespace(path="train.py")), extras={})
     f = compare.lr_fix(ctx, None, 0.4)
@@ -372,10 +433,13 @@ def test_lr_fix_for_an_expression_is_display_only_and_says_why():
     assert not fix.applicable(f and Finding("LR001", "unscaled-lr", "m", ERROR, lr.span, fix=f), unsafe=True)
 
 
-@pytest.mark.parametrize("ref_batch, batch, new_lr, why", [
-    (256, 8192, b"3.2", "batch factor x32 is past x16"),
-    (1024, 16384, b"1.6", "effective batch 16384 is past 8192"),
-])
+@pytest.mark.parametrize(
+    "ref_batch, batch, new_lr, why",
+    [
+        (256, 8192, b"3.2", "batch factor x32 is past x16"),
+        (1024, 16384, b"1.6", "effective batch 16384 is past 8192"),
+    ],
+)
 def test_past_the_no_silent_fix_guards_the_fix_is_unsafe_and_says_why(tmp_path, ref_batch, batch, new_lr, why):
     data = f"# lrlint: reference batch={ref_batch} lr=0.1\nbatch_size: {batch}\nlr: 0.1\noptimizer: sgd\nwarmup_epochs: 5\n".encode()
     p = write(tmp_path / "big.yaml", data)
@@ -392,9 +456,11 @@ def test_past_the_no_silent_fix_guards_the_fix_is_unsafe_and_says_why(tmp_path, 
 # -- Python: literals in MMEngine configs and argparse defaults --------------------------------------
 
 MM = "_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size={bs})\noptim_wrapper = dict(optimizer=dict(type='SGD', lr={lr}, momentum=0.9))  # tuned\n"
-ARGP = ('import argparse\nimport torch\n\np = argparse.ArgumentParser()\np.add_argument("--batch-size", type=int, default={bs})\n'
-        'p.add_argument("--lr", type=float, default={lr})  # tuned\nargs = p.parse_args()\nmodel = torch.nn.Linear(2, 2)\n'
-        'opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)\n')
+ARGP = (
+    'import argparse\nimport torch\n\np = argparse.ArgumentParser()\np.add_argument("--batch-size", type=int, default={bs})\n'
+    'p.add_argument("--lr", type=float, default={lr})  # tuned\nargs = p.parse_args()\nmodel = torch.nn.Linear(2, 2)\n'
+    "opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)\n"
+)
 
 
 def test_python_mmengine_literal_is_rewritten_in_place(tmp_path):
@@ -419,9 +485,20 @@ def test_a_fix_with_several_edits_is_applied_whole(tmp_path):
     p = write(tmp_path / "s.yaml", b"max_iter: 90000\nsteps: [60000, 80000]\n")
     src = sources.decode(str(p), "yaml", p.read_bytes())
     from lrlint.api import Result
+
     spans = [_span(src, str(p), a, b) for a, b in ((10, 15), (24, 29), (31, 36))]
-    f = Finding("LR006", "schedule-not-rescaled", "m", ERROR, spans[0],
-                fix=Fix(UNSAFE, "Divide the schedule by 4", [Edit(spans[0], "22500"), Edit(spans[1], "15000"), Edit(spans[2], "20000")]))
+    f = Finding(
+        "LR006",
+        "schedule-not-rescaled",
+        "m",
+        ERROR,
+        spans[0],
+        fix=Fix(
+            UNSAFE,
+            "Divide the schedule by 4",
+            [Edit(spans[0], "22500"), Edit(spans[1], "15000"), Edit(spans[2], "20000")],
+        ),
+    )
     res = Result(files=[str(p)], sources={str(p): src}, findings=[f])
     assert fix.apply(res, _settings(tmp_path), unsafe=False).changed == {}
     out = fix.apply(res, _settings(tmp_path), unsafe=True)

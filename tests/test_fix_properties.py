@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lrlint import api, fix
 from lrlint import settings as settings_mod
@@ -24,8 +25,21 @@ batches = st.sampled_from([1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 256])
 accums = st.sampled_from([1, 2, 4, 8])
 lrs = st.sampled_from([0.1, 0.05, 0.02, 0.001, 3e-4, 2e-5, 1e-5, 5e-5, 6.25e-5, 0.4, 1.5e-3])
 optimizers = st.sampled_from(["sgd", "adamw", "adam", "lion", "rmsprop", "lamb"])
-filler_keys = st.lists(st.sampled_from(["seed: 42", "num_train_epochs: 3", "output_dir: out/run-1", "warmup_ratio: 0.03",
-                                        "weight_decay: 0.0", "tags: [a, b]", "name: \"x: y\""]), max_size=3, unique=True)
+filler_keys = st.lists(
+    st.sampled_from(
+        [
+            "seed: 42",
+            "num_train_epochs: 3",
+            "output_dir: out/run-1",
+            "warmup_ratio: 0.03",
+            "weight_decay: 0.0",
+            "tags: [a, b]",
+            'name: "x: y"',
+        ]
+    ),
+    max_size=3,
+    unique=True,
+)
 comments = st.sampled_from(["", "  # tuned", "  # lr: 0.1 batch 64", "  # é ü"])
 
 
@@ -61,10 +75,21 @@ def yaml_case(draw):
 
     def text(batch: int, lr_text: str, comment: str) -> str:
         if layout == "hf":
-            lines = [f"per_device_train_batch_size: {batch}", f"gradient_accumulation_steps: {acc}",
-                     f"learning_rate: {lr_text}{comment}", f"optim: {opt}_torch" if opt in ("adamw", "adam") else f"optim: {opt}"]
+            lines = [
+                f"per_device_train_batch_size: {batch}",
+                f"gradient_accumulation_steps: {acc}",
+                f"learning_rate: {lr_text}{comment}",
+                f"optim: {opt}_torch" if opt in ("adamw", "adam") else f"optim: {opt}",
+            ]
         else:
-            lines = ["train:", f"  batch_size: {batch}", "  optimizer:", f"    name: {opt}", f"    lr: {lr_text}{comment}", "    momentum: 0.9"]
+            lines = [
+                "train:",
+                f"  batch_size: {batch}",
+                "  optimizer:",
+                f"    name: {opt}",
+                f"    lr: {lr_text}{comment}",
+                "    momentum: 0.9",
+            ]
         return nl.join(["# generated config", *extra, *lines]) + nl
 
     ref = text(b0, lit, "").encode()
@@ -80,8 +105,14 @@ def json_case(draw):
     lit = lr_literal(lr, style, "json")
 
     def text(batch: int) -> bytes:
-        d = {"output_dir": "out", "per_device_train_batch_size": batch, "gradient_accumulation_steps": acc,
-             "learning_rate": "@LR@", "num_train_epochs": 3, "optim": "adamw_torch"}
+        d = {
+            "output_dir": "out",
+            "per_device_train_batch_size": batch,
+            "gradient_accumulation_steps": acc,
+            "learning_rate": "@LR@",
+            "num_train_epochs": 3,
+            "optim": "adamw_torch",
+        }
         return json.dumps(d, indent=indent).replace('"@LR@"', lit).encode() + b"\n"
 
     return "json", text(b0), text(b1)
@@ -111,7 +142,7 @@ def run_case(fmt: str, ref: bytes, new: bytes) -> bool:
             first, last = spans[0], spans[-1]
             tail = len(new) - last[1]
             assert after_bytes[: first[0]] == new[: first[0]]
-            assert after_bytes[len(after_bytes) - tail:] == new[last[1]:]
+            assert after_bytes[len(after_bytes) - tail :] == new[last[1] :]
             pos = first[0]
             for (_, e0), (s1, _) in zip(spans, spans[1:]):
                 gap = new[e0:s1]
@@ -120,9 +151,14 @@ def run_case(fmt: str, ref: bytes, new: bytes) -> bool:
                 pos = found + len(gap)
             if fmt == "yaml":  # the lr loads as the same type as before, with the fixed value
                 import yaml
+
                 old_v = yaml.safe_load(new.decode("utf-8-sig"))
                 new_v = yaml.safe_load(after_bytes.decode("utf-8-sig"))
-                key = (lambda v: v["learning_rate"]) if "learning_rate" in old_v else (lambda v: v["train"]["optimizer"]["lr"])
+                key = (
+                    (lambda v: v["learning_rate"])
+                    if "learning_rate" in old_v
+                    else (lambda v: v["train"]["optimizer"]["lr"])
+                )
                 assert type(key(old_v)) is type(key(new_v))
                 assert math.isclose(float(key(new_v)), after.recipes[str(new_p)][0].lr_value, rel_tol=1e-9)
         else:
@@ -137,7 +173,11 @@ def test_the_property_harness_sees_a_fix():
     """The generators' shape does produce fixes (a harness that never fixes would pass vacuously)."""
     ref = b"per_device_train_batch_size: 8\ngradient_accumulation_steps: 2\nlearning_rate: 2e-5\noptim: adamw_torch\n"
     assert run_case("yaml", ref, ref.replace(b": 8", b": 32"))
-    assert run_case("json", b'{"per_device_train_batch_size": 8, "learning_rate": 0.001}\n', b'{"per_device_train_batch_size": 32, "learning_rate": 0.001}\n')
+    assert run_case(
+        "json",
+        b'{"per_device_train_batch_size": 8, "learning_rate": 0.001}\n',
+        b'{"per_device_train_batch_size": 32, "learning_rate": 0.001}\n',
+    )
 
 
 COMMON = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -174,7 +214,9 @@ def python_case(draw):
     return "python", text(b0, ""), text(b1, cmt)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("lrlint.sources.python_source") is None, reason="the Python parser has not landed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("lrlint.sources.python_source") is None, reason="the Python parser has not landed"
+)
 @COMMON
 @given(python_case())
 def test_python_fix_property(case):
@@ -182,8 +224,10 @@ def test_python_fix_property(case):
 
 
 def test_the_property_harness_sees_a_python_fix():
-    ref = (b"import torch\n\nbatch_size = 8\nlr = 0.1\nmodel = torch.nn.Linear(2, 2)\n"
-           b"optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)\n")
+    ref = (
+        b"import torch\n\nbatch_size = 8\nlr = 0.1\nmodel = torch.nn.Linear(2, 2)\n"
+        b"optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)\n"
+    )
     if importlib.util.find_spec("lrlint.sources.python_source") is None:
         pytest.skip("the Python parser has not landed")
     with tempfile.TemporaryDirectory() as d:

@@ -17,15 +17,21 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, GitRepo, run_lrlint
 
 HEAVY = ("libcst", "torch", "sklearn")
 
 HF_OLD = "learning_rate: 1e-5\nper_device_train_batch_size: 8\noptim: adamw_torch\n"
 HF_NEW = "learning_rate: 1e-5\nper_device_train_batch_size: 16\noptim: adamw_torch\n"
-DS_OLD = json.dumps({"train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 1,
-                     "optimizer": {"type": "AdamW", "params": {"lr": 0.0001}}, "zero_optimization": {"stage": 2}}, indent=2)
+DS_OLD = json.dumps(
+    {
+        "train_micro_batch_size_per_gpu": 8,
+        "gradient_accumulation_steps": 1,
+        "optimizer": {"type": "AdamW", "params": {"lr": 0.0001}},
+        "zero_optimization": {"stage": 2},
+    },
+    indent=2,
+)
 DS_NEW = DS_OLD.replace('"train_micro_batch_size_per_gpu": 8', '"train_micro_batch_size_per_gpu": 32')
 
 
@@ -76,9 +82,9 @@ def test_settings_table_is_validated_by_pydantic_once(tmp_path: Path, monkeypatc
     repo = _changed_repo(tmp_path, "train.yaml", HF_OLD, HF_NEW)
     repo.write("pyproject.toml", '[tool.lrlint]\nignore = ["LR003"]\n')
     rc, modules = _modules_after_check(repo, "train.yaml")
-    assert rc == 1 and "pydantic" in modules            # validated ...
+    assert rc == 1 and "pydantic" in modules  # validated ...
     rc, modules = _modules_after_check(repo, "train.yaml")
-    assert rc == 1 and "pydantic" not in modules        # ... once: the same table comes from the cache
+    assert rc == 1 and "pydantic" not in modules  # ... once: the same table comes from the cache
     repo.write("pyproject.toml", '[tool.lrlint]\nignore = ["LR0O3"]\n')
     r = run_lrlint("check", "train.yaml", cwd=repo.path)
     assert r.returncode == 2 and "tool.lrlint.ignore: Value error, 'LR0O3' is not a rule code" in r.stderr

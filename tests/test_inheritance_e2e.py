@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import run_lrlint
+
 from lrlint import profiles
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inherit"
@@ -71,8 +71,16 @@ def test_detectron2_code_frame_shows_the_base_lines_and_json_data(tmp_path):
     assert "11 |   IMS_PER_BATCH: 16" in r.stdout and "inheritance reference" in r.stdout
     r = run_lrlint("check", "--output-format", "json", D2, cwd=root)
     lr001 = next(f for f in json.loads(r.stdout) if f["code"] == "LR001")
-    assert lr001["data"]["reference"] == {"kind": "inheritance", "label": "base configs/COCO-Detection/faster_rcnn_R_50_FPN_1x.yaml"}
-    assert (lr001["data"]["batch_old"], lr001["data"]["batch_new"], lr001["data"]["lr_old"], lr001["data"]["expected_lr"]) == (16, 64, 0.02, 0.08)
+    assert lr001["data"]["reference"] == {
+        "kind": "inheritance",
+        "label": "base configs/COCO-Detection/faster_rcnn_R_50_FPN_1x.yaml",
+    }
+    assert (
+        lr001["data"]["batch_old"],
+        lr001["data"]["batch_new"],
+        lr001["data"]["lr_old"],
+        lr001["data"]["expected_lr"],
+    ) == (16, 64, 0.02, 0.08)
     lr006 = sorted((f["data"]["key"], f["data"]["expected"]) for f in json.loads(r.stdout) if f["code"] == "LR006")
     assert lr006 == [("SOLVER.MAX_ITER", 22500), ("SOLVER.STEPS", [15000, 20000])]
 
@@ -82,7 +90,9 @@ def test_detectron2_fix_overrides_the_inherited_lr_in_the_child_never_the_base(t
     base_before = (root / "configs/Base-RCNN-FPN.yaml").read_bytes()
     r = run_lrlint("check", "--fix", D2, cwd=root)
     assert "Traceback" not in r.stderr, r.stderr
-    assert (root / D2).read_text() == '_BASE_: "faster_rcnn_R_50_FPN_1x.yaml"\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n'
+    assert (
+        root / D2
+    ).read_text() == '_BASE_: "faster_rcnn_R_50_FPN_1x.yaml"\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n'
     assert (root / "configs/Base-RCNN-FPN.yaml").read_bytes() == base_before
     code, lines = concise(root, D2, "--select", "LR001,LR002")
     assert (code, lines) == (0, [])
@@ -110,22 +120,31 @@ def test_hydra_fix_writes_the_override_into_the_experiment(tmp_path):
     root = tree(tmp_path, "hydra")
     r = run_lrlint("check", "--fix", "configs/experiment/large_batch.yaml", cwd=root)
     assert "Traceback" not in r.stderr, r.stderr
-    assert (root / "configs/experiment/large_batch.yaml").read_text().endswith('tags: ["mnist", "large_batch"]\nmodel:\n  optimizer:\n    lr: 0.002\n')
+    assert (
+        (root / "configs/experiment/large_batch.yaml")
+        .read_text()
+        .endswith('tags: ["mnist", "large_batch"]\nmodel:\n  optimizer:\n    lr: 0.002\n')
+    )
     assert (root / "configs/model/mnist.yaml").read_text().count("lr: 0.001") == 1
 
 
-@pytest.mark.skipif(not _mmengine_inherits(), reason="the MMEngine profile (rules/frameworks/mmengine.yaml) has no inherit section yet")
+@pytest.mark.skipif(
+    not _mmengine_inherits(), reason="the MMEngine profile (rules/frameworks/mmengine.yaml) has no inherit section yet"
+)
 def test_mmdetection_tree_exact_findings(tmp_path):
     root = tree(tmp_path, "mmdet")
     code, lines = concise(root, "configs")
     sched = "configs/_base_/schedules/schedule_1x.py"
-    warm = ("but the step-based param_scheduler.0.end stays 500 (inherited from configs/_base_/schedules/schedule_1x.py): "
-            "counted in samples it now lasts x{k} as long; expected {e} ({how}, as Detectron2's auto_scale_workers does) [vs base {b}]")
+    warm = (
+        "but the step-based param_scheduler.0.end stays 500 (inherited from configs/_base_/schedules/schedule_1x.py): "
+        "counted in samples it now lasts x{k} as long; expected {e} ({how}, as Detectron2's auto_scale_workers does) [vs base {b}]"
+    )
     retina = "configs/retinanet/retinanet_r50_fpn_8xb2-1x_coco.py"
     fr = "configs/faster_rcnn/faster-rcnn_r50_fpn_8xb4-1x_coco.py"
     assert code == 1
     assert lines == [
-        f"{fr}:2:36: LR006 effective batch 16 -> 32 (x2) " + warm.format(k=2, e=250, how="divided by 2", b="configs/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py"),
+        f"{fr}:2:36: LR006 effective batch 16 -> 32 (x2) "
+        + warm.format(k=2, e=250, how="divided by 2", b="configs/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py"),
         f"{fr}:3:40: LR007 effective batch 16 -> 32 (x2) and optim_wrapper.optimizer.lr 0.02 -> 0.04 by hand, but MMEngine scales the lr by "
         "world_size x batch_size / auto_scale_lr.base_batch_size at run time (auto_scale_lr.enable=True): the lr is scaled twice; "
         f"keep optim_wrapper.optimizer.lr at 0.02 [vs auto_scale_lr.base_batch_size = 16 in {sched}]",
@@ -134,18 +153,23 @@ def test_mmdetection_tree_exact_findings(tmp_path):
         "at run time, so it scales from the wrong base, x2 off; set auto_scale_lr.base_batch_size to 32",
         "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:1:10: LR001 effective batch 16 -> 4 (x0.25) but optim_wrapper.optimizer.lr stays 0.01; "
         f"SGD (SGD family): linear rule expects 0.0025 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 2 devices from the file name (2xb8)]",
-        "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:1:10: LR006 effective batch 16 -> 4 (x0.25) " + warm.format(k=0.25, e=2000, how="multiplied by 4", b=retina),
+        "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:1:10: LR006 effective batch 16 -> 4 (x0.25) "
+        + warm.format(k=0.25, e=2000, how="multiplied by 4", b=retina),
         "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:2:40: LR004 file name retinanet_r50_fpn_2xb8-1x_coco.py says 2xb8: 2 devices x 8 per device = 16, "
         "but train_dataloader.batch_size is 2 (inherited from configs/_base_/datasets/coco_detection.py): rename the file or set the batch it names",
         "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py:2:36: LR001 [*] effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.01; "
         f"SGD (SGD family): linear rule expects 0.02 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 4 devices from the file name (4xb8)]",
-        "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py:2:36: LR006 effective batch 16 -> 32 (x2) " + warm.format(k=2, e=250, how="divided by 2", b=retina),
+        "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py:2:36: LR006 effective batch 16 -> 32 (x2) "
+        + warm.format(k=2, e=250, how="divided by 2", b=retina),
         # 8xb4 scaled its lr (0.01 -> 0.02): only the warmup length is left
-        "configs/retinanet/retinanet_r50_fpn_8xb4-1x_coco.py:2:36: LR006 effective batch 16 -> 32 (x2) " + warm.format(k=2, e=250, how="divided by 2", b=retina),
+        "configs/retinanet/retinanet_r50_fpn_8xb4-1x_coco.py:2:36: LR006 effective batch 16 -> 32 (x2) "
+        + warm.format(k=2, e=250, how="divided by 2", b=retina),
     ]
 
 
-@pytest.mark.skipif(not _mmengine_inherits(), reason="the MMEngine profile (rules/frameworks/mmengine.yaml) has no inherit section yet")
+@pytest.mark.skipif(
+    not _mmengine_inherits(), reason="the MMEngine profile (rules/frameworks/mmengine.yaml) has no inherit section yet"
+)
 def test_mmdetection_child_lr001_shows_the_base_lr_line_and_fixes_the_child(tmp_path):
     root = tree(tmp_path, "mmdet")
     child = "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py"
@@ -153,8 +177,10 @@ def test_mmdetection_child_lr001_shows_the_base_lr_line_and_fixes_the_child(tmp_
     assert " ::: configs/retinanet/retinanet_r50_fpn_8xb2-1x_coco.py:8:35" in r.stdout
     assert "optim_wrapper.optimizer.lr tuned for batch 16" in r.stdout
     run_lrlint("check", "--select", "LR001", "--fix", child, cwd=root)
-    assert (root / child).read_text() == ("_base_ = './retinanet_r50_fpn_8xb2-1x_coco.py'\ntrain_dataloader = dict(batch_size=8)\n"
-                                          "optim_wrapper = dict(optimizer=dict(lr=0.02))\n")
+    assert (root / child).read_text() == (
+        "_base_ = './retinanet_r50_fpn_8xb2-1x_coco.py'\ntrain_dataloader = dict(batch_size=8)\n"
+        "optim_wrapper = dict(optimizer=dict(lr=0.02))\n"
+    )
 
 
 # -- MMEngine pure-Python configs: ``with read_base():`` imports are the bases ---------------------------
@@ -167,9 +193,11 @@ def test_read_base_tree_exact_findings(tmp_path):
     root = tree(tmp_path, "mmdet_pure")
     code, lines = concise(root, "configs")
     sched = "configs/_base_/schedules/schedule_1x.py"
-    warm = ("LR006 effective batch 16 -> 32 (x2) but the step-based param_scheduler.0.end stays 500 (inherited from "
-            f"{sched}): counted in samples it now lasts x2 as long; expected 250 (divided by 2, as Detectron2's auto_scale_workers does) "
-            "[vs base configs/retinanet/retinanet_r50_fpn_8xb2_1x_coco.py]")
+    warm = (
+        "LR006 effective batch 16 -> 32 (x2) but the step-based param_scheduler.0.end stays 500 (inherited from "
+        f"{sched}): counted in samples it now lasts x2 as long; expected 250 (divided by 2, as Detectron2's auto_scale_workers does) "
+        "[vs base configs/retinanet/retinanet_r50_fpn_8xb2_1x_coco.py]"
+    )
     assert code == 1
     assert lines == [
         f"{R4}:7:36: LR001 [*] effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.02; SGD (SGD family): linear rule "
@@ -189,6 +217,7 @@ def test_read_base_assignment_replaces_the_inherited_dict(tmp_path):
 
     from lrlint import api
     from lrlint.settings import Settings
+
     root = tree(tmp_path, "mmdet_pure")
     cwd = os.getcwd()
     os.chdir(root)
@@ -199,8 +228,11 @@ def test_read_base_assignment_replaces_the_inherited_dict(tmp_path):
     rebound = result.recipes[R84][0].doc.values
     assert rebound["train_dataloader.batch_size"].value == 4 and rebound["train_dataloader.num_workers"].value == 4
     assert "train_dataloader.persistent_workers" not in rebound and "train_dataloader.sampler.shuffle" not in rebound
-    updated = result.recipes[R4][0].doc.values   # .update() keeps the rest
-    assert updated["train_dataloader.batch_size"].value == 8 and updated["train_dataloader.persistent_workers"].value is True
+    updated = result.recipes[R4][0].doc.values  # .update() keeps the rest
+    assert (
+        updated["train_dataloader.batch_size"].value == 8
+        and updated["train_dataloader.persistent_workers"].value is True
+    )
     assert updated["optim_wrapper.optimizer.lr"].span.path == "configs/_base_/schedules/schedule_1x.py"
 
 
@@ -218,14 +250,17 @@ def test_read_base_named_import_takes_only_those_names(tmp_path):
     # ``from ..x import optim_wrapper``: the schedule file's lr, but not its auto_scale_lr declaration
     root = tree(tmp_path, "mmdet_pure")
     child = root / "configs/retinanet/retinanet_r50_fpn_named.py"
-    child.write_text("from mmengine.config import read_base\n\nwith read_base():\n"
-                     "    from .._base_.datasets.coco_detection import train_dataloader\n"
-                     "    from .._base_.schedules.schedule_1x import optim_wrapper\n\n"
-                     "train_dataloader.update(batch_size=8)\n")
+    child.write_text(
+        "from mmengine.config import read_base\n\nwith read_base():\n"
+        "    from .._base_.datasets.coco_detection import train_dataloader\n"
+        "    from .._base_.schedules.schedule_1x import optim_wrapper\n\n"
+        "train_dataloader.update(batch_size=8)\n"
+    )
     import os
 
     from lrlint import api
     from lrlint.settings import Settings
+
     cwd = os.getcwd()
     os.chdir(root)
     try:
@@ -234,4 +269,6 @@ def test_read_base_named_import_takes_only_those_names(tmp_path):
         os.chdir(cwd)
     values = result.recipes["configs/retinanet/retinanet_r50_fpn_named.py"][0].doc.values
     assert values["optim_wrapper.optimizer.lr"].value == 0.02 and values["train_dataloader.batch_size"].value == 8
-    assert not any(k.startswith(("auto_scale_lr", "train_cfg", "param_scheduler", "dataset_type", "data_root")) for k in values)
+    assert not any(
+        k.startswith(("auto_scale_lr", "train_cfg", "param_scheduler", "dataset_type", "data_root")) for k in values
+    )

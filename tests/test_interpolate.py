@@ -32,8 +32,13 @@ def test_chains_resolve_and_cycles_are_unknown():
 
 
 def test_env_and_other_resolvers_are_unknown_with_the_reason():
-    out = interpolate.resolve(vals(lr="${oc.env:LR,0.001}", n="${eval:2*3}", m="${missing.key}", d="${data}", data__x=1))
-    assert out["lr"].provenance == UNKNOWN and out["lr"].why == "${oc.env:LR,0.001} reads environment variable LR (default 0.001), known only at run time"
+    out = interpolate.resolve(
+        vals(lr="${oc.env:LR,0.001}", n="${eval:2*3}", m="${missing.key}", d="${data}", data__x=1)
+    )
+    assert (
+        out["lr"].provenance == UNKNOWN
+        and out["lr"].why == "${oc.env:LR,0.001} reads environment variable LR (default 0.001), known only at run time"
+    )
     assert out["n"].provenance == UNKNOWN and "eval resolver" in out["n"].why
     assert out["m"].provenance == UNKNOWN and "missing.key is not in the config" in out["m"].why
     assert out["d"].provenance == UNKNOWN and "mapping" in out["d"].why
@@ -47,5 +52,6 @@ def test_string_interpolation_is_a_string():
 
 def test_a_document_without_interpolation_is_returned_as_is():
     from lrlint.values import Document
+
     d = Document("c.yaml", "yaml", vals(a=1))
     assert interpolate.resolve_document(d) is d

@@ -11,18 +11,18 @@ from lrlint.numbers import format_like, plain
 @pytest.mark.parametrize(
     "value, template, expected",
     [
-        (0.1 * 4, "0.1", "0.4"),                      # the examples
+        (0.1 * 4, "0.1", "0.4"),  # the examples
         (2e-5 * math.sqrt(4), "2e-5", "4e-5"),
         (0.02 * 1.5, "0.02", "0.03"),
         (3e-4 * math.sqrt(2), "3e-4", "4.243e-4"),
-        (4e-5, "1.0e-5", "4.0e-5"),                  # a dotted mantissa keeps its dot (PyYAML float)
+        (4e-5, "1.0e-5", "4.0e-5"),  # a dotted mantissa keeps its dot (PyYAML float)
         (4.5e-5, "1.0e-5", "4.5e-5"),
-        (4e-5, '"2e-5"', '"4e-5"'),                   # quotes stay
+        (4e-5, '"2e-5"', '"4e-5"'),  # quotes stay
         (4e-5, "'2e-5'", "'4e-5'"),
-        (1e-4 * math.sqrt(2), "0.0001", "0.0001414"), # decimal stays decimal
-        (4e-5, "2e-05", "4e-05"),                     # exponent padding stays
-        (2.0, "1.0", "2.0"),                          # a float literal stays a float literal
-        (1e3, "1.0e+2", "1.0e+3"),                    # explicit exponent sign stays
+        (1e-4 * math.sqrt(2), "0.0001", "0.0001414"),  # decimal stays decimal
+        (4e-5, "2e-05", "4e-05"),  # exponent padding stays
+        (2.0, "1.0", "2.0"),  # a float literal stays a float literal
+        (1e3, "1.0e+2", "1.0e+3"),  # explicit exponent sign stays
         (8e-5, "2E-5", "8E-5"),
         (0.025, "0.0125", "0.025"),
         (0.00125, "0.0025", "0.00125"),
@@ -46,7 +46,19 @@ def test_pyyaml_type_is_kept_for_strings(template):
     assert float(out) == 7.5e-5
 
 
-@pytest.mark.parametrize("x, expected", [(256.0, "256"), (4, "4"), (1.5, "1.5"), (4e-05, "4e-5"), (0.4, "0.4"), (3.0000001, "3"), (1 / 3, "0.3333"), (12345678.9, "1.235e7")])
+@pytest.mark.parametrize(
+    "x, expected",
+    [
+        (256.0, "256"),
+        (4, "4"),
+        (1.5, "1.5"),
+        (4e-05, "4e-5"),
+        (0.4, "0.4"),
+        (3.0000001, "3"),
+        (1 / 3, "0.3333"),
+        (12345678.9, "1.235e7"),
+    ],
+)
 def test_plain(x, expected):
     assert plain(x) == expected
 

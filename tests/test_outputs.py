@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import run_lrlint
+
 from lrlint.findings import ERROR, INFO, SAFE, WARNING, Edit, Finding, Fix
 from lrlint.report import github as gh
 from lrlint.spans import Span
@@ -62,6 +62,7 @@ def snapshot(name: str, text: str) -> None:
 
 # -- snapshots -------------------------------------------------------------------------------------
 
+
 def test_github_snapshot(project):
     code, out = output(project, "github")
     assert code == 1
@@ -82,11 +83,15 @@ def test_junit_snapshot(project):
 
 # -- github ---------------------------------------------------------------------------------------
 
+
 def test_github_levels_escaping_and_columns_only_on_single_line_spans():
     one = Finding("LR001", "unscaled-lr", "50% off,\nreally: yes", ERROR, Span("a,b:c.yaml", 0, 3, 2, 5, 2, 8))
     multi = Finding("LR002", "misscaled-lr", "m", WARNING, Span("x.yaml", 0, 9, 2, 5, 4, 3))
     note = Finding("LR905", "limit-exceeded", "n", INFO, Span("x.yaml", 0, 0, 1, 1, 1, 1))
-    assert gh.line(one) == "::error file=a%2Cb%3Ac.yaml,line=2,col=5,endLine=2,endColumn=8,title=LR001 unscaled-lr::50%25 off,%0Areally: yes"
+    assert (
+        gh.line(one)
+        == "::error file=a%2Cb%3Ac.yaml,line=2,col=5,endLine=2,endColumn=8,title=LR001 unscaled-lr::50%25 off,%0Areally: yes"
+    )
     assert gh.line(multi) == "::warning file=x.yaml,line=2,endLine=4,title=LR002 misscaled-lr::m"
     assert gh.line(note).startswith("::notice ")
 
@@ -101,6 +106,7 @@ def test_github_ends_with_a_summary_line(project):
 
 # -- gitlab ---------------------------------------------------------------------------------------
 
+
 def test_gitlab_code_quality_fields(project):
     _, out = output(project, "gitlab")
     issues = json.loads(out)
@@ -113,6 +119,7 @@ def test_gitlab_code_quality_fields(project):
 
 
 # -- junit ----------------------------------------------------------------------------------------
+
 
 def test_junit_is_well_formed_with_one_failure_per_finding(project):
     _, out = output(project, "junit")
@@ -148,7 +155,13 @@ def sarif_schema(tmp_path_factory) -> dict:
             why = why or "npm is not installed"
         else:
             try:
-                r = subprocess.run([npm, "pack", "@microsoft/jest-sarif", "--silent"], cwd=d, capture_output=True, text=True, timeout=180)
+                r = subprocess.run(
+                    [npm, "pack", "@microsoft/jest-sarif", "--silent"],
+                    cwd=d,
+                    capture_output=True,
+                    text=True,
+                    timeout=180,
+                )
                 tgz = d / r.stdout.strip().splitlines()[-1] if r.returncode == 0 and r.stdout.strip() else None
                 if tgz is None or not tgz.is_file():
                     why = why or f"npm pack failed: {r.stderr.strip()[-300:]}"
@@ -171,6 +184,7 @@ def sarif_schema(tmp_path_factory) -> dict:
 
 def _validate(doc: dict, schema: dict) -> None:
     import jsonschema
+
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     errors = sorted(cls(schema).iter_errors(doc), key=lambda e: list(e.absolute_path))
@@ -202,32 +216,58 @@ def test_sarif_content_github_needs(project):
     rules = {r["id"]: r for r in driver["rules"]}
     for r in rules.values():
         assert r["name"] and r["shortDescription"]["text"] and r["fullDescription"]["text"] and r["help"]["text"]
-        assert r["helpUri"].startswith("https://") and r["defaultConfiguration"]["level"] in {"error", "warning", "note"}
+        assert r["helpUri"].startswith("https://") and r["defaultConfiguration"]["level"] in {
+            "error",
+            "warning",
+            "note",
+        }
     assert rules["LR001"]["name"] == "unscaled-lr"
-    results = {(res["ruleId"], res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]): res for res in run["results"]}
-    assert set(results) == {("LR001", "configs/sgd.yaml"), ("LR001", "configs/lion.yaml"), ("LR901", "configs/broken.yaml")}
+    results = {
+        (res["ruleId"], res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]): res
+        for res in run["results"]
+    }
+    assert set(results) == {
+        ("LR001", "configs/sgd.yaml"),
+        ("LR001", "configs/lion.yaml"),
+        ("LR901", "configs/broken.yaml"),
+    }
     sgd = results[("LR001", "configs/sgd.yaml")]
     assert sgd["level"] == "error" and "0.4" in sgd["message"]["text"]
     assert driver["rules"][sgd["ruleIndex"]]["id"] == "LR001"
-    assert sgd["locations"][0]["physicalLocation"]["region"] == {"startLine": 2, "startColumn": 13, "endLine": 2, "endColumn": 17}
+    assert sgd["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 2,
+        "startColumn": 13,
+        "endLine": 2,
+        "endColumn": 17,
+    }
     # the fix: replace "0.1" on line 3 with "0.4"
     (change,) = sgd["fixes"][0]["artifactChanges"]
     assert change["artifactLocation"]["uri"] == "configs/sgd.yaml"
-    assert change["replacements"] == [{"deletedRegion": {"startLine": 3, "startColumn": 5, "endLine": 3, "endColumn": 8},
-                                       "insertedContent": {"text": "0.4"}}]
+    assert change["replacements"] == [
+        {
+            "deletedRegion": {"startLine": 3, "startColumn": 5, "endLine": 3, "endColumn": 8},
+            "insertedContent": {"text": "0.4"},
+        }
+    ]
     assert sgd["fixes"][0]["properties"]["applicability"] == SAFE
     assert results[("LR001", "configs/lion.yaml")]["fixes"][0]["properties"]["applicability"] == "unsafe"
     assert "fixes" not in results[("LR901", "configs/broken.yaml")]
     root_uri = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
     assert root_uri.startswith("file://") and root_uri.endswith("/")
-    assert all(res["locations"][0]["physicalLocation"]["artifactLocation"].get("uriBaseId") == "%SRCROOT%" for res in run["results"])
+    assert all(
+        res["locations"][0]["physicalLocation"]["artifactLocation"].get("uriBaseId") == "%SRCROOT%"
+        for res in run["results"]
+    )
 
 
 def test_sarif_fingerprints_are_stable_across_runs_and_unrelated_edits(project):
     def prints():
         doc = json.loads(output(project, "sarif")[1])
-        return {(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]): r["partialFingerprints"]
-                for r in doc["runs"][0]["results"]}
+        return {
+            (r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]): r["partialFingerprints"]
+            for r in doc["runs"][0]["results"]
+        }
+
     first = prints()
     assert prints() == first
     p = project / "configs/sgd.yaml"
@@ -239,14 +279,21 @@ def test_sarif_fingerprints_are_stable_across_runs_and_unrelated_edits(project):
 
 def test_sarif_fix_replacement_is_the_edit_of_the_finding():
     from lrlint.report.sarif import _fix
+
     sp = Span("c.yaml", 10, 13, 3, 5, 3, 8)
     f = Finding("LR001", "unscaled-lr", "m", ERROR, sp, fix=Fix(SAFE, "Set lr to 0.4", [Edit(sp, "0.4")]))
     fx = _fix(f, ".")
     assert fx["description"]["text"] == "Set lr to 0.4"
-    assert fx["artifactChanges"][0]["replacements"][0]["deletedRegion"] == {"startLine": 3, "startColumn": 5, "endLine": 3, "endColumn": 8}
+    assert fx["artifactChanges"][0]["replacements"][0]["deletedRegion"] == {
+        "startLine": 3,
+        "startColumn": 5,
+        "endLine": 3,
+        "endColumn": 8,
+    }
 
 
 # -- docs/ci.md ------------------------------------------------------------------------------------
+
 
 def test_ci_docs_snippets_are_valid_yaml_and_name_real_hooks_and_formats():
     import re
@@ -254,6 +301,7 @@ def test_ci_docs_snippets_are_valid_yaml_and_name_real_hooks_and_formats():
     import yaml
 
     from lrlint.report import FORMATS
+
     root = Path(__file__).resolve().parent.parent
     text = (root / "docs/ci.md").read_text(encoding="utf-8")
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
@@ -277,7 +325,9 @@ def test_ci_docs_snippets_are_valid_yaml_and_name_real_hooks_and_formats():
 
 
 def test_github_summary_counts_what_fix_changed(project):
-    r = run_lrlint("check", "--isolated", "--fix", "--output-format", "github", "configs/sgd.yaml", "configs/ok.yaml", cwd=project)
+    r = run_lrlint(
+        "check", "--isolated", "--fix", "--output-format", "github", "configs/sgd.yaml", "configs/ok.yaml", cwd=project
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout == "lrlint: all checks passed (2 files checked, 1 fixed)\n"
 
@@ -286,9 +336,12 @@ def test_code_scanning_paths_start_at_the_repository_top_not_the_settings_direct
     # settings live in ml/ (a monorepo): SARIF and GitHub annotations still name files from the repo top,
     # which is where GitHub resolves them
     from conftest import GitRepo
+
     repo = GitRepo(tmp_path / "repo")
     repo.write("ml/pyproject.toml", "[tool.lrlint]\n")
-    repo.write("ml/configs/sgd.yaml", "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1\noptimizer: sgd\n")
+    repo.write(
+        "ml/configs/sgd.yaml", "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1\noptimizer: sgd\n"
+    )
     repo.commit()
     r = run_lrlint("check", "--output-format", "sarif", "configs", cwd=repo.path / "ml")
     doc = json.loads(r.stdout)
@@ -298,4 +351,4 @@ def test_code_scanning_paths_start_at_the_repository_top_not_the_settings_direct
     r = run_lrlint("check", "--output-format", "github", "configs", cwd=repo.path / "ml")
     assert "file=ml/configs/sgd.yaml,line=2" in r.stdout
     r = run_lrlint("check", "--output-format", "concise", "configs", cwd=repo.path / "ml")
-    assert r.stdout.startswith("configs/sgd.yaml:2:13: LR001")   # what a person reads stays relative to where they are
+    assert r.stdout.startswith("configs/sgd.yaml:2:13: LR001")  # what a person reads stays relative to where they are

@@ -12,11 +12,23 @@ from lrlint.settings import Settings
 @pytest.mark.parametrize(
     "name, display, family",
     [
-        ("adamw_torch", "AdamW", "adaptive"), ("adamw_bnb_8bit", "AdamW", "adaptive"), ("paged_adamw_32bit", "AdamW", "adaptive"),
-        ("torch.optim.AdamW", "AdamW", "adaptive"), ("Adam", "Adam", "adaptive"), ("adafactor", "Adafactor", "adaptive"),
-        ("RMSprop", "RMSprop", "adaptive"), ("lamb", "LAMB", "adaptive"), ("torch.optim.SGD", "SGD", "sgd"), ("sgd", "SGD", "sgd"),
-        ("LARS", "LARS", "sgd"), ("momentum", "SGD", "sgd"), ("lion", "Lion", "sign"), ("paged_lion_8bit", "Lion", "sign"),
-        ("muon", "Muon", "sign"), ("schedulefree_adamw", "schedule-free", "sign"), ("shampoo", "shampoo", "unknown"),
+        ("adamw_torch", "AdamW", "adaptive"),
+        ("adamw_bnb_8bit", "AdamW", "adaptive"),
+        ("paged_adamw_32bit", "AdamW", "adaptive"),
+        ("torch.optim.AdamW", "AdamW", "adaptive"),
+        ("Adam", "Adam", "adaptive"),
+        ("adafactor", "Adafactor", "adaptive"),
+        ("RMSprop", "RMSprop", "adaptive"),
+        ("lamb", "LAMB", "adaptive"),
+        ("torch.optim.SGD", "SGD", "sgd"),
+        ("sgd", "SGD", "sgd"),
+        ("LARS", "LARS", "sgd"),
+        ("momentum", "SGD", "sgd"),
+        ("lion", "Lion", "sign"),
+        ("paged_lion_8bit", "Lion", "sign"),
+        ("muon", "Muon", "sign"),
+        ("schedulefree_adamw", "schedule-free", "sign"),
+        ("shampoo", "shampoo", "unknown"),
     ],
 )
 def test_optimizer_families(name, display, family):
@@ -25,7 +37,17 @@ def test_optimizer_families(name, display, family):
 
 def test_every_builtin_profile_validates():
     names = {p.name for p in builtin_profiles()}
-    assert {"generic", "huggingface", "deepspeed", "lightning", "hydra", "axolotl", "detectron2", "ultralytics", "timm"} <= names
+    assert {
+        "generic",
+        "huggingface",
+        "deepspeed",
+        "lightning",
+        "hydra",
+        "axolotl",
+        "detectron2",
+        "ultralytics",
+        "timm",
+    } <= names
 
 
 def _thr():
@@ -35,10 +57,21 @@ def _thr():
 @pytest.mark.parametrize(
     "family, k, lr_factor, ok",
     [
-        ("sgd", 4, 4, True), ("sgd", 4, 1, False), ("sgd", 4, 2, False), ("sgd", 4, 3.3, True), ("sgd", 4, 5.0, True), ("sgd", 4, 5.1, False),
-        ("adaptive", 4, 2, True), ("adaptive", 4, 4, True), ("adaptive", 4, 1, False), ("adaptive", 4, 1.6, True), ("adaptive", 4, 5.0, True),
-        ("adaptive", 1.5, 1.0, True),     # sqrt(1.5)=1.22 is inside the 1.25 tolerance
-        ("sgd", 0.25, 0.25, True), ("sgd", 0.25, 1, False), ("sgd", 0.25, 4, False),
+        ("sgd", 4, 4, True),
+        ("sgd", 4, 1, False),
+        ("sgd", 4, 2, False),
+        ("sgd", 4, 3.3, True),
+        ("sgd", 4, 5.0, True),
+        ("sgd", 4, 5.1, False),
+        ("adaptive", 4, 2, True),
+        ("adaptive", 4, 4, True),
+        ("adaptive", 4, 1, False),
+        ("adaptive", 4, 1.6, True),
+        ("adaptive", 4, 5.0, True),
+        ("adaptive", 1.5, 1.0, True),  # sqrt(1.5)=1.22 is inside the 1.25 tolerance
+        ("sgd", 0.25, 0.25, True),
+        ("sgd", 0.25, 1, False),
+        ("sgd", 0.25, 4, False),
     ],
 )
 def test_assess_bands(family, k, lr_factor, ok):
@@ -56,7 +89,7 @@ def test_policy_override_narrows_adaptive_band():
     s = Settings.from_table({"policy": {"adaptive": "sqrt"}})
     pol = policy_for("adaptive", s, optimizer_table())
     assert pol.band == (0.5, 0.5) and pol.from_settings
-    assert not assess(4, 4, pol, _thr()).ok      # linear no longer accepted
+    assert not assess(4, 4, pol, _thr()).ok  # linear no longer accepted
     s = Settings.from_table({"policy": {"adaptive": {"fix": "linear", "band": [1, 1]}}})
     assert policy_for("adaptive", s, optimizer_table()).fix == "linear"
 

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, GitRepo
 
 pytestmark = pytest.mark.slow
@@ -36,8 +35,12 @@ def hook_repo(tmp_path_factory) -> Path:
     """This checkout's files, committed in a throw-away repository (untracked files included)."""
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           check=True, capture_output=True).stdout.split(b"\0")
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.split(b"\0")
     dest = tmp_path_factory.mktemp("lrlint-hook-repo")
     for raw in files:
         if not raw:

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-ARGPARSE_SCRIPT = '''\
+ARGPARSE_SCRIPT = """\
 import argparse
 import torch
 from torch.utils.data import DataLoader
@@ -24,7 +24,7 @@ args = parser.parse_args()
 model = torch.nn.Linear(2, 2)
 optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
 loader = DataLoader(ds, batch_size=args.batch_size)
-'''
+"""
 
 
 def _json(proc):
@@ -34,8 +34,17 @@ def _json(proc):
 
 def _summary(findings):
     """(code, row, column, end row, end column, expected lr) per finding."""
-    return [(f["code"], f["location"]["row"], f["location"]["column"], f["end_location"]["row"], f["end_location"]["column"],
-             (f.get("data") or {}).get("expected_lr")) for f in findings]
+    return [
+        (
+            f["code"],
+            f["location"]["row"],
+            f["location"]["column"],
+            f["end_location"]["row"],
+            f["end_location"]["column"],
+            (f.get("data") or {}).get("expected_lr"),
+        )
+        for f in findings
+    ]
 
 
 def _commit_then_edit(repo, name, text, old, new):
@@ -55,7 +64,9 @@ def test_argparse_batch_default_changed_lr_kept(repo):
     assert f["data"]["optimizer"] == "SGD" and f["data"]["batch_old"] == 256 and f["data"]["batch_new"] == 1024
     # the lr default is the fix target, shown in the code frame
     assert [(r["location"]["row"], r["location"]["column"]) for r in f["related"]] == [(7, 49)]
-    assert [(e["location"]["row"], e["location"]["column"], e["content"]) for e in f["fix"]["edits"]] == [(7, 49, "0.4")]
+    assert [(e["location"]["row"], e["location"]["column"], e["content"]) for e in f["fix"]["edits"]] == [
+        (7, 49, "0.4")
+    ]
     text = repo.lrlint("check", "train.py").stdout
     assert 'parser.add_argument("--lr", type=float, default=0.1)' in text
     assert text.startswith("train.py:6:55: LR001")
@@ -70,27 +81,36 @@ def test_argparse_fix_rewrites_the_default_literal(repo):
 
 
 def test_argparse_batch_and_lr_scaled_together_is_clean(repo):
-    _commit_then_edit(repo, "train.py", ARGPARSE_SCRIPT, "default=256)\nparser.add_argument(\"--lr\", type=float, default=0.1)",
-                      "default=512)\nparser.add_argument(\"--lr\", type=float, default=0.2)")
+    _commit_then_edit(
+        repo,
+        "train.py",
+        ARGPARSE_SCRIPT,
+        'default=256)\nparser.add_argument("--lr", type=float, default=0.1)',
+        'default=512)\nparser.add_argument("--lr", type=float, default=0.2)',
+    )
     proc = repo.lrlint("check", "train.py", "--output-format", "json")
     assert (proc.returncode, _json(proc)) == (0, [])
 
 
-MMENGINE_CONFIG = '''\
+MMENGINE_CONFIG = """\
 _base_ = ['../_base_/default_runtime.py']
 train_dataloader = dict(batch_size=8, num_workers=2, dataset=dict(type='CocoDataset'))
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=0.0001))
 auto_scale_lr = dict(enable=False, base_batch_size=16)
-'''
+"""
 
 
 def test_mmengine_config_batch_changed(repo):
     repo.write("configs/_base_/default_runtime.py", "default_scope = 'mmdet'\n")
-    _commit_then_edit(repo, "configs/retinanet/retinanet_r50_coco.py", MMENGINE_CONFIG, "batch_size=8,", "batch_size=32,")
+    _commit_then_edit(
+        repo, "configs/retinanet/retinanet_r50_coco.py", MMENGINE_CONFIG, "batch_size=8,", "batch_size=32,"
+    )
     proc = repo.lrlint("check", "configs/retinanet/retinanet_r50_coco.py", "--output-format", "json")
     findings = _json(proc)
     assert proc.returncode == 1
-    assert [f["code"] for f in findings if f["code"] != "LR001"] == [] or all(f["code"] in ("LR001", "LR003", "LR007") for f in findings)
+    assert [f["code"] for f in findings if f["code"] != "LR001"] == [] or all(
+        f["code"] in ("LR001", "LR003", "LR007") for f in findings
+    )
     lr001 = [f for f in findings if f["code"] == "LR001"]
     assert _summary(lr001) == [("LR001", 2, 36, 2, 38, pytest.approx(0.08))]
     assert lr001[0]["data"]["lr_key"] == "optim_wrapper.optimizer.lr"
@@ -104,7 +124,7 @@ def test_mmengine_auto_scale_lr_enabled_is_silent(repo):
     assert [f["code"] for f in _json(proc) if f["code"] == "LR001"] == []
 
 
-HF_SCRIPT = '''\
+HF_SCRIPT = """\
 from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
 
 def main():
@@ -121,7 +141,7 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
 def test_hf_training_arguments_in_a_script(repo):
@@ -135,7 +155,7 @@ def test_hf_training_arguments_in_a_script(repo):
     assert [(r["location"]["row"], r["location"]["column"]) for r in findings[0]["related"]][-1] == (9, 23)
 
 
-LIGHTNING_SCRIPT = '''\
+LIGHTNING_SCRIPT = """\
 import lightning as L
 import torch
 from torch.utils.data import DataLoader
@@ -155,7 +175,7 @@ class LitModel(L.LightningModule):
 
 trainer = L.Trainer(devices=2, num_nodes=1, max_epochs=10)
 trainer.fit(LitModel())
-'''
+"""
 
 
 def test_lightning_trainer_devices_change(repo):
@@ -169,7 +189,7 @@ def test_lightning_trainer_devices_change(repo):
     assert findings[0]["fix"]["edits"][0]["location"] == {"row": 7, "column": 36}
 
 
-TIMM_SCRIPT = '''\
+TIMM_SCRIPT = """\
 import argparse
 from timm.optim import create_optimizer_v2, optimizer_kwargs
 
@@ -199,7 +219,7 @@ def main():
             batch_ratio = batch_ratio ** 0.5
         args.lr = args.lr_base * batch_ratio
     optimizer = create_optimizer_v2(model, **optimizer_kwargs(cfg=args))
-'''
+"""
 
 
 def test_timm_lr_base_scales_at_run_time(repo):
@@ -229,11 +249,14 @@ def _expression_script(optimizer: str, expr: str) -> str:
     )
 
 
-@pytest.mark.parametrize("optimizer, expr", [
-    ("SGD", "base_lr * batch_size / 256"),
-    ("AdamW", "base_lr * math.sqrt(batch_size / 256)"),
-    ("AdamW", "base_lr * (batch_size / 256) ** 0.5"),
-])
+@pytest.mark.parametrize(
+    "optimizer, expr",
+    [
+        ("SGD", "base_lr * batch_size / 256"),
+        ("AdamW", "base_lr * math.sqrt(batch_size / 256)"),
+        ("AdamW", "base_lr * (batch_size / 256) ** 0.5"),
+    ],
+)
 def test_lr_expression_matching_the_policy_is_silent(repo, optimizer, expr):
     _commit_then_edit(repo, "train.py", _expression_script(optimizer, expr), "batch_size = 64", "batch_size = 128")
     proc = repo.lrlint("check", "train.py", "--output-format", "json")
@@ -242,7 +265,13 @@ def test_lr_expression_matching_the_policy_is_silent(repo, optimizer, expr):
 
 def test_linear_expression_for_adamw_is_lr002_under_the_sqrt_policy(repo):
     repo.write("pyproject.toml", '[tool.lrlint.policy]\nadaptive = "sqrt"\n')
-    _commit_then_edit(repo, "train.py", _expression_script("AdamW", "base_lr * batch_size / 256"), "batch_size = 64", "batch_size = 128")
+    _commit_then_edit(
+        repo,
+        "train.py",
+        _expression_script("AdamW", "base_lr * batch_size / 256"),
+        "batch_size = 64",
+        "batch_size = 128",
+    )
     proc = repo.lrlint("check", "train.py", "--output-format", "json")
     findings = _json(proc)
     assert _summary(findings) == [("LR002", 5, 6, 5, 32, None)]
@@ -251,7 +280,13 @@ def test_linear_expression_for_adamw_is_lr002_under_the_sqrt_policy(repo):
 
 
 def test_sqrt_expression_for_sgd_is_lr002(repo):
-    _commit_then_edit(repo, "train.py", _expression_script("SGD", "base_lr * math.sqrt(batch_size / 256)"), "batch_size = 64", "batch_size = 128")
+    _commit_then_edit(
+        repo,
+        "train.py",
+        _expression_script("SGD", "base_lr * math.sqrt(batch_size / 256)"),
+        "batch_size = 64",
+        "batch_size = 128",
+    )
     proc = repo.lrlint("check", "train.py", "--output-format", "json")
     findings = _json(proc)
     assert [f["code"] for f in findings] == ["LR002"]
@@ -260,13 +295,21 @@ def test_sqrt_expression_for_sgd_is_lr002(repo):
 
 def test_linear_expression_for_adamw_is_accepted_by_the_default_band(repo):
     """design.md: the adaptive band is 0.5..1 (MAE/diffusers scale AdamW linearly); only a narrowed policy flags it."""
-    _commit_then_edit(repo, "train.py", _expression_script("AdamW", "base_lr * batch_size / 256"), "batch_size = 64", "batch_size = 128")
+    _commit_then_edit(
+        repo,
+        "train.py",
+        _expression_script("AdamW", "base_lr * batch_size / 256"),
+        "batch_size = 64",
+        "batch_size = 128",
+    )
     proc = repo.lrlint("check", "train.py", "--output-format", "json")
     assert [f["code"] for f in _json(proc) if f["code"] in ("LR001", "LR002")] == []
 
 
 def test_unknown_batch_is_explained_not_flagged(repo):
-    text = ARGPARSE_SCRIPT.replace('type=int, default=256)', 'type=int, default=int(os.environ["BATCH"]))').replace("import argparse", "import argparse, os")
+    text = ARGPARSE_SCRIPT.replace("type=int, default=256)", 'type=int, default=int(os.environ["BATCH"]))').replace(
+        "import argparse", "import argparse, os"
+    )
     _commit_then_edit(repo, "train.py", text, "default=0.1", "default=0.3")
     proc = repo.lrlint("check", "train.py", "--output-format", "json")
     assert (proc.returncode, _json(proc)) == (0, [])
@@ -275,7 +318,9 @@ def test_unknown_batch_is_explained_not_flagged(repo):
 
 
 def test_unknown_lr_is_explained_not_flagged(repo):
-    text = ARGPARSE_SCRIPT.replace('default=0.1)', 'default=float(os.environ["LR"]))').replace("import argparse", "import argparse, os")
+    text = ARGPARSE_SCRIPT.replace("default=0.1)", 'default=float(os.environ["LR"]))').replace(
+        "import argparse", "import argparse, os"
+    )
     _commit_then_edit(repo, "train.py", text, "default=256", "default=1024")
     proc = repo.lrlint("check", "train.py", "--output-format", "json")
     assert (proc.returncode, _json(proc)) == (0, [])
@@ -298,9 +343,11 @@ def test_script_is_never_executed(repo):
     assert proc.returncode == 0 and not marker.exists()
 
 
-ACCUM_SCRIPT = ("import torch\nbase_lr = 1e-3\nbatch_size = 64\naccum_iter = 1\nlr = base_lr * batch_size / 256\n"
-                "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
-                "loader = torch.utils.data.DataLoader(ds, batch_size=batch_size)\n")
+ACCUM_SCRIPT = (
+    "import torch\nbase_lr = 1e-3\nbatch_size = 64\naccum_iter = 1\nlr = base_lr * batch_size / 256\n"
+    "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+    "loader = torch.utils.data.DataLoader(ds, batch_size=batch_size)\n"
+)
 
 
 def test_lr_expression_does_not_cover_an_accumulation_change(repo):
@@ -310,16 +357,24 @@ def test_lr_expression_does_not_cover_an_accumulation_change(repo):
     assert proc.returncode == 1
     assert proc.stdout.splitlines()[0] == (
         "train.py:4:14: LR001 effective batch 64 -> 256 (x4) but optimizer.lr stays 0.00025; SGD (SGD family): linear rule "
-        "expects 0.001 [vs git HEAD; devices not in the file: assumed unchanged]")
+        "expects 0.001 [vs git HEAD; devices not in the file: assumed unchanged]"
+    )
 
 
 def test_lr_expression_partly_covering_a_change_names_both_parts(repo):
-    _commit_then_edit(repo, "train.py", ACCUM_SCRIPT, "batch_size = 64\naccum_iter = 1", "batch_size = 128\naccum_iter = 2")
+    _commit_then_edit(
+        repo, "train.py", ACCUM_SCRIPT, "batch_size = 64\naccum_iter = 1", "batch_size = 128\naccum_iter = 2"
+    )
     proc = repo.lrlint("check", "train.py", "--output-format", "concise", "--select", "LR001,LR002")
     assert proc.stdout.splitlines()[0] == (
         "train.py:4:14: LR001 effective batch 64 -> 256 (x4; x2 of it is rescaled at run time, x2 is not) but optimizer.lr stays "
-        "0.00025; SGD (SGD family): linear rule expects 0.0005 [vs git HEAD; devices not in the file: assumed unchanged]")
-    repo.write("train.py", ACCUM_SCRIPT.replace("batch_size = 64\naccum_iter = 1", "batch_size = 128\naccum_iter = 2")
-               .replace("base_lr = 1e-3", "base_lr = 2e-3"))
+        "0.00025; SGD (SGD family): linear rule expects 0.0005 [vs git HEAD; devices not in the file: assumed unchanged]"
+    )
+    repo.write(
+        "train.py",
+        ACCUM_SCRIPT.replace("batch_size = 64\naccum_iter = 1", "batch_size = 128\naccum_iter = 2").replace(
+            "base_lr = 1e-3", "base_lr = 2e-3"
+        ),
+    )
     proc = repo.lrlint("check", "train.py", "--output-format", "concise", "--select", "LR001,LR002")
     assert proc.returncode == 0, proc.stdout

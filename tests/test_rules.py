@@ -42,7 +42,7 @@ def test_rule_example(tmp_path, rule, ex):
         [f] = [f for f in result.findings if f.code == rule.code]
         assert f.fix is not None
         for e in sorted(f.fix.edits, key=lambda e: -e.span.start):
-            data = data[: e.span.start] + e.content.encode() + data[e.span.end:]
+            data = data[: e.span.start] + e.content.encode() + data[e.span.end :]
         assert data.decode() == ex.expected_fix
 
 
@@ -65,6 +65,7 @@ def test_docs_rules_page_is_in_sync_and_every_rule_url_lands_on_its_heading():
     from pathlib import Path
 
     from lrlint import checks
+
     page = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
     assert page == checks.rules_markdown(), "regenerate: lrlint rule --all --output-format markdown > docs/rules.md"
     for r in checks.all_rules().values():

@@ -24,10 +24,13 @@ def test_lrlint_toml_wins_in_same_directory(tmp_path):
     "toml, needle",
     [
         ('[tool.lrlint]\nselect = ["XX1"]\n', "tool.lrlint.select: Value error, 'XX1' is not a rule code"),
-        ('[tool.lrlint]\nunknown-key = 1\n', "tool.lrlint.unknown-key: Extra inputs are not permitted"),
+        ("[tool.lrlint]\nunknown-key = 1\n", "tool.lrlint.unknown-key: Extra inputs are not permitted"),
         ('[tool.lrlint.policy]\nadaptive = "cubic"\n', "unknown policy 'cubic'"),
-        ('[tool.lrlint.thresholds]\nerror-factor = 0.5\n', "tool.lrlint.thresholds.error-factor"),
-        ('[tool.lrlint]\nconfig-sets = [["a.yaml"]]\n', "tool.lrlint.config-sets: Value error, a config set lists the files merged in order"),
+        ("[tool.lrlint.thresholds]\nerror-factor = 0.5\n", "tool.lrlint.thresholds.error-factor"),
+        (
+            '[tool.lrlint]\nconfig-sets = [["a.yaml"]]\n',
+            "tool.lrlint.config-sets: Value error, a config set lists the files merged in order",
+        ),
         ("[tool.lrlint\n", "cannot read TOML"),
     ],
 )
@@ -42,6 +45,6 @@ def test_selection_prefixes_and_per_file_ignores():
     s = Settings()
     assert s.selected("LR001") and s.selected("LR901") and not s.selected("LR008")
     s = Settings.from_table({"extend-select": ["LR008"], "ignore": ["LR00"], "per-file-ignores": {"legacy/*": ["LR9"]}})
-    assert s.selected("LR008")          # LR008 (5 chars) beats LR00 (4 chars)
+    assert s.selected("LR008")  # LR008 (5 chars) beats LR00 (4 chars)
     assert not s.selected("LR001")
     assert s.selected("LR901", "new/a.yaml") and not s.selected("LR901", "legacy/a.yaml")

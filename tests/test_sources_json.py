@@ -7,7 +7,8 @@ import json
 import math
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lrlint.sources import LIMIT_EXCEEDED, PARSE_ERROR, Limits, SourceError, decode
 from lrlint.sources.json_source import parse
@@ -19,7 +20,7 @@ def doc_of(data: bytes | str, limits: Limits = Limits(), path: str = "ds_config.
         data = data.encode("utf-8")
     (doc,) = parse(decode(path, "json", data), limits)
     for v in doc.values.values():
-        assert data[v.span.start:v.span.end] == v.raw.encode("utf-8"), v
+        assert data[v.span.start : v.span.end] == v.raw.encode("utf-8"), v
     return doc
 
 
@@ -59,8 +60,17 @@ def test_deepspeed_config_values_types_and_provenance():
     assert doc.format == "json" and doc.comments == {} and doc.problems == [] and doc.index == 0
     v = doc.values
     assert {k: x.value for k, x in v.items()} == loads_flat(DEEPSPEED)
-    assert list(v)[:4] == ["train_batch_size", "train_micro_batch_size_per_gpu", "gradient_accumulation_steps", "optimizer.type"]
-    assert (v["train_batch_size"].value, v["train_batch_size"].provenance, v["train_batch_size"].raw) == ("auto", STRING, '"auto"')
+    assert list(v)[:4] == [
+        "train_batch_size",
+        "train_micro_batch_size_per_gpu",
+        "gradient_accumulation_steps",
+        "optimizer.type",
+    ]
+    assert (v["train_batch_size"].value, v["train_batch_size"].provenance, v["train_batch_size"].raw) == (
+        "auto",
+        STRING,
+        '"auto"',
+    )
     assert (v["train_micro_batch_size_per_gpu"].value, v["train_micro_batch_size_per_gpu"].provenance) == (4, LITERAL)
     lr = v["optimizer.params.lr"]
     assert (lr.value, type(lr.value), lr.raw, lr.provenance) == (3e-5, float, "3e-5", LITERAL)
@@ -196,9 +206,15 @@ def test_huge_integer_is_a_parse_error_not_a_crash():
 
 
 _chars = st.characters(blacklist_categories=("Cs",))  # a decoded file holds no lone surrogates
-_json_scalars = st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(), st.text(_chars, max_size=10))
+_json_scalars = st.one_of(
+    st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(), st.text(_chars, max_size=10)
+)
 _json_keys = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="."), min_size=1, max_size=6)
-_json_trees = st.recursive(_json_scalars, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(_json_keys, kids, max_size=4), max_leaves=30)
+_json_trees = st.recursive(
+    _json_scalars,
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(_json_keys, kids, max_size=4),
+    max_leaves=30,
+)
 
 
 @settings(max_examples=200, deadline=None)

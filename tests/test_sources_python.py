@@ -31,7 +31,7 @@ def docs_of(data: bytes | str, path: str = "train.py", limits: Limits = Limits()
         assert d.format == "python" and d.lines is src.lines
         for v in d.values.values():
             if v.span is not None:
-                assert data[v.span.start:v.span.end] == v.raw.encode(src.encoding), v
+                assert data[v.span.start : v.span.end] == v.raw.encode(src.encoding), v
                 assert v.span.path == path
     return docs
 
@@ -48,8 +48,9 @@ def where(v):
 
 # --------------------------------------------------------------------------- argparse
 
+
 def test_argparse_defaults_keys_values_spans():
-    vals = values_of('''\
+    vals = values_of("""\
         import argparse
         parser = argparse.ArgumentParser()
         parser.add_argument("--batch-size", type=int, default=256)
@@ -59,23 +60,23 @@ def test_argparse_defaults_keys_values_spans():
         parser.add_argument("--amp", action="store_true")
         parser.add_argument("--opt")
         args = parser.parse_args()
-        ''')
+        """)
     b = vals["args.batch_size"]
     assert (b.value, b.provenance, b.raw, where(b)) == (256, ARGPARSE, "256", (3, 55, 3, 58))
-    b2 = vals["args.batch_size2"]                 # argparse applies type= to a string default
+    b2 = vals["args.batch_size2"]  # argparse applies type= to a string default
     assert (b2.value, b2.raw) == (64, '"64"')
-    assert vals["args.w"].value == 0.5            # a short option names the dest when there is no long one
-    lr = vals["args.lr"]                          # dest= wins over the flag
+    assert vals["args.w"].value == 0.5  # a short option names the dest when there is no long one
+    lr = vals["args.lr"]  # dest= wins over the flag
     assert (lr.value, lr.raw, where(lr)) == (0.1, "0.1", (6, 71, 6, 74))
     amp = vals["args.amp"]
     assert (amp.value, amp.provenance) == (False, ARGPARSE)
-    opt = vals["args.opt"]                        # no default: None, span on the call
+    opt = vals["args.opt"]  # no default: None, span on the call
     assert opt.value is None and opt.raw == 'parser.add_argument("--opt")'
     assert "args.learning_rate" not in vals
 
 
 def test_namespace_references_resolve_to_the_default_literal():
-    vals = values_of('''\
+    vals = values_of("""\
         import torch
         from torch.utils.data import DataLoader
 
@@ -89,7 +90,7 @@ def test_namespace_references_resolve_to_the_default_literal():
             p.add_argument("--lr", type=float, default=0.1)
             p.add_argument("--batch-size", type=int, default=256)
             return p.parse_args()
-        ''')
+        """)
     # the parser is defined after main(): references still resolve (add_argument calls are found first)
     lr = vals["optimizer.lr"]
     assert (lr.value, lr.provenance, lr.raw, where(lr)) == (0.1, ARGPARSE, "0.1", (11, 48, 11, 51))
@@ -103,19 +104,19 @@ def test_namespace_references_resolve_to_the_default_literal():
 
 
 def test_set_defaults_and_attribute_override():
-    vals = values_of('''\
+    vals = values_of("""\
         parser.add_argument("--lr", type=float, default=0.1)
         parser.add_argument("--epochs", type=int, default=10)
         parser.set_defaults(epochs=90)
         args = parser.parse_args()
         args.lr = 0.05
-        ''')
+        """)
     assert vals["args.epochs"].value == 90 and vals["args.epochs"].raw == "90"
     assert vals["args.lr"].value == 0.05 and where(vals["args.lr"]) == (5, 11, 5, 15)
 
 
 def test_click_typer_and_dataclass_defaults():
-    vals = values_of('''\
+    vals = values_of("""\
         import click, typer
         from dataclasses import dataclass, field
 
@@ -139,7 +140,7 @@ def test_click_typer_and_dataclass_defaults():
         @dataclass
         class ScriptArguments:
             learning_rate: float = field(default=1.41e-5, metadata={"help": "lr"})
-        ''')
+        """)
     assert (vals["args.lr"].value, vals["args.lr"].provenance, vals["args.lr"].raw) == (3e-4, ARGPARSE, "3e-4")
     assert vals["args.batch_size"].value == 32
     assert vals["optimizer.lr"].extra["alias_of"] == "args.lr" and where(vals["optimizer.lr"]) == (5, 31, 5, 35)
@@ -152,7 +153,7 @@ def test_click_typer_and_dataclass_defaults():
 
 
 def test_hf_dataclass_fields_resolve_through_parse_args_into_dataclasses():
-    vals = values_of('''\
+    vals = values_of("""\
         @dataclass
         class TrainArgs:
             learning_rate: float = 2e-5
@@ -161,14 +162,15 @@ def test_hf_dataclass_fields_resolve_through_parse_args_into_dataclasses():
         def main():
             (train_args,) = HfArgumentParser((TrainArgs,)).parse_args_into_dataclasses()
             opt = torch.optim.AdamW(params, lr=train_args.learning_rate)
-        ''')
+        """)
     assert vals["optimizer.lr"].value == 2e-5 and vals["optimizer.lr"].extra["alias_of"] == "TrainArgs.learning_rate"
 
 
 # --------------------------------------------------------------------------- folding
 
+
 def test_constant_folding_and_names_bound_to_constants():
-    vals = values_of('''\
+    vals = values_of("""\
         import math
         base = 0.1
         lr = base
@@ -180,8 +182,13 @@ def test_constant_folding_and_names_bound_to_constants():
         f = -1e-3
         g = f"{base}"
         h = 1_000
-        ''')
-    assert (vals["lr"].value, vals["lr"].provenance, vals["lr"].raw, where(vals["lr"])) == (0.1, LITERAL, "0.1", (2, 8, 2, 11))
+        """)
+    assert (vals["lr"].value, vals["lr"].provenance, vals["lr"].raw, where(vals["lr"])) == (
+        0.1,
+        LITERAL,
+        "0.1",
+        (2, 8, 2, 11),
+    )
     assert vals["lr"].extra.get("alias_of") == "base"
     a = vals["a"]
     assert (a.value, a.provenance, a.raw) == (0.08, EXPRESSION, "0.02 * 4") and a.why == "computed from 0.02 * 4"
@@ -190,7 +197,7 @@ def test_constant_folding_and_names_bound_to_constants():
     assert vals["d"].value == 4.0
     assert vals["e"].value == 16.0
     assert (vals["f"].value, vals["f"].provenance, vals["f"].raw) == (-1e-3, LITERAL, "-1e-3")
-    assert "g" not in vals                      # an f-string is not evaluated (and an unknown non-training name is not kept)
+    assert "g" not in vals  # an f-string is not evaluated (and an unknown non-training name is not kept)
     assert vals["h"].value == 1000
 
 
@@ -208,8 +215,9 @@ def test_folding_guards_against_huge_numbers():
 
 # --------------------------------------------------------------------------- imports and constructors
 
+
 def test_optimizer_aliases_without_qualified_name_provider():
-    vals = values_of('''\
+    vals = values_of("""\
         import torch.optim as optim
         from torch import optim as o
         from torch.optim import AdamW as AW
@@ -219,9 +227,13 @@ def test_optimizer_aliases_without_qualified_name_provider():
         c = AW(params, lr=3e-4)
         d = bnb.optim.PagedAdamW8bit(params, lr=2e-4)
         sched = optim.lr_scheduler.StepLR(a, step_size=30)
-        ''')
-    assert (vals["optimizer.type"].value, vals["optimizer.type"].raw, vals["optimizer.lr"].value) == ("SGD", "optim.SGD", 0.1)
-    assert where(vals["optimizer.lr"]) == (5, 23, 5, 26)          # positional lr
+        """)
+    assert (vals["optimizer.type"].value, vals["optimizer.type"].raw, vals["optimizer.lr"].value) == (
+        "SGD",
+        "optim.SGD",
+        0.1,
+    )
+    assert where(vals["optimizer.lr"]) == (5, 23, 5, 26)  # positional lr
     assert (vals["optimizer_1.type"].value, vals["optimizer_1.lr"].value) == ("Adam", 1e-3)
     assert (vals["optimizer_2.type"].value, vals["optimizer_2.type"].raw) == ("AdamW", "AW")
     assert vals["optimizer_3.type"].value == "PagedAdamW8bit"
@@ -229,17 +241,21 @@ def test_optimizer_aliases_without_qualified_name_provider():
 
 
 def test_timm_create_optimizer_v2():
-    vals = values_of('''\
+    vals = values_of("""\
         from timm.optim import create_optimizer_v2
         opt = create_optimizer_v2(model, opt="adamw", lr=5e-4, weight_decay=0.05)
         opt2 = create_optimizer_v2(model, lr=0.1)
-        ''')
-    assert (vals["optimizer.type"].value, vals["optimizer.type"].provenance, vals["optimizer.lr"].value) == ("adamw", STRING, 5e-4)
+        """)
+    assert (vals["optimizer.type"].value, vals["optimizer.type"].provenance, vals["optimizer.lr"].value) == (
+        "adamw",
+        STRING,
+        5e-4,
+    )
     assert (vals["optimizer_1.type"].value, vals["optimizer_1.type"].raw) == ("sgd", "create_optimizer_v2")
 
 
 def test_dataloader_trainingarguments_lightning_accelerate():
-    vals = values_of('''\
+    vals = values_of("""\
         import lightning as L
         from accelerate import Accelerator
         from transformers import TrainingArguments, Trainer
@@ -250,19 +266,23 @@ def test_dataloader_trainingarguments_lightning_accelerate():
         trainer = L.Trainer(devices=4, num_nodes=2, accumulate_grad_batches=2)
         accelerator = Accelerator(gradient_accumulation_steps=8)
         hf = Trainer(model=model, args=targs)
-        ''')
+        """)
     assert (vals["dataloader.batch_size"].value, where(vals["dataloader.batch_size"])) == (64, (5, 37, 5, 39))
     assert vals["eval_dataloader.batch_size"].value == 512
     assert vals["per_device_train_batch_size"].value == 16
     assert vals["learning_rate"].value == 2e-5 and vals["optim"].value == "adamw_torch"
     assert vals["output_dir"].value == "out"
-    assert (vals["trainer.devices"].value, vals["trainer.num_nodes"].value, vals["trainer.accumulate_grad_batches"].value) == (4, 2, 2)
+    assert (
+        vals["trainer.devices"].value,
+        vals["trainer.num_nodes"].value,
+        vals["trainer.accumulate_grad_batches"].value,
+    ) == (4, 2, 2)
     assert vals["accelerator.gradient_accumulation_steps"].value == 8
-    assert not any(k.startswith("optimizer") for k in vals)       # the HF Trainer is not an optimizer
+    assert not any(k.startswith("optimizer") for k in vals)  # the HF Trainer is not an optimizer
 
 
 def test_lightning_module_hparams_resolve_to_init_defaults():
-    vals = values_of('''\
+    vals = values_of("""\
         import torch
         import pytorch_lightning as pl
         class Model(pl.LightningModule):
@@ -275,8 +295,12 @@ def test_lightning_module_hparams_resolve_to_init_defaults():
             def train_dataloader(self):
                 return DataLoader(self.train_set, batch_size=self.hparams.batch_size)
         trainer = pl.Trainer(devices=2)
-        ''')
-    assert (vals["optimizer.lr"].value, vals["optimizer.lr"].raw, where(vals["optimizer.lr"])) == (1e-3, "1e-3", (4, 36, 4, 40))
+        """)
+    assert (vals["optimizer.lr"].value, vals["optimizer.lr"].raw, where(vals["optimizer.lr"])) == (
+        1e-3,
+        "1e-3",
+        (4, 36, 4, 40),
+    )
     assert vals["optimizer.weight_decay"].value == 0.01
     assert vals["dataloader.batch_size"].value == 64
     assert vals["trainer.devices"].value == 2
@@ -284,8 +308,10 @@ def test_lightning_module_hparams_resolve_to_init_defaults():
 
 # --------------------------------------------------------------------------- config styles
 
+
 def test_mmengine_config_nested_keys():
-    vals = values_of('''\
+    vals = values_of(
+        """\
         _base_ = ['../_base_/models/faster-rcnn_r50_fpn.py']
         lr = 0.02
         train_dataloader = dict(batch_size=8, num_workers=2, dataset=dict(type='CocoDataset', pipeline={{_base_.train_pipeline}}))
@@ -293,10 +319,18 @@ def test_mmengine_config_nested_keys():
         param_scheduler = [dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500)]
         auto_scale_lr = dict(enable=False, base_batch_size=16)
         optim_wrapper.update(clip_grad=dict(max_norm=35))
-        ''', path="faster-rcnn_r50_fpn_1x_coco.py")
+        """,
+        path="faster-rcnn_r50_fpn_1x_coco.py",
+    )
     assert vals["_base_.0"].value == "../_base_/models/faster-rcnn_r50_fpn.py"
-    assert (vals["train_dataloader.batch_size"].value, where(vals["train_dataloader.batch_size"])) == (8, (3, 36, 3, 37))
-    assert (vals["optim_wrapper.optimizer.type"].value, vals["optim_wrapper.optimizer.type"].provenance) == ("SGD", STRING)
+    assert (vals["train_dataloader.batch_size"].value, where(vals["train_dataloader.batch_size"])) == (
+        8,
+        (3, 36, 3, 37),
+    )
+    assert (vals["optim_wrapper.optimizer.type"].value, vals["optim_wrapper.optimizer.type"].provenance) == (
+        "SGD",
+        STRING,
+    )
     lr = vals["optim_wrapper.optimizer.lr"]
     assert (lr.value, lr.provenance, lr.raw) == (0.08, EXPRESSION, "lr * 4")
     assert vals["optim_wrapper.accumulative_counts"].value == 2
@@ -313,7 +347,8 @@ def test_mmengine_base_substitution_is_unknown():
 
 
 def test_detectron2_lazyconfig():
-    vals = values_of('''\
+    vals = values_of(
+        """\
         import torch
         from detectron2.config import LazyCall as L
         from ..common.optim import SGD as optimizer
@@ -323,10 +358,15 @@ def test_detectron2_lazyconfig():
         train = get_config("common/train.py").train
         train.max_iter = 90000
         lr_multiplier = L(WarmupParamScheduler)(warmup_length=250 / train.max_iter, warmup_factor=0.001)
-        ''', path="mask_rcnn_R_50_FPN_1x.py")
-    assert (vals["dataloader.train.total_batch_size"].value, where(vals["dataloader.train.total_batch_size"])) == (64, (5, 37, 5, 39))
+        """,
+        path="mask_rcnn_R_50_FPN_1x.py",
+    )
+    assert (vals["dataloader.train.total_batch_size"].value, where(vals["dataloader.train.total_batch_size"])) == (
+        64,
+        (5, 37, 5, 39),
+    )
     assert vals["optimizer.lr"].value == 0.04
-    t = vals["optimizer._target_"]                # named by the import
+    t = vals["optimizer._target_"]  # named by the import
     assert (t.value, t.raw) == ("SGD", "optimizer")
     assert vals["train.max_iter"].value == 90000
     assert vals["lr_multiplier.warmup_length"].value == pytest.approx(250 / 90000)
@@ -334,47 +374,58 @@ def test_detectron2_lazyconfig():
 
 
 def test_detectron2_lazycall_optimizer():
-    vals = values_of('''\
+    vals = values_of("""\
         import torch
         from detectron2.config import LazyCall as L
         optimizer = L(torch.optim.SGD)(params=L(get_default_optimizer_params)(weight_decay_norm=0.0), lr=0.02, momentum=0.9)
-        ''')
+        """)
     assert (vals["optimizer._target_"].value, vals["optimizer._target_"].raw) == ("torch.optim.SGD", "torch.optim.SGD")
     assert (vals["optimizer.lr"].value, where(vals["optimizer.lr"])) == (0.02, (3, 98, 3, 102))
 
 
 # --------------------------------------------------------------------------- lr expressions
 
+
 def test_linear_scaling_expression():
-    vals = values_of('''\
+    vals = values_of("""\
         base_lr = 0.1
         batch_size = 512
         lr = base_lr * batch_size / 256
         optimizer = torch.optim.SGD(params, lr=lr)
-        ''')
+        """)
     lr = vals["lr"]
     assert (lr.value, lr.provenance, lr.raw) == (0.2, EXPRESSION, "base_lr * batch_size / 256")
-    assert lr.extra["scaling"] == {"exponent": 1.0, "batch_keys": ["batch_size"], "factors": ["batch_size"], "text": "base_lr * batch_size / 256"}
+    assert lr.extra["scaling"] == {
+        "exponent": 1.0,
+        "batch_keys": ["batch_size"],
+        "factors": ["batch_size"],
+        "text": "base_lr * batch_size / 256",
+    }
     assert vals["optimizer.lr"].extra["scaling"]["exponent"] == 1.0
     assert "scaling" not in vals["batch_size"].extra and "scaling" not in vals["base_lr"].extra
 
 
-@pytest.mark.parametrize("expr, exponent", [
-    ("base_lr * math.sqrt(bs / 256)", 0.5),
-    ("base_lr * (bs / 256) ** 0.5", 0.5),
-    ("bs / 256 * base_lr", 1.0),
-    ("base_lr * world_size * accum * bs / 512", 1.0),
-    ("base_lr * sqrt(bs * world_size / 256)", 0.5),
-    ("base_lr / bs", -1.0),
-])
+@pytest.mark.parametrize(
+    "expr, exponent",
+    [
+        ("base_lr * math.sqrt(bs / 256)", 0.5),
+        ("base_lr * (bs / 256) ** 0.5", 0.5),
+        ("bs / 256 * base_lr", 1.0),
+        ("base_lr * world_size * accum * bs / 512", 1.0),
+        ("base_lr * sqrt(bs * world_size / 256)", 0.5),
+        ("base_lr / bs", -1.0),
+    ],
+)
 def test_scaling_exponents(expr, exponent):
-    vals = values_of(f"import math\nfrom math import sqrt\nbase_lr = 0.1\nbs = 256\nworld_size = 8\naccum = 2\nlr = {expr}\n")
+    vals = values_of(
+        f"import math\nfrom math import sqrt\nbase_lr = 0.1\nbs = 256\nworld_size = 8\naccum = 2\nlr = {expr}\n"
+    )
     assert vals["lr"].extra["scaling"]["exponent"] == exponent
     assert "bs" in vals["lr"].extra["scaling"]["batch_keys"]
 
 
 def test_scaling_through_intermediate_names_and_runtime_factors():
-    vals = values_of('''\
+    vals = values_of("""\
         parser.add_argument('--batch_size', default=64, type=int)
         parser.add_argument('--accum_iter', default=1, type=int)
         parser.add_argument('--blr', type=float, default=1e-3)
@@ -384,7 +435,7 @@ def test_scaling_through_intermediate_names_and_runtime_factors():
         if args.lr is None:
             args.lr = args.blr * eff_batch_size / 256
         optimizer = torch.optim.AdamW(param_groups, lr=args.lr, betas=(0.9, 0.95))
-        ''')
+        """)
     lr = vals["optimizer.lr"]
     assert lr.provenance == UNKNOWN and lr.value is None and "get_world_size" in lr.why
     assert lr.raw == "args.blr * eff_batch_size / 256" and where(lr) == (8, 15, 8, 46)
@@ -395,7 +446,7 @@ def test_scaling_through_intermediate_names_and_runtime_factors():
 
 
 def test_scaling_rule_chosen_at_run_time_lists_alternatives():
-    vals = values_of('''\
+    vals = values_of("""\
         parser.add_argument('--opt', default='sgd')
         parser.add_argument('--lr', type=float, default=None)
         parser.add_argument('--lr-base', type=float, default=0.1)
@@ -410,14 +461,14 @@ def test_scaling_rule_chosen_at_run_time_lists_alternatives():
             if args.lr_base_scale == 'sqrt':
                 batch_ratio = batch_ratio ** 0.5
             args.lr = args.lr_base * batch_ratio
-        ''')
+        """)
     sc = vals["args.lr"].extra["scaling"]
     assert sc["alternatives"] == [0.5, 1.0] and sc["exponent"] == 1.0
     assert sc["batch_keys"] == ["args.batch_size"]
 
 
 def test_conditions_fold_on_known_defaults():
-    vals = values_of('''\
+    vals = values_of("""\
         parser.add_argument('--scale_lr', action='store_true')
         args = parser.parse_args()
         lr = 1e-4
@@ -426,37 +477,37 @@ def test_conditions_fold_on_known_defaults():
             lr = lr * batch_size
         if __name__ == "__main__":
             momentum = 0.9
-        ''')
-    assert vals["lr"].value == 1e-4 and "scaling" not in vals["lr"].extra      # store_true: False, branch skipped
+        """)
+    assert vals["lr"].value == 1e-4 and "scaling" not in vals["lr"].extra  # store_true: False, branch skipped
     assert vals["momentum"].value == 0.9
 
 
 def test_undecidable_condition_makes_a_value_unknown():
-    vals = values_of('''\
+    vals = values_of("""\
         if dataset == "imagenet":
             lr = 0.1
         else:
             lr = 0.01
-        ''')
+        """)
     assert vals["lr"].provenance == UNKNOWN and 'depending on `dataset == "imagenet"`' in vals["lr"].why
 
 
 def test_loop_keeps_the_value_set_before_it():
-    vals = values_of('''\
+    vals = values_of("""\
         lr = 0.1
         for epoch in range(10):
             lr = adjust(lr, epoch)
-        ''')
+        """)
     assert vals["lr"].value == 0.1 and vals["lr"].provenance == LITERAL
 
 
 def test_function_locals_and_collisions():
-    vals = values_of('''\
+    vals = values_of("""\
         lr = 0.1
         def main():
             lr = 0.2
             batch_size = 32
-        ''')
+        """)
     assert vals["lr"].value == 0.1
     assert vals["main.lr"].value == 0.2
     assert vals["batch_size"].value == 32
@@ -464,16 +515,21 @@ def test_function_locals_and_collisions():
 
 # --------------------------------------------------------------------------- unknown values
 
+
 def test_unknown_values_say_why():
-    vals = values_of('''\
+    vals = values_of("""\
         import os, json
         lr = float(os.environ["LR"])
         batch_size = int(os.getenv("BATCH_SIZE", 32))
         cfg = json.load(open("c.json"))
         learning_rate = cfg["lr"]
         momentum = load_momentum()
-        ''')
-    assert (vals["lr"].provenance, vals["lr"].value, vals["lr"].why) == (UNKNOWN, None, "read from the environment variable LR")
+        """)
+    assert (vals["lr"].provenance, vals["lr"].value, vals["lr"].why) == (
+        UNKNOWN,
+        None,
+        "read from the environment variable LR",
+    )
     assert vals["lr"].raw == 'float(os.environ["LR"])'
     assert vals["batch_size"].why == "read from the environment variable BATCH_SIZE (default 32 when unset)"
     assert "json.load()" in vals["learning_rate"].why
@@ -482,14 +538,15 @@ def test_unknown_values_say_why():
 
 # --------------------------------------------------------------------------- comments, encodings, spans
 
+
 def test_comments_are_collected_but_not_from_strings():
-    (doc,) = docs_of('''\
+    (doc,) = docs_of("""\
         # lrlint: reference batch=256 lr=0.1
         lr = 0.1  # noqa: LR001
         s = "# not a comment"
         t = f"#{lr}"
         batch_size = 8
-        ''')
+        """)
     assert doc.comments == {1: " lrlint: reference batch=256 lr=0.1", 2: " noqa: LR001"}
 
 
@@ -503,7 +560,7 @@ def test_latin1_coding_cookie_byte_spans():
 
 
 def test_utf8_bom_crlf_and_non_ascii_before_the_value():
-    data = codecs.BOM_UTF8 + "# été\r\nlr = 0.1\r\nbatch_size = 8\r\n".encode("utf-8")
+    data = codecs.BOM_UTF8 + "# été\r\nlr = 0.1\r\nbatch_size = 8\r\n".encode()
     (doc,) = docs_of(data)
     lr = doc.values["lr"]
     assert (lr.span.start, lr.span.end, where(lr)) == (17, 20, (2, 6, 2, 9))
@@ -515,6 +572,7 @@ def test_tabs_and_multiline_calls():
 
 
 # --------------------------------------------------------------------------- bad input
+
 
 def test_syntax_error_has_parser_position():
     with pytest.raises(SourceError) as e:
@@ -530,10 +588,13 @@ def test_python2_file_is_a_parse_error_with_a_hint():
     assert "looks like Python 2" in e.value.reason
 
 
-@pytest.mark.parametrize("text", [
-    "lr = " + "(" * 1000 + "1" + ")" * 1000 + "\n",
-    "lr = " + "[" * 1000 + "1" + "]" * 1000 + "\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lr = " + "(" * 1000 + "1" + ")" * 1000 + "\n",
+        "lr = " + "[" * 1000 + "1" + "]" * 1000 + "\n",
+    ],
+)
 def test_deep_nesting_is_lr905_not_a_crash(text):
     with pytest.raises(SourceError) as e:
         docs_of(text)
@@ -568,7 +629,7 @@ def _generated(megabytes: float) -> tuple[list[str], int]:
 def test_five_megabyte_generated_file():
     """Parsed in pieces cut at top-level statements; pieces without training names are skipped."""
     lines, _ = _generated(5)
-    lines.append('optimizer = torch.optim.SGD(params, lr=0.05)  # the end')
+    lines.append("optimizer = torch.optim.SGD(params, lr=0.05)  # the end")
     text = "\n".join(lines) + "\n"
     assert len(text) > 5 * 1024 * 1024
     (doc,) = docs_of(text)
@@ -596,6 +657,7 @@ def test_too_many_values_is_lr905():
 
 # --------------------------------------------------------------------------- never executed, pre-filter
 
+
 def test_a_script_whose_import_writes_a_file_is_only_parsed(tmp_path):
     marker = tmp_path / "EXECUTED"
     script = tmp_path / "evil_train.py"
@@ -604,7 +666,7 @@ def test_a_script_whose_import_writes_a_file_is_only_parsed(tmp_path):
         f"pathlib.Path({str(marker)!r}).write_text('ran')\n"
         "lr = 0.1\n"
         "batch_size = eval('256')\n"
-        "exec('open(\"x\", \"w\")')\n"
+        'exec(\'open("x", "w")\')\n'
         "__import__('os').system('touch ' + " + repr(str(marker)) + ")\n",
         encoding="utf-8",
     )
@@ -638,7 +700,8 @@ def test_fixture_files_parse():
 
 
 def test_read_base_imports_become_base_entries():
-    vals = values_of(textwrap.dedent("""\
+    vals = values_of(
+        textwrap.dedent("""\
         import mmengine.config
         with mmengine.config.read_base():
             from .schedule_1x import *
@@ -647,10 +710,11 @@ def test_read_base_imports_become_base_entries():
         with open("x") as f:
             from .not_a_base import *
         train_dataloader = dict(batch_size=8)
-        """))
+        """)
+    )
     assert [vals[k].value for k in ("_base_.0", "_base_.1")] == ["./schedule_1x.py", "../../_base_/models/retinanet.py"]
-    assert "_base_.2" not in vals                              # an installed package's module: not in this tree
+    assert "_base_.2" not in vals  # an installed package's module: not in this tree
     assert "names" not in vals["_base_.0"].extra and vals["_base_.1"].extra["names"] == ["model", "train_cfg"]
     assert (where(vals["_base_.0"]), where(vals["_base_.1"])) == ((3, 11, 3, 22), (4, 13, 4, 36))  # the module names
-    assert vals["train_dataloader._delete_"].value is True     # a rebinding replaces the inherited dict
+    assert vals["train_dataloader._delete_"].value is True  # a rebinding replaces the inherited dict
     assert mentions_training_names("from mmengine.config import read_base\n")

@@ -10,7 +10,8 @@ import codecs
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lrlint.sources import Limits, decode
 from lrlint.sources.comments import find_comments
@@ -32,7 +33,7 @@ def docs_of(data: bytes | str, loader, limits: Limits = Limits(), path: str = "c
     docs = parse_with(src, limits, loader)
     for d in docs:  # the one invariant every span must keep
         for v in d.values.values():
-            assert data[v.span.start:v.span.end] == v.raw.encode("utf-8"), v
+            assert data[v.span.start : v.span.end] == v.raw.encode("utf-8"), v
             assert v.span.path == path
     return docs
 
@@ -52,8 +53,8 @@ def test_default_loader_is_c_when_available():
 def test_plain_scalars_resolve_like_pyyaml_safe_loader(loader):
     text = (
         "lr: 0.1\n"
-        "lr_small: 1e-5\n"          # YAML 1.1: a string
-        "eps: 1.0e-8\n"             # a float
+        "lr_small: 1e-5\n"  # YAML 1.1: a string
+        "eps: 1.0e-8\n"  # a float
         "batch: 256\n"
         "hex: 0x10\n"
         "under: 1_000\n"
@@ -93,7 +94,9 @@ def test_plain_scalars_resolve_like_pyyaml_safe_loader(loader):
         assert v[key].provenance == prov, key
         assert v[key].key == key
     assert v["lr_small"].number == pytest.approx(1e-5)
-    assert safe_load_flat(text) == {k: x.value for k, x in v.items() if k != "date"} | {"date": safe_load_flat(text)["date"]}
+    assert safe_load_flat(text) == {k: x.value for k, x in v.items() if k != "date"} | {
+        "date": safe_load_flat(text)["date"]
+    }
 
 
 def test_spans_are_exact_with_line_and_column(loader):
@@ -111,7 +114,7 @@ def test_spans_are_exact_with_line_and_column(loader):
 
 
 def test_quoted_scalars_keep_quotes_in_raw_and_are_strings(loader):
-    text = 'a: "0.1"\nb: \'1e-5\'\nc: "tab\\there"\nd: \'it\'\'s\'\ne: "multi\n  line"\n'
+    text = "a: \"0.1\"\nb: '1e-5'\nc: \"tab\\there\"\nd: 'it''s'\ne: \"multi\n  line\"\n"
     v = values_of(text, loader)
     assert (v["a"].value, v["a"].raw, v["a"].provenance) == ("0.1", '"0.1"', STRING)
     assert v["a"].number == 0.1
@@ -127,8 +130,12 @@ def test_flow_style_nested(loader):
     text = "opt: {type: SGD, lr: 0.02, betas: [0.9, 0.999], extra: {nested: [1, {deep: x}]}}\n"
     v = values_of(text, loader)
     assert {k: x.value for k, x in v.items()} == {
-        "opt.type": "SGD", "opt.lr": 0.02, "opt.betas.0": 0.9, "opt.betas.1": 0.999,
-        "opt.extra.nested.0": 1, "opt.extra.nested.1.deep": "x",
+        "opt.type": "SGD",
+        "opt.lr": 0.02,
+        "opt.betas.0": 0.9,
+        "opt.betas.1": 0.999,
+        "opt.extra.nested.0": 1,
+        "opt.extra.nested.1.deep": "x",
     }
     assert v["opt.betas.1"].span.col == 41 and v["opt.betas.1"].raw == "0.999"
 
@@ -146,11 +153,20 @@ def test_block_sequences_of_mappings_give_index_paths(loader):
         "  - 80000\n"
     )
     v = values_of(text, loader)
-    assert list(v) == ["param_scheduler.0.type", "param_scheduler.0.end", "param_scheduler.1.type",
-                       "param_scheduler.1.milestones.0", "param_scheduler.1.milestones.1",
-                       "SOLVER.STEPS.0", "SOLVER.STEPS.1"]
+    assert list(v) == [
+        "param_scheduler.0.type",
+        "param_scheduler.0.end",
+        "param_scheduler.1.type",
+        "param_scheduler.1.milestones.0",
+        "param_scheduler.1.milestones.1",
+        "SOLVER.STEPS.0",
+        "SOLVER.STEPS.1",
+    ]
     assert v["param_scheduler.0.end"].value == 500 and v["param_scheduler.0.end"].span.line == 3
-    assert v["SOLVER.STEPS.1"].value == 80000 and (v["SOLVER.STEPS.1"].span.line, v["SOLVER.STEPS.1"].span.col) == (9, 5)
+    assert v["SOLVER.STEPS.1"].value == 80000 and (v["SOLVER.STEPS.1"].span.line, v["SOLVER.STEPS.1"].span.col) == (
+        9,
+        5,
+    )
 
 
 def test_block_scalars_span_header_to_last_content_line(loader):
@@ -200,16 +216,7 @@ def test_alias_values_carry_the_definition_span(loader):
 
 
 def test_merge_keys_explicit_wins_and_spans_point_to_definition(loader):
-    text = (
-        "base: &base\n"
-        "  lr: 0.1\n"
-        "  bs: 64\n"
-        "  momentum: 0.9\n"
-        "large:\n"
-        "  bs: 256\n"
-        "  <<: *base\n"
-        "  lr: 0.4\n"
-    )
+    text = "base: &base\n  lr: 0.1\n  bs: 64\n  momentum: 0.9\nlarge:\n  bs: 256\n  <<: *base\n  lr: 0.4\n"
     v = values_of(text, loader)
     large = {k: x.value for k, x in v.items() if k.startswith("large.")}
     assert large == {"large.lr": 0.4, "large.bs": 256, "large.momentum": 0.9}
@@ -220,13 +227,7 @@ def test_merge_keys_explicit_wins_and_spans_point_to_definition(loader):
 
 
 def test_merge_key_sequence_earlier_mapping_wins(loader):
-    text = (
-        "a: &a {x: 1, y: 1}\n"
-        "b: &b {x: 2, z: 2}\n"
-        "c:\n"
-        "  <<: [*a, *b]\n"
-        "  w: 0\n"
-    )
+    text = "a: &a {x: 1, y: 1}\nb: &b {x: 2, z: 2}\nc:\n  <<: [*a, *b]\n  w: 0\n"
     v = values_of(text, loader)
     got = {k: x.value for k, x in v.items() if k.startswith("c.")}
     assert got == {"c.x": 1, "c.y": 1, "c.z": 2, "c.w": 0}
@@ -235,12 +236,7 @@ def test_merge_key_sequence_earlier_mapping_wins(loader):
 
 
 def test_merge_chains_and_inline_merge(loader):
-    text = (
-        "l0: &l0 {lr: 0.1, bs: 8}\n"
-        "l1: &l1 {<<: *l0, bs: 16}\n"
-        "l2: {<<: *l1, wd: 0.0}\n"
-        "l3: {<<: {lr: 0.5}, bs: 4}\n"
-    )
+    text = "l0: &l0 {lr: 0.1, bs: 8}\nl1: &l1 {<<: *l0, bs: 16}\nl2: {<<: *l1, wd: 0.0}\nl3: {<<: {lr: 0.5}, bs: 4}\n"
     v = values_of(text, loader)
     assert {k: x.value for k, x in v.items()} == safe_load_flat(text)
     assert v["l2.lr"].span == v["l0.lr"].span and v["l2.bs"].span == v["l1.bs"].span
@@ -250,7 +246,12 @@ def test_multi_document_files_give_one_document_each(loader):
     text = "# stage one\nlr: 0.1\n---\n# stage two\nlr: 0.2\nbs: &b 8\n---\n~\n---\nx: 1\n"
     docs = docs_of(text, loader)
     assert [d.index for d in docs] == [0, 1, 2, 3]
-    assert [{k: x.value for k, x in d.values.items()} for d in docs] == [{"lr": 0.1}, {"lr": 0.2, "bs": 8}, {}, {"x": 1}]
+    assert [{k: x.value for k, x in d.values.items()} for d in docs] == [
+        {"lr": 0.1},
+        {"lr": 0.2, "bs": 8},
+        {},
+        {"x": 1},
+    ]
     assert docs[1].values["lr"].span.line == 5
     assert docs[0].comments == {1: " stage one"} and docs[1].comments == {4: " stage two"}
     assert all(d.format == "yaml" and d.path == "cfg.yaml" and d.lines is docs[0].lines for d in docs)
@@ -300,9 +301,9 @@ def test_bom_is_counted_in_byte_offsets(loader):
     (doc,) = parse_with(src, Limits(), loader)
     lr = doc.values["lr"]
     assert (lr.span.start, lr.span.end) == (7, 10)
-    assert data[lr.span.start:lr.span.end] == b"0.1"
+    assert data[lr.span.start : lr.span.end] == b"0.1"
     assert (lr.span.line, lr.span.col) == (1, 5)
-    assert data[doc.values["name"].span.start:doc.values["name"].span.end] == "é".encode()
+    assert data[doc.values["name"].span.start : doc.values["name"].span.end] == "é".encode()
 
 
 def test_crlf_spans_and_comments(loader):
@@ -319,7 +320,7 @@ def test_comments_ignore_hash_in_scalars(loader):
     text = (
         "url: http://x/#frag  # real\n"
         "q: 'a # b'  # after quote\n"
-        "dq: \"c # d\"\n"
+        'dq: "c # d"\n'
         "plain: don't # yes\n"
         "#top\n"
         "list: [1, 2] # flow\n"
@@ -339,7 +340,7 @@ def test_lexical_comment_scanner_without_parser():
         "  more\n"
         "b: 'x\n"
         "  # inside a quoted scalar'\n"
-        "c: \"esc \\\" # still\" # two\n"
+        'c: "esc \\" # still" # two\n'
         "- key: >\n"
         "    # body\n"
         "  other: 1 # three\n"
@@ -381,30 +382,56 @@ def test_c_and_pure_loaders_agree_exactly():
         "---\n"
         "f: plain\n   folded\n"
     )
+
     def dump(docs):
-        return [([(k, x.value, type(x.value), x.provenance, x.raw, x.span) for k, x in d.values.items()],
-                 d.comments, [(p.code, p.reason, p.line, p.col) for p in d.problems]) for d in docs]
+        return [
+            (
+                [(k, x.value, type(x.value), x.provenance, x.raw, x.span) for k, x in d.values.items()],
+                d.comments,
+                [(p.code, p.reason, p.line, p.col) for p in d.problems],
+            )
+            for d in docs
+        ]
+
     assert dump(docs_of(text, yaml.CSafeLoader)) == dump(docs_of(text, yaml.SafeLoader))
 
 
 def test_parse_uses_default_loader_and_sets_document_fields():
     src = decode("dir/cfg.yaml", "yaml", b"lr: 0.1 # x\n")
     (doc,) = parse(src, Limits())
-    assert (doc.path, doc.format, doc.index, doc.lines, doc.comments) == ("dir/cfg.yaml", "yaml", 0, src.lines, {1: " x"})
+    assert (doc.path, doc.format, doc.index, doc.lines, doc.comments) == (
+        "dir/cfg.yaml",
+        "yaml",
+        0,
+        src.lines,
+        {1: " x"},
+    )
     assert doc.get("lr").value == 0.1
 
 
 _scalars = st.one_of(
-    st.integers(-10**12, 10**12), st.floats(allow_nan=False), st.booleans(), st.none(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
     st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
 )
-_keys = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters=".\x85\ufeff"), min_size=1, max_size=8)
-_trees = st.recursive(_scalars, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(_keys, kids, max_size=4), max_leaves=25)
+_keys = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters=".\x85\ufeff"),
+    min_size=1,
+    max_size=8,
+)
+_trees = st.recursive(
+    _scalars, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(_keys, kids, max_size=4), max_leaves=25
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(tree=st.dictionaries(_keys, _trees, min_size=1, max_size=5),
-       flow=st.sampled_from([False, True, None]), style=st.sampled_from([None, '"', "'", "|"]))
+@given(
+    tree=st.dictionaries(_keys, _trees, min_size=1, max_size=5),
+    flow=st.sampled_from([False, True, None]),
+    style=st.sampled_from([None, '"', "'", "|"]),
+)
 def test_any_dumped_tree_reads_back_like_safe_load(loader, tree, flow, style):
     """Whatever yaml.dump writes (block, flow, every quoting style), values equal safe_load's and spans are exact."""
     text = yaml.dump(tree, allow_unicode=True, default_flow_style=flow, default_style=style, width=30)
@@ -415,6 +442,7 @@ def test_any_dumped_tree_reads_back_like_safe_load(loader, tree, flow, style):
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
 
 def safe_load_flat(text: str, prefix: str = "") -> dict:
     """What ``yaml.safe_load`` sees, flattened the way lrlint flattens (first document)."""

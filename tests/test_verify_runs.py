@@ -37,8 +37,14 @@ def parse(*argv: str) -> argparse.Namespace:
 
 def cli(*args: str, cwd=ROOT) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    return subprocess.Popen([sys.executable, "-m", "lrlint", "verify", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lrlint", "verify", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def sgd(k: float, lr: float = 0.01, momentum: float | None = None) -> Q.Question:
@@ -60,11 +66,11 @@ def test_sgd_linear_rule_passes_and_unchanged_lr_is_visibly_worse(sgd_sweep, k):
     assert r.verdict == PASS, r.reason
     sug, unch, sq = r.candidate("suggested"), r.candidate("unchanged"), r.candidate("sqrt")
     assert sug.lr == pytest.approx(0.01 * k) and unch.lr == pytest.approx(0.01)
-    assert r.best_fit == "suggested"                       # linear fits SGD best, sqrt in between
+    assert r.best_fit == "suggested"  # linear fits SGD best, sqrt in between
     assert sug.median < sq.median < unch.median
     assert all(s * 10 < u for s, u in zip(sug.mismatch, unch.mismatch))
-    assert sug.vs_floor < 1 < unch.vs_floor               # linear within seed noise, unchanged far outside
-    assert unch.final_loss > sug.final_loss + 0.5         # visibly worse where the run ends
+    assert sug.vs_floor < 1 < unch.vs_floor  # linear within seed noise, unchanged far outside
+    assert unch.final_loss > sug.final_loss + 0.5  # visibly worse where the run ends
     assert unch.final_acc < sug.final_acc
 
 
@@ -79,7 +85,7 @@ def test_sgd_scaled_lr_that_collapses_fails():
         sug = r.candidate("suggested")
         assert r.verdict == FAIL, (r.question.title(), r.reason)
         assert sug.lr == pytest.approx(0.05 * r.k_run)
-        assert sug.final_acc < 0.5                        # it did not train
+        assert sug.final_acc < 0.5  # it did not train
         assert r.candidate("reference").final_acc > 0.85
         assert r.best_fit == "sqrt"
 
@@ -185,15 +191,36 @@ def test_user_factory_in_a_temporary_module(tmp_path, monkeypatch, capsys):
     assert main(parse("--batch", "8:16", "--lr", "0.05", "--seeds", "1", "--output-format", "json"), settings) == 0
     assert json.loads(capsys.readouterr().out)["results"][0]["setup"]["task"] == "model"
     # --max-seconds shrinks a budget that would not fit (measured speed), and says so
-    assert main(parse("--model", f"{mod}:factory", "--batch", "8:32", "--lr", "0.05", "--seeds", "1",
-                      "--samples", "50000000", "--max-seconds", "1", "--output-format", "json"), None) in (0, 1)
+    assert main(
+        parse(
+            "--model",
+            f"{mod}:factory",
+            "--batch",
+            "8:32",
+            "--lr",
+            "0.05",
+            "--seeds",
+            "1",
+            "--samples",
+            "50000000",
+            "--max-seconds",
+            "1",
+            "--output-format",
+            "json",
+        ),
+        None,
+    ) in (0, 1)
     r = json.loads(capsys.readouterr().out)["results"][0]
     assert r["setup"]["samples"] < 50_000_000
     assert any("--max-seconds" in n for n in r["notes"])
     # import problems are usage errors
-    for spec, msg in ((f"{mod}:broken", "raised RuntimeError"), (f"{mod}:nope", "no attribute"),
-                      ("no_such_module_xyz:f", "cannot import"), ("nocolon", "pkg.module:factory"),
-                      (f"{mod}:bad_loss", "training steps raised IndexError")):
+    for spec, msg in (
+        (f"{mod}:broken", "raised RuntimeError"),
+        (f"{mod}:nope", "no attribute"),
+        ("no_such_module_xyz:f", "cannot import"),
+        ("nocolon", "pkg.module:factory"),
+        (f"{mod}:bad_loss", "training steps raised IndexError"),
+    ):
         assert main(parse("--model", spec, "--batch", "8:16", "--lr", "0.05"), None) == 2
         assert msg in capsys.readouterr().err
 
@@ -207,7 +234,7 @@ def test_nproc_2_runs_real_data_parallel_training():
     assert p.returncode == 0, err
     r = json.loads(out)["results"][0]
     by_role = {c["role"]: c for c in r["candidates"]}
-    assert by_role["reference"]["world_size"] == 1                         # a world-size change 1 -> 2
+    assert by_role["reference"]["world_size"] == 1  # a world-size change 1 -> 2
     assert all(by_role[k]["world_size"] == 2 for k in ("suggested", "unchanged", "sqrt"))
     assert r["verdict"] == PASS
     # averaged gradients of 2 x 8 behave like one batch of 16: same verdict, same ordering as one process
@@ -231,7 +258,9 @@ def test_gradient_accumulation_matches_the_big_batch():
 
 def test_plot_writes_a_png(tmp_path, capsys):
     png = tmp_path / "curves.png"
-    assert main(parse("--batch", "8:24", "--lr", "0.01", "--seeds", "1", "--epochs", "1", "--plot", str(png)), None) in (0, 1)
+    assert main(
+        parse("--batch", "8:24", "--lr", "0.01", "--seeds", "1", "--epochs", "1", "--plot", str(png)), None
+    ) in (0, 1)
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     from matplotlib import image
@@ -272,8 +301,22 @@ def test_noise_scale_estimate_is_close_to_the_exact_per_example_value():
 
 
 def test_noise_scale_report_warns_far_past_the_critical_batch(capsys):
-    code = main(parse("--batch", "8:512", "--lr", "0.01", "--proxy-lr", "0.01", "--seeds", "1", "--noise-scale",
-                      "--output-format", "json"), None)
+    code = main(
+        parse(
+            "--batch",
+            "8:512",
+            "--lr",
+            "0.01",
+            "--proxy-lr",
+            "0.01",
+            "--seeds",
+            "1",
+            "--noise-scale",
+            "--output-format",
+            "json",
+        ),
+        None,
+    )
     assert code in (0, 1)
     ns = json.loads(capsys.readouterr().out)["results"][0]["noise_scale"]
     assert [p["at"] for p in ns["points"]] == ["at the initial weights", "after 1 epoch of the reference run"]
@@ -290,15 +333,44 @@ def test_file_mode_verifies_lr001_lr002_and_skips_out_of_range(monkeypatch, caps
 
     span = SimpleNamespace(path="configs/sft.yaml", line=3)
     findings = [
-        SimpleNamespace(code="LR002", message="lr scaled by the wrong rule", span=span, data={
-            "batch_old": 8.0, "batch_new": 32.0, "k": 4.0, "lr_old": 1e-3, "lr_new": 1e-3 * 4 ** 1.5,
-            "expected_lr": 2e-3, "policy": "sqrt", "family": "adaptive", "optimizer": "AdamW", "momentum": None,
-            "lr_key": "lr"}),
+        SimpleNamespace(
+            code="LR002",
+            message="lr scaled by the wrong rule",
+            span=span,
+            data={
+                "batch_old": 8.0,
+                "batch_new": 32.0,
+                "k": 4.0,
+                "lr_old": 1e-3,
+                "lr_new": 1e-3 * 4**1.5,
+                "expected_lr": 2e-3,
+                "policy": "sqrt",
+                "family": "adaptive",
+                "optimizer": "AdamW",
+                "momentum": None,
+                "lr_key": "lr",
+            },
+        ),
         SimpleNamespace(code="LR003", message="no warmup", span=span, data={}),
         SimpleNamespace(code="LR001", message="numbers missing", span=span, data={"lr_old": 0.1}),
-        SimpleNamespace(code="LR001", message="batch x128", span=span, data={
-            "batch_old": 8.0, "batch_new": 1024.0, "k": 128.0, "lr_old": 0.1, "lr_new": 0.1, "expected_lr": 12.8,
-            "policy": "linear", "family": "sgd", "optimizer": "SGD", "momentum": 0.9, "lr_key": "lr"}),
+        SimpleNamespace(
+            code="LR001",
+            message="batch x128",
+            span=span,
+            data={
+                "batch_old": 8.0,
+                "batch_new": 1024.0,
+                "k": 128.0,
+                "lr_old": 0.1,
+                "lr_new": 0.1,
+                "expected_lr": 12.8,
+                "policy": "linear",
+                "family": "sgd",
+                "optimizer": "SGD",
+                "momentum": 0.9,
+                "lr_key": "lr",
+            },
+        ),
     ]
     seen = {}
 
@@ -310,7 +382,7 @@ def test_file_mode_verifies_lr001_lr002_and_skips_out_of_range(monkeypatch, caps
     code = main(parse("configs/sft.yaml", "--base", "main", "--seeds", "2", "--output-format", "json"), None)
     doc = json.loads(capsys.readouterr().out)
     assert seen == {"paths": ["configs/sft.yaml"], "base": "main"}
-    assert code == 1 and doc["exit_code"] == 1           # one finding could not be verified
+    assert code == 1 and doc["exit_code"] == 1  # one finding could not be verified
     (r,) = doc["results"]
     assert r["code"] == "LR002" and r["origin"] == "configs/sft.yaml:3"
     roles = [c["role"] for c in r["candidates"]]
@@ -323,12 +395,14 @@ def test_file_mode_verifies_lr001_lr002_and_skips_out_of_range(monkeypatch, caps
 
 
 def test_end_to_end_config_with_an_inline_reference(tmp_path):
-    (tmp_path / "sft.yaml").write_text(textwrap.dedent("""\
+    (tmp_path / "sft.yaml").write_text(
+        textwrap.dedent("""\
         # lrlint: reference batch=8 lr=0.01
         batch_size: 16
         lr: 0.01
         optimizer: sgd
-        """))
+        """)
+    )
     p = cli("sft.yaml", "--seeds", "2", "--output-format", "json", cwd=tmp_path)
     out, err = p.communicate(timeout=120)
     assert p.returncode == 0, err

@@ -10,13 +10,12 @@ import sys
 from types import SimpleNamespace
 
 import pytest
+from conftest import ROOT
 
 from lrlint.verify import MISSING_EXTRA
 from lrlint.verify import question as Q
 from lrlint.verify import verdict as V
 from lrlint.verify.cli import add_arguments, main
-
-from conftest import ROOT
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -38,8 +37,15 @@ def test_parse_pair_accepts_old_new_and_rejects_junk():
 
 
 def sgd_question(k: float, **kw) -> Q.Question:
-    return Q.Question(8, 8 * k, kw.pop("lr_old", 0.01), kw.pop("lr_suggested", None), kw.pop("policy", "linear"),
-                      Q.choose_optimizer("SGD", "sgd", kw.pop("momentum", None)), **kw)
+    return Q.Question(
+        8,
+        8 * k,
+        kw.pop("lr_old", 0.01),
+        kw.pop("lr_suggested", None),
+        kw.pop("policy", "linear"),
+        Q.choose_optimizer("SGD", "sgd", kw.pop("momentum", None)),
+        **kw,
+    )
 
 
 def test_candidates_are_reference_suggested_unchanged_and_the_other_rule():
@@ -47,7 +53,11 @@ def test_candidates_are_reference_suggested_unchanged_and_the_other_rule():
     assert roles == [("reference", 1.0), ("suggested", 4.0), ("unchanged", 1.0), ("sqrt", 2.0)]
     adam = Q.Question(8, 32, 1e-3, None, "sqrt", Q.choose_optimizer("AdamW", "adaptive", None))
     assert [(c.role, round(c.factor, 6)) for c in adam.candidates()] == [
-        ("reference", 1.0), ("suggested", 2.0), ("unchanged", 1.0), ("linear", 4.0)]
+        ("reference", 1.0),
+        ("suggested", 2.0),
+        ("unchanged", 1.0),
+        ("linear", 4.0),
+    ]
 
 
 def test_lr002_current_lr_is_a_candidate_and_policy_none_is_judged_against_a_scaled_lr():
@@ -86,17 +96,20 @@ def test_k_range_of_the_default_proxy():
     assert "no batch change" in Q.check_k(sgd_question(1.05), proxy=True, explicit_proxy_lr=False)
 
 
-@pytest.mark.parametrize("display,family,torch_name,stand_in", [
-    ("SGD", "sgd", "SGD", False),
-    ("LARS", "sgd", "SGD", True),
-    ("AdamW", "adaptive", "AdamW", False),
-    ("Adam", "adaptive", "Adam", False),
-    ("RMSprop", "adaptive", "RMSprop", False),
-    ("Adagrad", "adaptive", "Adagrad", False),
-    ("LAMB", "adaptive", "AdamW", True),
-    ("Lion", "sign", "AdamW", True),
-    ("mystery_opt", "unknown", "SGD", True),
-])
+@pytest.mark.parametrize(
+    "display,family,torch_name,stand_in",
+    [
+        ("SGD", "sgd", "SGD", False),
+        ("LARS", "sgd", "SGD", True),
+        ("AdamW", "adaptive", "AdamW", False),
+        ("Adam", "adaptive", "Adam", False),
+        ("RMSprop", "adaptive", "RMSprop", False),
+        ("Adagrad", "adaptive", "Adagrad", False),
+        ("LAMB", "adaptive", "AdamW", True),
+        ("Lion", "sign", "AdamW", True),
+        ("mystery_opt", "unknown", "SGD", True),
+    ],
+)
 def test_optimizer_mapping(display, family, torch_name, stand_in):
     c = Q.choose_optimizer(display, family, 0.9)
     assert c.torch_name == torch_name
@@ -110,15 +123,50 @@ def test_optimizer_mapping(display, family, torch_name, stand_in):
 
 def test_question_from_an_lr001_and_an_lr002_finding():
     span = SimpleNamespace(path="configs/sft.yaml", line=12)
-    f1 = SimpleNamespace(code="LR001", message="m", span=span, data={
-        "batch_old": 8.0, "batch_new": 56.0, "k": 7.0, "lr_old": 0.001, "lr_new": 0.001, "expected_lr": 0.007,
-        "policy": "linear", "family": "sgd", "optimizer": "SGD", "momentum": 0.9, "lr_key": "lr"})
+    f1 = SimpleNamespace(
+        code="LR001",
+        message="m",
+        span=span,
+        data={
+            "batch_old": 8.0,
+            "batch_new": 56.0,
+            "k": 7.0,
+            "lr_old": 0.001,
+            "lr_new": 0.001,
+            "expected_lr": 0.007,
+            "policy": "linear",
+            "family": "sgd",
+            "optimizer": "SGD",
+            "momentum": 0.9,
+            "lr_key": "lr",
+        },
+    )
     q = Q.from_finding(f1)
     assert (q.k, q.suggested_factor, q.lr_current, q.origin, q.optimizer.kwargs["momentum"]) == (
-        7.0, pytest.approx(7.0), None, "configs/sft.yaml:12", 0.9)
-    f2 = SimpleNamespace(code="LR002", message="m", span=span, data={
-        "batch_old": 256.0, "batch_new": 1024.0, "k": 4.0, "lr_old": 1e-4, "lr_new": 4e-4, "expected_lr": 2e-4,
-        "policy": "sqrt", "family": "adaptive", "optimizer": "AdamW", "momentum": None, "lr_key": "learning_rate"})
+        7.0,
+        pytest.approx(7.0),
+        None,
+        "configs/sft.yaml:12",
+        0.9,
+    )
+    f2 = SimpleNamespace(
+        code="LR002",
+        message="m",
+        span=span,
+        data={
+            "batch_old": 256.0,
+            "batch_new": 1024.0,
+            "k": 4.0,
+            "lr_old": 1e-4,
+            "lr_new": 4e-4,
+            "expected_lr": 2e-4,
+            "policy": "sqrt",
+            "family": "adaptive",
+            "optimizer": "AdamW",
+            "momentum": None,
+            "lr_key": "learning_rate",
+        },
+    )
     q2 = Q.from_finding(f2)
     assert q2.lr_current == 4e-4 and q2.suggested_factor == pytest.approx(2.0)
     assert q2.optimizer.torch_name == "AdamW"
@@ -162,7 +210,7 @@ def test_usage_errors_exit_2(capsys):
     cases = [
         ((), "give config files"),
         (("--batch", "8-56"), "OLD:NEW"),
-        (("--batch", "8:512", "--lr", "0.05"), "out of range"),       # x64 on the default proxy
+        (("--batch", "8:512", "--lr", "0.05"), "out of range"),  # x64 on the default proxy
         (("--batch", "8:8"), "no batch change"),
         (("--batch", "8:16", "--proxy-lr", "fast"), "--proxy-lr"),
         (("--batch", "8:16", "--seeds", "0"), "--seeds"),
@@ -187,8 +235,13 @@ def test_broken_torch_import_gives_the_install_command(tmp_path):
     fake.mkdir()
     (fake / "__init__.py").write_text("raise ImportError('no torch here')\n")
     env = {"PYTHONPATH": f"{tmp_path}:{ROOT}"}
-    p = subprocess.run([sys.executable, "-m", "lrlint", "verify", "--batch", "8:16"], capture_output=True, text=True,
-                       env={**__import__("os").environ, **env}, cwd=tmp_path)
+    p = subprocess.run(
+        [sys.executable, "-m", "lrlint", "verify", "--batch", "8:16"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, **env},
+        cwd=tmp_path,
+    )
     assert p.returncode == 2, p.stderr
     assert MISSING_EXTRA in p.stderr
 
@@ -196,20 +249,32 @@ def test_broken_torch_import_gives_the_install_command(tmp_path):
 def test_check_and_verify_modules_do_not_import_torch(tmp_path):
     cfg = tmp_path / "sft.yaml"
     cfg.write_text("# lrlint: reference batch=8 lr=0.01\nbatch_size: 16\nlr: 0.01\noptimizer: sgd\n")
-    code = ("import sys, contextlib, io; import lrlint.cli, lrlint.verify, lrlint.verify.cli, lrlint.verify.question, "
-            "lrlint.verify.verdict; lrlint.cli.build_parser(); "
-            f"f = io.StringIO(); ctx = contextlib.redirect_stdout(f); ctx.__enter__(); lrlint.cli.main(['check', {str(cfg)!r}]); "
-            "ctx.__exit__(None, None, None); "
-            "bad = [m for m in ('torch', 'sklearn', 'matplotlib', 'numpy') if m in sys.modules]; print(bad)")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
-                       env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    code = (
+        "import sys, contextlib, io; import lrlint.cli, lrlint.verify, lrlint.verify.cli, lrlint.verify.question, "
+        "lrlint.verify.verdict; lrlint.cli.build_parser(); "
+        f"f = io.StringIO(); ctx = contextlib.redirect_stdout(f); ctx.__enter__(); lrlint.cli.main(['check', {str(cfg)!r}]); "
+        "ctx.__exit__(None, None, None); "
+        "bad = [m for m in ('torch', 'sklearn', 'matplotlib', 'numpy') if m in sys.modules]; print(bad)"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "[]"
 
 
 def test_verify_help_via_the_real_cli():
-    p = subprocess.run([sys.executable, "-m", "lrlint", "verify", "--help"], capture_output=True, text=True, cwd=ROOT,
-                       env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    p = subprocess.run(
+        [sys.executable, "-m", "lrlint", "verify", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
     assert p.returncode == 0, p.stderr
     for opt in ("--batch", "--lr", "--model", "--nproc", "--noise-scale", "--plot", "--proxy-lr", "--output-format"):
         assert opt in p.stdout

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from lrlint.findings import Finding
 from lrlint.references import Reference
@@ -16,21 +16,21 @@ class Example:
 
     text: str
     filename: str = "config.yaml"
-    expect: tuple[str, ...] = ()      # codes expected (empty for a valid example)
-    expected_fix: str | None = None   # the whole file after applying the fix, when there is one
+    expect: tuple[str, ...] = ()  # codes expected (empty for a valid example)
+    expected_fix: str | None = None  # the whole file after applying the fix, when there is one
 
 
 @dataclass(frozen=True)
 class Rule:
     code: str
     name: str
-    summary: str                      # one line
-    severity: str                     # default severity
-    fix_availability: str             # "always" | "sometimes" | "none"
-    doc: str                          # markdown: What it does / Why is this bad? / Example / Fix safety
+    summary: str  # one line
+    severity: str  # default severity
+    fix_availability: str  # "always" | "sometimes" | "none"
+    doc: str  # markdown: What it does / Why is this bad? / Example / Fix safety
     valid: tuple[Example, ...] = ()
     invalid: tuple[Example, ...] = ()
-    check: Callable[["CheckContext"], Iterable[Finding]] | None = None
+    check: Callable[[CheckContext], Iterable[Finding]] | None = None
     default_enabled: bool = True
 
     @property
@@ -40,10 +40,10 @@ class Rule:
 
 @dataclass
 class CheckContext:
-    recipe: object                    # lrlint.recipes.Recipe
+    recipe: object  # lrlint.recipes.Recipe
     references: list[Reference]
-    reference: Reference | None       # the primary one
+    reference: Reference | None  # the primary one
     policy: Policy
-    settings: object                  # lrlint.settings.Settings
-    shared_lr: bool = False           # the lr literal also serves another recipe
+    settings: object  # lrlint.settings.Settings
+    shared_lr: bool = False  # the lr literal also serves another recipe
     extras: dict = field(default_factory=dict)

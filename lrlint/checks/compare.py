@@ -20,7 +20,14 @@ NO_EDIT_WHY = {
     DEFAULT: "the lr is the framework's default: set it explicitly in the config",
 }
 
-PART_LABELS = {"per_device": "per-device batch", "accum": "accumulation", "devices": "devices", "nodes": "nodes", "global_batch": "global batch", "total": "total batch"}
+PART_LABELS = {
+    "per_device": "per-device batch",
+    "accum": "accumulation",
+    "devices": "devices",
+    "nodes": "nodes",
+    "global_batch": "global batch",
+    "total": "total batch",
+}
 ROLE_OF_PART = {part: role for role, part in PART_OF_ROLE.items()}
 
 
@@ -32,7 +39,7 @@ class Comparison:
     old_lr: float
     new_lr: float
     lr_factor: float
-    runtime_k: float = 1.0     # the part of k the active runtime scaling compensates (k is the rest)
+    runtime_k: float = 1.0  # the part of k the active runtime scaling compensates (k is the rest)
 
 
 def runtime_factor(ctx: CheckContext, ref=None) -> float | None:
@@ -52,7 +59,7 @@ def runtime_factor(ctx: CheckContext, ref=None) -> float | None:
     return k
 
 
-def batch_text(c: "Comparison") -> str:
+def batch_text(c: Comparison) -> str:
     """``effective batch 16 -> 64 (x4)``, naming the part a runtime scaling compensates."""
     total = c.k * c.runtime_k
     text = f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)} (x{numbers.plain(total)}"
@@ -61,7 +68,7 @@ def batch_text(c: "Comparison") -> str:
     return text + ")"
 
 
-def compensated(ctx: CheckContext, c: "Comparison") -> bool:
+def compensated(ctx: CheckContext, c: Comparison) -> bool:
     """Whether the runtime scaling absorbs the whole batch change (the lr literal must then stay)."""
     return ctx.recipe.scaling is not None and not batch_changed(c.k, ctx.settings.thresholds)
 
@@ -81,7 +88,7 @@ def compare(ctx: CheckContext) -> Comparison | None:
     rk = runtime_factor(ctx)
     rk = 1.0 if rk is None or rk == 0 else rk
     if r.scaling is not None and r.scaling.name == "expression" and not same_number(rk, 1.0):
-        new_lr = new_lr / rk ** r.scaling.exponent  # the evaluated lr already holds the part the expression follows
+        new_lr = new_lr / rk**r.scaling.exponent  # the evaluated lr already holds the part the expression follows
     return Comparison(ref.batch, r.effective_batch, k / rk, old_lr, new_lr, new_lr / old_lr, rk)
 
 
@@ -115,7 +122,9 @@ def fmt_lr(ctx: CheckContext, x: float) -> str:
 
 def literal_for(value, x: float) -> str:
     """The literal a fix writes for ``value``: its own style, and its PyYAML type kept."""
-    return numbers.format_like(x, value.raw or None, yaml_plain=value.span is not None and value.span.path.endswith((".yaml", ".yml")))
+    return numbers.format_like(
+        x, value.raw or None, yaml_plain=value.span is not None and value.span.path.endswith((".yaml", ".yml"))
+    )
 
 
 def optimizer_label(ctx: CheckContext) -> str:
@@ -144,14 +153,26 @@ def assumptions_text(ctx: CheckContext) -> str:
 def data(ctx: CheckContext, c: Comparison, expected: float, **more) -> dict:
     r = ctx.recipe
     d = {
-        "batch_old": c.old_batch, "batch_new": c.new_batch, "k": c.k, "runtime_k": c.runtime_k,
-        "lr_old": c.old_lr, "lr_new": c.new_lr, "lr_factor": c.lr_factor,
-        "expected_lr": expected, "policy": ctx.policy.fix, "band": list(ctx.policy.band),
-        "family": r.family, "optimizer": r.optimizer_display, "momentum": r.momentum,
-        "lr_key": r.lr.key, "profile": r.profile.name,
+        "batch_old": c.old_batch,
+        "batch_new": c.new_batch,
+        "k": c.k,
+        "runtime_k": c.runtime_k,
+        "lr_old": c.old_lr,
+        "lr_new": c.new_lr,
+        "lr_factor": c.lr_factor,
+        "expected_lr": expected,
+        "policy": ctx.policy.fix,
+        "band": list(ctx.policy.band),
+        "family": r.family,
+        "optimizer": r.optimizer_display,
+        "momentum": r.momentum,
+        "lr_key": r.lr.key,
+        "profile": r.profile.name,
         "reference": {"kind": ctx.reference.kind, "label": ctx.reference.label},
         "references": [{"kind": x.kind, "label": x.label, "batch": x.batch, "lr": x.lr} for x in ctx.references],
-        "batch_parts": r.parts, "assumptions": list(r.assumptions), "why": ctx.policy.note,
+        "batch_parts": r.parts,
+        "assumptions": list(r.assumptions),
+        "why": ctx.policy.note,
     }
     d.update(more)
     return d
@@ -182,7 +203,11 @@ def related(ctx: CheckContext, label_lr: str) -> list[Related]:
 
 def batch_related(ctx: CheckContext, c: Comparison) -> list[Related]:
     """The changed batch line (and a declared reference) beside a finding on the lr line."""
-    out = [Related(changed_batch_span(ctx), f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)}")]
+    out = [
+        Related(
+            changed_batch_span(ctx), f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)}"
+        )
+    ]
     out += _factors(ctx, out[0].span)
     ref = ctx.reference
     if ref is not None and ref.span is not None and ref.kind != HISTORY:
@@ -204,6 +229,7 @@ def override_edit(ctx: CheckContext, key: str, content: str) -> tuple[Edit | Non
     if any(p.isdigit() for p in key.split(".")):
         return None, f"{key} is an item of a list inherited from a base file: override the list in {src.path}"
     from lrlint import fix as _fix
+
     edit = None
     if src.format == "yaml":
         edit = _fix.yaml_override(src, key, content)
@@ -251,7 +277,9 @@ def _record_reference_lr(ctx: CheckContext, c: Comparison) -> Edit | None:
         return None
     s = ref.span
     lines = ctx.recipe.doc.lines
-    if lines is not None and s.path == ctx.recipe.doc.path:  # after the directive's last character (not trailing blanks)
+    if (
+        lines is not None and s.path == ctx.recipe.doc.path
+    ):  # after the directive's last character (not trailing blanks)
         start = lines.offset(s.line, 1)
         s = lines.span(s.path, start, start + len(lines.line_text(s.line).rstrip()))
     at = Span(s.path, s.end, s.end, s.end_line, s.end_col, s.end_line, s.end_col)
@@ -264,9 +292,13 @@ def _guards(ctx: CheckContext, c: Comparison) -> list[str]:
     if not ctx.policy.safe:
         reasons.append(ctx.policy.note or f"no established rule for the {ctx.policy.family_title} family")
     if c.k > t.max_safe_factor or c.k < 1 / t.max_safe_factor:
-        reasons.append(f"batch factor x{numbers.plain(c.k)} is past x{numbers.plain(t.max_safe_factor)}: check with `lrlint verify`")
+        reasons.append(
+            f"batch factor x{numbers.plain(c.k)} is past x{numbers.plain(t.max_safe_factor)}: check with `lrlint verify`"
+        )
     if c.new_batch > t.max_safe_batch:
-        reasons.append(f"effective batch {numbers.plain(c.new_batch)} is past {numbers.plain(t.max_safe_batch)}: check with `lrlint verify`")
+        reasons.append(
+            f"effective batch {numbers.plain(c.new_batch)} is past {numbers.plain(t.max_safe_batch)}: check with `lrlint verify`"
+        )
     if ctx.shared_lr:
         reasons.append("the lr value is shared by several recipes")
     return reasons
@@ -290,4 +322,15 @@ def rule_title(rule: str) -> str:
     return RULE_TITLE[rule]
 
 
-__all__ = ["Comparison", "compare", "changed_batch_span", "fmt_lr", "optimizer_label", "references_text", "data", "related", "lr_fix", "DISPLAY_ONLY"]
+__all__ = [
+    "Comparison",
+    "compare",
+    "changed_batch_span",
+    "fmt_lr",
+    "optimizer_label",
+    "references_text",
+    "data",
+    "related",
+    "lr_fix",
+    "DISPLAY_ONLY",
+]

@@ -58,12 +58,14 @@ def check(ctx: CheckContext):
     policy = ctx.policy
     if assess(c.k, 1.0, policy, ctx.settings.thresholds).ok:
         return
-    expected = c.old_lr * c.k ** policy.fix_exponent
+    expected = c.old_lr * c.k**policy.fix_exponent
     r = ctx.recipe
     rule_name = RULE_TITLE[policy.fix]
-    msg = (f"{cmp.batch_text(c)} "
-           f"but {r.lr.key} stays {cmp.fmt_lr(ctx, c.new_lr)}; {cmp.optimizer_label(ctx)}: "
-           f"{rule_name} rule expects {cmp.fmt_lr(ctx, expected)}")
+    msg = (
+        f"{cmp.batch_text(c)} "
+        f"but {r.lr.key} stays {cmp.fmt_lr(ctx, c.new_lr)}; {cmp.optimizer_label(ctx)}: "
+        f"{rule_name} rule expects {cmp.fmt_lr(ctx, expected)}"
+    )
     if policy.band[0] != policy.band[1]:
         other = "linear" if policy.fix == "sqrt" else "sqrt"
         msg += f" ({RULE_TITLE[other]} would be {cmp.fmt_lr(ctx, c.old_lr * c.k ** RULE_EXPONENT[other])})"
@@ -74,7 +76,11 @@ def check(ctx: CheckContext):
     t = ctx.settings.thresholds
     severity = ERROR if (c.k >= t.error_factor or c.k <= 1 / t.error_factor) else WARNING
     yield Finding(
-        RULE.code, RULE.name, msg, severity, cmp.changed_batch_span(ctx),
+        RULE.code,
+        RULE.name,
+        msg,
+        severity,
+        cmp.changed_batch_span(ctx),
         data=cmp.data(ctx, c, expected),
         fix=cmp.lr_fix(ctx, c, expected),
         related=cmp.related(ctx, f"{r.lr.key} tuned for batch {numbers.plain(c.old_batch)}"),
@@ -82,18 +88,32 @@ def check(ctx: CheckContext):
 
 
 RULE = Rule(
-    code="LR001", name="unscaled-lr",
+    code="LR001",
+    name="unscaled-lr",
     summary="Effective batch changed but the learning rate did not",
-    severity=ERROR, fix_availability="sometimes", doc=DOC, check=check,
+    severity=ERROR,
+    fix_availability="sometimes",
+    doc=DOC,
+    check=check,
     valid=(
         Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n"),
-        Example("# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 8\ngradient_accumulation_steps: 8\nlearning_rate: 2e-5\n"),
-        Example("# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 4e-5\n"),
+        Example(
+            "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 8\ngradient_accumulation_steps: 8\nlearning_rate: 2e-5\n"
+        ),
+        Example(
+            "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 4e-5\n"
+        ),
     ),
     invalid=(
-        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1\noptimizer: sgd\n", expect=("LR001",),
-                expected_fix="# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n"),
-        Example("# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 2e-5\n", expect=("LR001",),
-                expected_fix="# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 4e-5\n"),
+        Example(
+            "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1\noptimizer: sgd\n",
+            expect=("LR001",),
+            expected_fix="# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n",
+        ),
+        Example(
+            "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 2e-5\n",
+            expect=("LR001",),
+            expected_fix="# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 4e-5\n",
+        ),
     ),
 )

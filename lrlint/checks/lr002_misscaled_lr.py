@@ -57,12 +57,27 @@ def _expression(ctx: CheckContext):
         return
     used = rule_for_exponent(s.exponent)
     want = rule_for_exponent(policy.fix_exponent)
-    msg = (f"{r.lr.key} is scaled with the batch by the {used} rule ({s.description.split(': ', 1)[-1]}), "
-           f"but {cmp.optimizer_label(ctx)} policy is the {policy.describe()}: use the {want} rule, "
-           f"or set [tool.lrlint.policy] {policy.family} = \"{'linear' if s.exponent == 1 else 'sqrt'}\" if the team wants {used} scaling")
-    yield Finding(RULE.code, RULE.name, msg, WARNING, r.lr.span,
-                  data={"lr_key": r.lr.key, "family": r.family, "optimizer": r.optimizer_display, "policy": policy.fix,
-                        "band": list(policy.band), "expression_exponent": s.exponent, "profile": r.profile.name})
+    msg = (
+        f"{r.lr.key} is scaled with the batch by the {used} rule ({s.description.split(': ', 1)[-1]}), "
+        f"but {cmp.optimizer_label(ctx)} policy is the {policy.describe()}: use the {want} rule, "
+        f'or set [tool.lrlint.policy] {policy.family} = "{"linear" if s.exponent == 1 else "sqrt"}" if the team wants {used} scaling'
+    )
+    yield Finding(
+        RULE.code,
+        RULE.name,
+        msg,
+        WARNING,
+        r.lr.span,
+        data={
+            "lr_key": r.lr.key,
+            "family": r.family,
+            "optimizer": r.optimizer_display,
+            "policy": policy.fix,
+            "band": list(policy.band),
+            "expression_exponent": s.exponent,
+            "profile": r.profile.name,
+        },
+    )
 
 
 def check(ctx: CheckContext):
@@ -75,36 +90,56 @@ def check(ctx: CheckContext):
     if a.ok:
         return
     r = ctx.recipe
-    expected = c.old_lr * c.k ** policy.fix_exponent
+    expected = c.old_lr * c.k**policy.fix_exponent
     if a.low == a.high:
         accepted = f"x{numbers.plain(a.low)} ({policy.describe()})"
     else:
         accepted = f"x{numbers.plain(a.low)} to x{numbers.plain(a.high)} ({policy.describe()})"
     direction = "; the lr moved the wrong way" if a.wrong_direction else ""
-    msg = (f"{cmp.batch_text(c)} "
-           f"and {r.lr.key} {cmp.fmt_lr(ctx, c.old_lr)} -> {cmp.fmt_lr(ctx, c.new_lr)} (x{numbers.plain(c.lr_factor)}){direction}; "
-           f"{cmp.optimizer_label(ctx)} accepts {accepted}: {RULE_TITLE[policy.fix]} rule expects {cmp.fmt_lr(ctx, expected)}")
+    msg = (
+        f"{cmp.batch_text(c)} "
+        f"and {r.lr.key} {cmp.fmt_lr(ctx, c.old_lr)} -> {cmp.fmt_lr(ctx, c.new_lr)} (x{numbers.plain(c.lr_factor)}){direction}; "
+        f"{cmp.optimizer_label(ctx)} accepts {accepted}: {RULE_TITLE[policy.fix]} rule expects {cmp.fmt_lr(ctx, expected)}"
+    )
     notes = [cmp.references_text(ctx)] + ([cmp.assumptions_text(ctx)] if r.assumptions else [])
     msg += f" [{'; '.join(notes)}]"
     severity = ERROR if (a.deviation > ctx.settings.thresholds.error_factor or a.wrong_direction) else WARNING
-    yield Finding(RULE.code, RULE.name, msg, severity, r.lr.span or cmp.changed_batch_span(ctx),
-                  data=cmp.data(ctx, c, expected, deviation=a.deviation, wrong_direction=a.wrong_direction),
-                  fix=cmp.lr_fix(ctx, c, expected),
-                  related=cmp.batch_related(ctx, c))
+    yield Finding(
+        RULE.code,
+        RULE.name,
+        msg,
+        severity,
+        r.lr.span or cmp.changed_batch_span(ctx),
+        data=cmp.data(ctx, c, expected, deviation=a.deviation, wrong_direction=a.wrong_direction),
+        fix=cmp.lr_fix(ctx, c, expected),
+        related=cmp.batch_related(ctx, c),
+    )
 
 
 RULE = Rule(
-    code="LR002", name="misscaled-lr",
+    code="LR002",
+    name="misscaled-lr",
     summary="Learning rate changed with the batch, but not by the policy's rule",
-    severity=ERROR, fix_availability="sometimes", doc=DOC, check=check,
+    severity=ERROR,
+    fix_availability="sometimes",
+    doc=DOC,
+    check=check,
     valid=(
         Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n"),
-        Example("# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 8e-5\n"),
+        Example(
+            "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 8e-5\n"
+        ),
     ),
     invalid=(
-        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.2\noptimizer: sgd\n", expect=("LR002",),
-                expected_fix="# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n"),
-        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.05\noptimizer: sgd\n", expect=("LR002",),
-                expected_fix="# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n"),
+        Example(
+            "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.2\noptimizer: sgd\n",
+            expect=("LR002",),
+            expected_fix="# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n",
+        ),
+        Example(
+            "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.05\noptimizer: sgd\n",
+            expect=("LR002",),
+            expected_fix="# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n",
+        ),
     ),
 )

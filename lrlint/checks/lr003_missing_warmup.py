@@ -85,40 +85,75 @@ def check(ctx: CheckContext):
         f = r.lr_value / ref.lr
         runtime = r.scaling is not None and r.scaling.name != "expression" and same_number(r.lr_value, ref.lr)
         if runtime:
-            rk = cmp.runtime_factor(ctx, ref) or 1.0   # the part of the change the runtime rescales the lr for
-            f = rk ** r.scaling.exponent
+            rk = cmp.runtime_factor(ctx, ref) or 1.0  # the part of the change the runtime rescales the lr for
+            f = rk**r.scaling.exponent
             runtime = not same_number(f, 1.0)
         if f >= t.warmup_factor and (best is None or f > best[0]):
             best = (f, ref, k, runtime)
     if best is None:
         return
     f, ref, k, runtime = best
-    how = (f"{r.scaling.description}: the lr runs x{numbers.plain(f)} the reference's" if runtime else
-           f"{r.lr.key} {cmp.fmt_lr(ctx, ref.lr)} -> {cmp.fmt_lr(ctx, r.lr_value)} (x{numbers.plain(f)})")
-    msg = (f"{how} for effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)}, "
-           f"with no warmup configured: add a gradual warmup{_hint(r)} (Goyal et al. 2017 warm up over 5 epochs) [vs {ref.label}]")
-    span = r.lr.span if r.lr.span is not None and not cmp.inherited(ctx, r.lr) else cmp.changed_batch_span(ctx) if ctx.reference else r.lr.span
+    how = (
+        f"{r.scaling.description}: the lr runs x{numbers.plain(f)} the reference's"
+        if runtime
+        else f"{r.lr.key} {cmp.fmt_lr(ctx, ref.lr)} -> {cmp.fmt_lr(ctx, r.lr_value)} (x{numbers.plain(f)})"
+    )
+    msg = (
+        f"{how} for effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)}, "
+        f"with no warmup configured: add a gradual warmup{_hint(r)} (Goyal et al. 2017 warm up over 5 epochs) [vs {ref.label}]"
+    )
+    span = (
+        r.lr.span
+        if r.lr.span is not None and not cmp.inherited(ctx, r.lr)
+        else cmp.changed_batch_span(ctx)
+        if ctx.reference
+        else r.lr.span
+    )
     related = []
     if r.lr.span is not None and r.lr.span != span:
         related.append(Related(r.lr.span, f"{r.lr.key} x{numbers.plain(f)}"))
     if span is None:
         return
-    yield Finding(RULE.code, RULE.name, msg, WARNING, span, related=related,
-                  data={"lr_factor": f, "batch_old": ref.batch, "batch_new": r.effective_batch, "k": k, "lr_old": ref.lr,
-                        "lr_new": r.lr_value, "runtime_scaling": runtime, "threshold": t.warmup_factor,
-                        "reference": {"kind": ref.kind, "label": ref.label}, "lr_key": r.lr.key, "profile": r.profile.name})
+    yield Finding(
+        RULE.code,
+        RULE.name,
+        msg,
+        WARNING,
+        span,
+        related=related,
+        data={
+            "lr_factor": f,
+            "batch_old": ref.batch,
+            "batch_new": r.effective_batch,
+            "k": k,
+            "lr_old": ref.lr,
+            "lr_new": r.lr_value,
+            "runtime_scaling": runtime,
+            "threshold": t.warmup_factor,
+            "reference": {"kind": ref.kind, "label": ref.label},
+            "lr_key": r.lr.key,
+            "profile": r.profile.name,
+        },
+    )
 
 
 RULE = Rule(
-    code="LR003", name="missing-warmup",
+    code="LR003",
+    name="missing-warmup",
     summary="Learning rate raised by a large factor with no warmup configured",
-    severity=WARNING, fix_availability="none", doc=DOC, check=check,
+    severity=WARNING,
+    fix_availability="none",
+    doc=DOC,
+    check=check,
     valid=(
         Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\nwarmup_epochs: 5\n"),
         Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 512\nlr: 0.2\noptimizer: sgd\n"),
     ),
     invalid=(
         Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n", expect=("LR003",)),
-        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\nwarmup_epochs: 0\n", expect=("LR003",)),
+        Example(
+            "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\nwarmup_epochs: 0\n",
+            expect=("LR003",),
+        ),
     ),
 )

@@ -46,8 +46,12 @@ No fix: which of the two statements is right is the author's call.
 def _finding(ctx: CheckContext, msg: str, span: Span | None, severity: str = WARNING, related=(), **data) -> Finding:
     r = ctx.recipe
     if span is None:
-        span = r.lr.span if r.lr.span is not None and r.lr.span.path == r.doc.path else Span(r.doc.path, 0, 0, 1, 1, 1, 1)
-    return Finding(RULE.code, RULE.name, msg, severity, span, related=list(related), data={"profile": r.profile.name, **data})
+        span = (
+            r.lr.span if r.lr.span is not None and r.lr.span.path == r.doc.path else Span(r.doc.path, 0, 0, 1, 1, 1, 1)
+        )
+    return Finding(
+        RULE.code, RULE.name, msg, severity, span, related=list(related), data={"profile": r.profile.name, **data}
+    )
 
 
 def _tag(ctx: CheckContext):
@@ -57,25 +61,65 @@ def _tag(ctx: CheckContext):
         return
     name = PurePath(r.doc.path).name
     pd = r.roles.get("batch_per_device")
-    if tag.per_device is not None and pd is not None and pd.known and pd.number is not None and pd.number != tag.per_device:
-        yield _finding(ctx, f"file name {name} says {tag.describe()}, but {pd.key} is {numbers.plain(pd.number)}"
-                            f"{' (inherited from ' + pd.span.path + ')' if pd.span is not None and pd.span.path != r.doc.path else ''}: "
-                            f"rename the file or set the batch it names", pd.span if pd.span is not None and pd.span.path == r.doc.path else None,
-                       related=[Related(pd.span, "per-device batch")] if pd.span is not None and pd.span.path != r.doc.path else [],
-                       tag=tag.text, tag_batch=tag.total, config_value=pd.number, key=pd.key)
+    if (
+        tag.per_device is not None
+        and pd is not None
+        and pd.known
+        and pd.number is not None
+        and pd.number != tag.per_device
+    ):
+        yield _finding(
+            ctx,
+            f"file name {name} says {tag.describe()}, but {pd.key} is {numbers.plain(pd.number)}"
+            f"{' (inherited from ' + pd.span.path + ')' if pd.span is not None and pd.span.path != r.doc.path else ''}: "
+            f"rename the file or set the batch it names",
+            pd.span if pd.span is not None and pd.span.path == r.doc.path else None,
+            related=[Related(pd.span, "per-device batch")]
+            if pd.span is not None and pd.span.path != r.doc.path
+            else [],
+            tag=tag.text,
+            tag_batch=tag.total,
+            config_value=pd.number,
+            key=pd.key,
+        )
         return
     dv = r.roles.get("devices")
-    if tag.devices is not None and dv is not None and not dv.extra.get("from_tag") and dv.known and dv.number is not None and dv.number != tag.devices:
-        yield _finding(ctx, f"file name {name} says {tag.describe()}, but {dv.key} is {numbers.plain(dv.number)}: rename the file or fix the device count",
-                       dv.span if dv.span is not None and dv.span.path == r.doc.path else None, tag=tag.text, tag_batch=tag.total, config_value=dv.number, key=dv.key)
+    if (
+        tag.devices is not None
+        and dv is not None
+        and not dv.extra.get("from_tag")
+        and dv.known
+        and dv.number is not None
+        and dv.number != tag.devices
+    ):
+        yield _finding(
+            ctx,
+            f"file name {name} says {tag.describe()}, but {dv.key} is {numbers.plain(dv.number)}: rename the file or fix the device count",
+            dv.span if dv.span is not None and dv.span.path == r.doc.path else None,
+            tag=tag.text,
+            tag_batch=tag.total,
+            config_value=dv.number,
+            key=dv.key,
+        )
         return
-    if tag.batch is not None and tag.devices is None and r.effective_batch is not None and not r.unknown \
-            and not any("assumed" in a for a in r.assumptions) and r.effective_batch != tag.batch:
+    if (
+        tag.batch is not None
+        and tag.devices is None
+        and r.effective_batch is not None
+        and not r.unknown
+        and not any("assumed" in a for a in r.assumptions)
+        and r.effective_batch != tag.batch
+    ):
         bv = next((v for v in r.batch_values() if v.span is not None), None)
-        yield _finding(ctx, f"file name {name} says {tag.describe()}, but the config's effective batch is {numbers.plain(r.effective_batch)}: "
-                            f"rename the file or fix the batch",
-                       bv.span if bv is not None and bv.span.path == r.doc.path else None, tag=tag.text, tag_batch=tag.total,
-                       config_value=r.effective_batch)
+        yield _finding(
+            ctx,
+            f"file name {name} says {tag.describe()}, but the config's effective batch is {numbers.plain(r.effective_batch)}: "
+            f"rename the file or fix the batch",
+            bv.span if bv is not None and bv.span.path == r.doc.path else None,
+            tag=tag.text,
+            tag_batch=tag.total,
+            config_value=r.effective_batch,
+        )
 
 
 def _consistency(ctx: CheckContext):
@@ -94,13 +138,24 @@ def _consistency(ctx: CheckContext):
             product *= n
         if total.number % product == 0:
             continue
-        fields = {"total": numbers.plain(total.number), "product": numbers.plain(product),
-                  "factors": " * ".join(numbers.plain(n) for n in nums)}
+        fields = {
+            "total": numbers.plain(total.number),
+            "product": numbers.plain(product),
+            "factors": " * ".join(numbers.plain(n) for n in nums),
+        }
         fields.update({f"f{i}": numbers.plain(n) for i, n in enumerate(nums)})
         span = total.span if total.span is not None and total.span.path == r.doc.path else None
         related = [Related(f.span, f.key) for f in factors if f.span is not None]
-        yield _finding(ctx, c.message.format(**fields), span, ERROR, related, total_key=c.total, total=total.number,
-                       factors={k: n for k, n in zip(c.factors, nums)})
+        yield _finding(
+            ctx,
+            c.message.format(**fields),
+            span,
+            ERROR,
+            related,
+            total_key=c.total,
+            total=total.number,
+            factors={k: n for k, n in zip(c.factors, nums)},
+        )
 
 
 def check(ctx: CheckContext):
@@ -109,17 +164,26 @@ def check(ctx: CheckContext):
 
 
 RULE = Rule(
-    code="LR004", name="inconsistent-batch",
+    code="LR004",
+    name="inconsistent-batch",
     summary="A declared batch (file-name tag, DeepSpeed train_batch_size, ...) disagrees with the config",
-    severity=WARNING, fix_availability="none", doc=DOC, check=check,
+    severity=WARNING,
+    fix_availability="none",
+    doc=DOC,
+    check=check,
     valid=(
-        Example('{"train_batch_size": 256, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n',
-                filename="ds_config.json"),
+        Example(
+            '{"train_batch_size": 256, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n',
+            filename="ds_config.json",
+        ),
         Example("global_batch_size: 256\nlr: 0.1\noptimizer: sgd\n", filename="resnet50_bs256.yaml"),
     ),
     invalid=(
-        Example('{"train_batch_size": 100, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n',
-                filename="ds_config.json", expect=("LR004",)),
+        Example(
+            '{"train_batch_size": 100, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n',
+            filename="ds_config.json",
+            expect=("LR004",),
+        ),
         Example("global_batch_size: 512\nlr: 0.1\noptimizer: sgd\n", filename="resnet50_bs256.yaml", expect=("LR004",)),
         Example("SOLVER:\n  IMS_PER_BATCH: 30\n  BASE_LR: 0.02\n  REFERENCE_WORLD_SIZE: 8\n", expect=("LR004",)),
     ),

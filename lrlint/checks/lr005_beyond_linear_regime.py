@@ -55,31 +55,60 @@ def check(ctx: CheckContext):
         return
     if r.effective_batch <= t.linear_regime_batch:
         return
-    ref = next((x for x in ctx.references if x.batch and x.batch < r.effective_batch
-                and batch_changed(r.effective_batch / x.batch, t)), None)
+    ref = next(
+        (
+            x
+            for x in ctx.references
+            if x.batch and x.batch < r.effective_batch and batch_changed(r.effective_batch / x.batch, t)
+        ),
+        None,
+    )
     if ref is None:
         return
-    msg = (f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)} is past "
-           f"{numbers.plain(t.linear_regime_batch)}, where linear lr scaling stops holding for {cmp.optimizer_label(ctx)} "
-           f"(Goyal et al. 2017): use LARS (You et al. 2017) or check the run with `lrlint verify` [vs {ref.label}]")
+    msg = (
+        f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)} is past "
+        f"{numbers.plain(t.linear_regime_batch)}, where linear lr scaling stops holding for {cmp.optimizer_label(ctx)} "
+        f"(Goyal et al. 2017): use LARS (You et al. 2017) or check the run with `lrlint verify` [vs {ref.label}]"
+    )
     span = cmp.changed_batch_span(ctx) if ctx.reference is not None else r.lr.span
     if span is None:
         return
-    yield Finding(RULE.code, RULE.name, msg, WARNING, span,
-                  data={"batch_old": ref.batch, "batch_new": r.effective_batch, "threshold": t.linear_regime_batch,
-                        "optimizer": r.optimizer_display, "family": r.family,
-                        "reference": {"kind": ref.kind, "label": ref.label}, "profile": r.profile.name})
+    yield Finding(
+        RULE.code,
+        RULE.name,
+        msg,
+        WARNING,
+        span,
+        data={
+            "batch_old": ref.batch,
+            "batch_new": r.effective_batch,
+            "threshold": t.linear_regime_batch,
+            "optimizer": r.optimizer_display,
+            "family": r.family,
+            "reference": {"kind": ref.kind, "label": ref.label},
+            "profile": r.profile.name,
+        },
+    )
 
 
 RULE = Rule(
-    code="LR005", name="beyond-linear-regime",
+    code="LR005",
+    name="beyond-linear-regime",
     summary="Effective batch past the regime where linear lr scaling holds for SGD",
-    severity=WARNING, fix_availability="none", doc=DOC, check=check,
+    severity=WARNING,
+    fix_availability="none",
+    doc=DOC,
+    check=check,
     valid=(
-        Example("# lrlint: reference batch=4096 lr=1.6\nbatch_size: 16384\nlr: 6.4\noptimizer: lars\nwarmup_epochs: 5\n"),
+        Example(
+            "# lrlint: reference batch=4096 lr=1.6\nbatch_size: 16384\nlr: 6.4\noptimizer: lars\nwarmup_epochs: 5\n"
+        ),
         Example("# lrlint: reference batch=2048 lr=0.8\nbatch_size: 8192\nlr: 3.2\noptimizer: sgd\nwarmup_epochs: 5\n"),
     ),
     invalid=(
-        Example("# lrlint: reference batch=4096 lr=1.6\nbatch_size: 16384\nlr: 6.4\noptimizer: sgd\nwarmup_epochs: 5\n", expect=("LR005",)),
+        Example(
+            "# lrlint: reference batch=4096 lr=1.6\nbatch_size: 16384\nlr: 6.4\noptimizer: sgd\nwarmup_epochs: 5\n",
+            expect=("LR005",),
+        ),
     ),
 )

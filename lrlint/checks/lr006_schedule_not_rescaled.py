@@ -118,7 +118,11 @@ def check(ctx: CheckContext):
         rk = cmp.runtime_factor(ctx, ref) if rescales else None
         return k / rk if rk else k
 
-    if ctx.reference is None or not ctx.reference.batch or not batch_changed(unscaled_k(ctx.reference), ctx.settings.thresholds):
+    if (
+        ctx.reference is None
+        or not ctx.reference.batch
+        or not batch_changed(unscaled_k(ctx.reference), ctx.settings.thresholds)
+    ):
         return  # the strongest reference says the batch is the one the schedule was written for (or the runtime rescales it)
     refs = sorted([x for x in ctx.references if x.batch], key=lambda x: STRENGTH[x.kind])
     t = ctx.settings.thresholds
@@ -141,15 +145,21 @@ def check(ctx: CheckContext):
             shown_old = ", ".join(numbers.plain(x) for x in cur)
             shown_new = ", ".join(numbers.plain(x) for x in new)
             inherited = cmp.inherited(ctx, v)
-            msg = (f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)} (x{numbers.plain(k)}) "
-                   f"but the step-based {v.key} stays {shown_old}{' (inherited from ' + v.span.path + ')' if inherited else ''}: "
-                   f"counted in samples it now lasts x{numbers.plain(k)} as long; expected {shown_new} ({how}, "
-                   f"as Detectron2's auto_scale_workers does) [vs {ref.label}]")
+            msg = (
+                f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)} (x{numbers.plain(k)}) "
+                f"but the step-based {v.key} stays {shown_old}{' (inherited from ' + v.span.path + ')' if inherited else ''}: "
+                f"counted in samples it now lasts x{numbers.plain(k)} as long; expected {shown_new} ({how}, "
+                f"as Detectron2's auto_scale_workers does) [vs {ref.label}]"
+            )
             content = _content(v, new, as_int)
             title = f"Set {v.key} to {content}"
             if inherited:
                 edit, why = cmp.override_edit(ctx, v.key, content)
-                fix = Fix(UNSAFE, title + f" in {r.doc.path}", [edit], "a longer training may be intended") if edit else Fix(DISPLAY_ONLY, title, [], why)
+                fix = (
+                    Fix(UNSAFE, title + f" in {r.doc.path}", [edit], "a longer training may be intended")
+                    if edit
+                    else Fix(DISPLAY_ONLY, title, [], why)
+                )
                 span = cmp.changed_batch_span(ctx) if ctx.reference is not None else None
                 related = [Related(v.span, f"{v.key} unchanged")]
             else:
@@ -158,25 +168,50 @@ def check(ctx: CheckContext):
             if span is None or span.path != r.doc.path:
                 span = v.span
                 related = []
-            yield Finding(RULE.code, RULE.name, msg, "warning", span, related=related, fix=fix,
-                          data={"key": v.key, "old": cur if len(cur) > 1 else cur[0], "expected": new if len(new) > 1 else new[0],
-                                "k": k, "batch_old": ref.batch, "batch_new": r.effective_batch,
-                                "reference": {"kind": ref.kind, "label": ref.label}, "profile": r.profile.name})
+            yield Finding(
+                RULE.code,
+                RULE.name,
+                msg,
+                "warning",
+                span,
+                related=related,
+                fix=fix,
+                data={
+                    "key": v.key,
+                    "old": cur if len(cur) > 1 else cur[0],
+                    "expected": new if len(new) > 1 else new[0],
+                    "k": k,
+                    "batch_old": ref.batch,
+                    "batch_new": r.effective_batch,
+                    "reference": {"kind": ref.kind, "label": ref.label},
+                    "profile": r.profile.name,
+                },
+            )
             break
 
 
 RULE = Rule(
-    code="LR006", name="schedule-not-rescaled",
+    code="LR006",
+    name="schedule-not-rescaled",
     summary="Step-based schedule lengths unchanged when the batch changed",
-    severity="warning", fix_availability="sometimes", doc=DOC, check=check,
+    severity="warning",
+    fix_availability="sometimes",
+    doc=DOC,
+    check=check,
     valid=(
-        Example("# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 22500\n"),
+        Example(
+            "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 22500\n"
+        ),
         # REFERENCE_WORLD_SIZE: the runtime rescales from this pair and schedule for other worker counts
-        Example("# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 22500\n  REFERENCE_WORLD_SIZE: 8\n"),
+        Example(
+            "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 22500\n  REFERENCE_WORLD_SIZE: 8\n"
+        ),
     ),
     invalid=(
-        Example("# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 90000\n",
-                expect=("LR006",),
-                expected_fix="# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 22500\n"),
+        Example(
+            "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 90000\n",
+            expect=("LR006",),
+            expected_fix="# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 22500\n",
+        ),
     ),
 )

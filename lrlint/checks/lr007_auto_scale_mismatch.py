@@ -70,28 +70,60 @@ def _base_batch(ctx: CheckContext):
     tag = name_tag(r.profile, r.lr.span.path)
     if tag is None or tag.total is None or same_number(float(tag.total), ref.number):
         return
-    msg = (f"{ref.key} = {numbers.plain(ref.number)}, but {r.lr.key} {cmp.fmt_lr(ctx, r.lr_value or 0)} was written for batch "
-           f"{tag.total} (file name {tag.describe()}): {s.description.split(' (')[0]}, so it scales from the wrong base, "
-           f"x{numbers.plain(tag.total / ref.number)} off; set {ref.key} to {tag.total}")
+    msg = (
+        f"{ref.key} = {numbers.plain(ref.number)}, but {r.lr.key} {cmp.fmt_lr(ctx, r.lr_value or 0)} was written for batch "
+        f"{tag.total} (file name {tag.describe()}): {s.description.split(' (')[0]}, so it scales from the wrong base, "
+        f"x{numbers.plain(tag.total / ref.number)} off; set {ref.key} to {tag.total}"
+    )
     fix = None
     if ref.span is not None:
         content = str(tag.total)
         if cmp.inherited(ctx, ref):
             edit, why = cmp.override_edit(ctx, ref.key, content)
-            fix = Fix(UNSAFE, f"Set {ref.key} to {content}", [edit], "the file name may be the one that is wrong") if edit else \
-                Fix(DISPLAY_ONLY, f"Set {ref.key} to {content}", [], why)
+            fix = (
+                Fix(UNSAFE, f"Set {ref.key} to {content}", [edit], "the file name may be the one that is wrong")
+                if edit
+                else Fix(DISPLAY_ONLY, f"Set {ref.key} to {content}", [], why)
+            )
         else:
-            fix = Fix(UNSAFE, f"Set {ref.key} to {content}", [Edit(ref.span, content)], "the file name may be the one that is wrong")
-    span = ref.span if ref.span is not None and not cmp.inherited(ctx, ref) else (s.value.span if s.value is not None and s.value.span is not None and not cmp.inherited(ctx, s.value) else None)
+            fix = Fix(
+                UNSAFE,
+                f"Set {ref.key} to {content}",
+                [Edit(ref.span, content)],
+                "the file name may be the one that is wrong",
+            )
+    span = (
+        ref.span
+        if ref.span is not None and not cmp.inherited(ctx, ref)
+        else (
+            s.value.span
+            if s.value is not None and s.value.span is not None and not cmp.inherited(ctx, s.value)
+            else None
+        )
+    )
     related = [Related(ref.span, "base batch declared here")] if ref.span is not None and ref.span != span else []
     if span is None:
         bv = next((v for v in r.batch_values() if v.span is not None and not cmp.inherited(ctx, v)), None)
         span = bv.span if bv is not None else ref.span
     if span is None:
         return
-    yield Finding(RULE.code, RULE.name, msg, ERROR, span, fix=fix, related=related,
-                  data={"declared_base_batch": ref.number, "tag": tag.text, "tag_batch": tag.total, "runtime_scaling": s.name,
-                        "lr_key": r.lr.key, "profile": r.profile.name})
+    yield Finding(
+        RULE.code,
+        RULE.name,
+        msg,
+        ERROR,
+        span,
+        fix=fix,
+        related=related,
+        data={
+            "declared_base_batch": ref.number,
+            "tag": tag.text,
+            "tag_batch": tag.total,
+            "runtime_scaling": s.name,
+            "lr_key": r.lr.key,
+            "profile": r.profile.name,
+        },
+    )
 
 
 def _adaptive(ctx: CheckContext):
@@ -103,11 +135,26 @@ def _adaptive(ctx: CheckContext):
     span = s.value.span if s.value is not None and s.value.span is not None else r.lr.span
     if span is None:
         return
-    msg = (f"{s.description.split(' (')[0]}: the {rule_for_exponent(s.exponent)} rule, but {cmp.optimizer_label(ctx)} policy is the "
-           f"{policy.describe()}; turn the runtime scaling off and scale {r.lr.key} by hand, or change [tool.lrlint.policy] {policy.family}")
-    yield Finding(RULE.code, RULE.name, msg, WARNING, span,
-                  data={"runtime_scaling": s.name, "exponent": s.exponent, "policy": policy.fix, "band": list(policy.band),
-                        "family": r.family, "optimizer": r.optimizer_display, "profile": r.profile.name})
+    msg = (
+        f"{s.description.split(' (')[0]}: the {rule_for_exponent(s.exponent)} rule, but {cmp.optimizer_label(ctx)} policy is the "
+        f"{policy.describe()}; turn the runtime scaling off and scale {r.lr.key} by hand, or change [tool.lrlint.policy] {policy.family}"
+    )
+    yield Finding(
+        RULE.code,
+        RULE.name,
+        msg,
+        WARNING,
+        span,
+        data={
+            "runtime_scaling": s.name,
+            "exponent": s.exponent,
+            "policy": policy.fix,
+            "band": list(policy.band),
+            "family": r.family,
+            "optimizer": r.optimizer_display,
+            "profile": r.profile.name,
+        },
+    )
 
 
 def _ignored(ctx: CheckContext):
@@ -124,12 +171,25 @@ def _ignored(ctx: CheckContext):
         span = v.span or r.lr.span
         if span is None:
             continue
-        msg = (f"{s.description.split(' (')[0]}, but it ignores {v.key} = {numbers.plain(n)}: it scales for batch "
-               f"{numbers.plain(r.effective_batch / n)}, not the effective {numbers.plain(r.effective_batch)} "
-               f"(open-mmlab/mmengine#894); scale {r.lr.key} for the accumulation by hand, or accumulate only to emulate the reference batch")
-        yield Finding(RULE.code, RULE.name, msg, WARNING, span,
-                      data={"runtime_scaling": s.name, "ignored": v.key, "factor": n, "effective_batch": r.effective_batch,
-                            "profile": r.profile.name})
+        msg = (
+            f"{s.description.split(' (')[0]}, but it ignores {v.key} = {numbers.plain(n)}: it scales for batch "
+            f"{numbers.plain(r.effective_batch / n)}, not the effective {numbers.plain(r.effective_batch)} "
+            f"(open-mmlab/mmengine#894); scale {r.lr.key} for the accumulation by hand, or accumulate only to emulate the reference batch"
+        )
+        yield Finding(
+            RULE.code,
+            RULE.name,
+            msg,
+            WARNING,
+            span,
+            data={
+                "runtime_scaling": s.name,
+                "ignored": v.key,
+                "factor": n,
+                "effective_batch": r.effective_batch,
+                "profile": r.profile.name,
+            },
+        )
 
 
 def check(ctx: CheckContext):
@@ -143,29 +203,58 @@ def check(ctx: CheckContext):
     c = cmp.compare(ctx)
     if c is None or not cmp.compensated(ctx, c) or same_number(c.new_lr, c.old_lr):
         return  # a change the runtime does not compensate is LR001/LR002's
-    msg = (f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)} (x{numbers.plain(c.k * c.runtime_k)}) and "
-           f"{r.lr.key} {cmp.fmt_lr(ctx, c.old_lr)} -> {cmp.fmt_lr(ctx, c.new_lr)} by hand, but {s.description}: "
-           f"the lr is scaled twice; keep {r.lr.key} at {cmp.fmt_lr(ctx, c.old_lr)} [{cmp.references_text(ctx)}]")
+    msg = (
+        f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)} (x{numbers.plain(c.k * c.runtime_k)}) and "
+        f"{r.lr.key} {cmp.fmt_lr(ctx, c.old_lr)} -> {cmp.fmt_lr(ctx, c.new_lr)} by hand, but {s.description}: "
+        f"the lr is scaled twice; keep {r.lr.key} at {cmp.fmt_lr(ctx, c.old_lr)} [{cmp.references_text(ctx)}]"
+    )
     fix = None
     if r.lr.span is not None and r.lr.raw:
         content = cmp.literal_for(r.lr, c.old_lr)
-        fix = Fix(UNSAFE, f"Restore {r.lr.key} to {content}", [Edit(r.lr.span, content)], "which scaling to keep is the team's decision")
-    related = [] if s.value is None or s.value.span is None else [cmp.Related(s.value.span, "runtime scaling enabled here")]
-    yield Finding(RULE.code, RULE.name, msg, ERROR, r.lr.span or cmp.changed_batch_span(ctx),
-                  data=cmp.data(ctx, c, c.old_lr, runtime_scaling=s.name), fix=fix, related=related)
+        fix = Fix(
+            UNSAFE,
+            f"Restore {r.lr.key} to {content}",
+            [Edit(r.lr.span, content)],
+            "which scaling to keep is the team's decision",
+        )
+    related = (
+        [] if s.value is None or s.value.span is None else [cmp.Related(s.value.span, "runtime scaling enabled here")]
+    )
+    yield Finding(
+        RULE.code,
+        RULE.name,
+        msg,
+        ERROR,
+        r.lr.span or cmp.changed_batch_span(ctx),
+        data=cmp.data(ctx, c, c.old_lr, runtime_scaling=s.name),
+        fix=fix,
+        related=related,
+    )
 
 
 RULE = Rule(
-    code="LR007", name="auto-scale-mismatch",
+    code="LR007",
+    name="auto-scale-mismatch",
     summary="Runtime lr auto-scaling is on and the lr was scaled by hand too (or its base batch disagrees)",
-    severity=ERROR, fix_availability="sometimes", doc=DOC, check=check,
+    severity=ERROR,
+    fix_availability="sometimes",
+    doc=DOC,
+    check=check,
     valid=(
-        Example("# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nsched: cosine\nopt: sgd\nbatch_size: 1024\nlr_base: 0.1\nlr_base_size: 256\nwarmup_epochs: 5\n", filename="args.yaml"),
+        Example(
+            "# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nsched: cosine\nopt: sgd\nbatch_size: 1024\nlr_base: 0.1\nlr_base_size: 256\nwarmup_epochs: 5\n",
+            filename="args.yaml",
+        ),
         # Detectron2 rescales from the file's own pair: a hand-scaled pair is consistent, not double scaling
-        Example("# lrlint: reference batch=16 lr=0.02\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  WARMUP_ITERS: 1000\n  REFERENCE_WORLD_SIZE: 8\n"),
+        Example(
+            "# lrlint: reference batch=16 lr=0.02\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  WARMUP_ITERS: 1000\n  REFERENCE_WORLD_SIZE: 8\n"
+        ),
     ),
     invalid=(
-        Example("# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nsched: cosine\nopt: sgd\nbatch_size: 1024\nlr_base: 0.4\nlr_base_size: 256\nwarmup_epochs: 5\n",
-                filename="args.yaml", expect=("LR007",)),
+        Example(
+            "# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nsched: cosine\nopt: sgd\nbatch_size: 1024\nlr_base: 0.4\nlr_base_size: 256\nwarmup_epochs: 5\n",
+            filename="args.yaml",
+            expect=("LR007",),
+        ),
     ),
 )

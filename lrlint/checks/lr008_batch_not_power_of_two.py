@@ -42,14 +42,25 @@ def check(ctx: CheckContext):
         if n is None or v.span is None or _power_of_two(n):
             continue
         lower = 1 << (int(n).bit_length() - 1)
-        yield Finding(RULE.code, RULE.name, f"{v.key} = {numbers.plain(n)} is not a power of two (nearest: {lower} or {lower * 2})",
-                      INFO, v.span, data={"batch_key": v.key, "batch": n})
+        yield Finding(
+            RULE.code,
+            RULE.name,
+            f"{v.key} = {numbers.plain(n)} is not a power of two (nearest: {lower} or {lower * 2})",
+            INFO,
+            v.span,
+            data={"batch_key": v.key, "batch": n},
+        )
 
 
 RULE = Rule(
-    code="LR008", name="batch-not-power-of-two",
+    code="LR008",
+    name="batch-not-power-of-two",
     summary="A batch size that is not a power of two (style, off by default)",
-    severity=INFO, fix_availability="none", doc=DOC, check=check, default_enabled=False,
+    severity=INFO,
+    fix_availability="none",
+    doc=DOC,
+    check=check,
+    default_enabled=False,
     valid=(Example("per_device_train_batch_size: 32\nlearning_rate: 2.0e-5\n"),),
     invalid=(Example("per_device_train_batch_size: 24\nlearning_rate: 2.0e-5\n", expect=("LR008",)),),
 )

@@ -8,38 +8,64 @@ from lrlint.findings import ERROR
 _SAFETY = "\n## Fix safety\nNo fix: lrlint never writes a file it cannot parse.\n"
 
 
-def _rule(code: str, name: str, summary: str, what: str, why: str, example: str, invalid: tuple[Example, ...] = ()) -> Rule:
+def _rule(
+    code: str, name: str, summary: str, what: str, why: str, example: str, invalid: tuple[Example, ...] = ()
+) -> Rule:
     doc = f"## What it does\n{what}\n\n## Why is this bad?\n{why}\n\n## Example\n{example}\n{_SAFETY}"
     return Rule(code, name, summary, ERROR, "none", doc, invalid=invalid)
 
 
 RULES = (
-    _rule("LR901", "parse-error", "The file is not valid YAML, JSON or Python",
-          "Reports a syntax error with the parser's line, column and reason; lrlint goes on with the other files.",
-          "A config that does not parse cannot be checked, and the training job will fail on it too.",
-          "```yaml\nlr: [0.1\n```",
-          (Example("lr: [0.1\n", expect=("LR901",)), Example('{"lr": 0.1,}', filename="config.json", expect=("LR901",)))),
-    _rule("LR902", "unreadable-file", "The file cannot be read as text",
-          "Reports a binary file, bytes that are not valid in the file's encoding (with the offset of the first bad byte), "
-          "a file that vanished from the working tree, or an I/O error.",
-          "lrlint reads configs as text; a file it cannot decode is not checked. A deleted file is information only.",
-          "A `config.yaml` with Latin-1 bytes, or a model checkpoint named `weights.json`."),
-    _rule("LR903", "file-too-large", "The file is over the max-file-size setting",
-          "Reports a file larger than `max-file-size` (10 MB by default) without reading it.",
-          "Very large generated files are rarely hand-edited configs and would slow every pre-commit run.",
-          "A 50 MB `dataset.json` next to the configs: exclude it, or raise `max-file-size`."),
-    _rule("LR904", "unsafe-yaml-tag", "A YAML tag that would construct objects or is not supported",
-          "Reports tags such as `!!python/object/apply:os.system` or `!include`. lrlint never constructs them; the tagged value is "
-          "skipped and the rest of the file is checked.",
-          "Unsafe tags run code when a config is loaded with an unsafe loader; lrlint only parses.",
-          "```yaml\nlr: !!python/object/apply:os.system [\"echo hi\"]\n```",
-          (Example('lr: !!python/object/apply:os.system ["echo hi"]\n', expect=("LR904",)),)),
-    _rule("LR905", "limit-exceeded", "Alias expansion or nesting beyond lrlint's limits",
-          "Reports YAML alias bombs (billion laughs) and nesting deeper than the limit, in bounded time and memory.",
-          "Such inputs exhaust memory or stack in naive loaders; lrlint stops early and says where.",
-          "```yaml\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n# ... nine levels deep\n```"),
-    _rule("LR906", "include-error", "A base config or include cannot be resolved",
-          "Reports a missing base file, an inheritance cycle or a missing Hydra group, at the line that names it.",
-          "The merged configuration cannot be known, so neither can its batch or lr.",
-          "```yaml\n_BASE_: ../Base-Missing.yaml\n```"),
+    _rule(
+        "LR901",
+        "parse-error",
+        "The file is not valid YAML, JSON or Python",
+        "Reports a syntax error with the parser's line, column and reason; lrlint goes on with the other files.",
+        "A config that does not parse cannot be checked, and the training job will fail on it too.",
+        "```yaml\nlr: [0.1\n```",
+        (Example("lr: [0.1\n", expect=("LR901",)), Example('{"lr": 0.1,}', filename="config.json", expect=("LR901",))),
+    ),
+    _rule(
+        "LR902",
+        "unreadable-file",
+        "The file cannot be read as text",
+        "Reports a binary file, bytes that are not valid in the file's encoding (with the offset of the first bad byte), "
+        "a file that vanished from the working tree, or an I/O error.",
+        "lrlint reads configs as text; a file it cannot decode is not checked. A deleted file is information only.",
+        "A `config.yaml` with Latin-1 bytes, or a model checkpoint named `weights.json`.",
+    ),
+    _rule(
+        "LR903",
+        "file-too-large",
+        "The file is over the max-file-size setting",
+        "Reports a file larger than `max-file-size` (10 MB by default) without reading it.",
+        "Very large generated files are rarely hand-edited configs and would slow every pre-commit run.",
+        "A 50 MB `dataset.json` next to the configs: exclude it, or raise `max-file-size`.",
+    ),
+    _rule(
+        "LR904",
+        "unsafe-yaml-tag",
+        "A YAML tag that would construct objects or is not supported",
+        "Reports tags such as `!!python/object/apply:os.system` or `!include`. lrlint never constructs them; the tagged value is "
+        "skipped and the rest of the file is checked.",
+        "Unsafe tags run code when a config is loaded with an unsafe loader; lrlint only parses.",
+        '```yaml\nlr: !!python/object/apply:os.system ["echo hi"]\n```',
+        (Example('lr: !!python/object/apply:os.system ["echo hi"]\n', expect=("LR904",)),),
+    ),
+    _rule(
+        "LR905",
+        "limit-exceeded",
+        "Alias expansion or nesting beyond lrlint's limits",
+        "Reports YAML alias bombs (billion laughs) and nesting deeper than the limit, in bounded time and memory.",
+        "Such inputs exhaust memory or stack in naive loaders; lrlint stops early and says where.",
+        "```yaml\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n# ... nine levels deep\n```",
+    ),
+    _rule(
+        "LR906",
+        "include-error",
+        "A base config or include cannot be resolved",
+        "Reports a missing base file, an inheritance cycle or a missing Hydra group, at the line that names it.",
+        "The merged configuration cannot be known, so neither can its batch or lr.",
+        "```yaml\n_BASE_: ../Base-Missing.yaml\n```",
+    ),
 )

@@ -17,7 +17,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 MAX_PATHSPEC = 64  # more checked files than this: one diff of the whole tree
 
 
@@ -30,7 +29,13 @@ class BadRevision(Exception):
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
+    )
 
 
 def toplevel(start: Path) -> Path | None:
@@ -44,14 +49,14 @@ def toplevel(start: Path) -> Path | None:
 @dataclass
 class GitBase:
     root: Path
-    rev: str                      # the revision asked for (as shown to the user)
-    commit: str                   # the merge-base commit compared with
+    rev: str  # the revision asked for (as shown to the user)
+    commit: str  # the merge-base commit compared with
     changed: dict[str, str | None] = field(default_factory=dict)  # new path -> old path (None: new file)
     seen: set[str] | None = None  # the files a limited diff covered (None: the whole tree was diffed)
     _cat: subprocess.Popen | None = None
 
     @classmethod
-    def open(cls, start: Path, rev: str, paths: list[Path] | None = None) -> "GitBase":
+    def open(cls, start: Path, rev: str, paths: list[Path] | None = None) -> GitBase:
         """``paths``: the files being checked, when few (the diff is limited to them)."""
         if shutil.which("git") is None:
             raise GitUnavailable("git is not installed: no history reference")
@@ -107,7 +112,9 @@ class GitBase:
         if self.seen is None or rel in self.seen:
             return
         self.seen.add(rel)
-        out = _run(["--literal-pathspecs", "diff", "--name-status", "-z", "--no-ext-diff", self.commit, "--", rel], self.root)
+        out = _run(
+            ["--literal-pathspecs", "diff", "--name-status", "-z", "--no-ext-diff", self.commit, "--", rel], self.root
+        )
         if out.returncode == 0:
             self.changed.update(_parse_name_status(out.stdout))
 
@@ -123,7 +130,13 @@ class GitBase:
     def read(self, rel_old: str) -> bytes | None:
         """The blob at the base revision (one shared ``cat-file --batch`` process)."""
         if self._cat is None:
-            self._cat = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            self._cat = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                cwd=self.root,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
         assert self._cat.stdin and self._cat.stdout
         self._cat.stdin.write(f"{self.commit}:{rel_old}\n".encode("utf-8", "surrogateescape"))
         self._cat.stdin.flush()

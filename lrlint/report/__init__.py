@@ -20,13 +20,13 @@ FORMATS = {
 
 @dataclass
 class ReportContext:
-    findings: list                    # list[Finding], sorted
-    result: object                    # lrlint.api.Result (sources for code frames, files, notes)
+    findings: list  # list[Finding], sorted
+    result: object  # lrlint.api.Result (sources for code frames, files, notes)
     settings: object
     stream: TextIO
     color: bool = False
     format: str = "full"
-    fixed: dict = field(default_factory=dict)   # path -> list of (code, name) fixed by --fix
+    fixed: dict = field(default_factory=dict)  # path -> list of (code, name) fixed by --fix
     show_fixes: bool = False
     unsafe_fixes: bool = False
     root: str = "."
@@ -50,6 +50,7 @@ def render(ctx: ReportContext) -> None:
 def summary_lines(ctx: ReportContext) -> list[str]:
     """ruff's closing lines: counts and the fix hint."""
     from lrlint.findings import SAFE, UNSAFE
+
     n = len(ctx.findings)
     lines = []
     fixed = sum(len(v) for v in ctx.fixed.values())
@@ -66,12 +67,15 @@ def summary_lines(ctx: ReportContext) -> list[str]:
         k = safe + (unsafe if ctx.unsafe_fixes else 0)
         lines.append(f"[*] {k} fixable with the `--fix` option.")
     if unsafe and not ctx.unsafe_fixes:
-        lines.append(f"{unsafe} hidden fix{'es' if unsafe != 1 else ''} can be enabled with the `--unsafe-fixes` option.")
+        lines.append(
+            f"{unsafe} hidden fix{'es' if unsafe != 1 else ''} can be enabled with the `--unsafe-fixes` option."
+        )
     return lines
 
 
 def fix_marker(finding, unsafe_fixes: bool) -> str:
     from lrlint.findings import SAFE, UNSAFE
+
     if finding.fix is None:
         return ""
     if finding.fix.applicability == SAFE or (finding.fix.applicability == UNSAFE and unsafe_fixes):

@@ -16,8 +16,16 @@ class _Out:
         self.stream, self.console = stream, None
         if color:
             from rich.console import Console
-            self.console = Console(file=stream, force_terminal=True, color_system="auto", highlight=False,
-                                   soft_wrap=True, emoji=False, markup=False)
+
+            self.console = Console(
+                file=stream,
+                force_terminal=True,
+                color_system="auto",
+                highlight=False,
+                soft_wrap=True,
+                emoji=False,
+                markup=False,
+            )
 
     def print(self, *segments) -> None:
         parts = [s if isinstance(s, tuple) else (s, "") for s in segments]
@@ -25,6 +33,7 @@ class _Out:
             self.stream.write("".join(t for t, _ in parts) + "\n")
         else:
             from rich.text import Text
+
             self.console.print(Text.assemble(*parts))
 
 
@@ -63,7 +72,9 @@ def _frame(console: _Out, path: str, marks, src, primary_path: str, width: int) 
             n = max(1, end_col - span.col)
             style = "bold red" if primary else "bold cyan"
             mark = ("^" if primary else "-") * n
-            console.print((f"{gutter} | ", "bold blue"), (" " * (span.col - 1) + mark + (" " + label if label else ""), style))
+            console.print(
+                (f"{gutter} | ", "bold blue"), (" " * (span.col - 1) + mark + (" " + label if label else ""), style)
+            )
     console.print((f"{gutter} |", "bold blue"))
 
 
@@ -72,10 +83,17 @@ def render(ctx: ReportContext) -> None:
     sources = ctx.result.sources
     for f in ctx.findings:
         sev = SEVERITY_STYLE.get(f.severity, "bold")
-        console.print((f"{f.span.path}:{f.span.line}:{f.span.col}: ", "bold"), (f.code, sev), " ",
-                      (fix_marker(f, ctx.unsafe_fixes), "cyan"), f.message)
+        console.print(
+            (f"{f.span.path}:{f.span.line}:{f.span.col}: ", "bold"),
+            (f.code, sev),
+            " ",
+            (fix_marker(f, ctx.unsafe_fixes), "cyan"),
+            f.message,
+        )
         frames = _frames(f, sources)
-        width = len(str(max((span.line for _, marks in frames for span, _l, _p in marks), default=1)))  # one gutter for all
+        width = len(
+            str(max((span.line for _, marks in frames for span, _l, _p in marks), default=1))
+        )  # one gutter for all
         for path, marks in frames:
             _frame(console, path, marks, sources[path], f.span.path, width)
         why = f.data.get("why") if isinstance(f.data, dict) else None

@@ -14,6 +14,7 @@ def _loc(line: int, col: int) -> dict:
 
 def finding_dict(f, root: str = ".") -> dict:
     from lrlint import checks
+
     rule = checks.rule(f.code)
     fix = None
     if f.fix is not None:
@@ -21,7 +22,14 @@ def finding_dict(f, root: str = ".") -> dict:
             "applicability": f.fix.applicability,
             "message": f.fix.message,
             "why": f.fix.why or None,
-            "edits": [{"content": e.content, "location": _loc(e.span.line, e.span.col), "end_location": _loc(e.span.end_line, e.span.end_col)} for e in f.fix.edits],
+            "edits": [
+                {
+                    "content": e.content,
+                    "location": _loc(e.span.line, e.span.col),
+                    "end_location": _loc(e.span.end_line, e.span.end_col),
+                }
+                for e in f.fix.edits
+            ],
         }
     return {
         "code": f.code,
@@ -34,7 +42,15 @@ def finding_dict(f, root: str = ".") -> dict:
         "fix": fix,
         "noqa_row": f.span.line,
         "url": rule.url if rule else None,
-        "related": [{"filename": r.span.path, "location": _loc(r.span.line, r.span.col), "end_location": _loc(r.span.end_line, r.span.end_col), "message": r.label} for r in f.related],
+        "related": [
+            {
+                "filename": r.span.path,
+                "location": _loc(r.span.line, r.span.col),
+                "end_location": _loc(r.span.end_line, r.span.end_col),
+                "message": r.label,
+            }
+            for r in f.related
+        ],
         "data": f.data,
     }
 

@@ -15,15 +15,31 @@ def document(ctx: ReportContext) -> ET.Element:
     n = len(ctx.findings)
     suites = ET.Element("testsuites", name="lrlint", tests=str(max(n, 1)), failures=str(n), errors="0")
     if not n:
-        suite = ET.SubElement(suites, "testsuite", name="lrlint", tests="1", disabled="0", errors="0", failures="0", package="org.lrlint")
+        suite = ET.SubElement(
+            suites, "testsuite", name="lrlint", tests="1", disabled="0", errors="0", failures="0", package="org.lrlint"
+        )
         ET.SubElement(suite, "testcase", name="No errors found", classname="lrlint")
         return suites
     for path, fs in sorted(by_file.items()):
-        suite = ET.SubElement(suites, "testsuite", name=path, tests=str(len(fs)), disabled="0", errors="0",
-                              failures=str(len(fs)), package="org.lrlint")
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=path,
+            tests=str(len(fs)),
+            disabled="0",
+            errors="0",
+            failures=str(len(fs)),
+            package="org.lrlint",
+        )
         for f in fs:
-            case = ET.SubElement(suite, "testcase", name=f"org.lrlint.{f.code}", classname=path,
-                                 line=str(f.span.line), column=str(f.span.col))
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=f"org.lrlint.{f.code}",
+                classname=path,
+                line=str(f.span.line),
+                column=str(f.span.col),
+            )
             fail = ET.SubElement(case, "failure", message=f.message, type=f.severity)
             fail.text = f"line {f.span.line}, col {f.span.col}, {f.code} {f.name}: {f.message}"
     return suites

@@ -64,17 +64,25 @@ def _fix(f, root: str) -> dict | None:
     changes = []
     for path, edits in by_file.items():
         art = _location(edits[0].span, root)["physicalLocation"]["artifactLocation"]
-        changes.append({
-            "artifactLocation": art,
-            "replacements": [{"deletedRegion": _region(e.span), "insertedContent": {"text": e.content}} for e in edits],
-        })
+        changes.append(
+            {
+                "artifactLocation": art,
+                "replacements": [
+                    {"deletedRegion": _region(e.span), "insertedContent": {"text": e.content}} for e in edits
+                ],
+            }
+        )
     desc = f.fix.message + (f" ({f.fix.applicability}: {f.fix.why})" if f.fix.why else "")
-    return {"description": {"text": desc}, "artifactChanges": changes,
-            "properties": {"applicability": f.fix.applicability}}
+    return {
+        "description": {"text": desc},
+        "artifactChanges": changes,
+        "properties": {"applicability": f.fix.applicability},
+    }
 
 
 def document(ctx: ReportContext) -> dict:
     from lrlint import __version__, checks
+
     rules = checks.all_rules()
     ids = list(rules)
     results = []
@@ -97,7 +105,8 @@ def document(ctx: ReportContext) -> dict:
         if f.related:
             res["relatedLocations"] = [
                 dict(_location(r.span, ctx.root), id=i, message={"text": r.label or "related"})
-                for i, r in enumerate(f.related) if ":" not in r.span.path or os.path.exists(r.span.path)
+                for i, r in enumerate(f.related)
+                if ":" not in r.span.path or os.path.exists(r.span.path)
             ]
             if not res["relatedLocations"]:
                 del res["relatedLocations"]
@@ -111,18 +120,22 @@ def document(ctx: ReportContext) -> dict:
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "lrlint",
-                "version": __version__,
-                "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
-                "rules": [_rule(r) for r in rules.values()],
-            }},
-            "originalUriBaseIds": {ROOT_ID: {"uri": root_uri}},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "lrlint",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [_rule(r) for r in rules.values()],
+                    }
+                },
+                "originalUriBaseIds": {ROOT_ID: {"uri": root_uri}},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
     }
 
 

@@ -25,26 +25,26 @@ PARSERS = {
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".py": "python"}
 
 # LR9xx: input problems (a finding each, never a traceback).
-PARSE_ERROR = "LR901"       # syntax error in YAML/JSON/Python
-UNREADABLE = "LR902"        # binary, undecodable, vanished or unreadable file
-TOO_LARGE = "LR903"         # over the max-file-size setting
-UNSAFE_TAG = "LR904"        # e.g. !!python/object: never constructed, reported
-LIMIT_EXCEEDED = "LR905"    # alias expansion or nesting beyond the limits
-INCLUDE_ERROR = "LR906"     # a base config / include that cannot be resolved
+PARSE_ERROR = "LR901"  # syntax error in YAML/JSON/Python
+UNREADABLE = "LR902"  # binary, undecodable, vanished or unreadable file
+TOO_LARGE = "LR903"  # over the max-file-size setting
+UNSAFE_TAG = "LR904"  # e.g. !!python/object: never constructed, reported
+LIMIT_EXCEEDED = "LR905"  # alias expansion or nesting beyond the limits
+INCLUDE_ERROR = "LR906"  # a base config / include that cannot be resolved
 
 
 @dataclass(frozen=True)
 class Limits:
     max_file_size: int = 10 * 1024 * 1024
-    max_values: int = 100_000      # flattened values per document (alias bombs)
-    max_depth: int = 200           # nesting depth
+    max_values: int = 100_000  # flattened values per document (alias bombs)
+    max_depth: int = 200  # nesting depth
 
 
 @dataclass
 class Source:
     """A file's bytes and decoded text. ``bom`` is kept so fixes write it back."""
 
-    path: str                      # as shown to the user (relative where possible)
+    path: str  # as shown to the user (relative where possible)
     format: str
     data: bytes
     text: str
@@ -59,7 +59,15 @@ class Source:
 class SourceError(Exception):
     """A problem with one input file; becomes an LR9xx finding at ``line``/``col`` (1-based)."""
 
-    def __init__(self, code: str, reason: str, line: int = 1, col: int = 1, end_line: int | None = None, end_col: int | None = None):
+    def __init__(
+        self,
+        code: str,
+        reason: str,
+        line: int = 1,
+        col: int = 1,
+        end_line: int | None = None,
+        end_col: int | None = None,
+    ):
         super().__init__(reason)
         self.code = code
         self.reason = reason
@@ -94,13 +102,15 @@ def decode(path: str, fmt: str, data: bytes) -> Source:
         codecs.lookup(encoding)
     except LookupError:
         raise SourceError(UNREADABLE, f"unknown encoding {encoding!r} in the coding declaration") from None
-    body = data[len(bom):]
+    body = data[len(bom) :]
     try:
         text = body.decode(encoding)
     except UnicodeDecodeError as e:
         line = body[: e.start].count(b"\n") + 1
         col = e.start - (body.rfind(b"\n", 0, e.start) + 1) + 1
-        raise SourceError(UNREADABLE, f"not valid {encoding}: byte 0x{body[e.start]:02x} at offset {e.start + len(bom)}", line, col) from None
+        raise SourceError(
+            UNREADABLE, f"not valid {encoding}: byte 0x{body[e.start]:02x} at offset {e.start + len(bom)}", line, col
+        ) from None
     return Source(path, fmt, data, text, encoding, bom)
 
 
@@ -109,7 +119,10 @@ def read(path: str, fs_path: Path, fmt: str, limits: Limits) -> Source:
     try:
         size = fs_path.stat().st_size
         if size > limits.max_file_size:
-            raise SourceError(TOO_LARGE, f"file is {size / 2**20:.1f} MiB, over the max-file-size limit of {limits.max_file_size / 2**20:.1f} MiB")
+            raise SourceError(
+                TOO_LARGE,
+                f"file is {size / 2**20:.1f} MiB, over the max-file-size limit of {limits.max_file_size / 2**20:.1f} MiB",
+            )
         data = fs_path.read_bytes()
     except FileNotFoundError:
         raise SourceError(UNREADABLE, "file was deleted from the working tree") from None

@@ -43,7 +43,7 @@ def _comment_at(text: str, pos: int) -> tuple[str, int]:
     end = text.find("\n", pos)
     if end == -1:
         end = len(text)
-    return text[pos + 1:end].rstrip(), end
+    return text[pos + 1 : end].rstrip(), end
 
 
 def _exact(text: str, ranges: Sequence[tuple[int, int]]) -> dict[int, str]:
@@ -74,15 +74,22 @@ _QUOTE_OPENERS = frozenset("-?:,[{")
 
 def _lexical(text: str) -> dict[int, str]:
     out: dict[int, str] = {}
-    quote = ""            # open quote character carried across lines
-    block_indent = -1     # > -1: inside a block scalar whose parent is at this indentation
+    quote = ""  # open quote character carried across lines
+    block_indent = -1  # > -1: inside a block scalar whose parent is at this indentation
     for lineno, line in enumerate(text.split("\n"), 1):
         if block_indent >= 0:
             stripped = line.strip()
             if not stripped or len(line) - len(line.lstrip(" ")) > block_indent:
                 continue
             block_indent = -1
-        if not quote and "#" not in line and "'" not in line and '"' not in line and "|" not in line and ">" not in line:
+        if (
+            not quote
+            and "#" not in line
+            and "'" not in line
+            and '"' not in line
+            and "|" not in line
+            and ">" not in line
+        ):
             continue
         i, n = 0, len(line)
         comment_at = -1
@@ -123,7 +130,7 @@ def _lexical(text: str) -> dict[int, str]:
                     quote = c
             i += 1
         if comment_at >= 0:
-            out[lineno] = line[comment_at + 1:].rstrip()
+            out[lineno] = line[comment_at + 1 :].rstrip()
             content = line[:comment_at]
         else:
             content = line
@@ -136,7 +143,7 @@ def _opens_block_scalar(content: str) -> bool:
     m = _BLOCK_HEADER.search(content)
     if not m:
         return False
-    before = content[:m.start()]
+    before = content[: m.start()]
     if before and before[-1] not in " \t":
         return False
     before = before.rstrip(" \t")
@@ -153,8 +160,8 @@ def _parent_indent(content: str) -> int:
     """Indentation a block scalar's body must exceed, for the line that opens it."""
     m = _SEQ_PREFIX.match(content)
     prefix = m.group(0) if m else ""
-    rest = content[len(prefix):]
+    rest = content[len(prefix) :]
     if ":" in rest and not rest.lstrip().startswith(("|", ">")):
-        return len(prefix)            # ``  - key: |``: the key's column
+        return len(prefix)  # ``  - key: |``: the key's column
     dash = prefix.rstrip(" \t")
     return max(len(dash) - 1, 0) if dash.endswith("-") else len(content) - len(content.lstrip(" "))

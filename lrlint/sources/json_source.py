@@ -21,8 +21,22 @@ __all__ = ["parse"]
 _scanstring = json.decoder.scanstring
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
-_CONSTANTS = {"true": True, "false": False, "null": None, "NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
-_CONSTANT_START = {"t": ("true",), "f": ("false",), "n": ("null",), "N": ("NaN",), "I": ("Infinity",), "-": ("-Infinity",)}
+_CONSTANTS = {
+    "true": True,
+    "false": False,
+    "null": None,
+    "NaN": float("nan"),
+    "Infinity": float("inf"),
+    "-Infinity": float("-inf"),
+}
+_CONSTANT_START = {
+    "t": ("true",),
+    "f": ("false",),
+    "n": ("null",),
+    "N": ("NaN",),
+    "I": ("Infinity",),
+    "-": ("-Infinity",),
+}
 
 
 def parse(source: Source, limits: Limits) -> list[Document]:
@@ -52,7 +66,7 @@ def _scan(source: Source, limits: Limits) -> dict[str, Value]:
     pos = ws(text, 0).end()
     if pos >= n:
         raise error("empty JSON document", 0)
-    key = ""          # path of the value about to be read
+    key = ""  # path of the value about to be read
     while True:
         # --- a value at pos ---
         if pos >= n:

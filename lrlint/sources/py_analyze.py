@@ -33,8 +33,17 @@ import libcst as cst
 from lrlint.sources import py_fold as F
 from lrlint.sources.py_fold import DICT, LIST, MODULE, NAMESPACE, SCALAR, UNKNOWN_KIND, Scale, Sym
 from lrlint.sources.py_imports import (
-    COPY_FUNCS, ENV_FUNCS, FILE_FUNCS, HF_ARGS_CLASSES, HF_MODULES, LAZYCALL, PARSE_FUNCS, TIMM_FACTORIES,
-    ImportMap, is_lightning, is_optimizer,
+    COPY_FUNCS,
+    ENV_FUNCS,
+    FILE_FUNCS,
+    HF_ARGS_CLASSES,
+    HF_MODULES,
+    LAZYCALL,
+    PARSE_FUNCS,
+    TIMM_FACTORIES,
+    ImportMap,
+    is_lightning,
+    is_optimizer,
 )
 from lrlint.values import ARGPARSE, EXPRESSION, LITERAL, UNKNOWN
 
@@ -46,15 +55,53 @@ _RELEVANT = re.compile(
     r"(?i)(?:^|_)(?:lr|blr)$|learning_rate|batch|^bsz?$|_bsz?$|optim|^opt$|accum|devices|gpus|world_size|num_nodes|nnodes"
     r"|num_processes|num_machines|warmup|momentum|max_steps|max_iters?|max_epochs|_target_|^type$|base_lr|lr_base|scale_lr"
 )
-_NS_NAMES = frozenset({"args", "opt", "opts", "cfg", "config", "conf", "hparams", "hp", "hps", "flags", "FLAGS",
-                       "params", "options", "arguments", "train_args", "training_args", "script_args", "model_args",
-                       "data_args", "a", "parsed", "parsed_args", "cli_args", "hyperparams"})
+_NS_NAMES = frozenset(
+    {
+        "args",
+        "opt",
+        "opts",
+        "cfg",
+        "config",
+        "conf",
+        "hparams",
+        "hp",
+        "hps",
+        "flags",
+        "FLAGS",
+        "params",
+        "options",
+        "arguments",
+        "train_args",
+        "training_args",
+        "script_args",
+        "model_args",
+        "data_args",
+        "a",
+        "parsed",
+        "parsed_args",
+        "cli_args",
+        "hyperparams",
+    }
+)
 _NS_FUNC = re.compile(r"(?i)arg|opt|parse|config|cfg|hparam|flags")
 _EVAL_LOADER = re.compile(r"(?i)val|test|eval|dev_|valid")
 _CONFIG_CLASS = re.compile(r"(?:Arguments|Args|Config|Configs|Options|Hparams|HParams|Params|Settings|Cfg)$")
 _CLI_CLASS = re.compile(r"(?:Arguments|Args)$")
-_LIGHTNING_TRAINER_KW = frozenset({"devices", "num_nodes", "accumulate_grad_batches", "max_epochs", "accelerator",
-                                   "gpus", "strategy", "precision", "max_steps", "tpu_cores", "num_processes"})
+_LIGHTNING_TRAINER_KW = frozenset(
+    {
+        "devices",
+        "num_nodes",
+        "accumulate_grad_batches",
+        "max_epochs",
+        "accelerator",
+        "gpus",
+        "strategy",
+        "precision",
+        "max_steps",
+        "tpu_cores",
+        "num_processes",
+    }
+)
 
 
 @dataclass
@@ -63,7 +110,7 @@ class ArgDef:
 
     dest: str
     call: Any
-    default: Any            # the default's node, or None
+    default: Any  # the default's node, or None
     kw: dict
     sym: Sym | None = None
 
@@ -78,9 +125,9 @@ class ClassCtx:
 
 @dataclass
 class Scope:
-    name: str                 # "" for the module
+    name: str  # "" for the module
     env: dict[str, Sym]
-    parent: "Scope | None" = None
+    parent: Scope | None = None
     cls: ClassCtx | None = None
     params: dict[str, Sym] = field(default_factory=dict)
     loop: int = 0
@@ -132,7 +179,9 @@ class Analyzer:
         self.globals = Scope("", {"__name__": F.const("__main__", None)})
         self._hint: str | None = None
         self._argdefs_by_call: dict[Any, ArgDef] = {}
-        self.read_bases: list[tuple[str, Any, list[str] | None]] = []  # ``with read_base():`` imports: (path, node, names)
+        self.read_bases: list[
+            tuple[str, Any, list[str] | None]
+        ] = []  # ``with read_base():`` imports: (path, node, names)
 
     # ------------------------------------------------------------------ entry
     def run(self) -> dict[str, Sym]:
@@ -150,9 +199,18 @@ class Analyzer:
             if key not in self.values:
                 self._emit(key, self._arg_sym(d, self.globals))
         if self.read_bases and "_base_" not in self.values:
-            self._emit("_base_", Sym(LIST, None, self.read_bases[0][1],
-                                     elems=[Sym(SCALAR, path, node, LITERAL, extra={"names": names} if names else None)
-                                            for path, node, names in self.read_bases]))
+            self._emit(
+                "_base_",
+                Sym(
+                    LIST,
+                    None,
+                    self.read_bases[0][1],
+                    elems=[
+                        Sym(SCALAR, path, node, LITERAL, extra={"names": names} if names else None)
+                        for path, node, names in self.read_bases
+                    ],
+                ),
+            )
         return self.values
 
     # ------------------------------------------------------------ emission
@@ -172,7 +230,7 @@ class Analyzer:
         elif sym.kind == LIST:
             self.values[key] = Sym(SCALAR, "[]", sym.node, LITERAL, origin=key)
             if len(sym.elems or ()) > MAX_LIST_ITEMS:
-                return   # a data table, not a setting: the list itself only
+                return  # a data table, not a setting: the list itself only
             for i, e in enumerate(sym.elems or ()):
                 self._emit(f"{key}.{i}", e, ctor)
         elif sym.kind == MODULE and sym.node is not None:
@@ -249,7 +307,7 @@ class Analyzer:
         self._argdefs_by_call[id(call)] = d
         self.args.setdefault(dest, d)
         if self.args[dest] is not d and "default" in kw:
-            self.args[dest] = d   # a later definition of the same dest wins (conflict_handler or subparsers)
+            self.args[dest] = d  # a later definition of the same dest wins (conflict_handler or subparsers)
         return d
 
     def _arg_sym(self, d: ArgDef, scope: Scope) -> Sym:
@@ -259,7 +317,7 @@ class Analyzer:
         action = _str_of(d.kw["action"]) if "action" in d.kw else None
         typ = _dotted(d.kw["type"]) if "type" in d.kw else None
         if d.default is None:
-            v: Any = {"store_true": False, "store_false": True, "count": None}.get(action or "", None)
+            v: Any = {"store_true": False, "store_false": True, "count": None}.get(action or "")
             why = "" if action in ("store_true", "store_false") else "no default: None unless given on the command line"
             sym = Sym(SCALAR, v, d.call, ARGPARSE, why, origin=key)
         else:
@@ -275,7 +333,15 @@ class Analyzer:
             elif s.kind == LIST:
                 sym = s
             else:
-                sym = Sym(UNKNOWN_KIND, None, s.node or d.default, UNKNOWN, s.why or "default not known statically", origin=key, scale=s.scale)
+                sym = Sym(
+                    UNKNOWN_KIND,
+                    None,
+                    s.node or d.default,
+                    UNKNOWN,
+                    s.why or "default not known statically",
+                    origin=key,
+                    scale=s.scale,
+                )
         d.sym = sym
         return sym
 
@@ -286,7 +352,9 @@ class Analyzer:
 
     def _body(self, node: Any) -> Any:
         b = node.body
-        return b.body if isinstance(b, cst.IndentedBlock) else (b.body if isinstance(b, cst.SimpleStatementSuite) else ())
+        return (
+            b.body if isinstance(b, cst.IndentedBlock) else (b.body if isinstance(b, cst.SimpleStatementSuite) else ())
+        )
 
     def _stmt(self, st: Any, scope: Scope) -> None:
         if isinstance(st, cst.SimpleStatementLine):
@@ -315,7 +383,12 @@ class Analyzer:
             for item in st.items:
                 self._eval(item.item, scope, 0)
                 if item.asname is not None:
-                    self._assign(item.asname.name, F.unknown("a context manager's value", item.asname.name), scope, bind_only=True)
+                    self._assign(
+                        item.asname.name,
+                        F.unknown("a context manager's value", item.asname.name),
+                        scope,
+                        bind_only=True,
+                    )
             self._block(self._body(st), scope)
         elif isinstance(st, cst.Try):
             self._block(self._body(st), scope)
@@ -352,8 +425,11 @@ class Analyzer:
                     continue
                 up = len(small.relative) - 1
                 path = ("./" if up == 0 else "../" * up) + mod.replace(".", "/") + ".py"
-                names = None if isinstance(small.names, cst.ImportStar) else [
-                    a.name.value for a in small.names if isinstance(a.name, cst.Name) and a.asname is None]
+                names = (
+                    None
+                    if isinstance(small.names, cst.ImportStar)
+                    else [a.name.value for a in small.names if isinstance(a.name, cst.Name) and a.asname is None]
+                )
                 self.read_bases.append((path, small.module, names))
 
     def _small(self, small: Any, scope: Scope) -> None:
@@ -383,7 +459,9 @@ class Analyzer:
             for alias in small.names:
                 mod = _dotted(alias.name)
                 if mod:
-                    asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                    asname = (
+                        alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                    )
                     self.imports.add_import(mod, asname)
                     local = asname or mod.split(".", 1)[0]
                     scope.env.pop(local, None)
@@ -397,7 +475,11 @@ class Analyzer:
                 for alias in small.names:
                     name = _dotted(alias.name)
                     if name:
-                        asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                        asname = (
+                            alias.asname.name.value
+                            if alias.asname and isinstance(alias.asname.name, cst.Name)
+                            else None
+                        )
                         self.imports.add_from(mod, name, asname)
                         scope.env.pop(asname or name, None)
                         self.import_nodes[asname or name] = alias.asname.name if asname else alias.name
@@ -479,7 +561,11 @@ class Analyzer:
             last = name.rsplit(".", 1)[-1]
             if last in ("command", "group", "main") and (call is not None or "click" in name):
                 cli = True
-            if call is not None and last in ("option", "argument") and ("click" in self.imports.resolve(name) or name.startswith(("click.", "option", "argument"))):
+            if (
+                call is not None
+                and last in ("option", "argument")
+                and ("click" in self.imports.resolve(name) or name.startswith(("click.", "option", "argument")))
+            ):
                 cli = True
                 decls = [s for a in call.args if a.keyword is None and (s := _str_of(a.value)) is not None]
                 kw = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
@@ -497,12 +583,19 @@ class Analyzer:
         for p in fn.params.params:
             if p.default is not None and isinstance(p.default, cst.Call):
                 q = _dotted(p.default.func) or ""
-                if q.rsplit(".", 1)[-1] in ("Option", "Argument") and ("typer" in self.imports.resolve(q) or q.startswith("typer")):
+                if q.rsplit(".", 1)[-1] in ("Option", "Argument") and (
+                    "typer" in self.imports.resolve(q) or q.startswith("typer")
+                ):
                     cli = True
         return cli, opts
 
     def _function(self, fn: cst.FunctionDef, parent: Scope, cls: ClassCtx | None) -> None:
-        scope = Scope(fn.name.value if cls is None else f"{cls.name}.{fn.name.value}", {}, parent=parent if parent.cls is None else self.globals, cls=cls)
+        scope = Scope(
+            fn.name.value if cls is None else f"{cls.name}.{fn.name.value}",
+            {},
+            parent=parent if parent.cls is None else self.globals,
+            cls=cls,
+        )
         cli, opts = self._is_cli_function(fn)
         params = list(fn.params.params) + list(fn.params.kwonly_params) + list(fn.params.posonly_params)
         for i, p in enumerate(params):
@@ -516,7 +609,10 @@ class Analyzer:
                 self._emit(f"args.{name}", sym)
             elif p.default is not None:
                 dnode = p.default
-                if isinstance(dnode, cst.Call) and (_dotted(dnode.func) or "").rsplit(".", 1)[-1] in ("Option", "Argument"):
+                if isinstance(dnode, cst.Call) and (_dotted(dnode.func) or "").rsplit(".", 1)[-1] in (
+                    "Option",
+                    "Argument",
+                ):
                     first = next((a.value for a in dnode.args if a.keyword is None), None)
                     kwd = {a.keyword.value: a.value for a in dnode.args if a.keyword is not None}
                     dnode = kwd.get("default", first)
@@ -526,7 +622,11 @@ class Analyzer:
                     sym = self._arg_sym(d, self.globals)
                     self._emit(f"args.{name}", sym)
                 else:
-                    sym = self._eval(dnode, self.globals, 0) if dnode is not None else F.unknown(f"parameter {name} of {fn.name.value}()", p.name)
+                    sym = (
+                        self._eval(dnode, self.globals, 0)
+                        if dnode is not None
+                        else F.unknown(f"parameter {name} of {fn.name.value}()", p.name)
+                    )
             else:
                 sym = F.unknown(f"parameter {name} of {fn.name.value}()", p.name)
             scope.env[name] = sym
@@ -540,10 +640,29 @@ class Analyzer:
         self.local_classes[name] = ctx
         scope.env[name] = Sym(MODULE, f"<local>.{name}", None)
         bases = [self.imports.resolve(_dotted(b.value) or "") for b in st.bases]
-        decos = [self.imports.resolve(_dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "") for d in st.decorators]
-        is_config = (any(d.rsplit(".", 1)[-1] in ("dataclass", "define", "s", "attrs", "frozen", "dataclass_json") for d in decos)
-                     or any(b.rsplit(".", 1)[-1] in ("BaseModel", "BaseSettings", "TrainingArguments", "Seq2SeqTrainingArguments", "Config", "NamedTuple", "TypedDict") for b in bases)
-                     or bool(_CONFIG_CLASS.search(name)))
+        decos = [
+            self.imports.resolve(_dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "")
+            for d in st.decorators
+        ]
+        is_config = (
+            any(
+                d.rsplit(".", 1)[-1] in ("dataclass", "define", "s", "attrs", "frozen", "dataclass_json") for d in decos
+            )
+            or any(
+                b.rsplit(".", 1)[-1]
+                in (
+                    "BaseModel",
+                    "BaseSettings",
+                    "TrainingArguments",
+                    "Seq2SeqTrainingArguments",
+                    "Config",
+                    "NamedTuple",
+                    "TypedDict",
+                )
+                for b in bases
+            )
+            or bool(_CONFIG_CLASS.search(name))
+        )
         cli = bool(_CLI_CLASS.search(name)) or any(b.rsplit(".", 1)[-1] in HF_ARGS_CLASSES for b in bases)
         cscope = Scope(name, {}, parent=scope, cls=None)
         for item in self._body(st):
@@ -555,11 +674,20 @@ class Analyzer:
                     target, value = None, None
                     if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
                         target, value = small.target.value, small.value
-                    elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                    elif (
+                        isinstance(small, cst.Assign)
+                        and len(small.targets) == 1
+                        and isinstance(small.targets[0].target, cst.Name)
+                    ):
                         target, value = small.targets[0].target.value, small.value
                     if target is None or value is None or target.startswith("__"):
                         continue
-                    if isinstance(value, cst.Call) and (_dotted(value.func) or "").rsplit(".", 1)[-1] in ("field", "Field", "attrib", "ib"):
+                    if isinstance(value, cst.Call) and (_dotted(value.func) or "").rsplit(".", 1)[-1] in (
+                        "field",
+                        "Field",
+                        "attrib",
+                        "ib",
+                    ):
                         kwd = {a.keyword.value: a.value for a in value.args if a.keyword is not None}
                         first = next((a.value for a in value.args if a.keyword is None), None)
                         value = kwd.get("default", first if (_dotted(value.func) or "").endswith("Field") else None)
@@ -568,7 +696,15 @@ class Analyzer:
                     sym = self._eval(value, scope, 0)
                     key = f"{name}.{target}"
                     if sym.kind == SCALAR:
-                        sym = Sym(SCALAR, sym.value, sym.node, ARGPARSE if cli else sym.prov, sym.why, scale=sym.scale, origin=key)
+                        sym = Sym(
+                            SCALAR,
+                            sym.value,
+                            sym.node,
+                            ARGPARSE if cli else sym.prov,
+                            sym.why,
+                            scale=sym.scale,
+                            origin=key,
+                        )
                     ctx.fields[target] = sym
                     cscope.env[target] = sym
                     self._emit(key, sym)
@@ -585,7 +721,7 @@ class Analyzer:
             if bind_only or val.kind in (NAMESPACE,) or (val.kind == MODULE and val.node is None):
                 return
             if val.kind == DICT and val.prefix is not None:
-                return   # a constructed object: already keyed by its constructor
+                return  # a constructed object: already keyed by its constructor
             key = self._name_key(name, scope)
             if scope.loop and key in self.values:
                 return
@@ -600,7 +736,11 @@ class Analyzer:
                     self._assign(t, v, scope, bind_only)
             else:
                 for i, t in enumerate(elts):
-                    v = val if val.kind == NAMESPACE else F.unknown(val.why or "unpacked from a value lrlint cannot read", t)
+                    v = (
+                        val
+                        if val.kind == NAMESPACE
+                        else F.unknown(val.why or "unpacked from a value lrlint cannot read", t)
+                    )
                     self._assign(t, v, scope, bind_only)
         elif isinstance(target, (cst.Attribute, cst.Subscript)):
             if bind_only:
@@ -617,7 +757,11 @@ class Analyzer:
             if rootname in ("self", "cls"):
                 return
             # args.X = ... on a namespace: overrides the option's default
-            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and self._is_namespace(target.value, scope):
+            if (
+                isinstance(target, cst.Attribute)
+                and isinstance(target.value, cst.Name)
+                and self._is_namespace(target.value, scope)
+            ):
                 attr = target.attr.value
                 self.ns_over[attr] = val
                 self._emit(f"args.{attr}", val)
@@ -711,7 +855,15 @@ class Analyzer:
     def _ref(self, sym: Sym, label: str) -> Sym:
         """A value read through a batch-like name depends on the batch."""
         if sym.scale is None and F.batch_like(label) and sym.kind in (SCALAR, UNKNOWN_KIND):
-            return Sym(sym.kind, sym.value, sym.node, sym.prov, sym.why, scale=Scale({(label, sym.origin): 1.0}), origin=sym.origin)
+            return Sym(
+                sym.kind,
+                sym.value,
+                sym.node,
+                sym.prov,
+                sym.why,
+                scale=Scale({(label, sym.origin): 1.0}),
+                origin=sym.origin,
+            )
         return sym
 
     # ------------------------------------------------------------ evaluate
@@ -854,7 +1006,13 @@ class Analyzer:
         if scope.cls is not None and isinstance(value, cst.Name) and value.value == "self":
             if attr in scope.cls.self_env:
                 return self._ref(scope.cls.self_env[attr], label)
-        if scope.cls is not None and isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value == "self" and value.attr.value in ("hparams", "hp", "config", "cfg", "args"):
+        if (
+            scope.cls is not None
+            and isinstance(value, cst.Attribute)
+            and isinstance(value.value, cst.Name)
+            and value.value.value == "self"
+            and value.attr.value in ("hparams", "hp", "config", "cfg", "args")
+        ):
             holder = scope.cls.hparams if value.attr.value == "hparams" else {}
             if attr in holder:
                 return self._ref(holder[attr], label)
@@ -880,7 +1038,11 @@ class Analyzer:
                 return self._ref(ns, label)
             why = f"{label} is not an option defined in this file"
         elif base.kind == UNKNOWN_KIND:
-            why = f"{label} is an attribute of a value lrlint cannot read ({base.why})" if base.why else f"{label} is not known statically"
+            why = (
+                f"{label} is an attribute of a value lrlint cannot read ({base.why})"
+                if base.why
+                else f"{label} is not known statically"
+            )
         else:
             why = f"{label} is not known statically"
         return self._ref(F.unknown(why, node), label)
@@ -900,7 +1062,12 @@ class Analyzer:
         if idx is not None and idx.known:
             if base.kind == DICT and base.items is not None and str(idx.value) in base.items:
                 return self._ref(base.items[str(idx.value)], str(idx.value))
-            if base.kind == LIST and base.elems is not None and isinstance(idx.value, int) and -len(base.elems) <= idx.value < len(base.elems):
+            if (
+                base.kind == LIST
+                and base.elems is not None
+                and isinstance(idx.value, int)
+                and -len(base.elems) <= idx.value < len(base.elems)
+            ):
                 return base.elems[idx.value]
             if base.kind == NAMESPACE and isinstance(idx.value, str):
                 ns = self._ns_lookup(idx.value)
@@ -919,7 +1086,11 @@ class Analyzer:
         # Detectron2 LazyConfig: L(torch.optim.SGD)(lr=...)
         if isinstance(func, cst.Call) and func.args:
             inner = _dotted(func.func)
-            if inner is not None and (self.imports.resolve(inner) in LAZYCALL or inner in ("L", "LazyCall")) and len(func.args) == 1:
+            if (
+                inner is not None
+                and (self.imports.resolve(inner) in LAZYCALL or inner in ("L", "LazyCall"))
+                and len(func.args) == 1
+            ):
                 return self._lazycall(node, func, scope, d)
         dotted = _dotted(func)
         qual = self.imports.resolve(dotted) if dotted else ""
@@ -1045,7 +1216,12 @@ class Analyzer:
         last = qual.rsplit(".", 1)[-1]
         func = node.func
         # pure math and builtins
-        if qual.startswith(("math.", "numpy.", "np.", "torch.")) and last in F.MATH_FUNCS and "." in qual and qual.rsplit(".", 1)[0] in ("math", "numpy", "np"):
+        if (
+            qual.startswith(("math.", "numpy.", "np.", "torch."))
+            and last in F.MATH_FUNCS
+            and "." in qual
+            and qual.rsplit(".", 1)[0] in ("math", "numpy", "np")
+        ):
             args = [self._eval(a.value, scope, d) for a in node.args]
             return F.fold_call(last, args, node, F.MATH_FUNCS[last])
         if qual in F.BUILTIN_FUNCS and qual not in self.imports.names:
@@ -1063,7 +1239,12 @@ class Analyzer:
             for a in node.args:
                 self._eval(a.value, scope, d)
             return F.unknown(f"read from a file by {_dotted(func) or last}()", node)
-        if qual in ("torch.cuda.device_count", "cuda.device_count", "torch.distributed.get_world_size", "dist.get_world_size") or (last in ("get_world_size", "device_count", "num_processes")):
+        if qual in (
+            "torch.cuda.device_count",
+            "cuda.device_count",
+            "torch.distributed.get_world_size",
+            "dist.get_world_size",
+        ) or (last in ("get_world_size", "device_count", "num_processes")):
             u = F.unknown(f"returned by {_dotted(func)}() at run time", node)
             return self._ref(u, f"{_dotted(func)}()")
         # optimizers
@@ -1090,7 +1271,9 @@ class Analyzer:
             items.pop("dataset", None)
             hint = self._hint or ""
             dstext = _dotted(node.args[0].value) if node.args and node.args[0].keyword is None else ""
-            is_eval = bool(_EVAL_LOADER.search(hint) or _EVAL_LOADER.search(dstext or "")) and "train" not in hint.lower()
+            is_eval = (
+                bool(_EVAL_LOADER.search(hint) or _EVAL_LOADER.search(dstext or "")) and "train" not in hint.lower()
+            )
             return self._ctor(node, "eval_dataloader" if is_eval else "dataloader", items, original)
         if last in HF_ARGS_CLASSES and last not in self.local_classes and (qual == last or qual.startswith(HF_MODULES)):
             items = self._args(node, scope, d, ("output_dir",))

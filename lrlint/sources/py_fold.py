@@ -15,15 +15,15 @@ from typing import Any
 from lrlint.values import ARGPARSE, EXPRESSION, LITERAL, STRING, UNKNOWN
 
 # Kinds of symbolic value.
-SCALAR = "scalar"      # a known int/float/str/bool/None
+SCALAR = "scalar"  # a known int/float/str/bool/None
 UNKNOWN_KIND = "unknown"
-DICT = "dict"          # dict(...) / {...} / a constructed object's keyword arguments
-LIST = "list"          # [...] / (...)
-NAMESPACE = "ns"       # the result of parse_args() and friends
-MODULE = "module"      # an imported module/class/function (value = qualified name)
+DICT = "dict"  # dict(...) / {...} / a constructed object's keyword arguments
+LIST = "list"  # [...] / (...)
+NAMESPACE = "ns"  # the result of parse_args() and friends
+MODULE = "module"  # an imported module/class/function (value = qualified name)
 
-MAX_INT_BITS = 4096     # folding stops at integers wider than this
-MAX_STR = 10_000        # and at strings longer than this
+MAX_INT_BITS = 4096  # folding stops at integers wider than this
+MAX_STR = 10_000  # and at strings longer than this
 
 
 @dataclass(eq=False, slots=True)
@@ -36,8 +36,8 @@ class Scale:
     """
 
     deps: dict[tuple[str, str | None], float]
-    alternatives: tuple[float, ...] = ()   # several exponents, chosen at run time (timm: sqrt for ada*)
-    conditional: bool = False              # only on some branch of an undecidable ``if``
+    alternatives: tuple[float, ...] = ()  # several exponents, chosen at run time (timm: sqrt for ada*)
+    conditional: bool = False  # only on some branch of an undecidable ``if``
 
     def exponent(self) -> float:
         exps = [e for e in self.deps.values() if e]
@@ -55,16 +55,16 @@ class Scale:
 class Sym:
     kind: str
     value: Any = None
-    node: Any = None                 # libcst node whose span the value carries
+    node: Any = None  # libcst node whose span the value carries
     prov: str = LITERAL
     why: str = ""
-    items: dict[str, "Sym"] | None = None   # DICT
-    elems: list["Sym"] | None = None        # LIST
+    items: dict[str, Sym] | None = None  # DICT
+    elems: list[Sym] | None = None  # LIST
     scale: Scale | None = None
-    origin: str | None = None        # document key this value is read from (``args.lr``)
-    prefix: str | None = None        # key prefix a DICT was emitted under
-    text: str = ""                   # source text of a folded expression (filled lazily)
-    extra: dict | None = None        # carried into ``Value.extra`` (``names`` of a ``read_base()`` import)
+    origin: str | None = None  # document key this value is read from (``args.lr``)
+    prefix: str | None = None  # key prefix a DICT was emitted under
+    text: str = ""  # source text of a folded expression (filled lazily)
+    extra: dict | None = None  # carried into ``Value.extra`` (``names`` of a ``read_base()`` import)
 
     @property
     def known(self) -> bool:
@@ -90,8 +90,18 @@ def unknown(why: str, node: Any = None, scale: Scale | None = None) -> Sym:
 
 def with_node(sym: Sym, node: Any, prov: str | None = None, why: str | None = None) -> Sym:
     """A copy of a scalar/unknown Sym placed at another node (a folded expression)."""
-    return Sym(sym.kind, sym.value, node, prov or sym.prov, sym.why if why is None else why,
-               sym.items, sym.elems, sym.scale, sym.origin, sym.prefix)
+    return Sym(
+        sym.kind,
+        sym.value,
+        node,
+        prov or sym.prov,
+        sym.why if why is None else why,
+        sym.items,
+        sym.elems,
+        sym.scale,
+        sym.origin,
+        sym.prefix,
+    )
 
 
 # --- batch-like names -------------------------------------------------------
@@ -149,6 +159,7 @@ def _sum(a: Scale | None, b: Scale | None) -> Scale | None:
 
 # --- folding ----------------------------------------------------------------
 
+
 def _ok_number(x: Any) -> bool:
     if isinstance(x, bool):
         return True
@@ -168,7 +179,7 @@ def _pow(a: Any, b: Any) -> Any:
         if isinstance(a, int) and isinstance(b, int) and b > 0 and a not in (0, 1, -1):
             if b * max(1, abs(a).bit_length()) > MAX_INT_BITS:
                 raise OverflowError
-        r = a ** b
+        r = a**b
         if isinstance(r, complex):
             raise ValueError
         return r
@@ -191,14 +202,34 @@ def _lshift(a: Any, b: Any) -> Any:
 
 
 BINARY = {
-    "Add": operator.add, "Subtract": operator.sub, "Multiply": _mul, "Divide": operator.truediv,
-    "FloorDivide": operator.floordiv, "Modulo": operator.mod, "Power": _pow,
-    "LeftShift": _lshift, "RightShift": operator.rshift, "BitAnd": operator.and_, "BitOr": operator.or_,
+    "Add": operator.add,
+    "Subtract": operator.sub,
+    "Multiply": _mul,
+    "Divide": operator.truediv,
+    "FloorDivide": operator.floordiv,
+    "Modulo": operator.mod,
+    "Power": _pow,
+    "LeftShift": _lshift,
+    "RightShift": operator.rshift,
+    "BitAnd": operator.and_,
+    "BitOr": operator.or_,
     "BitXor": operator.xor,
 }
-SYMBOL = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "FloorDivide": "//", "Modulo": "%",
-          "Power": "**", "LeftShift": "<<", "RightShift": ">>", "BitAnd": "&", "BitOr": "|", "BitXor": "^",
-          "MatrixMultiply": "@"}
+SYMBOL = {
+    "Add": "+",
+    "Subtract": "-",
+    "Multiply": "*",
+    "Divide": "/",
+    "FloorDivide": "//",
+    "Modulo": "%",
+    "Power": "**",
+    "LeftShift": "<<",
+    "RightShift": ">>",
+    "BitAnd": "&",
+    "BitOr": "|",
+    "BitXor": "^",
+    "MatrixMultiply": "@",
+}
 
 
 def fold_binary(op: str, a: Sym, b: Sym, node: Any) -> Sym:
@@ -252,16 +283,42 @@ def fold_unary(op: str, a: Sym, node: Any) -> Sym:
 
 
 MATH_FUNCS: dict[str, Any] = {
-    "sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log2": math.log2, "log10": math.log10,
-    "ceil": math.ceil, "floor": math.floor, "pow": _pow, "fabs": math.fabs, "trunc": math.trunc,
+    "sqrt": math.sqrt,
+    "exp": math.exp,
+    "log": math.log,
+    "log2": math.log2,
+    "log10": math.log10,
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "pow": _pow,
+    "fabs": math.fabs,
+    "trunc": math.trunc,
 }
 BUILTIN_FUNCS: dict[str, Any] = {
-    "int": int, "float": float, "round": round, "abs": abs, "min": min, "max": max, "pow": _pow,
-    "bool": bool, "str": str,
+    "int": int,
+    "float": float,
+    "round": round,
+    "abs": abs,
+    "min": min,
+    "max": max,
+    "pow": _pow,
+    "bool": bool,
+    "str": str,
 }
 # exponent applied to the batch dependence of the first argument
-FUNC_POWER = {"sqrt": 0.5, "int": 1.0, "float": 1.0, "round": 1.0, "abs": 1.0, "ceil": 1.0, "floor": 1.0,
-              "trunc": 1.0, "fabs": 1.0, "min": 1.0, "max": 1.0}
+FUNC_POWER = {
+    "sqrt": 0.5,
+    "int": 1.0,
+    "float": 1.0,
+    "round": 1.0,
+    "abs": 1.0,
+    "ceil": 1.0,
+    "floor": 1.0,
+    "trunc": 1.0,
+    "fabs": 1.0,
+    "min": 1.0,
+    "max": 1.0,
+}
 
 
 def fold_call(fname: str, args: list[Sym], node: Any, func: Any) -> Sym:
@@ -278,7 +335,13 @@ def fold_call(fname: str, args: list[Sym], node: Any, func: Any) -> Sym:
         except (ArithmeticError, TypeError, ValueError):
             r = _FAIL
         if r is not _FAIL and _ok_number(r):
-            if fname in ("int", "float") and len(args) == 1 and args[0].known and args[0].prov in (LITERAL, ARGPARSE) and not isinstance(args[0].value, str):
+            if (
+                fname in ("int", "float")
+                and len(args) == 1
+                and args[0].known
+                and args[0].prov in (LITERAL, ARGPARSE)
+                and not isinstance(args[0].value, str)
+            ):
                 return Sym(SCALAR, r, args[0].node, args[0].prov, args[0].why, scale=scale, origin=args[0].origin)
             return Sym(SCALAR, r, node, EXPRESSION, "", scale=scale)
     bad = next((a for a in args if not a.known), None)
@@ -335,7 +398,14 @@ def merge(a: Sym, b: Sym, why: str) -> Sym:
     """The value of a name after an ``if`` lrlint cannot decide: equal values survive."""
     if a is b:
         return a
-    if a.kind == SCALAR and b.kind == SCALAR and type(a.value) is type(b.value) and a.value == b.value and a.scale is None and b.scale is None:
+    if (
+        a.kind == SCALAR
+        and b.kind == SCALAR
+        and type(a.value) is type(b.value)
+        and a.value == b.value
+        and a.scale is None
+        and b.scale is None
+    ):
         return a
     sa, sb = a.scale, b.scale
     scale = None
@@ -346,5 +416,7 @@ def merge(a: Sym, b: Sym, why: str) -> Sym:
         if sa is not None and sb is not None:
             for k, e in sb.deps.items():
                 deps.setdefault(k, e)
-        scale = Scale(deps, tuple(exps) if len(exps) > 1 else (), conditional=(sa is None or sb is None) or base.conditional)
+        scale = Scale(
+            deps, tuple(exps) if len(exps) > 1 else (), conditional=(sa is None or sb is None) or base.conditional
+        )
     return Sym(UNKNOWN_KIND, None, b.node if b.node is not None else a.node, UNKNOWN, why, scale=scale)

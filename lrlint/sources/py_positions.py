@@ -33,7 +33,7 @@ _NULL = _Null()
 class _Recorder:
     __slots__ = ("state", "node", "start")
 
-    def __init__(self, state: "_OffsetState", node: Any) -> None:
+    def __init__(self, state: _OffsetState, node: Any) -> None:
         self.state = state
         self.node = node
         self.start = 0
@@ -56,7 +56,7 @@ class _OffsetState(CodegenState):
         self.add_token = self.tokens.append  # type: ignore[method-assign]
 
     before_codegen = staticmethod(id)  # type: ignore[assignment]
-    after_codegen = staticmethod(id)   # type: ignore[assignment]
+    after_codegen = staticmethod(id)  # type: ignore[assignment]
 
     def record_syntactic_position(self, node: Any, *, start_node: Any = None, end_node: Any = None):  # type: ignore[override]
         if id(node) in self.targets:
@@ -64,7 +64,9 @@ class _OffsetState(CodegenState):
         return _NULL
 
 
-def locate(module: cst.Module, targets: set, want_comments: bool) -> tuple[dict[Any, tuple[int, int]], list[tuple[int, str]], int]:
+def locate(
+    module: cst.Module, targets: set, want_comments: bool
+) -> tuple[dict[Any, tuple[int, int]], list[tuple[int, str]], int]:
     """(id(node) -> (start, end) character offsets, [(offset, comment text)], total length).
 
     ``targets`` holds ``id()``s: libcst nodes are frozen dataclasses whose hash walks the whole subtree.

@@ -59,7 +59,9 @@ _DELTA = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 _LONG_LINE = re.compile(r"^.{2000,}$", re.MULTILINE)
 _BIN_OP = re.compile(r"(?<=[\w)\]'\"])\s*(?:\*\*|//|<<|>>|[-+*/%@&|^])\s*(?=[\w(\['\"])")
 _ATTR_DOT = re.compile(r"(?<=[A-Za-z_)\]])\.(?=[A-Za-z_])")
-_PY2_HINT = re.compile(r"^\s*(?:print\s+[^(\s=]|exec\s+['\"]|except\s+[\w.]+\s*,\s*\w+\s*:|raise\s+\w+\s*,)|`|\b0[0-7]+\b|\bur['\"]|<>")
+_PY2_HINT = re.compile(
+    r"^\s*(?:print\s+[^(\s=]|exec\s+['\"]|except\s+[\w.]+\s*,\s*\w+\s*:|raise\s+\w+\s*,)|`|\b0[0-7]+\b|\bur['\"]|<>"
+)
 MAX_CHAIN = 1000
 STACK_SIZE = 256 * 1024 * 1024
 DEEP_RECURSION = 30_000
@@ -93,13 +95,20 @@ def _guard(source: Source, limits: Limits) -> None:
     best = _max_depth(text)
     if best > limits.max_depth:
         line, col = source.lines.line_col(_depth_at(text, limits.max_depth))
-        raise SourceError(LIMIT_EXCEEDED, f"brackets nested {best} deep, over the limit of {limits.max_depth} (Python itself allows 200)", line, col)
+        raise SourceError(
+            LIMIT_EXCEEDED,
+            f"brackets nested {best} deep, over the limit of {limits.max_depth} (Python itself allows 200)",
+            line,
+            col,
+        )
     for m in _LONG_LINE.finditer(text):
         seg = m.group()
         n = max(len(_BIN_OP.findall(seg)), len(_ATTR_DOT.findall(seg)))
         if n > MAX_CHAIN:
             line, col = source.lines.line_col(m.start())
-            raise SourceError(LIMIT_EXCEEDED, f"a line holds a chain of {n} operators, over lrlint's limit of {MAX_CHAIN}", line, col)
+            raise SourceError(
+                LIMIT_EXCEEDED, f"a line holds a chain of {n} operators, over lrlint's limit of {MAX_CHAIN}", line, col
+            )
 
 
 _ERROR_AT = re.compile(r"error at (\d+):(\d+): (.*)")
@@ -179,7 +188,7 @@ def _chunks(text: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     begin = 0
     pos = CHUNK_CHARS
-    scanned = 0          # text[:scanned] is counted in depth/dq/sq
+    scanned = 0  # text[:scanned] is counted in depth/dq/sq
     depth = dq = sq = 0
     while n - begin > 2 * CHUNK_CHARS:
         m = _TOP_STMT.search(text, pos)
@@ -189,9 +198,9 @@ def _chunks(text: str) -> list[tuple[int, int]]:
         seg = text[scanned:off]
         depth += sum(map(_DELTA.__getitem__, _BRACKETS.sub("", seg)))
         dq += seg.count('"""')
-        sq += seg.count("\'\'\'")
+        sq += seg.count("'''")
         scanned = off
-        prev = text[text.rfind("\n", 0, off - 1) + 1:off].rstrip()
+        prev = text[text.rfind("\n", 0, off - 1) + 1 : off].rstrip()
         if depth or dq % 2 or sq % 2 or prev.startswith("@") or prev.endswith("\\"):
             pos = off + 1
             continue
@@ -213,7 +222,7 @@ def _parse(source: Source, limits: Limits) -> list[Document]:
     lines = source.lines
     ranges = _chunks(text)
     gc_was_enabled = gc.isenabled()
-    gc.disable()   # the CST is acyclic; collecting while it grows makes the parse quadratic
+    gc.disable()  # the CST is acyclic; collecting while it grows makes the parse quadratic
     try:
         modules = []
         try:
@@ -228,13 +237,13 @@ def _parse(source: Source, limits: Limits) -> list[Document]:
         except cst.ParserSyntaxError as e:
             if len(ranges) == 1:
                 raise _syntax_error(source, e) from None
-            try:   # a cut fell inside a string: parse the file whole
+            try:  # a cut fell inside a string: parse the file whole
                 modules, ranges = [cst.parse_module(text)], [(0, len(text))]
             except cst.ParserSyntaxError as e2:
                 raise _syntax_error(source, e2) from None
         except RecursionError:
             raise SourceError(LIMIT_EXCEEDED, "expression nested too deeply for the Python parser") from None
-        except (ValueError, UnicodeError) as e:   # e.g. a coding cookie libcst re-reads
+        except (ValueError, UnicodeError) as e:  # e.g. a coding cookie libcst re-reads
             raise SourceError(PARSE_ERROR, f"Python source cannot be parsed: {e}") from None
         try:
             syms = Analyzer(modules, limits).run()
@@ -261,7 +270,7 @@ def _parse(source: Source, limits: Limits) -> list[Document]:
     for key, s in syms.items():
         pos = spans.get(id(s.node)) if s.node is not None else None
         span = lines.span(source.path, pos[0], pos[1]) if pos else None
-        raw = text[pos[0]:pos[1]] if pos else ""
+        raw = text[pos[0] : pos[1]] if pos else ""
         extra: dict = dict(s.extra) if s.extra else {}
         if s.origin and s.origin != key:
             extra["alias_of"] = s.origin

@@ -46,38 +46,80 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = DESCRIPTION
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     if "paths" not in {a.dest for a in parser._actions}:
-        parser.add_argument("paths", nargs="*", metavar="PATH",
-                            help="config files or directories: verify their LR001/LR002 findings")
+        parser.add_argument(
+            "paths", nargs="*", metavar="PATH", help="config files or directories: verify their LR001/LR002 findings"
+        )
     q = parser.add_argument_group("direct question (instead of PATHs)")
     _add(q, "--batch", metavar="OLD:NEW", help="effective batch before and after, e.g. 8:56")
-    _add(q, "--lr", metavar="OLD[:NEW]",
-         help="the lr tuned for the old batch; with :NEW, verify that lr instead of the policy's suggestion")
+    _add(
+        q,
+        "--lr",
+        metavar="OLD[:NEW]",
+        help="the lr tuned for the old batch; with :NEW, verify that lr instead of the policy's suggestion",
+    )
     _add(q, "--optimizer", metavar="NAME", help="optimizer name as in a config (sgd, adamw, lion, ...); default sgd")
     _add(q, "--momentum", type=float, metavar="M", help="SGD momentum (default: the finding's, else 0)")
-    _add(q, "--policy", choices=("linear", "sqrt", "none"),
-         help="scaling rule to verify (default: the optimizer family's: SGD linear, adaptive sqrt)")
+    _add(
+        q,
+        "--policy",
+        choices=("linear", "sqrt", "none"),
+        help="scaling rule to verify (default: the optimizer family's: SGD linear, adaptive sqrt)",
+    )
     f = parser.add_argument_group("config files")
     _add(f, "--base", metavar="REV", help="git revision to compare with (as in `lrlint check`)")
     m = parser.add_argument_group("your own model")
-    _add(m, "--model", metavar="PKG.MODULE:FACTORY",
-         help="train your model instead of the proxy (imports your code; see docs/verify.md for the protocol)")
+    _add(
+        m,
+        "--model",
+        metavar="PKG.MODULE:FACTORY",
+        help="train your model instead of the proxy (imports your code; see docs/verify.md for the protocol)",
+    )
     _add(m, "--samples", type=int, metavar="N", help="samples seen per run (default: --epochs of the train set)")
-    _add(m, "--max-seconds", type=float, metavar="S",
-         help=f"cap the training time with --model by shrinking the sample budget (default {DEFAULT_MAX_SECONDS:g})")
-    _add(m, "--device", choices=("auto", "cpu", "cuda"), default=None,
-         help="auto (default): cuda when present; [tool.lrlint.verify] device sets the default")
+    _add(
+        m,
+        "--max-seconds",
+        type=float,
+        metavar="S",
+        help=f"cap the training time with --model by shrinking the sample budget (default {DEFAULT_MAX_SECONDS:g})",
+    )
+    _add(
+        m,
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default=None,
+        help="auto (default): cuda when present; [tool.lrlint.verify] device sets the default",
+    )
     r = parser.add_argument_group("runs")
     _add(r, "--seeds", type=int, default=3, metavar="N", help="seeds (default 3)")
     _add(r, "--epochs", type=float, default=3.0, metavar="E", help="epochs of the train set per run (default 3)")
-    _add(r, "--nproc", type=int, default=1, metavar="N",
-         help="run each candidate as N-process data-parallel training (torch.distributed; gloo on CPU, nccl on GPU)")
-    _add(r, "--accum", type=int, metavar="A",
-         help="gradient-accumulation steps of the candidates (default: the config's with --nproc, else 1)")
-    _add(r, "--proxy-lr", metavar="LR|user",
-         help="the proxy's reference lr (default: its own, SGD 0.01, Adam 1e-3); 'user' trains the proxy at your "
-              "--lr; allows factors up to x64 (a stability question)")
-    _add(r, "--noise-scale", action="store_true",
-         help="also estimate the gradient noise scale (critical batch, McCandlish et al. 2018)")
+    _add(
+        r,
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each candidate as N-process data-parallel training (torch.distributed; gloo on CPU, nccl on GPU)",
+    )
+    _add(
+        r,
+        "--accum",
+        type=int,
+        metavar="A",
+        help="gradient-accumulation steps of the candidates (default: the config's with --nproc, else 1)",
+    )
+    _add(
+        r,
+        "--proxy-lr",
+        metavar="LR|user",
+        help="the proxy's reference lr (default: its own, SGD 0.01, Adam 1e-3); 'user' trains the proxy at your "
+        "--lr; allows factors up to x64 (a stability question)",
+    )
+    _add(
+        r,
+        "--noise-scale",
+        action="store_true",
+        help="also estimate the gradient noise scale (critical batch, McCandlish et al. 2018)",
+    )
     o = parser.add_argument_group("output")
     _add(o, "--plot", metavar="PNG", help="write the learning curves (matplotlib)")
     _add(o, "--output-format", choices=("text", "json"), default="text", help="text (default) or json")
@@ -122,8 +164,10 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
     if paths and batch:
         raise Q.UsageError("give config files or --batch OLD:NEW, not both")
     if not paths and not batch:
-        raise Q.UsageError("give config files to verify their LR001/LR002 findings, or a direct question: "
-                           "--batch OLD:NEW [--lr LR] [--optimizer NAME]")
+        raise Q.UsageError(
+            "give config files to verify their LR001/LR002 findings, or a direct question: "
+            "--batch OLD:NEW [--lr LR] [--optimizer NAME]"
+        )
     vset = getattr(settings, "verify", None)
     model = getattr(args, "model", None) or getattr(vset, "model", None)
     seeds = int(_given(getattr(args, "seeds", None), 3))
@@ -159,7 +203,9 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
     else:
         for name in ("lr", "optimizer"):
             if getattr(args, name, None) is not None:
-                raise Q.UsageError(f"--{name} is for a direct question (--batch); with config files the findings give it")
+                raise Q.UsageError(
+                    f"--{name} is for a direct question (--batch); with config files the findings give it"
+                )
         questions, skipped = _file_questions(args, settings, paths)
         if not questions and not skipped:
             if fmt == "json":
@@ -201,10 +247,17 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
     from lrlint.verify import experiment, render
 
     options = experiment.Options(
-        seeds=seeds, epochs=epochs, samples=samples,
+        seeds=seeds,
+        epochs=epochs,
+        samples=samples,
         max_seconds=(max_seconds if max_seconds is not None else (DEFAULT_MAX_SECONDS if model else None)),
-        device=_device(args, vset), nproc=nproc, accum=accum, proxy_lr=proxy_lr,
-        noise_scale=bool(getattr(args, "noise_scale", False)), model=model)
+        device=_device(args, vset),
+        nproc=nproc,
+        accum=accum,
+        proxy_lr=proxy_lr,
+        noise_scale=bool(getattr(args, "noise_scale", False)),
+        model=model,
+    )
     show = fmt == "text" and sys.stderr.isatty()
     with render.ProgressDisplay(show) as progress:
         results = experiment.run(runnable, options, progress=progress)
@@ -265,8 +318,15 @@ def _direct_question(args: argparse.Namespace, settings: Any) -> Any:
         default_policy = {"sgd": "linear", "adaptive": "sqrt"}.get(family, "linear")
     policy = getattr(args, "policy", None) or _policy_from_settings(settings, family) or default_policy
     choice = Q.choose_optimizer(display, family, getattr(args, "momentum", None))
-    return Q.Question(batch_old=b_old, batch_new=b_new, lr_old=lr_old, lr_suggested=lr_new, policy=policy,
-                      optimizer=choice, explicit_lr=lr_new is not None)
+    return Q.Question(
+        batch_old=b_old,
+        batch_new=b_new,
+        lr_old=lr_old,
+        lr_suggested=lr_new,
+        policy=policy,
+        optimizer=choice,
+        explicit_lr=lr_new is not None,
+    )
 
 
 def _path_error() -> Any:
@@ -287,7 +347,8 @@ def _file_questions(args: argparse.Namespace, settings: Any, paths: list[str]) -
     except ImportError as e:
         raise Q.UsageError(f"verifying config files needs lrlint.api ({e})") from None
     errors: tuple[type[BaseException], ...] = tuple(
-        e for e in (getattr(api, "UsageError", None), _path_error()) if isinstance(e, type))
+        e for e in (getattr(api, "UsageError", None), _path_error()) if isinstance(e, type)
+    )
     try:
         result = api.check_paths(paths, settings, base=getattr(args, "base", None))
     except errors as e:  # type: ignore[misc]

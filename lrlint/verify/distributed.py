@@ -42,8 +42,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def launch(keys: Sequence[Any], optimizers: Sequence[OptimizerChoice], task: Any, options: Any,
-           grid: Sequence[float], progress: Callable[[Any, Any], None] | None = None) -> dict[Any, Any]:
+def launch(
+    keys: Sequence[Any],
+    optimizers: Sequence[OptimizerChoice],
+    task: Any,
+    options: Any,
+    grid: Sequence[float],
+    progress: Callable[[Any, Any], None] | None = None,
+) -> dict[Any, Any]:
     """Run ``keys`` (all with the same world size) on that many worker processes; their curves."""
     from lrlint.verify.question import UsageError
 
@@ -59,8 +65,17 @@ def launch(keys: Sequence[Any], optimizers: Sequence[OptimizerChoice], task: Any
         "device": "cuda" if device.startswith("cuda") else "cpu",
         "cwd": os.getcwd(),
         "grid": list(grid),
-        "runs": [{"seed": k.seed, "batch": k.batch, "lr": k.lr, "accum": k.accum, "budget": k.budget,
-                  "optimizer": {"torch_name": o.torch_name, "kwargs": o.kwargs}} for k, o in zip(keys, optimizers)],
+        "runs": [
+            {
+                "seed": k.seed,
+                "batch": k.batch,
+                "lr": k.lr,
+                "accum": k.accum,
+                "budget": k.budget,
+                "optimizer": {"torch_name": o.torch_name, "kwargs": o.kwargs},
+            }
+            for k, o in zip(keys, optimizers)
+        ],
     }
     with tempfile.TemporaryDirectory(prefix="lrlint-verify-") as tmp:
         job_path = os.path.join(tmp, "job.json")
@@ -76,8 +91,9 @@ def launch(keys: Sequence[Any], optimizers: Sequence[OptimizerChoice], task: Any
     raise AssertionError("unreachable")
 
 
-def _launch_once(job_path: str, tmp: str, world: int, keys: Sequence[Any],
-                 progress: Callable[[Any, Any], None] | None, attempt: int) -> tuple[dict[Any, Any], str | None]:
+def _launch_once(
+    job_path: str, tmp: str, world: int, keys: Sequence[Any], progress: Callable[[Any, Any], None] | None, attempt: int
+) -> tuple[dict[Any, Any], str | None]:
     from lrlint.verify.experiment import Curve
 
     out: dict[Any, Any] = {}
@@ -87,14 +103,29 @@ def _launch_once(job_path: str, tmp: str, world: int, keys: Sequence[Any],
     try:
         for rank in range(world):
             env = dict(os.environ)
-            env.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world),
-                        "LOCAL_WORLD_SIZE": str(world), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
-                        "OMP_NUM_THREADS": "1"})
+            env.update(
+                {
+                    "RANK": str(rank),
+                    "LOCAL_RANK": str(rank),
+                    "WORLD_SIZE": str(world),
+                    "LOCAL_WORLD_SIZE": str(world),
+                    "MASTER_ADDR": "127.0.0.1",
+                    "MASTER_PORT": str(port),
+                    "OMP_NUM_THREADS": "1",
+                }
+            )
             err = open(os.path.join(tmp, f"rank{rank}.{attempt}.err"), "w+", encoding="utf-8")
             errs.append(err)
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "lrlint.verify.distributed", job_path], env=env, cwd=os.getcwd(),
-                stdout=subprocess.PIPE if rank == 0 else subprocess.DEVNULL, stderr=err, text=True))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "lrlint.verify.distributed", job_path],
+                    env=env,
+                    cwd=os.getcwd(),
+                    stdout=subprocess.PIPE if rank == 0 else subprocess.DEVNULL,
+                    stderr=err,
+                    text=True,
+                )
+            )
         lines: queue.Queue[str | None] = queue.Queue()
 
         def pump() -> None:
@@ -116,10 +147,16 @@ def _launch_once(job_path: str, tmp: str, world: int, keys: Sequence[Any],
             if line is None:
                 done = True
             elif line.startswith(MARK):
-                rec = json.loads(line[len(MARK):])
+                rec = json.loads(line[len(MARK) :])
                 key = keys[rec["index"]]
-                curve = Curve(rec["samples"], [_num(v) for v in rec["loss"]], rec["acc"], rec["diverged"],
-                              rec["seconds"], rec["steps"])
+                curve = Curve(
+                    rec["samples"],
+                    [_num(v) for v in rec["loss"]],
+                    rec["acc"],
+                    rec["diverged"],
+                    rec["seconds"],
+                    rec["steps"],
+                )
                 out[key] = curve
                 if progress is not None:
                     progress(key, curve)
@@ -186,8 +223,9 @@ def worker(job_path: str) -> int:
         device = torch.device(f"cuda:{local}")
     else:
         device = torch.device("cpu")
-    dist.init_process_group("nccl" if cuda else "gloo", init_method="env://",
-                            timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT_S))
+    dist.init_process_group(
+        "nccl" if cuda else "gloo", init_method="env://", timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT_S)
+    )
     try:
         task = Task(Options(model=job["model"]), device)
         grid = job["grid"]
@@ -197,12 +235,31 @@ def worker(job_path: str) -> int:
             ddp = DistributedDataParallel(model, device_ids=[local] if cuda else None)
             opt = make_optimizer(choice, ddp.parameters(), r["lr"])
             initial = task.initial_eval(r["seed"]) if rank == 0 else (math.nan, None)
-            curve, _ = train_curve(ddp, opt, task.data, task.loss_fn, seed=r["seed"], batch=r["batch"],
-                                   accum=r["accum"], budget=r["budget"], grid=grid, initial=initial,
-                                   rank=rank, world=world, ddp=True)
+            curve, _ = train_curve(
+                ddp,
+                opt,
+                task.data,
+                task.loss_fn,
+                seed=r["seed"],
+                batch=r["batch"],
+                accum=r["accum"],
+                budget=r["budget"],
+                grid=grid,
+                initial=initial,
+                rank=rank,
+                world=world,
+                ddp=True,
+            )
             if rank == 0:
-                rec = {"index": i, "samples": curve.samples, "loss": [_clean(v) for v in curve.loss],
-                       "acc": curve.acc, "diverged": curve.diverged, "seconds": curve.seconds, "steps": curve.steps}
+                rec = {
+                    "index": i,
+                    "samples": curve.samples,
+                    "loss": [_clean(v) for v in curve.loss],
+                    "acc": curve.acc,
+                    "diverged": curve.diverged,
+                    "seconds": curve.seconds,
+                    "steps": curve.steps,
+                }
                 sys.stdout.write(MARK + json.dumps(rec) + "\n")
                 sys.stdout.flush()
     finally:

@@ -36,10 +36,12 @@ from lrlint.verify.verdict import capped, decide, interpolate, mismatch, seed_fl
 
 #: Grid points for a user model's curve comparison.
 USER_GRID_POINTS = 12
-ADAPTIVE_NOTE = ("for adaptive optimizers a short proxy run separates \"scaled\" from \"unchanged\" but does not "
-                 "referee sqrt against linear: which of the two lands closer flips with the factor, the base lr and the "
-                 "run length (measured on this proxy: x2-x4 favour sqrt, x16 favours linear), so the closest rule above "
-                 "is no evidence for your model")
+ADAPTIVE_NOTE = (
+    'for adaptive optimizers a short proxy run separates "scaled" from "unchanged" but does not '
+    "referee sqrt against linear: which of the two lands closer flips with the factor, the base lr and the "
+    "run length (measured on this proxy: x2-x4 favour sqrt, x16 favours linear), so the closest rule above "
+    "is no evidence for your model"
+)
 
 
 # --------------------------------------------------------------------------- options and data types
@@ -49,14 +51,14 @@ ADAPTIVE_NOTE = ("for adaptive optimizers a short proxy run separates \"scaled\"
 class Options:
     seeds: int = 3
     epochs: float = 3.0
-    samples: int | None = None         # user model: sample budget (default: epochs x train set)
-    max_seconds: float | None = None   # user model: cap on the training time (shrinks the budget)
-    device: str = "auto"               # auto | cpu | cuda
+    samples: int | None = None  # user model: sample budget (default: epochs x train set)
+    max_seconds: float | None = None  # user model: cap on the training time (shrinks the budget)
+    device: str = "auto"  # auto | cpu | cuda
     nproc: int = 1
-    accum: int | None = None           # None: the config's accumulation (findings), else 1
-    proxy_lr: str | None = None        # None (the proxy's own), "user", or a number as text
+    accum: int | None = None  # None: the config's accumulation (findings), else 1
+    proxy_lr: str | None = None  # None (the proxy's own), "user", or a number as text
     noise_scale: bool = False
-    model: str | None = None           # pkg.module:factory
+    model: str | None = None  # pkg.module:factory
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class RunKey:
     world: int
     accum: int
     budget: int
-    optimizer: str        # torch name + kwargs, as text
+    optimizer: str  # torch name + kwargs, as text
 
 
 @dataclass
@@ -85,32 +87,32 @@ class CandidateResult:
     role: str
     label: str
     batch: int
-    lr: float                     # the lr the runs used
-    user_lr: float | None         # the user's lr it stands for (None: unknown)
-    factor: float                 # lr factor vs the reference lr (user's k)
+    lr: float  # the lr the runs used
+    user_lr: float | None  # the user's lr it stands for (None: unknown)
+    factor: float  # lr factor vs the reference lr (user's k)
     world: int
     accum: int
-    mismatch: list[float]         # per seed (reference: 0)
+    mismatch: list[float]  # per seed (reference: 0)
     median: float
     vs_floor: float | None
     final_loss: float
     final_acc: float | None
-    diverged: int                 # seeds on which the run diverged or ended at the loss cap
-    curves: list[list[float]]     # per seed, val loss on the grid (capped)
+    diverged: int  # seeds on which the run diverged or ended at the loss cap
+    curves: list[list[float]]  # per seed, val loss on the grid (capped)
 
 
 @dataclass
 class Result:
     question: Question
-    task: str                     # "proxy" | "model"
+    task: str  # "proxy" | "model"
     task_description: str
     optimizer: str
-    reference_lr: float           # the lr the reference run used
-    k_run: float                  # the batch factor the runs used
+    reference_lr: float  # the lr the reference run used
+    k_run: float  # the batch factor the runs used
     verdict: str
     reason: str
-    alternative: str              # role the suggested lr had to beat
-    best_fit: str                 # role of the candidate closest to the reference
+    alternative: str  # role the suggested lr had to beat
+    best_fit: str  # role of the candidate closest to the reference
     floor: float | None
     grid: list[float]
     budget: int
@@ -120,7 +122,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     noise_scale: dict[str, Any] | None = None
     train_seconds: float = 0.0
-    initial_loss: list[float] = field(default_factory=list)   # per seed, at 0 samples (shared init)
+    initial_loss: list[float] = field(default_factory=list)  # per seed, at 0 samples (shared init)
 
     def candidate(self, role: str) -> CandidateResult:
         for c in self.candidates:
@@ -202,8 +204,14 @@ class Data:
                 m = stop - start
                 total += float(loss_fn(out, y)) * m
                 n += m
-                if acc_ok and isinstance(out, torch.Tensor) and out.ndim == 2 and isinstance(y, torch.Tensor) \
-                        and y.ndim == 1 and not y.is_floating_point():
+                if (
+                    acc_ok
+                    and isinstance(out, torch.Tensor)
+                    and out.ndim == 2
+                    and isinstance(y, torch.Tensor)
+                    and y.ndim == 1
+                    and not y.is_floating_point()
+                ):
                     correct += int((out.argmax(1) == y).sum())
                 else:
                     acc_ok = False
@@ -240,8 +248,10 @@ class Task:
             self.loss_fn = setup.loss_fn
             self._store_init(0, setup.model)
             n_params = sum(p.numel() for p in setup.model.parameters())
-            self.description = (f"your model {options.model} ({type(setup.model).__name__}, {n_params:,} parameters; "
-                                f"{self.data.n_train} train / {self.data.n_val} val samples)")
+            self.description = (
+                f"your model {options.model} ({type(setup.model).__name__}, {n_params:,} parameters; "
+                f"{self.data.n_train} train / {self.data.n_val} val samples)"
+            )
 
     def _store_init(self, seed: int, model: Any) -> None:
         self._templates[seed] = model
@@ -310,10 +320,24 @@ def optimizer_key(choice: OptimizerChoice) -> str:
 # --------------------------------------------------------------------------- one training run
 
 
-def train_curve(model: Any, opt: Any, data: Data, loss_fn: Callable[[Any, Any], Any], *, seed: int, batch: int,
-                accum: int, budget: int, grid: Sequence[float], initial: tuple[float, float | None],
-                rank: int = 0, world: int = 1, ddp: bool = False, snapshot_at: int | None = None,
-                deadline: float | None = None) -> tuple[Curve, dict[str, Any] | None]:
+def train_curve(
+    model: Any,
+    opt: Any,
+    data: Data,
+    loss_fn: Callable[[Any, Any], Any],
+    *,
+    seed: int,
+    batch: int,
+    accum: int,
+    budget: int,
+    grid: Sequence[float],
+    initial: tuple[float, float | None],
+    rank: int = 0,
+    world: int = 1,
+    ddp: bool = False,
+    snapshot_at: int | None = None,
+    deadline: float | None = None,
+) -> tuple[Curve, dict[str, Any] | None]:
     """Train until ``budget`` samples are seen; val loss at every grid crossing and at the end.
 
     With ``world > 1`` this is one rank of a data-parallel run: each rank takes its contiguous
@@ -347,7 +371,7 @@ def train_curve(model: Any, opt: Any, data: Data, loss_fn: Callable[[Any, Any], 
             base = s * batch + rank * micro * accum
             opt.zero_grad(set_to_none=True)
             for a in range(accum):
-                idx = perm[base + a * micro: base + (a + 1) * micro]
+                idx = perm[base + a * micro : base + (a + 1) * micro]
                 x, y = data.train_batch(idx)
                 ctx = model.no_sync() if (ddp and a < accum - 1) else nullcontext()
                 with ctx:
@@ -438,23 +462,31 @@ def plan(q: Question, task: Task, options: Options) -> Plan:
         k_run = b_new / b_old
         if options.proxy_lr is None:
             ref_lr = choice.proxy_lr
-            notes.append(f"your absolute lr does not transfer to the proxy: the proxy trains {choice.torch_name} at its own "
-                         f"reference lr {plain(ref_lr)} (batch {PROXY_B0}) and applies each candidate's lr factor")
+            notes.append(
+                f"your absolute lr does not transfer to the proxy: the proxy trains {choice.torch_name} at its own "
+                f"reference lr {plain(ref_lr)} (batch {PROXY_B0}) and applies each candidate's lr factor"
+            )
         elif options.proxy_lr == "user":
             if q.lr_old is None:
                 raise UsageError("--proxy-lr user needs the reference lr (--lr)")
             ref_lr = q.lr_old
-            notes.append(f"--proxy-lr user: the proxy trains at your reference lr {plain(ref_lr)} (batch {PROXY_B0}); "
-                         "this probes where the proxy's training breaks at these lrs, not where your model's does")
+            notes.append(
+                f"--proxy-lr user: the proxy trains at your reference lr {plain(ref_lr)} (batch {PROXY_B0}); "
+                "this probes where the proxy's training breaks at these lrs, not where your model's does"
+            )
         else:
             ref_lr = float(options.proxy_lr)
             notes.append(f"--proxy-lr: the proxy trains at reference lr {plain(ref_lr)} (batch {PROXY_B0})")
         if abs(k_run / q.k - 1) > 1e-9:
-            notes.append(f"the proxy's batch {b_old} -> {b_new} (x{plain(k_run)}) stands for x{plain(q.k)}; each candidate keeps "
-                         "its lr exponent a (lr factor k^a)")
+            notes.append(
+                f"the proxy's batch {b_old} -> {b_new} (x{plain(k_run)}) stands for x{plain(q.k)}; each candidate keeps "
+                "its lr exponent a (lr factor k^a)"
+            )
         if not choice.calibrated and options.proxy_lr is None:
-            notes.append(f"the proxy's reference lr for {choice.torch_name} ({plain(ref_lr)}) is torch's default, "
-                         "not measured like SGD's and Adam's")
+            notes.append(
+                f"the proxy's reference lr for {choice.torch_name} ({plain(ref_lr)}) is torch's default, "
+                "not measured like SGD's and Adam's"
+            )
     else:
         if not (q.batch_old.is_integer() and q.batch_new.is_integer()):
             raise UsageError("--model needs whole-number batch sizes")
@@ -474,14 +506,19 @@ def plan(q: Question, task: Task, options: Options) -> Plan:
             if b_new % (options.nproc * q.accum_new) == 0:
                 accum = q.accum_new
             else:
-                notes.append(f"the config's {q.accum_new} accumulation steps do not divide batch {b_new} over "
-                             f"{options.nproc} ranks: the runs use none")
+                notes.append(
+                    f"the config's {q.accum_new} accumulation steps do not divide batch {b_new} over "
+                    f"{options.nproc} ranks: the runs use none"
+                )
     (w_ref, a_ref), (w_new, a_new) = _layout(b_old, b_new, options.nproc, accum)
     if options.nproc > 1 or accum > 1:
-        notes.append(f"reference: {w_ref} rank(s) x {a_ref} accumulation step(s) x {b_old // (w_ref * a_ref)} per device; "
-                     f"candidates: {w_new} rank(s) x {a_new} x {b_new // (w_new * a_new)} (real gradient averaging "
-                     f"with torch.distributed)" if options.nproc > 1 else
-                     f"reference: accumulation {a_ref}; candidates: accumulation {a_new} x {b_new // a_new}")
+        notes.append(
+            f"reference: {w_ref} rank(s) x {a_ref} accumulation step(s) x {b_old // (w_ref * a_ref)} per device; "
+            f"candidates: {w_new} rank(s) x {a_new} x {b_new // (w_new * a_new)} (real gradient averaging "
+            f"with torch.distributed)"
+            if options.nproc > 1
+            else f"reference: accumulation {a_ref}; candidates: accumulation {a_new} x {b_new // a_new}"
+        )
     planned = []
     for c in q.candidates():
         lr = ref_lr * (c.proxy_factor(k_run) if task.kind == "proxy" else c.factor)
@@ -540,7 +577,9 @@ def run(questions: Sequence[Question], options: Options, progress: Progress | No
     for p in plans:
         for pc in p.candidates:
             for s in seeds:
-                key = RunKey(s, pc.batch, float(f"{pc.lr:.12g}"), pc.world, pc.accum, budget, optimizer_key(p.optimizer))
+                key = RunKey(
+                    s, pc.batch, float(f"{pc.lr:.12g}"), pc.world, pc.accum, budget, optimizer_key(p.optimizer)
+                )
                 keys.setdefault(key, (p, pc))
     ordered = sorted(keys, key=lambda k: (k.world, k.seed, k.batch, k.lr, k.optimizer))
     progress("start", {"total": len(ordered)})
@@ -554,26 +593,67 @@ def run(questions: Sequence[Question], options: Options, progress: Progress | No
         model = task.model(key.seed)
         opt = make_optimizer(p.optimizer, model.parameters(), key.lr)
         snap_at = task.data.n_train if (want_snapshot and key.seed == 0 and pc.cand.role == "reference") else None
-        progress("begin", {"seed": key.seed, "label": pc.cand.label, "batch": key.batch, "lr": key.lr,
-                           "question": p.question.title()})
+        progress(
+            "begin",
+            {
+                "seed": key.seed,
+                "label": pc.cand.label,
+                "batch": key.batch,
+                "lr": key.lr,
+                "question": p.question.title(),
+            },
+        )
         with _user_errors(task, f"training at batch {key.batch}, lr {plain(key.lr)}"):
-            curve, snap = train_curve(model, opt, task.data, task.loss_fn, seed=key.seed, batch=key.batch,
-                                      accum=key.accum, budget=key.budget, grid=grid,
-                                      initial=task.initial_eval(key.seed), snapshot_at=snap_at)
+            curve, snap = train_curve(
+                model,
+                opt,
+                task.data,
+                task.loss_fn,
+                seed=key.seed,
+                batch=key.batch,
+                accum=key.accum,
+                budget=key.budget,
+                grid=grid,
+                initial=task.initial_eval(key.seed),
+                snapshot_at=snap_at,
+            )
         curves[key] = curve
         if snap is not None:
             snapshots[key] = snap
-        progress("run", {"seed": key.seed, "label": pc.cand.label, "batch": key.batch, "lr": key.lr,
-                         "seconds": curve.seconds, "question": p.question.title()})
+        progress(
+            "run",
+            {
+                "seed": key.seed,
+                "label": pc.cand.label,
+                "batch": key.batch,
+                "lr": key.lr,
+                "seconds": curve.seconds,
+                "question": p.question.title(),
+            },
+        )
     if remote:
         from lrlint.verify import distributed
 
         for world in sorted({k.world for k in remote}):
             group = [k for k in remote if k.world == world]
-            results = distributed.launch(group, [keys[k][0].optimizer for k in group], task, options, grid,
-                                         progress=lambda k, c: progress("run", {
-                                             "seed": k.seed, "label": keys[k][1].cand.label, "batch": k.batch,
-                                             "lr": k.lr, "seconds": c.seconds, "question": keys[k][0].question.title()}))
+            results = distributed.launch(
+                group,
+                [keys[k][0].optimizer for k in group],
+                task,
+                options,
+                grid,
+                progress=lambda k, c: progress(
+                    "run",
+                    {
+                        "seed": k.seed,
+                        "label": keys[k][1].cand.label,
+                        "batch": k.batch,
+                        "lr": k.lr,
+                        "seconds": c.seconds,
+                        "question": keys[k][0].question.title(),
+                    },
+                ),
+            )
             curves.update(results)
     out = []
     for p in plans:
@@ -584,7 +664,9 @@ def run(questions: Sequence[Question], options: Options, progress: Progress | No
             from lrlint.verify import noise_scale
 
             ref = next(pc for pc in p.candidates if pc.cand.role == "reference")
-            key0 = RunKey(0, ref.batch, float(f"{ref.lr:.12g}"), ref.world, ref.accum, budget, optimizer_key(p.optimizer))
+            key0 = RunKey(
+                0, ref.batch, float(f"{ref.lr:.12g}"), ref.world, ref.accum, budget, optimizer_key(p.optimizer)
+            )
             progress("noise", {"question": p.question.title()})
             with _user_errors(task, "the noise-scale probes"):
                 r.noise_scale = noise_scale.report(task, p, snapshots.get(key0), options)
@@ -618,8 +700,19 @@ def _cap_budget(task: Task, plans: Sequence[Plan], options: Options, budget: int
         model = task.model(0)
         opt = make_optimizer(p0.optimizer, model.parameters(), p0.reference_lr)
         probe = min(budget, b * 20, task.data.n_train // b * b)
-        c, _ = train_curve(model, opt, task.data, task.loss_fn, seed=0, batch=b, accum=1, budget=probe,
-                           grid=[], initial=(math.nan, None), deadline=time.perf_counter() + options.max_seconds / 10)
+        c, _ = train_curve(
+            model,
+            opt,
+            task.data,
+            task.loss_fn,
+            seed=0,
+            batch=b,
+            accum=1,
+            budget=probe,
+            grid=[],
+            initial=(math.nan, None),
+            deadline=time.perf_counter() + options.max_seconds / 10,
+        )
         per_sample[b] = c.seconds / max(1, c.steps * b)
     eval_s = time.perf_counter()
     task.data.evaluate(task.model(0), task.loss_fn)
@@ -633,21 +726,26 @@ def _cap_budget(task: Task, plans: Sequence[Plan], options: Options, budget: int
     new = max(new, max(n_runs_by_batch) * 2)
     if new >= budget:
         return budget, None
-    return new, (f"the sample budget was cut from {budget} to {new} samples to fit --max-seconds "
-                 f"{plain(options.max_seconds)} (measured speed: about {plain(total, 3)} s for the full budget); "
-                 "timing-dependent, so a rerun on another machine may differ")
+    return new, (
+        f"the sample budget was cut from {budget} to {new} samples to fit --max-seconds "
+        f"{plain(options.max_seconds)} (measured speed: about {plain(total, 3)} s for the full budget); "
+        "timing-dependent, so a rerun on another machine may differ"
+    )
 
 
 # --------------------------------------------------------------------------- judging one question
 
 
-def judge(p: Plan, task: Task, options: Options, curves: dict[RunKey, Curve], budget: int,
-          grid: Sequence[float]) -> Result:
+def judge(
+    p: Plan, task: Task, options: Options, curves: dict[RunKey, Curve], budget: int, grid: Sequence[float]
+) -> Result:
     q = p.question
     seeds = list(range(options.seeds))
 
     def curve(pc: PlannedCandidate, s: int) -> Curve:
-        return curves[RunKey(s, pc.batch, float(f"{pc.lr:.12g}"), pc.world, pc.accum, budget, optimizer_key(p.optimizer))]
+        return curves[
+            RunKey(s, pc.batch, float(f"{pc.lr:.12g}"), pc.world, pc.accum, budget, optimizer_key(p.optimizer))
+        ]
 
     ref_pc = next(pc for pc in p.candidates if pc.cand.role == "reference")
     if task.kind == "proxy":
@@ -670,39 +768,76 @@ def judge(p: Plan, task: Task, options: Options, curves: dict[RunKey, Curve], bu
         final_acc = statistics.median(accs) if all(a is not None for a in accs) else None
         div = sum(1 for c in finals if c.diverged or not math.isfinite(c.loss[-1]) or c.loss[-1] >= cap)
         med = statistics.median(ms)
-        results.append(CandidateResult(
-            role=role, label=pc.cand.label, batch=pc.batch, lr=pc.lr, user_lr=pc.user_lr, factor=pc.cand.factor,
-            world=pc.world, accum=pc.accum, mismatch=ms, median=med,
-            vs_floor=(med / floor if floor and role != "reference" else None),
-            final_loss=final_loss, final_acc=final_acc, diverged=div, curves=on_grid[role]))
+        results.append(
+            CandidateResult(
+                role=role,
+                label=pc.cand.label,
+                batch=pc.batch,
+                lr=pc.lr,
+                user_lr=pc.user_lr,
+                factor=pc.cand.factor,
+                world=pc.world,
+                accum=pc.accum,
+                mismatch=ms,
+                median=med,
+                vs_floor=(med / floor if floor and role != "reference" else None),
+                final_loss=final_loss,
+                final_acc=final_acc,
+                diverged=div,
+                curves=on_grid[role],
+            )
+        )
     by_role = {c.role: c for c in results}
     alt = q.alternative_role()
-    alt_names = {"unchanged": "the unchanged lr", "current": "your current lr", "linear": "the linear rule",
-                 "sqrt": "the sqrt rule"}
+    alt_names = {
+        "unchanged": "the unchanged lr",
+        "current": "your current lr",
+        "linear": "the linear rule",
+        "sqrt": "the sqrt rule",
+    }
     sug = by_role["suggested"]
-    v = decide(sug.mismatch, by_role[alt].mismatch, floor=floor, sug_diverged=sug.diverged,
-               alt_name=alt_names.get(alt, alt))
+    v = decide(
+        sug.mismatch, by_role[alt].mismatch, floor=floor, sug_diverged=sug.diverged, alt_name=alt_names.get(alt, alt)
+    )
     movers = [c for c in results if c.role != "reference"]
     best = min(movers, key=lambda c: (c.median, c.role))
     notes = list(p.notes)
     if best.role != "suggested":
-        notes.append(f"closest to the reference curve: {best.label} (median mismatch {plain(best.median, 3)} vs "
-                     f"{plain(sug.median, 3)} for the suggested lr)")
+        notes.append(
+            f"closest to the reference curve: {best.label} (median mismatch {plain(best.median, 3)} vs "
+            f"{plain(sug.median, 3)} for the suggested lr)"
+        )
     else:
         notes.append("closest to the reference curve: the suggested lr")
     if p.optimizer.adaptive and task.kind == "proxy":
         notes.append(ADAPTIVE_NOTE)
     if task.kind == "proxy" and p.k_run > 32:
-        notes.append(f"x{plain(p.k_run)} is past the proxy's calibrated range (x32): batch {int(by_role['suggested'].batch)} "
-                     f"has {task.data.n_train // by_role['suggested'].batch} steps per epoch, so a FAIL (the run "
-                     "collapsed or diverged) is meaningful but curve matching is coarse")
+        notes.append(
+            f"x{plain(p.k_run)} is past the proxy's calibrated range (x32): batch {int(by_role['suggested'].batch)} "
+            f"has {task.data.n_train // by_role['suggested'].batch} steps per epoch, so a FAIL (the run "
+            "collapsed or diverged) is meaningful but curve matching is coarse"
+        )
     if floor is not None:
         notes.append(f"seed-to-seed floor (reference vs reference, different seeds): {plain(floor, 3)}")
     train_seconds = sum(curve(pc, s).seconds for pc in p.candidates for s in seeds)
     return Result(
-        question=q, task=task.kind, task_description=task.description,
-        optimizer=p.optimizer.describe(), reference_lr=p.reference_lr, k_run=p.k_run,
-        verdict=v.verdict, reason=v.reason, alternative=alt, best_fit=best.role, floor=floor,
-        grid=list(grid), budget=budget, seeds=options.seeds, epochs=options.epochs,
-        candidates=results, notes=notes, train_seconds=train_seconds,
-        initial_loss=[curve(ref_pc, s).loss[0] for s in seeds])
+        question=q,
+        task=task.kind,
+        task_description=task.description,
+        optimizer=p.optimizer.describe(),
+        reference_lr=p.reference_lr,
+        k_run=p.k_run,
+        verdict=v.verdict,
+        reason=v.reason,
+        alternative=alt,
+        best_fit=best.role,
+        floor=floor,
+        grid=list(grid),
+        budget=budget,
+        seeds=options.seeds,
+        epochs=options.epochs,
+        candidates=results,
+        notes=notes,
+        train_seconds=train_seconds,
+        initial_loss=[curve(ref_pc, s).loss[0] for s in seeds],
+    )

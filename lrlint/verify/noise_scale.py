@@ -34,8 +34,17 @@ BOOTSTRAP = 400
 FAR_PAST = 2.0
 
 
-def estimate(model: Any, data: Any, loss_fn: Any, *, b_small: int, b_big: int, probes: int, seed: int,
-             max_seconds: float | None = None) -> dict[str, Any]:
+def estimate(
+    model: Any,
+    data: Any,
+    loss_fn: Any,
+    *,
+    b_small: int,
+    b_big: int,
+    probes: int,
+    seed: int,
+    max_seconds: float | None = None,
+) -> dict[str, Any]:
     import torch
 
     params = [p for p in model.parameters() if p.requires_grad]
@@ -53,9 +62,11 @@ def estimate(model: Any, data: Any, loss_fn: Any, *, b_small: int, b_big: int, p
         sq = 0.0
         for c in range(chunks):
             model.zero_grad(set_to_none=True)
-            x, y = data.train_batch(idx[c * b_small:(c + 1) * b_small])
+            x, y = data.train_batch(idx[c * b_small : (c + 1) * b_small])
             loss_fn(model(x), y).backward()
-            g = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params]).double()
+            g = torch.cat(
+                [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params]
+            ).double()
             total = g.clone() if total is None else total.add_(g)
             sq += float(g.dot(g))
         assert total is not None
@@ -87,8 +98,17 @@ def estimate(model: Any, data: Any, loss_fn: Any, *, b_small: int, b_big: int, p
     boots.sort()
     lo = boots[int(0.16 * (BOOTSTRAP - 1))]
     hi = boots[int(0.84 * (BOOTSTRAP - 1))]
-    return {"b_simple": b, "low": lo, "high": hi, "grad_sq": g2, "trace_sigma": tr, "probes": p_used,
-            "b_small": b_small, "b_big": b_big, "seconds": time.perf_counter() - t0}
+    return {
+        "b_simple": b,
+        "low": lo,
+        "high": hi,
+        "grad_sq": g2,
+        "trace_sigma": tr,
+        "probes": p_used,
+        "b_small": b_small,
+        "b_big": b_big,
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 def report(task: Any, plan: Any, snapshot: dict[str, Any] | None, options: Any) -> dict[str, Any]:
@@ -104,20 +124,27 @@ def report(task: Any, plan: Any, snapshot: dict[str, Any] | None, options: Any) 
         probes, limit = PROBES, (options.max_seconds / 8 if options.max_seconds else 60.0)
     points = []
     model = task.model(0)
-    est = estimate(model, task.data, task.loss_fn, b_small=b_small, b_big=b_big, probes=probes, seed=0,
-                   max_seconds=limit)
+    est = estimate(
+        model, task.data, task.loss_fn, b_small=b_small, b_big=b_big, probes=probes, seed=0, max_seconds=limit
+    )
     points.append({"at": "at the initial weights", "samples": 0, **est})
     if snapshot is not None:
         model.load_state_dict(snapshot)
-        est = estimate(model, task.data, task.loss_fn, b_small=b_small, b_big=b_big, probes=probes, seed=1,
-                       max_seconds=limit)
+        est = estimate(
+            model, task.data, task.loss_fn, b_small=b_small, b_big=b_big, probes=probes, seed=1, max_seconds=limit
+        )
         points.append({"at": "after 1 epoch of the reference run", "samples": n, **est})
     finite = [p["b_simple"] for p in points if math.isfinite(p["b_simple"]) and p["b_simple"] > 0]
-    out: dict[str, Any] = {"points": points, "candidate_batch": sug.batch, "reference_batch": ref.batch,
-                           "whose": "the proxy's" if task.kind == "proxy" else "your model's"}
+    out: dict[str, Any] = {
+        "points": points,
+        "candidate_batch": sug.batch,
+        "reference_batch": ref.batch,
+        "whose": "the proxy's" if task.kind == "proxy" else "your model's",
+    }
     if not finite:
-        out["summary"] = ("gradient noise scale not measurable: the |G|^2 estimate was not positive "
-                          "(gradient dominated by noise)")
+        out["summary"] = (
+            "gradient noise scale not measurable: the |G|^2 estimate was not positive (gradient dominated by noise)"
+        )
         out["warning"] = None
         return out
     bn = max(finite)
@@ -126,21 +153,29 @@ def report(task: Any, plan: Any, snapshot: dict[str, Any] | None, options: Any) 
     parts = []
     for p in points:
         if math.isfinite(p["b_simple"]) and p["b_simple"] > 0:
-            parts.append(f"{plain(p['b_simple'], 3)} [{plain(p['low'], 3)}-{plain(p['high'], 3) if math.isfinite(p['high']) else 'inf'}] "
-                         f"{p['at']}")
+            parts.append(
+                f"{plain(p['b_simple'], 3)} [{plain(p['low'], 3)}-{plain(p['high'], 3) if math.isfinite(p['high']) else 'inf'}] "
+                f"{p['at']}"
+            )
         else:
             parts.append(f"not measurable {p['at']}")
-    out["summary"] = (f"gradient noise scale B_simple ({out['whose']}, {points[0]['probes']} probes of batch {b_small} vs "
-                      f"{b_big}; 68% bootstrap interval): " + "; ".join(parts))
+    out["summary"] = (
+        f"gradient noise scale B_simple ({out['whose']}, {points[0]['probes']} probes of batch {b_small} vs "
+        f"{b_big}; 68% bootstrap interval): " + "; ".join(parts)
+    )
     out["b_noise"] = bn
     out["ratio"] = ratio
     out["cost_factor"] = cost
     if ratio >= FAR_PAST:
-        out["warning"] = (f"the candidate batch {sug.batch} is {plain(ratio, 2)}x the noise scale (~{plain(bn, 3)}): past the "
-                          f"critical batch, linear scaling stops paying; expect about {plain(cost, 2)}x the samples of batch "
-                          f"{ref.batch} to reach the same loss (McCandlish et al. 2018)")
+        out["warning"] = (
+            f"the candidate batch {sug.batch} is {plain(ratio, 2)}x the noise scale (~{plain(bn, 3)}): past the "
+            f"critical batch, linear scaling stops paying; expect about {plain(cost, 2)}x the samples of batch "
+            f"{ref.batch} to reach the same loss (McCandlish et al. 2018)"
+        )
     else:
         out["warning"] = None
-        out["summary"] += (f"; candidate batch {sug.batch} is {plain(ratio, 2)}x that (samples to the same loss: about "
-                           f"{plain(cost, 2)}x batch {ref.batch}'s)")
+        out["summary"] += (
+            f"; candidate batch {sug.batch} is {plain(ratio, 2)}x that (samples to the same loss: about "
+            f"{plain(cost, 2)}x batch {ref.batch}'s)"
+        )
     return out

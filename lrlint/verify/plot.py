@@ -8,8 +8,14 @@ from collections.abc import Sequence
 from lrlint.numbers import plain
 from lrlint.verify.experiment import Result
 
-COLORS = {"reference": "black", "suggested": "tab:blue", "unchanged": "tab:red", "linear": "tab:green",
-          "sqrt": "tab:orange", "current": "tab:purple"}
+COLORS = {
+    "reference": "black",
+    "suggested": "tab:blue",
+    "unchanged": "tab:red",
+    "linear": "tab:green",
+    "sqrt": "tab:orange",
+    "current": "tab:purple",
+}
 VERDICT_COLORS = {"PASS": "tab:green", "FAIL": "tab:red"}
 
 
@@ -36,13 +42,13 @@ def write(results: Sequence[Result], path: str) -> None:
             mean = [sum(v) / len(v) for v in zip(*curves)]
             style = "--" if c.role == "reference" else "-"
             lr = f"lr {plain(c.lr, 3)}"
-            ax.plot(grid, mean, style, color=color, linewidth=width,
-                    label=f"{c.label}, batch {c.batch}, {lr}")
+            ax.plot(grid, mean, style, color=color, linewidth=width, label=f"{c.label}, batch {c.batch}, {lr}")
         q = r.question
         title = f"{q.code + ' ' if q.code else ''}batch {plain(q.batch_old)}\u2192{plain(q.batch_new)} (\u00d7{plain(q.k)}), {q.optimizer.display}"
         ax.set_title(title, fontsize=9.5, loc="left")
-        ax.set_title(r.verdict, fontsize=10, loc="right", fontweight="bold",
-                     color=VERDICT_COLORS.get(r.verdict, "tab:olive"))
+        ax.set_title(
+            r.verdict, fontsize=10, loc="right", fontweight="bold", color=VERDICT_COLORS.get(r.verdict, "tab:olive")
+        )
         ax.set_xlabel("samples seen")
         ax.set_ylabel("val loss" + (" (proxy)" if r.task == "proxy" else ""))
         ax.grid(alpha=0.3)

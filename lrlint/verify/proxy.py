@@ -26,8 +26,8 @@ GRID_STEP = 360
 
 @dataclass(frozen=True)
 class Digits:
-    x_train: Any   # float32 tensor (1437, 1, 8, 8), pixel values / 16
-    y_train: Any   # int64 tensor (1437,)
+    x_train: Any  # float32 tensor (1437, 1, 8, 8), pixel values / 16
+    y_train: Any  # int64 tensor (1437,)
     x_val: Any
     y_val: Any
 
@@ -92,5 +92,7 @@ def make_model() -> Any:
     )
 
 
-DESCRIPTION = ("digits proxy: scikit-learn's 8x8 digits (1437 train / 360 val), "
-               "CNN conv 1->16 3x3, ReLU, max-pool, dropout 0.25, linear 256->10 (2,730 parameters)")
+DESCRIPTION = (
+    "digits proxy: scikit-learn's 8x8 digits (1437 train / 360 val), "
+    "CNN conv 1->16 3x3, ReLU, max-pool, dropout 0.25, linear 256->10 (2,730 parameters)"
+)

@@ -40,7 +40,9 @@ class RunError(Exception):
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_pair(text: str, what: str, *, integer: bool = False, second_optional: bool = False) -> tuple[float, float | None]:
+def parse_pair(
+    text: str, what: str, *, integer: bool = False, second_optional: bool = False
+) -> tuple[float, float | None]:
     """``"8:56"`` -> (8, 56); with ``second_optional`` also ``"0.01"`` -> (0.01, None)."""
     parts = str(text).strip().split(":")
     if len(parts) == 1 and second_optional:
@@ -70,20 +72,23 @@ def _number(text: str, what: str, integer: bool) -> float:
 class OptimizerChoice:
     """The torch optimizer the runs use for a user's optimizer name/family."""
 
-    torch_name: str                 # attribute of torch.optim
-    kwargs: dict[str, Any]          # momentum etc.
-    proxy_lr: float                 # the proxy's own reference lr for this optimizer
-    calibrated: bool                # proxy lr measured in the experiments (SGD, Adam/AdamW)
-    display: str                    # the user's optimizer as named in the finding/flag
+    torch_name: str  # attribute of torch.optim
+    kwargs: dict[str, Any]  # momentum etc.
+    proxy_lr: float  # the proxy's own reference lr for this optimizer
+    calibrated: bool  # proxy lr measured in the experiments (SGD, Adam/AdamW)
+    display: str  # the user's optimizer as named in the finding/flag
     family: str
-    stand_in: str = ""              # non-empty: why a stand-in class is used
+    stand_in: str = ""  # non-empty: why a stand-in class is used
 
     @property
     def adaptive(self) -> bool:
         return self.torch_name != "SGD"
 
     def describe(self) -> str:
-        kw = ", ".join(f"{k} {plain(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v}" for k, v in self.kwargs.items())
+        kw = ", ".join(
+            f"{k} {plain(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v}"
+            for k, v in self.kwargs.items()
+        )
         return f"torch.optim.{self.torch_name}" + (f" ({kw})" if kw else "")
 
 
@@ -123,8 +128,10 @@ def choose_optimizer(display: str, family: str, momentum: float | None) -> Optim
             stand_in = f"{name or 'this adaptive optimizer'} has no torch.optim class: the runs use AdamW as a stand-in"
         elif family == "sign":
             entry = _TORCH["AdamW"]
-            stand_in = (f"{name or 'this optimizer'} (sign-based/new) is not in torch.optim and has no established scaling rule: "
-                        "the runs use AdamW as a stand-in")
+            stand_in = (
+                f"{name or 'this optimizer'} (sign-based/new) is not in torch.optim and has no established scaling rule: "
+                "the runs use AdamW as a stand-in"
+            )
         else:
             entry = _TORCH["SGD"]
             stand_in = f"optimizer {name or '(not named)'} is of unknown family: the runs use SGD as a stand-in"
@@ -150,14 +157,14 @@ class Candidate:
     factor can differ slightly from the user's (the proxy's batch is a whole number).
     """
 
-    role: str          # reference | suggested | unchanged | linear | sqrt | current
+    role: str  # reference | suggested | unchanged | linear | sqrt | current
     label: str
     at_new_batch: bool
-    factor: float      # user's lr / user's reference lr
-    exponent: float    # factor = k ** exponent (0 for the reference)
+    factor: float  # user's lr / user's reference lr
+    exponent: float  # factor = k ** exponent (0 for the reference)
 
     def proxy_factor(self, k_proxy: float) -> float:
-        return k_proxy ** self.exponent if self.at_new_batch else 1.0
+        return k_proxy**self.exponent if self.at_new_batch else 1.0
 
 
 @dataclass(frozen=True)
@@ -166,16 +173,16 @@ class Question:
 
     batch_old: float
     batch_new: float
-    lr_old: float | None              # the lr the reference batch was tuned with (None: unknown)
-    lr_suggested: float | None        # the lr to verify at the new batch (None: ``policy`` applied)
-    policy: str                       # the rule behind the suggestion: linear | sqrt | none
+    lr_old: float | None  # the lr the reference batch was tuned with (None: unknown)
+    lr_suggested: float | None  # the lr to verify at the new batch (None: ``policy`` applied)
+    policy: str  # the rule behind the suggestion: linear | sqrt | none
     optimizer: OptimizerChoice
-    lr_current: float | None = None   # the user's lr at the new batch when it is neither old nor suggested
-    origin: str = "question"          # "question" or "path:line"
-    code: str = ""                    # LR001 / LR002 for findings
+    lr_current: float | None = None  # the user's lr at the new batch when it is neither old nor suggested
+    origin: str = "question"  # "question" or "path:line"
+    code: str = ""  # LR001 / LR002 for findings
     message: str = ""
-    explicit_lr: bool = False         # the user named the new lr (--lr OLD:NEW)
-    accum_new: int | None = None      # gradient accumulation of the new setup, from the config
+    explicit_lr: bool = False  # the user named the new lr (--lr OLD:NEW)
+    accum_new: int | None = None  # gradient accumulation of the new setup, from the config
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -190,8 +197,10 @@ class Question:
 
     def title(self) -> str:
         head = f"{self.code} {self.origin}" if self.code else "question"
-        return (f"{head}: batch {plain(self.batch_old)} -> {plain(self.batch_new)} (x{plain(self.k)}), "
-                f"{self.optimizer.display}")
+        return (
+            f"{head}: batch {plain(self.batch_old)} -> {plain(self.batch_new)} (x{plain(self.k)}), "
+            f"{self.optimizer.display}"
+        )
 
     def candidates(self) -> list[Candidate]:
         """Reference, the lr to verify, unchanged lr, the other rule(s), the user's current lr."""
@@ -253,10 +262,14 @@ def check_k(q: Question, *, proxy: bool, explicit_proxy_lr: bool) -> str | None:
     if k < K_MIN or k > hi:
         more = ""
         if not explicit_proxy_lr and K_MAX < k <= K_MAX_EXPLICIT:
-            more = (f"; to ask whether an lr survives x{plain(k)} on the proxy (a stability question), pin the proxy's lr with "
-                    "--proxy-lr (up to x64)")
-        return (f"batch factor x{plain(k)} is out of range for the default proxy (x{plain(K_MIN)} to x{plain(hi)}: "
-                f"beyond that the proxy has too few steps per epoch or too small a batch); use your own model with --model{more}")
+            more = (
+                f"; to ask whether an lr survives x{plain(k)} on the proxy (a stability question), pin the proxy's lr with "
+                "--proxy-lr (up to x64)"
+            )
+        return (
+            f"batch factor x{plain(k)} is out of range for the default proxy (x{plain(K_MIN)} to x{plain(hi)}: "
+            f"beyond that the proxy has too few steps per epoch or too small a batch); use your own model with --model{more}"
+        )
     return None
 
 
@@ -292,9 +305,15 @@ def from_finding(f: Any, default_momentum: float | None = None) -> Question:
         if abs(lr_new / lr_old - 1) >= SAME_LR and abs(lr_new / expected - 1) >= SAME_LR:
             current = lr_new
     return Question(
-        batch_old=float(d["batch_old"]), batch_new=float(d["batch_new"]),
-        lr_old=lr_old, lr_suggested=expected if lr_old is not None else None, policy=policy,
-        optimizer=choice, lr_current=current, origin=origin, code=str(getattr(f, "code", "")),
+        batch_old=float(d["batch_old"]),
+        batch_new=float(d["batch_new"]),
+        lr_old=lr_old,
+        lr_suggested=expected if lr_old is not None else None,
+        policy=policy,
+        optimizer=choice,
+        lr_current=current,
+        origin=origin,
+        code=str(getattr(f, "code", "")),
         message=str(getattr(f, "message", "")),
         accum_new=int(accum) if accum is not None and accum.is_integer() and accum > 1 else None,
     )

@@ -72,16 +72,29 @@ def result_dict(r: Result) -> dict[str, Any]:
         "code": q.code or None,
         "message": q.message or None,
         "question": {
-            "batch_old": q.batch_old, "batch_new": q.batch_new, "k": q.k, "lr_old": q.lr_old,
+            "batch_old": q.batch_old,
+            "batch_new": q.batch_new,
+            "k": q.k,
+            "lr_old": q.lr_old,
             "lr_suggested": (q.lr_old * q.suggested_factor) if q.lr_old is not None else None,
-            "lr_factor_suggested": q.suggested_factor, "lr_current": q.lr_current, "policy": q.policy,
-            "family": q.optimizer.family, "optimizer": q.optimizer.display,
+            "lr_factor_suggested": q.suggested_factor,
+            "lr_current": q.lr_current,
+            "policy": q.policy,
+            "family": q.optimizer.family,
+            "optimizer": q.optimizer.display,
         },
         "setup": {
-            "task": r.task, "description": r.task_description, "optimizer": r.optimizer,
-            "reference_lr": r.reference_lr, "batch_reference": ref.batch, "batch_candidate": sug.batch,
-            "k": r.k_run, "seeds": r.seeds, "epochs": r.epochs if r.task == "proxy" else None,
-            "samples": r.budget, "grid": r.grid,
+            "task": r.task,
+            "description": r.task_description,
+            "optimizer": r.optimizer,
+            "reference_lr": r.reference_lr,
+            "batch_reference": ref.batch,
+            "batch_candidate": sug.batch,
+            "k": r.k_run,
+            "seeds": r.seeds,
+            "epochs": r.epochs if r.task == "proxy" else None,
+            "samples": r.budget,
+            "grid": r.grid,
         },
         "verdict": r.verdict,
         "reason": r.reason,
@@ -89,14 +102,29 @@ def result_dict(r: Result) -> dict[str, Any]:
         "best_fit": r.best_fit,
         "floor": r.floor,
         "candidates": [
-            {"role": c.role, "label": c.label, "batch": c.batch, "lr": c.lr, "user_lr": c.user_lr,
-             "lr_factor": c.factor, "world_size": c.world, "accumulation": c.accum, "mismatch": c.mismatch,
-             "median_mismatch": c.median, "vs_floor": c.vs_floor, "final_val_loss": c.final_loss,
-             "final_val_acc": c.final_acc, "diverged_seeds": c.diverged}
+            {
+                "role": c.role,
+                "label": c.label,
+                "batch": c.batch,
+                "lr": c.lr,
+                "user_lr": c.user_lr,
+                "lr_factor": c.factor,
+                "world_size": c.world,
+                "accumulation": c.accum,
+                "mismatch": c.mismatch,
+                "median_mismatch": c.median,
+                "vs_floor": c.vs_floor,
+                "final_val_loss": c.final_loss,
+                "final_val_acc": c.final_acc,
+                "diverged_seeds": c.diverged,
+            }
             for c in r.candidates
         ],
-        "curves": {"samples": r.grid, "initial_val_loss": r.initial_loss,
-                   "val_loss": {c.role: c.curves for c in r.candidates}},
+        "curves": {
+            "samples": r.grid,
+            "initial_val_loss": r.initial_loss,
+            "val_loss": {c.role: c.curves for c in r.candidates},
+        },
         "noise_scale": _noise_json(r.noise_scale),
         "notes": r.notes,
     }
@@ -119,8 +147,9 @@ def to_json(results: Sequence[Result], skipped: Sequence[Skipped]) -> str:
         "verdict": overall(results, skipped),
         "exit_code": exit_code(results, skipped),
         "results": [result_dict(r) for r in results],
-        "skipped": [{"origin": s.origin, "code": s.code or None, "verdict": s.verdict, "reason": s.reason}
-                    for s in skipped],
+        "skipped": [
+            {"origin": s.origin, "code": s.code or None, "verdict": s.verdict, "reason": s.reason} for s in skipped
+        ],
     }
     return json.dumps(doc, indent=2, sort_keys=False)
 
@@ -136,15 +165,15 @@ def _fmt(x: float | None, sig: int = 3) -> str:
     return plain(x, sig)
 
 
-def print_text(results: Sequence[Result], skipped: Sequence[Skipped], *, out: TextIO | None = None,
-               wall: float | None = None) -> None:
+def print_text(
+    results: Sequence[Result], skipped: Sequence[Skipped], *, out: TextIO | None = None, wall: float | None = None
+) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     stream = out or sys.stdout
-    console = Console(file=stream, highlight=False, soft_wrap=False,
-                      width=None if stream.isatty() else 110)
+    console = Console(file=stream, highlight=False, soft_wrap=False, width=None if stream.isatty() else 110)
     for r in results:
         q = r.question
         sug = r.candidate("suggested")
@@ -160,10 +189,15 @@ def print_text(results: Sequence[Result], skipped: Sequence[Skipped], *, out: Te
         console.print(head)
         what = "proxy" if r.task == "proxy" else "model"
         span = (f"{plain(r.epochs)} epochs, " if r.task == "proxy" else "") + f"{r.budget} samples seen"
-        console.print(Text(f"{what}: {r.task_description}\nruns: {r.optimizer}, reference batch "
-                           f"{r.candidate('reference').batch} at lr {plain(r.reference_lr)}, candidates at batch "
-                           f"{sug.batch}; {span} per run, {r.seeds} seed(s), shared initial weights per seed; "
-                           f"training {r.train_seconds:.1f} s", style="dim"))
+        console.print(
+            Text(
+                f"{what}: {r.task_description}\nruns: {r.optimizer}, reference batch "
+                f"{r.candidate('reference').batch} at lr {plain(r.reference_lr)}, candidates at batch "
+                f"{sug.batch}; {span} per run, {r.seeds} seed(s), shared initial weights per seed; "
+                f"training {r.train_seconds:.1f} s",
+                style="dim",
+            )
+        )
         t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         t.add_column("candidate", no_wrap=True)
         t.add_column("batch", justify="right")
@@ -198,8 +232,13 @@ def print_text(results: Sequence[Result], skipped: Sequence[Skipped], *, out: Te
                 console.print(Text("warning: " + r.noise_scale["warning"], style="yellow"))
         for n in r.notes:
             console.print(Text("note: " + n, style="dim"))
-        console.print(Text("* closest to the reference curve; mismatch = mean |val loss - reference| / mean reference "
-                           "val loss at matched samples seen", style="dim"))
+        console.print(
+            Text(
+                "* closest to the reference curve; mismatch = mean |val loss - reference| / mean reference "
+                "val loss at matched samples seen",
+                style="dim",
+            )
+        )
         console.print()
     for s in skipped:
         v = Text()
@@ -208,7 +247,9 @@ def print_text(results: Sequence[Result], skipped: Sequence[Skipped], *, out: Te
         console.print(v)
     if len(results) + len(skipped) > 1:
         verdicts = [r.verdict for r in results] + [s.verdict for s in skipped]
-        counts = ", ".join(f"{verdicts.count(x)} {x}" for x in (PASS, FAIL, INCONCLUSIVE, OUT_OF_RANGE) if verdicts.count(x))
+        counts = ", ".join(
+            f"{verdicts.count(x)} {x}" for x in (PASS, FAIL, INCONCLUSIVE, OUT_OF_RANGE) if verdicts.count(x)
+        )
         console.print(Text(f"verified {len(verdicts)} finding(s): {counts}", style="bold"))
     if wall is not None:
         console.print(Text(f"wall time {wall:.1f} s", style="dim"))
@@ -230,9 +271,15 @@ class ProgressDisplay:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self._progress = Progress(TextColumn("[bold]training[/]"), BarColumn(), MofNCompleteColumn(),
-                                      TimeElapsedColumn(), TextColumn("{task.description}"),
-                                      console=Console(file=sys.stderr), transient=True)
+            self._progress = Progress(
+                TextColumn("[bold]training[/]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=Console(file=sys.stderr),
+                transient=True,
+            )
             self._progress.__enter__()
             self._task = self._progress.add_task("loading torch and the data", total=None)
         return self

@@ -31,7 +31,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, Union
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lrlint.verify.question import UsageError
 
@@ -55,7 +55,7 @@ class VerifySetup:
 class ModelFactory(Protocol):
     """``pkg.module:factory``; it may take ``seed`` as a keyword argument."""
 
-    def __call__(self) -> Union[VerifySetup, tuple[Any, Any, Any, Callable[[Any, Any], Any]]]: ...
+    def __call__(self) -> VerifySetup | tuple[Any, Any, Any, Callable[[Any, Any], Any]]: ...
 
 
 def load_factory(spec: str) -> ModelFactory:
@@ -99,8 +99,10 @@ def build(factory: ModelFactory, seed: int, spec: str = "--model") -> VerifySetu
     elif isinstance(out, (tuple, list)) and len(out) == 4:
         setup = VerifySetup(*out)
     else:
-        raise UsageError(f"{spec}: the factory must return VerifySetup(model, train, val, loss_fn) "
-                         f"or a 4-tuple, got {type(out).__name__}")
+        raise UsageError(
+            f"{spec}: the factory must return VerifySetup(model, train, val, loss_fn) "
+            f"or a 4-tuple, got {type(out).__name__}"
+        )
     if not isinstance(setup.model, torch.nn.Module):
         raise UsageError(f"{spec}: model is {type(setup.model).__name__}, not a torch.nn.Module")
     for name in ("train", "val"):

@@ -74,12 +74,18 @@ def seed_floor(refs: Sequence[Sequence[float]]) -> float | None:
 class Verdict:
     verdict: str
     reason: str
-    ratios: tuple[float, ...]       # per seed m_suggested / m_alternative
-    wins: int                       # seeds where suggested < alternative
+    ratios: tuple[float, ...]  # per seed m_suggested / m_alternative
+    wins: int  # seeds where suggested < alternative
 
 
-def decide(m_sug: Sequence[float], m_alt: Sequence[float], *, floor: float | None,
-           sug_diverged: int = 0, alt_name: str = "the unchanged lr") -> Verdict:
+def decide(
+    m_sug: Sequence[float],
+    m_alt: Sequence[float],
+    *,
+    floor: float | None,
+    sug_diverged: int = 0,
+    alt_name: str = "the unchanged lr",
+) -> Verdict:
     """PASS / FAIL / INCONCLUSIVE from per-seed mismatches of the suggested lr and its alternative."""
     n = len(m_sug)
     if n == 0 or len(m_alt) != n:
@@ -96,20 +102,30 @@ def decide(m_sug: Sequence[float], m_alt: Sequence[float], *, floor: float | Non
         why += f" (median mismatch {plain(med_sug, 3)} vs {plain(med_alt, 3)})"
         return Verdict(FAIL, why, ratios, wins)
     if floor is not None and med_alt <= FLOOR_FACTOR * floor:
-        return Verdict(INCONCLUSIVE,
-                       f"{alt_name} moves the curve by little more than seed-to-seed noise (median mismatch "
-                       f"{plain(med_alt, 3)} <= {plain(FLOOR_FACTOR)} x floor {plain(floor, 3)}): the run is too short, "
-                       "or the lr too small, to tell the candidates apart", ratios, wins)
+        return Verdict(
+            INCONCLUSIVE,
+            f"{alt_name} moves the curve by little more than seed-to-seed noise (median mismatch "
+            f"{plain(med_alt, 3)} <= {plain(FLOOR_FACTOR)} x floor {plain(floor, 3)}): the run is too short, "
+            "or the lr too small, to tell the candidates apart",
+            ratios,
+            wins,
+        )
     if wins == n and med_ratio <= RATIO_MAX:
-        return Verdict(PASS,
-                       f"the suggested lr reproduces the reference curve and {alt_name} does not: closer on "
-                       f"{wins}/{n} seeds, median mismatch {plain(med_sug, 3)} vs {plain(med_alt, 3)} "
-                       f"(ratio {plain(med_ratio, 3)} <= {RATIO_MAX})", ratios, wins)
+        return Verdict(
+            PASS,
+            f"the suggested lr reproduces the reference curve and {alt_name} does not: closer on "
+            f"{wins}/{n} seeds, median mismatch {plain(med_sug, 3)} vs {plain(med_alt, 3)} "
+            f"(ratio {plain(med_ratio, 3)} <= {RATIO_MAX})",
+            ratios,
+            wins,
+        )
     if wins < n:
         why = f"the suggested lr is closer than {alt_name} on only {wins}/{n} seeds"
     else:
-        why = (f"the suggested lr is closer than {alt_name} on {n}/{n} seeds, but not by enough: "
-               f"median ratio {plain(med_ratio, 3)} > {RATIO_MAX}")
+        why = (
+            f"the suggested lr is closer than {alt_name} on {n}/{n} seeds, but not by enough: "
+            f"median ratio {plain(med_ratio, 3)} > {RATIO_MAX}"
+        )
     if sug_diverged:
         why += f"; it diverged on {sug_diverged}/{n} seeds"
     return Verdict(INCONCLUSIVE, why, ratios, wins)
