@@ -176,6 +176,7 @@ def bad_loss():
 def test_user_factory_in_a_temporary_module(tmp_path, monkeypatch, capsys):
     mod = f"lrlint_usermod_{os.getpid()}"
     (tmp_path / f"{mod}.py").write_text(USERMOD)
+    monkeypatch.delenv("CI", raising=False)  # outside CI a settings factory runs without --trust-settings-model
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     code = main(parse("--model", f"{mod}:factory", "--batch", "8:32", "--lr", "0.05", "--output-format", "json"), None)

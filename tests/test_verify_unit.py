@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import ROOT
 
-from lrlint.verify import MISSING_EXTRA
+from lrlint.verify import MISSING_EXTRA, TORCH_CPU_HINT
 from lrlint.verify import question as Q
 from lrlint.verify import verdict as V
 from lrlint.verify.cli import add_arguments, main
@@ -224,9 +224,12 @@ def test_usage_errors_exit_2(capsys):
 
 
 def test_missing_extra_gives_the_install_command(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "torch", None)  # what an environment without torch looks like to find_spec
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # what an environment without it looks like to find_spec
     assert main(parse("--batch", "8:16", "--lr", "0.01"), None) == 2
-    assert capsys.readouterr().err.strip() == MISSING_EXTRA
+    assert capsys.readouterr().err == MISSING_EXTRA + "\n"  # torch is there: no torch install hint
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert main(parse("--batch", "8:16", "--lr", "0.01"), None) == 2
+    assert capsys.readouterr().err == f"{MISSING_EXTRA}\n{TORCH_CPU_HINT}\n"
     assert MISSING_EXTRA == 'lrlint verify needs PyTorch and scikit-learn: pip install "lrlint[verify]"'
 
 

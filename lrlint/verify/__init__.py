@@ -22,4 +22,9 @@ Modules:
 from __future__ import annotations
 
 MISSING_EXTRA = 'lrlint verify needs PyTorch and scikit-learn: pip install "lrlint[verify]"'
+#: PyTorch's documented CPU-only wheel index: the torch install that works on any machine and does
+#: not pull the CUDA packages (several GB) that the default wheel brings on Linux.
+TORCH_CPU_INSTALL = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
+#: Printed with MISSING_EXTRA when torch itself is missing; the README's set-up gives the same line.
+TORCH_CPU_HINT = f"On a machine without a CUDA GPU, install PyTorch's CPU-only wheel first: {TORCH_CPU_INSTALL}"
 MISSING_PLOT_EXTRA = 'lrlint verify --plot needs matplotlib: pip install "lrlint[verify]"'

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
+import os
 import sys
 import time
 from typing import Any
 
-from lrlint.verify import MISSING_EXTRA, MISSING_PLOT_EXTRA
+from lrlint.verify import MISSING_EXTRA, MISSING_PLOT_EXTRA, TORCH_CPU_HINT
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_MAX_SECONDS = 300.0
@@ -30,7 +31,12 @@ than the unchanged one), INCONCLUSIVE. Exit 0 on PASS, 1 on FAIL or INCONCLUSIVE
 
 Default: a tiny proxy (scikit-learn's 8x8 digits, a one-conv CNN, reference batch 8) with your
 optimizer type and the batch factor; your absolute lr does not transfer to it. With --model
-pkg.module:factory it trains your own model at your real lrs."""
+pkg.module:factory it trains your own model at your real lrs.
+
+verify imports the model factory named in the repository's settings ([tool.lrlint.verify]
+model): never run it on an untrusted checkout. In CI (the CI environment variable set, e.g.
+CI=true) such a factory is imported only with --trust-settings-model; --model on the command
+line is always used."""
 
 
 def _add(parser: argparse.ArgumentParser | Any, *flags: str, **kw: Any) -> None:
@@ -73,6 +79,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         metavar="PKG.MODULE:FACTORY",
         help="train your model instead of the proxy (imports your code; see docs/verify.md for the protocol)",
+    )
+    _add(
+        m,
+        "--trust-settings-model",
+        action="store_true",
+        help="in CI, import the model factory named in the settings file ([tool.lrlint.verify] model); "
+        "without it verify refuses to run repository-named code when CI is set",
     )
     _add(m, "--samples", type=int, metavar="N", help="samples seen per run (default: --epochs of the train set)")
     _add(
@@ -169,7 +182,7 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
             "--batch OLD:NEW [--lr LR] [--optimizer NAME]"
         )
     vset = getattr(settings, "verify", None)
-    model = getattr(args, "model", None) or getattr(vset, "model", None)
+    model = _model_spec(args, settings)
     seeds = int(_given(getattr(args, "seeds", None), 3))
     epochs = float(_given(getattr(args, "epochs", None), 3.0))
     if seeds < 1 or seeds > 20:
@@ -231,7 +244,10 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
         return EXIT_USAGE
 
     # the extra
-    if not (_have("torch") and _have("numpy") and _have("sklearn")):
+    if not _have("torch"):
+        sys.stderr.write(f"{MISSING_EXTRA}\n{TORCH_CPU_HINT}\n")
+        return EXIT_USAGE
+    if not (_have("numpy") and _have("sklearn")):
         sys.stderr.write(MISSING_EXTRA + "\n")
         return EXIT_USAGE
     plot_path = getattr(args, "plot", None)
@@ -241,7 +257,7 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
     try:
         import torch  # noqa: F401
     except ImportError as e:
-        sys.stderr.write(f"{MISSING_EXTRA}\n(import torch failed: {e})\n")
+        sys.stderr.write(f"{MISSING_EXTRA}\n{TORCH_CPU_HINT}\n(import torch failed: {e})\n")
         return EXIT_USAGE
 
     from lrlint.verify import experiment, render
@@ -275,6 +291,41 @@ def _main(args: argparse.Namespace, settings: Any) -> int:
         if plot_path:
             sys.stdout.write(f"learning curves written to {plot_path}\n")
     return render.exit_code(results, skipped)
+
+
+def in_ci() -> bool:
+    """Whether the CI environment variable says this is a CI job (GitHub, GitLab and most set CI=true)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def _shown(path: str | None) -> str:
+    if not path:
+        return "the settings"
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _model_spec(args: argparse.Namespace, settings: Any) -> str | None:
+    """The model factory to import: ``--model``, else the settings' (refused in CI unless trusted)."""
+    from lrlint.verify.question import UsageError
+
+    flag = getattr(args, "model", None)
+    if flag:
+        return str(flag)
+    spec = getattr(getattr(settings, "verify", None), "model", None)
+    if not spec:
+        return None
+    where = _shown(getattr(settings, "config_file", None))
+    if in_ci() and not getattr(args, "trust_settings_model", False):
+        raise UsageError(
+            f"{where} names the model factory {spec} ([tool.lrlint.verify] model), which verify would import "
+            f"and run; CI is set (CI={os.environ.get('CI', '')}), so pass --trust-settings-model to run it, "
+            "or name the factory with --model"
+        )
+    sys.stderr.write(
+        f"lrlint verify: importing the model factory {spec} named in {where} ([tool.lrlint.verify] model)\n"
+    )
+    return str(spec)
 
 
 def _device(args: argparse.Namespace, vset: Any) -> str:
