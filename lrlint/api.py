@@ -295,7 +295,7 @@ class Engine:
                 ref = primary(refs)
                 pol = policy_for(recipe.family, self.settings, self.optimizers)
                 shared = recipe.lr.span is not None and lr_spans.get((recipe.lr.span.path, recipe.lr.span.start), 0) > 1
-                ctx = CheckContext(recipe, refs, ref, pol, self.settings, shared_lr=shared, extras={"source": src})
+                ctx = CheckContext(recipe, refs, ref, pol, self.settings, shared_lr=shared, source=src)
                 self._explain(recipe, ref, result)
                 for rule in checks.recipe_checks():
                     for f in rule.check(ctx):

@@ -6,14 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lrlint.spans import Span
+from lrlint.vocabulary import DISPLAY_ONLY, ERROR, INFO, SAFE, UNSAFE, WARNING, Applicability, Severity
 
-ERROR = "error"
-WARNING = "warning"
-INFO = "info"
-
-SAFE = "safe"
-UNSAFE = "unsafe"
-DISPLAY_ONLY = "display-only"
+__all__ = ["DISPLAY_ONLY", "ERROR", "INFO", "SAFE", "UNSAFE", "WARNING", "Edit", "Finding", "Fix", "Related"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +21,7 @@ class Edit:
 
 @dataclass(slots=True)
 class Fix:
-    applicability: str  # SAFE | UNSAFE | DISPLAY_ONLY
+    applicability: Applicability
     message: str  # e.g. "Set learning_rate to 4e-5"
     edits: list[Edit] = field(default_factory=list)
     why: str = ""  # why a fix is unsafe or display-only
@@ -45,7 +40,7 @@ class Finding:
     code: str
     name: str
     message: str
-    severity: str
+    severity: Severity
     span: Span
     data: dict[str, Any] = field(default_factory=dict)
     fix: Fix | None = None

@@ -132,7 +132,7 @@ def _mark(values: dict[str, Value], own_path: str) -> dict[str, Value]:
     out = {}
     for k, v in values.items():
         if v.span is not None and v.span.path != own_path and v.provenance not in (INHERITED, UNKNOWN):
-            v = replace(v, provenance=INHERITED, extra={**v.extra, "base_provenance": v.provenance})
+            v = replace(v, provenance=INHERITED, base_provenance=v.provenance)
         out[k] = v
     return out
 
@@ -277,7 +277,7 @@ class Resolver:
             sub, _ = self._bases(loaded.doc, target, inh, stack + [target], problems, read)
             own = {k: v for k, v in loaded.doc.values.items() if not _is_key(k, inh.key)}
             values = merge(sub, own, inh.delete_key) if sub is not None else merge({}, own, inh.delete_key)
-            only = (entry.extra or {}).get("names")
+            only = entry.names
             if only:  # ``from .x import a, b`` inside ``read_base()``: only those names
                 values = {k: v for k, v in values.items() if k.split(".", 1)[0] in only}
             merged = merge(merged, values, inh.delete_key)

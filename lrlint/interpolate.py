@@ -3,7 +3,7 @@
 Resolved where the value is static (a key of the same composed config); otherwise the Value becomes
 UNKNOWN with the reason (an environment variable, a resolver that runs at run time, a missing key, a
 cycle), so no check guesses at it. A resolved Value keeps the span where the interpolation is written
-(``provenance`` INTERPOLATED, ``extra["target"]`` the key it read).
+(``provenance`` INTERPOLATED, ``target`` the key it read).
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def resolve(values: dict[str, Value]) -> dict[str, Value]:
                     provenance=INTERPOLATED,
                     raw=t.raw,
                     why=f"{text} = {t.key}",
-                    extra={**v.extra, "target": t.key, "target_span": t.span},
+                    target=t.key,
+                    target_span=t.span,
                 )
             continue
         # a string with interpolations inside: a string, resolved when every part is static

@@ -14,22 +14,9 @@ from typing import Literal, Union
 
 from lrlint import cache
 from lrlint.validation import FieldError, Invalid, build, validate
+from lrlint.vocabulary import ROLES, Part, Severity
 
 Scalar = Union[bool, int, float, str, None]
-
-ROLES = (
-    "batch_per_device",  # per device per step
-    "batch_global",  # across devices per step (accumulation multiplies it)
-    "batch_total",  # the whole effective batch (accumulation and devices included)
-    "grad_accum",
-    "devices",  # devices per node (or all processes when nodes is absent)
-    "nodes",
-    "lr",
-    "optimizer",
-    "momentum",
-    "warmup",  # any value > 0 means a warmup is configured
-    "schedule_steps",  # step-based schedule lengths (rescaled by 1/k)
-)
 
 
 FORBID = {"extra": "forbid"}  # pydantic config: unknown keys are errors
@@ -81,7 +68,7 @@ class RuntimeScaling:
     # batch parts whose changes the runtime compensates (per_device, accum, devices, nodes, global_batch,
     # total); None: every change. Detectron2 rescales from the file's own IMS_PER_BATCH/BASE_LR pair, so
     # only a different number of workers is compensated, never an edit of IMS_PER_BATCH.
-    covers: list[Literal["per_device", "accum", "devices", "nodes", "global_batch", "total"]] | None = None
+    covers: list[Part] | None = None
 
 
 @dataclass(kw_only=True)
@@ -167,7 +154,7 @@ class Profile:
     declared_batch: list[str] = field(default_factory=list)  # keys stating the batch the lr was tuned for
     consistency: list[Consistency] = field(default_factory=list)
     epoch_flags: list[EpochFlag] = field(default_factory=list)
-    severity: Literal["error", "warning", "info"] | None = None  # overrides finding severity
+    severity: Severity | None = None  # overrides finding severity
     note: str = ""  # shown with every finding of this profile
     url: str = ""
 

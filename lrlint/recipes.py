@@ -9,18 +9,8 @@ from pathlib import PurePath
 from lrlint import keypaths
 from lrlint.profiles import OptimizerTable, Profile
 from lrlint.values import Document, Value
+from lrlint.vocabulary import BATCH_ROLES, PART_OF_ROLE, SINGLE_ROLES
 
-SINGLE_ROLES = (
-    "batch_per_device",
-    "batch_global",
-    "batch_total",
-    "grad_accum",
-    "devices",
-    "nodes",
-    "optimizer",
-    "momentum",
-)
-BATCH_ROLES = ("batch_total", "batch_global", "batch_per_device", "grad_accum", "devices", "nodes")
 UNKNOWN_STRINGS = {"auto", "none", "null", "???", ""}
 
 
@@ -247,40 +237,30 @@ def effective_batch(
         if roles.get("devices") is None:
             assumptions.append("devices not in the file: assumed unchanged")
             devices = 1.0 if devices is None else devices
-        elif roles["devices"].extra.get("from_tag"):
+        elif roles["devices"].from_tag:
             assumptions.append(roles["devices"].why)
         parts.update(per_device=pd, accum=accum, devices=devices, nodes=nodes)
         return pd * accum * devices * nodes, parts, [], assumptions
     return None, parts, ["no batch size found"], []
 
 
-PART_OF_ROLE = {
-    "batch_per_device": "per_device",
-    "grad_accum": "accum",
-    "devices": "devices",
-    "nodes": "nodes",
-    "batch_global": "global_batch",
-    "batch_total": "total",
-}
-
-
 def _scaling(
     profile: Profile, lr: Value, values: dict[str, Value], roles: dict[str, Value | None]
 ) -> ActiveScaling | None:
-    expr = lr.extra.get("scaling") if lr.extra else None
-    if expr:
+    expr = lr.scaling
+    if expr is not None:
         # the expression follows the batch values it reads (``lr = base * args.batch_size / 256``): a change
         # of another part (accumulation, devices) is not compensated
-        keys = set(expr.get("batch_keys") or ())
+        keys = set(expr.batch_keys)
         covers = frozenset(
             PART_OF_ROLE[r]
             for r, v in roles.items()
-            if r in PART_OF_ROLE and v is not None and (v.key in keys or (v.extra or {}).get("alias_of") in keys)
+            if r in PART_OF_ROLE and v is not None and (v.key in keys or v.alias_of in keys)
         )
         return ActiveScaling(
             "expression",
-            float(expr.get("exponent", 1.0)),
-            f"the lr is computed from the batch: {expr.get('text', lr.raw)}",
+            float(expr.exponent),
+            f"the lr is computed from the batch: {expr.text}",
             value=lr,
             covers=covers or None,
         )
@@ -346,7 +326,7 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag 
                 tag.devices,
                 None,
                 why=f"{tag.devices} devices from the file name ({tag.text})",
-                extra={"from_tag": tag.text},
+                from_tag=tag.text,
             )
         warmup = [v for p in profile.patterns("warmup") for k, v in values.items() if keypaths.matches(p, k)]
         schedule = [v for p in profile.patterns("schedule_steps") for k, v in values.items() if keypaths.matches(p, k)]

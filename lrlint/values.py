@@ -6,18 +6,47 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from lrlint.spans import LineIndex, Span
+from lrlint.vocabulary import (
+    ARGPARSE,
+    DEFAULT,
+    EXPRESSION,
+    INHERITED,
+    INTERPOLATED,
+    LITERAL,
+    STRING,
+    UNKNOWN,
+    Provenance,
+)
 
 Scalar = Union[int, float, str, bool, None]
 
-# How a Value was obtained.
-LITERAL = "literal"  # a number/bool/null literal in the file
-STRING = "string"  # a quoted or plain string scalar (a numeric string still reads as a number)
-EXPRESSION = "expression"  # folded from constants (Python)
-ARGPARSE = "argparse-default"  # default of a command-line option (Python)
-INHERITED = "inherited"  # from a base config (issue 4)
-INTERPOLATED = "interpolated"  # resolved ${...} interpolation
-DEFAULT = "framework-default"  # the framework's documented default, not in the file
-UNKNOWN = "unknown"  # lrlint cannot know it statically (env, file, "auto", call)
+# How a Value was obtained (the provenance words, defined in lrlint.vocabulary).
+__all__ = [
+    "ARGPARSE",
+    "DEFAULT",
+    "EXPRESSION",
+    "INHERITED",
+    "INTERPOLATED",
+    "LITERAL",
+    "STRING",
+    "UNKNOWN",
+    "Document",
+    "ExprScaling",
+    "Scalar",
+    "Value",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ExprScaling:
+    """An lr computed from batch-like names (``lr = base_lr * args.batch_size / 256``)."""
+
+    exponent: float  # the batch exponent the expression scales with (the largest of the alternatives)
+    batch_keys: tuple[str, ...] = ()  # the config keys of the batch values it reads
+    factors: tuple[str, ...] = ()  # every batch-like factor, as written (``misc.get_world_size()``)
+    text: str = ""  # the expression's source text
+    alternatives: tuple[float, ...] = ()  # exponents the script picks between at run time
+    conditional: bool = False  # only some branch scales
 
 
 @dataclass(slots=True)
@@ -27,10 +56,17 @@ class Value:
     key: str
     value: Scalar
     span: Span | None
-    provenance: str = LITERAL
+    provenance: Provenance = LITERAL
     raw: str = ""  # the literal's source text, e.g. ``1e-5`` or ``"0.1"``
     why: str = ""  # for UNKNOWN/EXPRESSION: a short human reason
-    extra: dict = field(default_factory=dict)  # source-specific facts (e.g. expression scaling)
+    # facts some sources and stages add
+    scaling: ExprScaling | None = None  # Python: the value is computed from the batch
+    alias_of: str | None = None  # Python: the key it was read through (``optimizer.lr`` from ``args.lr``)
+    names: tuple[str, ...] | None = None  # Python: the names ``from .x import a, b`` takes from a base
+    from_tag: str | None = None  # a device count read from the file-name tag (``8xb2``)
+    target: str | None = None  # an interpolation: the key it read
+    target_span: Span | None = None  # ... and where that key's value is
+    base_provenance: Provenance | None = None  # an inherited value: how the base file stated it
 
     @property
     def number(self) -> float | None:

@@ -426,7 +426,7 @@ def test_lr_fix_for_an_expression_is_display_only_and_says_why():
     from lrlint.values import EXPRESSION, Value
 
     lr = Value("lr", 0.1, Span("train.py", 10, 19, 3, 6, 3, 15), provenance=EXPRESSION, raw="0.05 * 2")
-    ctx = SimpleNamespace(recipe=SimpleNamespace(lr=lr, doc=SimpleNamespace(path="train.py")), extras={})
+    ctx = SimpleNamespace(recipe=SimpleNamespace(lr=lr, doc=SimpleNamespace(path="train.py")), source=None)
     f = compare.lr_fix(ctx, None, 0.4)
     assert (f.applicability, f.message, f.edits) == (DISPLAY_ONLY, "Set lr to 0.4", [])
     assert f.why == "the lr is an expression: change the expression by hand (`0.05 * 2`)"

@@ -17,7 +17,7 @@ def vals(**kw) -> dict[str, Value]:
 def test_absolute_reference_copies_the_value_and_keeps_its_own_place():
     out = interpolate.resolve(vals(data__batch_size=64, model__batch="${data.batch_size}"))
     v = out["model.batch"]
-    assert (v.value, v.provenance, v.extra["target"], v.raw) == (64, INTERPOLATED, "data.batch_size", "64")
+    assert (v.value, v.provenance, v.target, v.raw) == (64, INTERPOLATED, "data.batch_size", "64")
 
 
 def test_relative_references_from_the_parent():

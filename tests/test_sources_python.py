@@ -16,7 +16,7 @@ import pytest
 
 from lrlint.sources import LIMIT_EXCEEDED, PARSE_ERROR, Limits, SourceError, decode
 from lrlint.sources.python_source import mentions_training_names, parse
-from lrlint.values import ARGPARSE, EXPRESSION, LITERAL, STRING, UNKNOWN
+from lrlint.values import ARGPARSE, EXPRESSION, LITERAL, STRING, UNKNOWN, ExprScaling
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "python"
@@ -94,7 +94,7 @@ def test_namespace_references_resolve_to_the_default_literal():
     # the parser is defined after main(): references still resolve (add_argument calls are found first)
     lr = vals["optimizer.lr"]
     assert (lr.value, lr.provenance, lr.raw, where(lr)) == (0.1, ARGPARSE, "0.1", (11, 48, 11, 51))
-    assert lr.extra["alias_of"] == "args.lr"
+    assert lr.alias_of == "args.lr"
     assert vals["optimizer.type"].value == "SGD"
     assert vals["optimizer.type"].raw == "torch.optim.SGD"
     assert vals["optimizer.momentum"].value == 0.9
@@ -143,7 +143,7 @@ def test_click_typer_and_dataclass_defaults():
         """)
     assert (vals["args.lr"].value, vals["args.lr"].provenance, vals["args.lr"].raw) == (3e-4, ARGPARSE, "3e-4")
     assert vals["args.batch_size"].value == 32
-    assert vals["optimizer.lr"].extra["alias_of"] == "args.lr" and where(vals["optimizer.lr"]) == (5, 31, 5, 35)
+    assert vals["optimizer.lr"].alias_of == "args.lr" and where(vals["optimizer.lr"]) == (5, 31, 5, 35)
     assert (vals["args.learning_rate"].value, vals["args.learning_rate"].raw) == (1e-3, "1e-3")
     assert vals["args.micro_batch"].value == 8
     assert (vals["TrainConfig.lr"].value, vals["TrainConfig.lr"].provenance) == (6e-4, LITERAL)
@@ -163,7 +163,7 @@ def test_hf_dataclass_fields_resolve_through_parse_args_into_dataclasses():
             (train_args,) = HfArgumentParser((TrainArgs,)).parse_args_into_dataclasses()
             opt = torch.optim.AdamW(params, lr=train_args.learning_rate)
         """)
-    assert vals["optimizer.lr"].value == 2e-5 and vals["optimizer.lr"].extra["alias_of"] == "TrainArgs.learning_rate"
+    assert vals["optimizer.lr"].value == 2e-5 and vals["optimizer.lr"].alias_of == "TrainArgs.learning_rate"
 
 
 # --------------------------------------------------------------------------- folding
@@ -189,7 +189,7 @@ def test_constant_folding_and_names_bound_to_constants():
         "0.1",
         (2, 8, 2, 11),
     )
-    assert vals["lr"].extra.get("alias_of") == "base"
+    assert vals["lr"].alias_of == "base"
     a = vals["a"]
     assert (a.value, a.provenance, a.raw) == (0.08, EXPRESSION, "0.02 * 4") and a.why == "computed from 0.02 * 4"
     assert vals["b"].value == 1024
@@ -395,14 +395,14 @@ def test_linear_scaling_expression():
         """)
     lr = vals["lr"]
     assert (lr.value, lr.provenance, lr.raw) == (0.2, EXPRESSION, "base_lr * batch_size / 256")
-    assert lr.extra["scaling"] == {
-        "exponent": 1.0,
-        "batch_keys": ["batch_size"],
-        "factors": ["batch_size"],
-        "text": "base_lr * batch_size / 256",
-    }
-    assert vals["optimizer.lr"].extra["scaling"]["exponent"] == 1.0
-    assert "scaling" not in vals["batch_size"].extra and "scaling" not in vals["base_lr"].extra
+    assert lr.scaling == ExprScaling(
+        exponent=1.0,
+        batch_keys=("batch_size",),
+        factors=("batch_size",),
+        text="base_lr * batch_size / 256",
+    )
+    assert vals["optimizer.lr"].scaling.exponent == 1.0
+    assert vals["batch_size"].scaling is None and vals["base_lr"].scaling is None
 
 
 @pytest.mark.parametrize(
@@ -420,8 +420,8 @@ def test_scaling_exponents(expr, exponent):
     vals = values_of(
         f"import math\nfrom math import sqrt\nbase_lr = 0.1\nbs = 256\nworld_size = 8\naccum = 2\nlr = {expr}\n"
     )
-    assert vals["lr"].extra["scaling"]["exponent"] == exponent
-    assert "bs" in vals["lr"].extra["scaling"]["batch_keys"]
+    assert vals["lr"].scaling.exponent == exponent
+    assert "bs" in vals["lr"].scaling.batch_keys
 
 
 def test_scaling_through_intermediate_names_and_runtime_factors():
@@ -439,10 +439,10 @@ def test_scaling_through_intermediate_names_and_runtime_factors():
     lr = vals["optimizer.lr"]
     assert lr.provenance == UNKNOWN and lr.value is None and "get_world_size" in lr.why
     assert lr.raw == "args.blr * eff_batch_size / 256" and where(lr) == (8, 15, 8, 46)
-    sc = lr.extra["scaling"]
-    assert sc["exponent"] == 1.0
-    assert sc["batch_keys"] == ["args.batch_size", "args.accum_iter"]
-    assert sc["factors"] == ["args.batch_size", "args.accum_iter", "misc.get_world_size()"]
+    sc = lr.scaling
+    assert sc.exponent == 1.0
+    assert sc.batch_keys == ("args.batch_size", "args.accum_iter")
+    assert sc.factors == ("args.batch_size", "args.accum_iter", "misc.get_world_size()")
 
 
 def test_scaling_rule_chosen_at_run_time_lists_alternatives():
@@ -462,9 +462,9 @@ def test_scaling_rule_chosen_at_run_time_lists_alternatives():
                 batch_ratio = batch_ratio ** 0.5
             args.lr = args.lr_base * batch_ratio
         """)
-    sc = vals["args.lr"].extra["scaling"]
-    assert sc["alternatives"] == [0.5, 1.0] and sc["exponent"] == 1.0
-    assert sc["batch_keys"] == ["args.batch_size"]
+    sc = vals["args.lr"].scaling
+    assert sc.alternatives == (0.5, 1.0) and sc.exponent == 1.0
+    assert sc.batch_keys == ("args.batch_size",)
 
 
 def test_conditions_fold_on_known_defaults():
@@ -478,7 +478,7 @@ def test_conditions_fold_on_known_defaults():
         if __name__ == "__main__":
             momentum = 0.9
         """)
-    assert vals["lr"].value == 1e-4 and "scaling" not in vals["lr"].extra  # store_true: False, branch skipped
+    assert vals["lr"].value == 1e-4 and vals["lr"].scaling is None  # store_true: False, branch skipped
     assert vals["momentum"].value == 0.9
 
 
@@ -714,7 +714,7 @@ def test_read_base_imports_become_base_entries():
     )
     assert [vals[k].value for k in ("_base_.0", "_base_.1")] == ["./schedule_1x.py", "../../_base_/models/retinanet.py"]
     assert "_base_.2" not in vals  # an installed package's module: not in this tree
-    assert "names" not in vals["_base_.0"].extra and vals["_base_.1"].extra["names"] == ["model", "train_cfg"]
+    assert vals["_base_.0"].names is None and vals["_base_.1"].names == ("model", "train_cfg")
     assert (where(vals["_base_.0"]), where(vals["_base_.1"])) == ((3, 11, 3, 22), (4, 13, 4, 36))  # the module names
     assert vals["train_dataloader._delete_"].value is True  # a rebinding replaces the inherited dict
     assert mentions_training_names("from mmengine.config import read_base\n")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lrlint.findings import Finding
+from lrlint.recipes import Recipe
 from lrlint.references import Reference
 from lrlint.scaling import Policy
+from lrlint.settings import Settings
+from lrlint.sources import Source
+from lrlint.vocabulary import Severity
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ class Rule:
     code: str
     name: str
     summary: str  # one line
-    severity: str  # default severity
+    severity: Severity  # default severity
     fix_availability: str  # "always" | "sometimes" | "none"
     doc: str  # markdown: What it does / Why is this bad? / Example / Fix safety
     valid: tuple[Example, ...] = ()
@@ -40,10 +44,10 @@ class Rule:
 
 @dataclass
 class CheckContext:
-    recipe: object  # lrlint.recipes.Recipe
+    recipe: Recipe
     references: list[Reference]
     reference: Reference | None  # the primary one
     policy: Policy
-    settings: object  # lrlint.settings.Settings
+    settings: Settings
     shared_lr: bool = False  # the lr literal also serves another recipe
-    extras: dict = field(default_factory=dict)
+    source: Source | None = None  # the checked file (an override of an inherited value is written there)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from lrlint import numbers
 from lrlint.checks.base import CheckContext
 from lrlint.findings import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Fix, Related
-from lrlint.recipes import PART_OF_ROLE
 from lrlint.references import DECLARED, HISTORY
 from lrlint.scaling import RULE_TITLE, batch_changed, same_number
 from lrlint.spans import Span
 from lrlint.values import ARGPARSE, DEFAULT, EXPRESSION, INHERITED, INTERPOLATED, LITERAL, STRING
+from lrlint.vocabulary import BATCH_SIZE_ROLES, MULTIPLIER_PARTS, PART_LABELS, ROLE_OF_PART
 
 # lr values a fix does not edit, and why (the fix is display-only)
 NO_EDIT_WHY = {
@@ -19,16 +19,6 @@ NO_EDIT_WHY = {
     INTERPOLATED: "the lr comes from an interpolation: change the value it refers to",
     DEFAULT: "the lr is the framework's default: set it explicitly in the config",
 }
-
-PART_LABELS = {
-    "per_device": "per-device batch",
-    "accum": "accumulation",
-    "devices": "devices",
-    "nodes": "nodes",
-    "global_batch": "global batch",
-    "total": "total batch",
-}
-ROLE_OF_PART = {part: role for role, part in PART_OF_ROLE.items()}
 
 
 @dataclass
@@ -104,9 +94,9 @@ def changed_batch_span(ctx: CheckContext) -> Span:
             continue
         if part in old_parts and part in r.parts and not same_number(old_parts[part], r.parts[part]):
             return v.span
-    for role in ("batch_total", "batch_global", "batch_per_device", "grad_accum", "devices"):
+    for role in BATCH_SIZE_ROLES:
         v = r.roles.get(role)
-        if v is not None and v.span is not None and role[:5] == "batch":
+        if v is not None and v.span is not None:
             return v.span
     return r.lr.span
 
@@ -182,7 +172,7 @@ def _factors(ctx: CheckContext, primary: Span) -> list[Related]:
     """The other batch multipliers (devices, accumulation, nodes) that are not 1."""
     out = []
     r = ctx.recipe
-    for part in ("accum", "devices", "nodes"):
+    for part in MULTIPLIER_PARTS:
         v = r.roles.get(ROLE_OF_PART[part])
         n = r.parts.get(part)
         if v is None or v.span is None or n in (None, 1) or v.span == primary:
@@ -223,7 +213,7 @@ def inherited(ctx: CheckContext, value) -> bool:
 
 def override_edit(ctx: CheckContext, key: str, content: str) -> tuple[Edit | None, str]:
     """An edit setting ``key`` in the checked (child) file, or None and why not."""
-    src = ctx.extras.get("source")
+    src = ctx.source
     if src is None:
         return None, "the checked file is not available"
     if any(p.isdigit() for p in key.split(".")):
@@ -308,7 +298,7 @@ def _inherited_lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix 
     """An lr from a base file: set it in the child (the base keeps the lr its own batch needs)."""
     lr = ctx.recipe.lr
     content = literal_for(lr, expected)
-    if ctx.extras.get("source") is not None and ctx.extras["source"].format == "yaml":
+    if ctx.source is not None and ctx.source.format == "yaml":
         content = numbers.format_like(expected, lr.raw or None, yaml_plain=True)
     title = f"Set {lr.key} to {content.strip(chr(39) + chr(34))} in {ctx.recipe.doc.path} (overrides the base's {numbers.plain(c.old_lr)})"
     edit, why = override_edit(ctx, lr.key, content)

@@ -87,7 +87,7 @@ def _tag(ctx: CheckContext):
     if (
         tag.devices is not None
         and dv is not None
-        and not dv.extra.get("from_tag")
+        and not dv.from_tag
         and dv.known
         and dv.number is not None
         and dv.number != tag.devices

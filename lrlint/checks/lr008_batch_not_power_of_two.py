@@ -5,6 +5,7 @@ from __future__ import annotations
 from lrlint import numbers
 from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.findings import INFO, Finding
+from lrlint.vocabulary import BATCH_SIZE_ROLES
 
 DOC = """\
 ## What it does
@@ -27,8 +28,6 @@ per_device_train_batch_size: 32
 ```
 """
 
-BATCH_ROLES = ("batch_per_device", "batch_global", "batch_total")
-
 
 def _power_of_two(n: float) -> bool:
     return n >= 1 and float(n).is_integer() and (int(n) & (int(n) - 1)) == 0
@@ -36,7 +35,7 @@ def _power_of_two(n: float) -> bool:
 
 def check(ctx: CheckContext):
     r = ctx.recipe
-    for role in BATCH_ROLES:
+    for role in BATCH_SIZE_ROLES:
         v = r.roles.get(role)
         n = v.number if v is not None and v.known else None
         if n is None or v.span is None or _power_of_two(n):

@@ -5,19 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lrlint.spans import Span
+from lrlint.vocabulary import DECLARED, HISTORY, INHERITANCE, STRENGTH, USER, ReferenceKind
 
-DECLARED = "declared"  # inline `# lrlint: reference`, file-name tag, auto_scale_lr.base_batch_size ...
-USER = "user"  # --reference FILE
-INHERITANCE = "inheritance"  # the base config a child inherits from
-HISTORY = "history"  # the same file at the git base
-
-# The strongest first: a declared reference wins over history (design.md).
-STRENGTH = {USER: 0, DECLARED: 1, INHERITANCE: 2, HISTORY: 3}
+__all__ = ["DECLARED", "HISTORY", "INHERITANCE", "STRENGTH", "USER", "Reference", "primary"]
 
 
 @dataclass
 class Reference:
-    kind: str
+    kind: ReferenceKind
     label: str  # e.g. "git HEAD", "inline reference (line 2)"
     batch: float | None
     lr: float | None

@@ -26,10 +26,10 @@ Key conventions are listed in :mod:`lrlint.sources.py_analyze`.
 
 An lr that depends on a batch-like name (``batch_size``, ``bs``, ``world_size``,
 ``accum_iter``, ``args.batch_size``, ``dist.get_world_size()``...) carries
-``Value.extra["scaling"] = {"exponent", "batch_keys", "factors", "text"}``
-(plus ``"alternatives"`` when the script picks the rule at run time and
-``"conditional"`` when only some branch scales). A Value read through another key
-(``optimizer.lr`` from ``args.lr``) has ``extra["alias_of"]``.
+``Value.scaling`` (an :class:`lrlint.values.ExprScaling`: exponent, batch keys, factors,
+text; the alternatives when the script picks the rule at run time, ``conditional`` when
+only some branch scales). A Value read through another key (``optimizer.lr`` from
+``args.lr``) has ``Value.alias_of``.
 
 Guards: files nested deeper than ``limits.max_depth`` brackets (CPython itself
 stops at 200) or holding an expression chain libcst parses in quadratic time are
@@ -47,7 +47,7 @@ from itertools import accumulate
 from typing import Any
 
 from lrlint.sources import LIMIT_EXCEEDED, PARSE_ERROR, Limits, Source, SourceError
-from lrlint.values import EXPRESSION, UNKNOWN, Document, Value
+from lrlint.values import EXPRESSION, UNKNOWN, Document, ExprScaling, Value
 
 _TRAINING_NAMES = re.compile(
     r"lr\b|learning_rate|batch|optim|accum|devices|gpus|world_size|num_nodes|nnodes|Trainer|TrainingArguments|Accelerator|DataLoader"
@@ -271,28 +271,35 @@ def _parse(source: Source, limits: Limits) -> list[Document]:
         pos = spans.get(id(s.node)) if s.node is not None else None
         span = lines.span(source.path, pos[0], pos[1]) if pos else None
         raw = text[pos[0] : pos[1]] if pos else ""
-        extra: dict = dict(s.extra) if s.extra else {}
-        if s.origin and s.origin != key:
-            extra["alias_of"] = s.origin
+        names = (s.extra or {}).get("names")
+        alias_of = s.origin if s.origin and s.origin != key else None
+        scaling = None
         why = s.why
         if s.prov == EXPRESSION and not why:
             why = f"computed from {_short(raw)}"
         if s.scale is not None and not _batch_key(key):
             sc = s.scale
             exps = sc.alternatives
-            info: dict = {
-                "exponent": max(exps) if exps else sc.exponent(),
-                "batch_keys": list(dict.fromkeys(k for (_, k) in sc.deps if k)),
-                "factors": list(dict.fromkeys(label for (label, _) in sc.deps)),
-                "text": raw,
-            }
-            if exps:
-                info["alternatives"] = list(exps)
-            if sc.conditional:
-                info["conditional"] = True
-            extra["scaling"] = info
+            scaling = ExprScaling(
+                exponent=max(exps) if exps else sc.exponent(),
+                batch_keys=tuple(dict.fromkeys(k for (_, k) in sc.deps if k)),
+                factors=tuple(dict.fromkeys(label for (label, _) in sc.deps)),
+                text=raw,
+                alternatives=tuple(exps),
+                conditional=bool(sc.conditional),
+            )
         value = s.value if s.prov != UNKNOWN else None
-        values[key] = Value(key, value, span, s.prov, raw, why, extra)
+        values[key] = Value(
+            key,
+            value,
+            span,
+            s.prov,
+            raw,
+            why,
+            scaling=scaling,
+            alias_of=alias_of,
+            names=tuple(names) if names else None,
+        )
     cmap: dict[int, str] = {}
     for off, t in comments:
         line, _ = lines.line_col(off)
