@@ -73,11 +73,12 @@ def figures() -> int:
     from lrlint.numbers import plain
     from lrlint.verify import experiment as E
     from lrlint.verify import question as Q
+    from lrlint.verify.training import Options
 
     for title, display, family, momentum, policy, lr, ks, proxy_lr in FIGURES:
         t = time.perf_counter()
         qs = [Q.Question(8, 8 * k, lr, None, policy, Q.choose_optimizer(display, family, momentum)) for k in ks]
-        results = E.run(qs, E.Options(proxy_lr=proxy_lr))
+        results = E.run(qs, Options(proxy_lr=proxy_lr))
         print(f"\n**{title}** ({time.perf_counter() - t:.1f} s in one process)\n")
         roles = [c.role for c in results[0].candidates if c.role != "reference"]
         print("| k | floor | " + " | ".join(f"{r} median (acc)" for r in roles) + " | verdict | closest |")

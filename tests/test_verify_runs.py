@@ -23,7 +23,9 @@ pytest.importorskip("sklearn")
 
 from conftest import ROOT  # noqa: E402
 
+from lrlint.settings import Settings, VerifySettings  # noqa: E402
 from lrlint.verify import experiment as E  # noqa: E402
+from lrlint.verify.training import Options, Task  # noqa: E402
 from lrlint.verify import question as Q  # noqa: E402
 from lrlint.verify.cli import add_arguments, main  # noqa: E402
 from lrlint.verify.verdict import FAIL, INCONCLUSIVE, PASS  # noqa: E402
@@ -56,7 +58,7 @@ def sgd(k: float, lr: float = 0.01, momentum: float | None = None) -> Q.Question
 
 @pytest.fixture(scope="module")
 def sgd_sweep():
-    return E.run([sgd(k) for k in range(2, 8)], E.Options())
+    return E.run([sgd(k) for k in range(2, 8)], Options())
 
 
 @pytest.mark.parametrize("k", range(2, 8))
@@ -79,7 +81,7 @@ def test_sgd_linear_rule_passes_and_unchanged_lr_is_visibly_worse(sgd_sweep, k):
 
 def test_sgd_scaled_lr_that_collapses_fails():
     qs = [sgd(64, lr=0.05, momentum=0.9), sgd(32, lr=0.05, momentum=0.9), sgd(64, lr=0.05)]
-    results = E.run(qs, E.Options(proxy_lr="user"))
+    results = E.run(qs, Options(proxy_lr="user"))
     for r in results:
         assert r.reference_lr == 0.05
         sug = r.candidate("suggested")
@@ -93,7 +95,7 @@ def test_sgd_scaled_lr_that_collapses_fails():
 def test_a_proxy_that_barely_learns_is_inconclusive_not_pass():
     # the tutorial's lr 0.001 pinned on the proxy: 3 epochs take the val loss only from 2.30 to ~2.2,
     # and the unchanged lr moves the curve by about the seed-to-seed noise
-    (r,) = E.run([sgd(7, lr=0.001)], E.Options(proxy_lr="user"))
+    (r,) = E.run([sgd(7, lr=0.001)], Options(proxy_lr="user"))
     assert r.verdict == INCONCLUSIVE and "noise" in r.reason
     assert r.candidate("reference").final_loss > 2.0
 
@@ -108,7 +110,7 @@ def test_x64_is_out_of_range_unless_the_proxy_lr_is_pinned(capsys):
 
 def test_adam_sqrt_is_never_fail_and_beats_unchanged():
     qs = [Q.Question(8, 8 * k, 1e-3, None, "sqrt", Q.choose_optimizer("Adam", "adaptive", None)) for k in (2, 4, 16)]
-    results = E.run(qs, E.Options())
+    results = E.run(qs, Options())
     for r in results:
         assert r.verdict in (PASS, INCONCLUSIVE), r.reason
         sug, unch = r.candidate("suggested"), r.candidate("unchanged")
@@ -188,7 +190,7 @@ def test_user_factory_in_a_temporary_module(tmp_path, monkeypatch, capsys):
     assert r["verdict"] == PASS and code == 0
     assert sys.modules[mod].CALLS == [0, 1, 2]  # once per seed
     # the same factory from [tool.lrlint.verify] model = ...
-    settings = SimpleNamespace(verify=SimpleNamespace(model=f"{mod}:factory"))
+    settings = Settings(verify=VerifySettings(model=f"{mod}:factory"))
     assert main(parse("--batch", "8:16", "--lr", "0.05", "--seeds", "1", "--output-format", "json"), settings) == 0
     assert json.loads(capsys.readouterr().out)["results"][0]["setup"]["task"] == "model"
     # --max-seconds shrinks a budget that would not fit (measured speed), and says so
@@ -244,7 +246,7 @@ def test_nproc_2_runs_real_data_parallel_training():
 
 def test_gradient_accumulation_matches_the_big_batch():
     # batch 32 as 4 accumulated micro-batches of 8: the same data order and the same averaged gradient
-    plain_run, accum_run = (E.run([sgd(4)], E.Options(seeds=2, epochs=1, accum=a))[0] for a in (None, 4))
+    plain_run, accum_run = (E.run([sgd(4)], Options(seeds=2, epochs=1, accum=a))[0] for a in (None, 4))
     sug_a = accum_run.candidate("suggested")
     assert (sug_a.accum, accum_run.candidate("reference").accum) == (4, 1)
     assert accum_run.verdict == plain_run.verdict
@@ -280,7 +282,7 @@ def test_noise_scale_estimate_is_close_to_the_exact_per_example_value():
     from lrlint.verify import noise_scale
 
     torch.set_num_threads(1)
-    task = E.Task(E.Options(), torch.device("cpu"))
+    task = Task(Options(), torch.device("cpu"))
     model = task.model(0)
     est = noise_scale.estimate(model, task.data, task.loss_fn, b_small=8, b_big=128, probes=100, seed=0)
     # exact: per-example gradients over the whole training set at the same weights, same (train) mode

@@ -12,9 +12,11 @@ from types import SimpleNamespace
 import pytest
 from conftest import ROOT
 
+from lrlint.settings import Settings, Thresholds
 from lrlint.verify import MISSING_EXTRA, TORCH_CPU_HINT
 from lrlint.verify import question as Q
 from lrlint.verify import verdict as V
+from lrlint.verify import cli as vcli
 from lrlint.verify.cli import add_arguments, main
 
 
@@ -84,16 +86,19 @@ def test_exponent_transfers_to_the_proxy_batch():
     assert q3.candidates()[1].proxy_factor(b1 / b0) == pytest.approx((3 / 8) ** 0.5)
 
 
+TOL = Thresholds().batch_tolerance
+
+
 def test_k_range_of_the_default_proxy():
-    assert Q.check_k(sgd_question(32), proxy=True, explicit_proxy_lr=False) is None
-    assert Q.check_k(sgd_question(0.25), proxy=True, explicit_proxy_lr=False) is None
-    assert "out of range" in Q.check_k(sgd_question(64), proxy=True, explicit_proxy_lr=False)
-    assert "--proxy-lr" in Q.check_k(sgd_question(64), proxy=True, explicit_proxy_lr=False)
-    assert Q.check_k(sgd_question(64), proxy=True, explicit_proxy_lr=True) is None
-    assert "out of range" in Q.check_k(sgd_question(128), proxy=True, explicit_proxy_lr=True)
-    assert "out of range" in Q.check_k(sgd_question(0.125), proxy=True, explicit_proxy_lr=False)
-    assert Q.check_k(sgd_question(128), proxy=False, explicit_proxy_lr=False) is None  # your own model
-    assert "no batch change" in Q.check_k(sgd_question(1.05), proxy=True, explicit_proxy_lr=False)
+    assert Q.check_k(sgd_question(32), TOL, proxy=True, explicit_proxy_lr=False) is None
+    assert Q.check_k(sgd_question(0.25), TOL, proxy=True, explicit_proxy_lr=False) is None
+    assert "out of range" in Q.check_k(sgd_question(64), TOL, proxy=True, explicit_proxy_lr=False)
+    assert "--proxy-lr" in Q.check_k(sgd_question(64), TOL, proxy=True, explicit_proxy_lr=False)
+    assert Q.check_k(sgd_question(64), TOL, proxy=True, explicit_proxy_lr=True) is None
+    assert "out of range" in Q.check_k(sgd_question(128), TOL, proxy=True, explicit_proxy_lr=True)
+    assert "out of range" in Q.check_k(sgd_question(0.125), TOL, proxy=True, explicit_proxy_lr=False)
+    assert Q.check_k(sgd_question(128), TOL, proxy=False, explicit_proxy_lr=False) is None  # your own model
+    assert "no batch change" in Q.check_k(sgd_question(1.05), TOL, proxy=True, explicit_proxy_lr=False)
 
 
 @pytest.mark.parametrize(
@@ -172,6 +177,22 @@ def test_question_from_an_lr001_and_an_lr002_finding():
     assert q2.optimizer.torch_name == "AdamW"
     # the user's lr equals the linear rule: no separate "current" candidate, the linear one stands for it
     assert [c.role for c in q2.candidates()] == ["reference", "suggested", "unchanged", "linear"]
+
+
+def test_verify_reads_the_linters_batch_tolerance_and_policy(capsys):
+    settings = Settings.from_table({"thresholds": {"batch-tolerance": [0.5, 1.6]}, "policy": {"sgd": "sqrt"}})
+    assert main(parse("--batch", "8:12", "--lr", "0.01"), settings) == 2
+    assert capsys.readouterr().err == (
+        "lrlint verify: error: batch factor x1.5 is no batch change (within 0.5..1.6): nothing to verify\n"
+    )
+    assert main(parse("--batch", "100:110", "--lr", "0.01"), None) == 2  # the linter's default band, 0.9..1.11
+    assert capsys.readouterr().err.endswith("x1.1 is no batch change (within 0.9..1.11): nothing to verify\n")
+    q = vcli._direct_question(parse("--batch", "8:32", "--lr", "0.01"), settings)
+    assert (q.policy, q.suggested_factor) == ("sqrt", 2.0)  # [tool.lrlint.policy] sgd = "sqrt"
+    q = vcli._direct_question(parse("--batch", "8:32", "--optimizer", "adamw"), Settings())
+    assert (q.policy, q.optimizer.family, q.optimizer.torch_name) == ("sqrt", "adaptive", "AdamW")
+    mixed = Settings.from_table({"policy": {"adaptive": "sqrt-to-linear"}})
+    assert vcli._direct_question(parse("--batch", "8:32", "--optimizer", "adam"), mixed).policy == "sqrt"
 
 
 # --------------------------------------------------------------------------- metric and verdict

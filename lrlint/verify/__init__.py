@@ -11,7 +11,10 @@ Modules:
 - ``verdict``: the curve-mismatch metric, the seed floor and the PASS/FAIL/INCONCLUSIVE rule; pure Python.
 - ``proxy``: the default proxy task (scikit-learn's 8x8 digits, a one-conv CNN).
 - ``user_model``: the ``--model pkg.module:factory`` protocol and its import.
-- ``experiment``: the training runs (shared init per seed, matched samples seen) and the report data.
+- ``training``: the task (proxy or user model), its data, and one training run (shared init per seed).
+- ``planning``: the runs a question needs (batches, lrs, ranks, accumulation) and the sample budget.
+- ``judging``: curves on the common grid, per-candidate figures, the verdict; the report data.
+- ``experiment``: ``run``: plan every question, train each distinct run once, judge each question.
 - ``distributed``: ``--nproc N`` data-parallel runs (torchrun-style env, gloo on CPU, nccl on GPU).
 - ``noise_scale``: the two-batch gradient-noise-scale estimate (McCandlish et al. 2018).
 - ``render``: rich tables and progress, JSON.

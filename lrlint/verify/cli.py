@@ -12,9 +12,15 @@ import math
 import os
 import sys
 import time
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from lrlint.verify import MISSING_EXTRA, MISSING_PLOT_EXTRA, TORCH_CPU_HINT
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from lrlint.settings import Settings
+    from lrlint.verify.question import Question
+    from lrlint.verify.render import Skipped
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_MAX_SECONDS = 300.0
@@ -47,10 +53,7 @@ def _add(parser: argparse.ArgumentParser | Any, *flags: str, **kw: Any) -> None:
     parser.add_argument(*flags, **kw)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``verify`` options to ``parser`` (the subcommand's parser)."""
-    parser.description = DESCRIPTION
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+def _question_arguments(parser: argparse.ArgumentParser) -> None:
     if "paths" not in {a.dest for a in parser._actions}:
         parser.add_argument(
             "paths", nargs="*", metavar="PATH", help="config files or directories: verify their LR001/LR002 findings"
@@ -73,6 +76,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     f = parser.add_argument_group("config files")
     _add(f, "--base", metavar="REV", help="git revision to compare with (as in `lrlint check`)")
+
+
+def _model_arguments(parser: argparse.ArgumentParser) -> None:
     m = parser.add_argument_group("your own model")
     _add(
         m,
@@ -102,6 +108,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="auto (default): cuda when present; [tool.lrlint.verify] device sets the default",
     )
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
     r = parser.add_argument_group("runs")
     _add(r, "--seeds", type=int, default=3, metavar="N", help="seeds (default 3)")
     _add(r, "--epochs", type=float, default=3.0, metavar="E", help="epochs of the train set per run (default 3)")
@@ -138,6 +147,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add(o, "--output-format", choices=("text", "json"), default="text", help="text (default) or json")
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``verify`` options to ``parser`` (the subcommand's parser)."""
+    parser.description = DESCRIPTION
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    _question_arguments(parser)
+    _model_arguments(parser)
+    _run_arguments(parser)
+
+
 def _err(msg: str) -> int:
     sys.stderr.write(f"lrlint verify: error: {msg}\n")
     return EXIT_USAGE
@@ -154,142 +172,198 @@ def _have(module: str) -> bool:
         return False
 
 
-def main(args: argparse.Namespace, settings: Any = None) -> int:
+def main(args: argparse.Namespace, settings: Settings | None = None) -> int:
     """Run ``lrlint verify``; returns the exit code."""
+    from lrlint.settings import Settings
     from lrlint.verify.question import RunError, UsageError
 
     try:
-        return _main(args, settings)
+        return _main(args, settings if settings is not None else Settings())
     except (UsageError, RunError) as e:
         return _err(str(e))
 
 
-def _main(args: argparse.Namespace, settings: Any) -> int:
-    from lrlint.verify import question as Q
-    from lrlint.verify.render import Skipped
+@dataclass(frozen=True)
+class Flags:
+    """The command line and ``[tool.lrlint.verify]``, checked (usage errors before any slow import)."""
 
-    t_start = time.perf_counter()
+    paths: list[str]
+    batch: str | None
+    fmt: str
+    model: str | None
+    seeds: int
+    epochs: float
+    proxy_lr: str | None
+    nproc: int
+    accum: int | None
+    samples: int | None
+    max_seconds: float | None
+    plot: str | None
+
+
+def _check_proxy_lr(proxy_lr: str | None) -> None:
+    from lrlint.verify.question import UsageError
+
+    if proxy_lr is None or proxy_lr == "user":
+        return
+    try:
+        v = float(proxy_lr)
+    except ValueError:
+        raise UsageError(f"--proxy-lr wants a number or 'user', got {proxy_lr!r}") from None
+    if not (v > 0 and math.isfinite(v)):
+        raise UsageError("--proxy-lr must be positive")
+
+
+def _flags(args: argparse.Namespace, settings: Settings) -> Flags:
+    from lrlint.verify.question import UsageError
+
     paths = list(getattr(args, "paths", None) or [])
     batch = getattr(args, "batch", None)
     fmt = getattr(args, "output_format", None) or "text"
     if fmt not in ("text", "json"):
-        raise Q.UsageError(f"--output-format {fmt} is not supported by verify (text or json)")
+        raise UsageError(f"--output-format {fmt} is not supported by verify (text or json)")
     if paths and batch:
-        raise Q.UsageError("give config files or --batch OLD:NEW, not both")
+        raise UsageError("give config files or --batch OLD:NEW, not both")
     if not paths and not batch:
-        raise Q.UsageError(
+        raise UsageError(
             "give config files to verify their LR001/LR002 findings, or a direct question: "
             "--batch OLD:NEW [--lr LR] [--optimizer NAME]"
         )
-    vset = getattr(settings, "verify", None)
-    model = _model_spec(args, settings)
     seeds = int(_given(getattr(args, "seeds", None), 3))
     epochs = float(_given(getattr(args, "epochs", None), 3.0))
     if seeds < 1 or seeds > 20:
-        raise Q.UsageError("--seeds must be between 1 and 20")
+        raise UsageError("--seeds must be between 1 and 20")
     if not (epochs > 0 and math.isfinite(epochs)):
-        raise Q.UsageError("--epochs must be positive")
-    proxy_lr = getattr(args, "proxy_lr", None)
-    if proxy_lr is not None and proxy_lr != "user":
-        try:
-            v = float(proxy_lr)
-        except ValueError:
-            raise Q.UsageError(f"--proxy-lr wants a number or 'user', got {proxy_lr!r}") from None
-        if not (v > 0 and math.isfinite(v)):
-            raise Q.UsageError("--proxy-lr must be positive")
+        raise UsageError("--epochs must be positive")
+    _check_proxy_lr(getattr(args, "proxy_lr", None))
     nproc = int(_given(getattr(args, "nproc", None), 1))
     accum = getattr(args, "accum", None)
     if nproc < 1 or (accum is not None and accum < 1):
-        raise Q.UsageError("--nproc and --accum must be at least 1")
-    samples = getattr(args, "samples", None) or getattr(vset, "samples", None)
+        raise UsageError("--nproc and --accum must be at least 1")
+    samples = getattr(args, "samples", None) or settings.verify.samples
     if samples is not None and samples < 1:
-        raise Q.UsageError("--samples must be positive")
-    max_seconds = getattr(args, "max_seconds", None) or getattr(vset, "max_seconds", None)
+        raise UsageError("--samples must be positive")
+    max_seconds = getattr(args, "max_seconds", None) or settings.verify.max_seconds
     if max_seconds is not None and not max_seconds > 0:
-        raise Q.UsageError("--max-seconds must be positive")
+        raise UsageError("--max-seconds must be positive")
+    model = _model_spec(args, settings)
+    if model and max_seconds is None:
+        max_seconds = DEFAULT_MAX_SECONDS
+    return Flags(
+        paths,
+        batch,
+        fmt,
+        model,
+        seeds,
+        epochs,
+        getattr(args, "proxy_lr", None),
+        nproc,
+        accum,
+        samples,
+        max_seconds,
+        getattr(args, "plot", None),
+    )
 
-    # questions (pure Python: usage errors come before the slow imports)
-    questions: list[Any] = []
-    skipped: list[Skipped] = []
-    if batch:
-        questions.append(_direct_question(args, settings))
+
+def _questions(args: argparse.Namespace, settings: Settings, flags: Flags) -> tuple[list[Question], list[Skipped]]:
+    """The questions to run and the findings that are not run, with why."""
+    from lrlint.verify import question as Q
+    from lrlint.verify.render import Skipped
+
+    if flags.batch:
+        questions, skipped = [_direct_question(args, settings)], []
     else:
         for name in ("lr", "optimizer"):
             if getattr(args, name, None) is not None:
                 raise Q.UsageError(
                     f"--{name} is for a direct question (--batch); with config files the findings give it"
                 )
-        questions, skipped = _file_questions(args, settings, paths)
-        if not questions and not skipped:
-            if fmt == "json":
-                from lrlint.verify.render import to_json
-
-                sys.stdout.write(to_json([], []) + "\n")
-            else:
-                sys.stdout.write("lrlint verify: no LR001/LR002 findings to verify\n")
-            return EXIT_PASS
-    proxy = not model
+        questions, skipped = _file_questions(args, settings, flags.paths)
     runnable = []
     for q in questions:
-        why = Q.check_k(q, proxy=proxy, explicit_proxy_lr=proxy_lr is not None)
+        why = Q.check_k(
+            q,
+            settings.thresholds.batch_tolerance,
+            proxy=not flags.model,
+            explicit_proxy_lr=flags.proxy_lr is not None,
+        )
         if why is None:
             runnable.append(q)
-        elif batch:
+        elif flags.batch:
             raise Q.UsageError(why)
         else:
             skipped.append(Skipped(q.origin, q.code, q.title(), why))
+    return runnable, skipped
+
+
+def _missing_extra(plot: str | None) -> str | None:
+    """What to print when the ``verify`` extra (or matplotlib for ``--plot``) is not installed."""
+    if not _have("torch"):
+        return f"{MISSING_EXTRA}\n{TORCH_CPU_HINT}"
+    if not (_have("numpy") and _have("sklearn")):
+        return MISSING_EXTRA
+    if plot and not _have("matplotlib"):
+        return MISSING_PLOT_EXTRA
+    try:
+        import torch  # noqa: F401
+    except ImportError as e:
+        return f"{MISSING_EXTRA}\n{TORCH_CPU_HINT}\n(import torch failed: {e})"
+    return None
+
+
+def _main(args: argparse.Namespace, settings: Settings) -> int:
+    from lrlint.verify.question import UsageError
+
+    t_start = time.perf_counter()
+    flags = _flags(args, settings)
+    runnable, skipped = _questions(args, settings, flags)
+    if not runnable and not skipped:
+        from lrlint.verify.render import to_json
+
+        if flags.fmt == "json":
+            sys.stdout.write(to_json([], []) + "\n")
+        else:
+            sys.stdout.write("lrlint verify: no LR001/LR002 findings to verify\n")
+        return EXIT_PASS
     if not runnable:
         for s in skipped:
             sys.stderr.write(f"lrlint verify: {s.title}: {s.reason}\n")
         return EXIT_USAGE
-
-    # the extra
-    if not _have("torch"):
-        sys.stderr.write(f"{MISSING_EXTRA}\n{TORCH_CPU_HINT}\n")
-        return EXIT_USAGE
-    if not (_have("numpy") and _have("sklearn")):
-        sys.stderr.write(MISSING_EXTRA + "\n")
-        return EXIT_USAGE
-    plot_path = getattr(args, "plot", None)
-    if plot_path and not _have("matplotlib"):
-        sys.stderr.write(MISSING_PLOT_EXTRA + "\n")
-        return EXIT_USAGE
-    try:
-        import torch  # noqa: F401
-    except ImportError as e:
-        sys.stderr.write(f"{MISSING_EXTRA}\n{TORCH_CPU_HINT}\n(import torch failed: {e})\n")
+    missing = _missing_extra(flags.plot)
+    if missing:
+        sys.stderr.write(missing + "\n")
         return EXIT_USAGE
 
     from lrlint.verify import experiment, render
+    from lrlint.verify.training import Options
 
-    options = experiment.Options(
-        seeds=seeds,
-        epochs=epochs,
-        samples=samples,
-        max_seconds=(max_seconds if max_seconds is not None else (DEFAULT_MAX_SECONDS if model else None)),
-        device=_device(args, vset),
-        nproc=nproc,
-        accum=accum,
-        proxy_lr=proxy_lr,
+    options = Options(
+        seeds=flags.seeds,
+        epochs=flags.epochs,
+        samples=flags.samples,
+        max_seconds=flags.max_seconds,
+        device=_device(args, settings),
+        nproc=flags.nproc,
+        accum=flags.accum,
+        proxy_lr=flags.proxy_lr,
         noise_scale=bool(getattr(args, "noise_scale", False)),
-        model=model,
+        model=flags.model,
     )
-    show = fmt == "text" and sys.stderr.isatty()
-    with render.ProgressDisplay(show) as progress:
+    with render.ProgressDisplay(flags.fmt == "text" and sys.stderr.isatty()) as progress:
         results = experiment.run(runnable, options, progress=progress)
-    if plot_path:
+    if flags.plot:
         from lrlint.verify import plot
 
         try:
-            plot.write(results, plot_path)
+            plot.write(results, flags.plot)
         except OSError as e:
-            raise Q.UsageError(f"--plot {plot_path}: {e}") from None
-    if fmt == "json":
+            raise UsageError(f"--plot {flags.plot}: {e}") from None
+    if flags.fmt == "json":
         sys.stdout.write(render.to_json(results, skipped) + "\n")
     else:
         render.print_text(results, skipped, wall=time.perf_counter() - t_start)
-        if plot_path:
-            sys.stdout.write(f"learning curves written to {plot_path}\n")
+        if flags.plot:
+            sys.stdout.write(f"learning curves written to {flags.plot}\n")
     return render.exit_code(results, skipped)
 
 
@@ -305,17 +379,17 @@ def _shown(path: str | None) -> str:
     return path if rel.startswith("..") else rel
 
 
-def _model_spec(args: argparse.Namespace, settings: Any) -> str | None:
+def _model_spec(args: argparse.Namespace, settings: Settings) -> str | None:
     """The model factory to import: ``--model``, else the settings' (refused in CI unless trusted)."""
     from lrlint.verify.question import UsageError
 
     flag = getattr(args, "model", None)
     if flag:
         return str(flag)
-    spec = getattr(getattr(settings, "verify", None), "model", None)
+    spec = settings.verify.model
     if not spec:
         return None
-    where = _shown(getattr(settings, "config_file", None))
+    where = _shown(settings.config_file)
     if in_ci() and not getattr(args, "trust_settings_model", False):
         raise UsageError(
             f"{where} names the model factory {spec} ([tool.lrlint.verify] model), which verify would import "
@@ -335,18 +409,16 @@ def _device(args: argparse.Namespace, vset: Any) -> str:
     return str(getattr(vset, "device", None) or flag or "auto")
 
 
-def _policy_from_settings(settings: Any, family: str) -> str | None:
-    pol = getattr(settings, "policy", None)
-    if pol is None:
-        return None
-    val = pol.get(family) if isinstance(pol, dict) else getattr(pol, family, None)
-    val = getattr(val, "fix", val)
-    if val == "sqrt-to-linear":
-        val = "sqrt"
-    return val if val in ("linear", "sqrt", "none") else None
+def _device(args: argparse.Namespace, settings: Settings) -> str:
+    flag = getattr(args, "device", None)
+    if flag and flag != "auto":
+        return str(flag)
+    return str(settings.verify.device or flag or "auto")
 
 
-def _direct_question(args: argparse.Namespace, settings: Any) -> Any:
+def _direct_question(args: argparse.Namespace, settings: Settings) -> Question:
+    from lrlint.profiles import optimizer_table
+    from lrlint.scaling import policy_for
     from lrlint.verify import question as Q
 
     b_old, b_new = Q.parse_pair(args.batch, "--batch", integer=True)
@@ -354,69 +426,42 @@ def _direct_question(args: argparse.Namespace, settings: Any) -> Any:
     lr_old = lr_new = None
     if getattr(args, "lr", None):
         lr_old, lr_new = Q.parse_pair(args.lr, "--lr", second_optional=True)
-    name = getattr(args, "optimizer", None) or "sgd"
-    display, family = name, "unknown"
-    try:
-        from lrlint.profiles import optimizer_table
-
-        table = optimizer_table()
-        display, family = table.lookup(name)
-        default_policy = table.families[family].fix if family in table.families else "linear"
-    except Exception:  # the rules table is lrlint's own; fall back to plain names if it cannot load
-        low = name.lower()
-        family = "sgd" if low.startswith("sgd") else ("adaptive" if "ada" in low or "adam" in low else "unknown")
-        display = {"sgd": "SGD", "adaptive": "AdamW" if "adamw" in low else "Adam"}.get(family, name)
-        default_policy = {"sgd": "linear", "adaptive": "sqrt"}.get(family, "linear")
-    policy = getattr(args, "policy", None) or _policy_from_settings(settings, family) or default_policy
-    choice = Q.choose_optimizer(display, family, getattr(args, "momentum", None))
+    table = optimizer_table()
+    display, family = table.lookup(getattr(args, "optimizer", None) or "sgd")
+    policy = getattr(args, "policy", None) or policy_for(family, settings, table).fix
     return Q.Question(
         batch_old=b_old,
         batch_new=b_new,
         lr_old=lr_old,
         lr_suggested=lr_new,
         policy=policy,
-        optimizer=choice,
+        optimizer=Q.choose_optimizer(display, family, getattr(args, "momentum", None)),
         explicit_lr=lr_new is not None,
     )
 
 
-def _path_error() -> Any:
-    try:
-        from lrlint.discover import PathError
-    except ImportError:
-        return None
-    return PathError
-
-
-def _file_questions(args: argparse.Namespace, settings: Any, paths: list[str]) -> tuple[list[Any], list[Any]]:
-    from dataclasses import replace
-
+def _file_questions(
+    args: argparse.Namespace, settings: Settings, paths: list[str]
+) -> tuple[list[Question], list[Skipped]]:
+    from lrlint import api
+    from lrlint.discover import PathError
     from lrlint.verify import question as Q
-
-    try:
-        from lrlint import api
-    except ImportError as e:
-        raise Q.UsageError(f"verifying config files needs lrlint.api ({e})") from None
-    errors: tuple[type[BaseException], ...] = tuple(
-        e for e in (getattr(api, "UsageError", None), _path_error()) if isinstance(e, type)
-    )
-    try:
-        result = api.check_paths(paths, settings, base=getattr(args, "base", None))
-    except errors as e:  # type: ignore[misc]
-        raise Q.UsageError(str(e)) from None
     from lrlint.verify.render import Skipped
     from lrlint.verify.verdict import INCONCLUSIVE
 
+    try:
+        result = api.check_paths(paths, settings, base=getattr(args, "base", None))
+    except (api.UsageError, PathError) as e:
+        raise Q.UsageError(str(e)) from None
     out, skipped = [], []
-    for f in getattr(result, "findings", []) or []:
-        if getattr(f, "code", None) not in ("LR001", "LR002"):
+    for f in result.findings:
+        if f.code not in ("LR001", "LR002"):
             continue
         try:
             q = Q.from_finding(f, default_momentum=getattr(args, "momentum", None))
         except Q.UsageError as e:  # a finding without the numbers: report it, verify the others
-            span = getattr(f, "span", None)
-            origin = f"{span.path}:{span.line}" if span is not None else "config"
-            skipped.append(Skipped(origin, str(f.code), f"{f.code} {origin}", str(e), verdict=INCONCLUSIVE))
+            origin = f"{f.span.path}:{f.span.line}"
+            skipped.append(Skipped(origin, f.code, f"{f.code} {origin}", str(e), verdict=INCONCLUSIVE))
             continue
         policy = getattr(args, "policy", None)
         if policy:

@@ -14,6 +14,7 @@ Run a worker by hand: ``python -m lrlint.verify.distributed JOB.json`` under ``t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -74,7 +75,7 @@ def launch(
                 "budget": k.budget,
                 "optimizer": {"torch_name": o.torch_name, "kwargs": o.kwargs},
             }
-            for k, o in zip(keys, optimizers)
+            for k, o in zip(keys, optimizers, strict=True)
         ],
     }
     with tempfile.TemporaryDirectory(prefix="lrlint-verify-") as tmp:
@@ -91,75 +92,100 @@ def launch(
     raise AssertionError("unreachable")
 
 
-def _launch_once(
-    job_path: str, tmp: str, world: int, keys: Sequence[Any], progress: Callable[[Any, Any], None] | None, attempt: int
-) -> tuple[dict[Any, Any], str | None]:
-    from lrlint.verify.experiment import Curve
-
-    out: dict[Any, Any] = {}
+def _start_ranks(job_path: str, tmp: str, world: int, attempt: int) -> tuple[list[subprocess.Popen[str]], list[Any]]:
+    """One worker process per rank, torchrun's environment; rank 0's stdout is piped, each stderr to a file."""
     port = _free_port()
     procs: list[subprocess.Popen[str]] = []
     errs: list[Any] = []
+    for rank in range(world):
+        env = dict(os.environ)
+        env.update(
+            {
+                "RANK": str(rank),
+                "LOCAL_RANK": str(rank),
+                "WORLD_SIZE": str(world),
+                "LOCAL_WORLD_SIZE": str(world),
+                "MASTER_ADDR": "127.0.0.1",
+                "MASTER_PORT": str(port),
+                "OMP_NUM_THREADS": "1",
+            }
+        )
+        err = open(os.path.join(tmp, f"rank{rank}.{attempt}.err"), "w+", encoding="utf-8")  # noqa: SIM115
+        errs.append(err)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "lrlint.verify.distributed", job_path],
+                env=env,
+                cwd=os.getcwd(),
+                stdout=subprocess.PIPE if rank == 0 else subprocess.DEVNULL,
+                stderr=err,
+                text=True,
+            )
+        )
+    return procs, errs
+
+
+def _collect(
+    procs: list[subprocess.Popen[str]], keys: Sequence[Any], progress: Callable[[Any, Any], None] | None
+) -> dict[Any, Any]:
+    """The curves rank 0 streams back, until its stdout closes or a rank fails."""
+    from lrlint.verify.training import Curve
+
+    out: dict[Any, Any] = {}
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert procs[0].stdout is not None
+        for line in procs[0].stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    while True:
+        try:
+            line = lines.get(timeout=0.2)
+        except queue.Empty:
+            if any(p.poll() not in (None, 0) for p in procs):
+                return out
+            continue
+        if line is None:
+            return out
+        if line.startswith(MARK):
+            rec = json.loads(line[len(MARK) :])
+            key = keys[rec["index"]]
+            loss = [_num(v) for v in rec["loss"]]
+            curve = Curve(rec["samples"], loss, rec["acc"], rec["diverged"], rec["seconds"], rec["steps"])
+            out[key] = curve
+            if progress is not None:
+                progress(key, curve)
+
+
+def _failure(world: int, procs: list[subprocess.Popen[str]], errs: list[Any], complete: bool) -> str | None:
+    """What went wrong (the last lines of each rank's stderr), or None when every curve came back."""
+    failed = [(r, p.returncode) for r, p in enumerate(procs) if p.returncode != 0]
+    # Rank 0 only reports a curve once every rank took part in its all-reduces, so a rank that
+    # aborts in gloo's teardown after the last curve ("terminate called without an active
+    # exception", SIGABRT) has not changed any result: keep them.
+    if complete and all(rc < 0 for _, rc in failed):
+        return None
+    tails = []
+    for r, err in enumerate(errs):
+        err.seek(0)
+        text = err.read().strip()
+        if text:
+            tails.append(f"rank {r}: " + "\n".join(text.splitlines()[-15:]))
+    what = ", ".join(f"rank {r} exited {rc}" for r, rc in failed) or "a rank stopped early"
+    return f"--nproc {world}: the data-parallel run failed ({what})\n" + "\n".join(tails)
+
+
+def _launch_once(
+    job_path: str, tmp: str, world: int, keys: Sequence[Any], progress: Callable[[Any, Any], None] | None, attempt: int
+) -> tuple[dict[Any, Any], str | None]:
+    procs: list[subprocess.Popen[str]] = []
+    errs: list[Any] = []
     try:
-        for rank in range(world):
-            env = dict(os.environ)
-            env.update(
-                {
-                    "RANK": str(rank),
-                    "LOCAL_RANK": str(rank),
-                    "WORLD_SIZE": str(world),
-                    "LOCAL_WORLD_SIZE": str(world),
-                    "MASTER_ADDR": "127.0.0.1",
-                    "MASTER_PORT": str(port),
-                    "OMP_NUM_THREADS": "1",
-                }
-            )
-            err = open(os.path.join(tmp, f"rank{rank}.{attempt}.err"), "w+", encoding="utf-8")
-            errs.append(err)
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "lrlint.verify.distributed", job_path],
-                    env=env,
-                    cwd=os.getcwd(),
-                    stdout=subprocess.PIPE if rank == 0 else subprocess.DEVNULL,
-                    stderr=err,
-                    text=True,
-                )
-            )
-        lines: queue.Queue[str | None] = queue.Queue()
-
-        def pump() -> None:
-            assert procs[0].stdout is not None
-            for line in procs[0].stdout:
-                lines.put(line)
-            lines.put(None)
-
-        reader = threading.Thread(target=pump, daemon=True)
-        reader.start()
-        done = False
-        while not done:
-            try:
-                line = lines.get(timeout=0.2)
-            except queue.Empty:
-                line = ""
-                if any(p.poll() not in (None, 0) for p in procs):
-                    break
-            if line is None:
-                done = True
-            elif line.startswith(MARK):
-                rec = json.loads(line[len(MARK) :])
-                key = keys[rec["index"]]
-                curve = Curve(
-                    rec["samples"],
-                    [_num(v) for v in rec["loss"]],
-                    rec["acc"],
-                    rec["diverged"],
-                    rec["seconds"],
-                    rec["steps"],
-                )
-                out[key] = curve
-                if progress is not None:
-                    progress(key, curve)
+        procs, errs = _start_ranks(job_path, tmp, world, attempt)
+        out = _collect(procs, keys, progress)
         deadline = time.monotonic() + 60
         for p in procs:
             try:
@@ -172,21 +198,7 @@ def _launch_once(
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    failed = [(r, p.returncode) for r, p in enumerate(procs) if p.returncode != 0]
-    # Rank 0 only reports a curve once every rank took part in its all-reduces, so a rank that
-    # aborts in gloo's teardown after the last curve ("terminate called without an active
-    # exception", SIGABRT) has not changed any result: keep them.
-    complete = len(out) == len(keys) and all(rc < 0 for _, rc in failed)
-    error = None
-    if not complete and (failed or len(out) != len(keys)):
-        tails = []
-        for r, err in enumerate(errs):
-            err.seek(0)
-            text = err.read().strip()
-            if text:
-                tails.append(f"rank {r}: " + "\n".join(text.splitlines()[-15:]))
-        what = ", ".join(f"rank {r} exited {rc}" for r, rc in failed) or "a rank stopped early"
-        error = f"--nproc {world}: the data-parallel run failed ({what})\n" + "\n".join(tails)
+    error = _failure(world, procs, errs, complete=len(out) == len(keys))
     for err in errs:
         err.close()
     return out, error
@@ -207,7 +219,7 @@ def worker(job_path: str) -> int:
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
 
-    from lrlint.verify.experiment import Options, Task, make_optimizer, train_curve
+    from lrlint.verify.training import Options, Task, make_optimizer, train_curve
 
     torch.set_num_threads(1)
     with open(job_path, encoding="utf-8") as fh:
@@ -263,10 +275,8 @@ def worker(job_path: str) -> int:
                 sys.stdout.write(MARK + json.dumps(rec) + "\n")
                 sys.stdout.flush()
     finally:
-        try:
+        with contextlib.suppress(Exception):
             dist.barrier()  # leave together: a rank tearing down early can abort the other
-        except Exception:
-            pass
         dist.destroy_process_group()
     return 0
 

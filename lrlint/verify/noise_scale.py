@@ -153,10 +153,8 @@ def report(task: Any, plan: Any, snapshot: dict[str, Any] | None, options: Any) 
     parts = []
     for p in points:
         if math.isfinite(p["b_simple"]) and p["b_simple"] > 0:
-            parts.append(
-                f"{plain(p['b_simple'], 3)} [{plain(p['low'], 3)}-{plain(p['high'], 3) if math.isfinite(p['high']) else 'inf'}] "
-                f"{p['at']}"
-            )
+            high = plain(p["high"], 3) if math.isfinite(p["high"]) else "inf"
+            parts.append(f"{plain(p['b_simple'], 3)} [{plain(p['low'], 3)}-{high}] {p['at']}")
         else:
             parts.append(f"not measurable {p['at']}")
     out["summary"] = (

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 
 from lrlint.numbers import plain
-from lrlint.verify.experiment import Result
+from lrlint.verify.judging import Result
 
 COLORS = {
     "reference": "black",

@@ -59,7 +59,7 @@ def stratified_split(y: Any, n_val: int, seed: int) -> tuple[Any, Any]:
     order = np.argsort(-(exact - take), kind="stable")
     take[order[:rest]] += 1
     train, val = [], []
-    for c, t in zip(classes, take):
+    for c, t in zip(classes, take, strict=True):
         idx = np.flatnonzero(y == c)
         idx = idx[rng.permutation(len(idx))]
         val.append(idx[:t])

@@ -8,10 +8,11 @@ question into a :class:`Question`, choosing the optimizer the runs use and the c
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lrlint.numbers import plain
+from lrlint.scaling import RULE_EXPONENT
 
 #: Reference batch of the default proxy; candidates run at ``PROXY_B0 * k``.
 PROXY_B0 = 8
@@ -20,11 +21,6 @@ K_MIN = 0.25
 K_MAX = 32.0
 #: Upper factor when the user pins the proxy's lr (``--proxy-lr``): a stability question.
 K_MAX_EXPLICIT = 64.0
-#: Factors this close to 1 are no batch change (the linter's own no-finding band).
-K_SAME = (0.9, 1.11)
-
-EXPONENT = {"linear": 1.0, "sqrt": 0.5, "none": 0.0}
-POLICY_NAMES = tuple(EXPONENT)
 #: Two lr factors this close (relative) are the same candidate.
 SAME_LR = 0.02
 
@@ -129,8 +125,8 @@ def choose_optimizer(display: str, family: str, momentum: float | None) -> Optim
         elif family == "sign":
             entry = _TORCH["AdamW"]
             stand_in = (
-                f"{name or 'this optimizer'} (sign-based/new) is not in torch.optim and has no established scaling rule: "
-                "the runs use AdamW as a stand-in"
+                f"{name or 'this optimizer'} (sign-based/new) is not in torch.optim and has no established "
+                "scaling rule: the runs use AdamW as a stand-in"
             )
         else:
             entry = _TORCH["SGD"]
@@ -183,7 +179,6 @@ class Question:
     message: str = ""
     explicit_lr: bool = False  # the user named the new lr (--lr OLD:NEW)
     accum_new: int | None = None  # gradient accumulation of the new setup, from the config
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def k(self) -> float:
@@ -193,7 +188,7 @@ class Question:
     def suggested_factor(self) -> float:
         if self.lr_suggested is not None and self.lr_old:
             return self.lr_suggested / self.lr_old
-        return self.k ** EXPONENT[self.policy]
+        return self.k ** RULE_EXPONENT[self.policy]
 
     def title(self) -> str:
         head = f"{self.code} {self.origin}" if self.code else "question"
@@ -226,9 +221,9 @@ class Question:
         if not taken(1.0):
             out.append(Candidate("unchanged", "unchanged", True, 1.0, 0.0))
         for rule in ("linear", "sqrt"):
-            f = k ** EXPONENT[rule]
+            f = k ** RULE_EXPONENT[rule]
             if not taken(f):
-                out.append(Candidate(rule, f"{rule} rule", True, f, EXPONENT[rule]))
+                out.append(Candidate(rule, f"{rule} rule", True, f, RULE_EXPONENT[rule]))
         if self.lr_current is not None and self.lr_old:
             f = self.lr_current / self.lr_old
             same = [i for i, c in enumerate(out) if c.at_new_batch and abs(c.factor / f - 1) < SAME_LR]
@@ -251,11 +246,13 @@ class Question:
         return "sqrt" if self.optimizer.adaptive else "linear"
 
 
-def check_k(q: Question, *, proxy: bool, explicit_proxy_lr: bool) -> str | None:
-    """Why the default proxy cannot answer this factor (None: it can)."""
+def check_k(q: Question, batch_tolerance: tuple[float, float], *, proxy: bool, explicit_proxy_lr: bool) -> str | None:
+    """Why this factor cannot be verified (None: it can): no batch change by the linter's own
+    tolerance (``[tool.lrlint.thresholds] batch-tolerance``), or out of the default proxy's range."""
     k = q.k
-    if K_SAME[0] <= k <= K_SAME[1]:
-        return f"batch factor x{plain(k)} is no batch change (within {K_SAME[0]}..{K_SAME[1]}): nothing to verify"
+    lo, hi = batch_tolerance
+    if lo <= k <= hi:
+        return f"batch factor x{plain(k)} is no batch change (within {plain(lo)}..{plain(hi)}): nothing to verify"
     if not proxy:
         return None
     hi = K_MAX_EXPLICIT if explicit_proxy_lr else K_MAX
@@ -263,12 +260,13 @@ def check_k(q: Question, *, proxy: bool, explicit_proxy_lr: bool) -> str | None:
         more = ""
         if not explicit_proxy_lr and K_MAX < k <= K_MAX_EXPLICIT:
             more = (
-                f"; to ask whether an lr survives x{plain(k)} on the proxy (a stability question), pin the proxy's lr with "
-                "--proxy-lr (up to x64)"
+                f"; to ask whether an lr survives x{plain(k)} on the proxy (a stability question), pin the "
+                "proxy's lr with --proxy-lr (up to x64)"
             )
         return (
             f"batch factor x{plain(k)} is out of range for the default proxy (x{plain(K_MIN)} to x{plain(hi)}: "
-            f"beyond that the proxy has too few steps per epoch or too small a batch); use your own model with --model{more}"
+            "beyond that the proxy has too few steps per epoch or too small a batch); use your own model with "
+            f"--model{more}"
         )
     return None
 
@@ -291,7 +289,7 @@ def from_finding(f: Any, default_momentum: float | None = None) -> Question:
         momentum = default_momentum
     choice = choose_optimizer(display, family, momentum)
     policy = str(d.get("policy") or "linear")
-    if policy not in EXPONENT:
+    if policy not in RULE_EXPONENT:
         policy = "linear"
     lr_old = _pos(d.get("lr_old"))
     lr_new = _pos(d.get("lr_new"))
@@ -301,9 +299,14 @@ def from_finding(f: Any, default_momentum: float | None = None) -> Question:
     span = getattr(f, "span", None)
     origin = f"{span.path}:{span.line}" if span is not None else "config"
     current = None
-    if lr_new is not None and lr_old is not None and expected is not None:
-        if abs(lr_new / lr_old - 1) >= SAME_LR and abs(lr_new / expected - 1) >= SAME_LR:
-            current = lr_new
+    if (
+        lr_new is not None
+        and lr_old is not None
+        and expected is not None
+        and abs(lr_new / lr_old - 1) >= SAME_LR
+        and abs(lr_new / expected - 1) >= SAME_LR
+    ):
+        current = lr_new
     return Question(
         batch_old=float(d["batch_old"]),
         batch_new=float(d["batch_new"]),
@@ -325,7 +328,3 @@ def _pos(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) and v > 0 else None
-
-
-def with_notes(q: Question, *notes: str) -> Question:
-    return replace(q, notes=q.notes + tuple(n for n in notes if n))

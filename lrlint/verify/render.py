@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from lrlint.numbers import plain
-from lrlint.verify.experiment import Result
+from lrlint.verify.judging import Result
 from lrlint.verify.verdict import FAIL, INCONCLUSIVE, OUT_OF_RANGE, PASS
 
 JSON_DIGITS = 6

@@ -1,6 +1,6 @@
 """The curve-mismatch metric, the seed-to-seed floor and the verdict rule (pure Python).
 
-Measured on the proxy before this was written (shared/verify-experiments.md, section 6):
+Measured on the proxy with a prototype before this was written:
 
 - mismatch(candidate, reference) = mean |L_cand - L_ref| / mean(L_ref) over a common grid of
   samples seen, both val-loss curves linearly interpolated onto it; a diverged run's loss is capped;
@@ -61,7 +61,7 @@ def mismatch(cand: Sequence[float], ref: Sequence[float]) -> float:
     if len(cand) != len(ref) or not ref:
         raise ValueError("curves must share a non-empty grid")
     den = sum(ref) / len(ref)
-    return sum(abs(a - b) for a, b in zip(cand, ref)) / len(ref) / den
+    return sum(abs(a - b) for a, b in zip(cand, ref, strict=True)) / len(ref) / den
 
 
 def seed_floor(refs: Sequence[Sequence[float]]) -> float | None:
@@ -90,8 +90,8 @@ def decide(
     n = len(m_sug)
     if n == 0 or len(m_alt) != n:
         raise ValueError("need one mismatch per seed for both candidates")
-    ratios = tuple((s / a) if a > 0 else (math.inf if s > 0 else 1.0) for s, a in zip(m_sug, m_alt))
-    wins = sum(1 for s, a in zip(m_sug, m_alt) if s < a)
+    ratios = tuple((s / a) if a > 0 else (math.inf if s > 0 else 1.0) for s, a in zip(m_sug, m_alt, strict=True))
+    wins = sum(1 for s, a in zip(m_sug, m_alt, strict=True) if s < a)
     med_ratio = statistics.median(ratios)
     med_sug = statistics.median(m_sug)
     med_alt = statistics.median(m_alt)
