@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lrlint import checks, config_sets, directives, interpolate, numbers, profiles, sources
 from lrlint.checks.base import CheckContext
-from lrlint.discover import Target, discover
+from lrlint.discover import Target, discover, display_path
 from lrlint.findings import ERROR, INFO, Finding, Related
 from lrlint.inherit import AtRevision, Problem, Resolver, inherit_profile
 from lrlint.recipes import Recipe, build, name_tag, select_profile
@@ -65,7 +65,14 @@ class Parsed:
 class Engine:
     """One run's shared state: settings, profiles, the git base, parsed files."""
 
-    def __init__(self, settings, base: str | None = None, reference: str | None = None, cwd: Path | None = None):
+    def __init__(
+        self,
+        settings,
+        base: str | None = None,
+        reference: str | None = None,
+        cwd: Path | None = None,
+        overlay: dict[Path, bytes] | None = None,
+    ):
         self.settings = settings
         self.cwd = (cwd or Path.cwd()).resolve()
         self.limits = Limits(max_file_size=settings.max_file_size)
@@ -79,6 +86,9 @@ class Engine:
         self.pathspec: list[Path] | None = None  # the checked files (limits the git diff when few)
         self.user_reference: list[list[Recipe]] | None = None
         self.resolver = Resolver(self.profiles, self.limits, self.cwd)
+        # files whose text is given, not read from disk (stdin, an editor's unsaved buffers), by resolved path
+        self.overlay = {(self.cwd / p).resolve(): data for p, data in (overlay or {}).items()}
+        self.resolver.overlay = self.overlay
         self._at_base: AtRevision | None = None  # the resolver of the git reference (bases at the base revision)
         self._reported: set[tuple] = set()  # LR906 problems already reported (bases shared by children)
 
@@ -123,7 +133,10 @@ class Engine:
         return parsed
 
     def read_source(self, target: Target) -> Source:
-        """The file's bytes as a Source (``--fix`` re-checks override this with the fixed bytes)."""
+        """The file's bytes as a Source: the overlay's when it has the file, else the disk's."""
+        data = self.overlay.get((self.cwd / target.fs_path).resolve()) if self.overlay else None
+        if data is not None:
+            return sources.from_bytes(target.path, target.format, data, self.limits)
         return sources.read(target.path, target.fs_path, target.format, self.limits)
 
     def read(self, target: Target) -> Parsed:
@@ -154,8 +167,8 @@ class Engine:
             rel = target.fs_path.resolve().relative_to(git.root.resolve()).as_posix()
         except ValueError:
             return None
-        if not git.is_changed(rel):
-            return None  # identical at the base: nothing to compare
+        if target.fs_path.resolve() not in self.overlay and not git.is_changed(rel):
+            return None  # identical at the base: nothing to compare (given text is compared with the blob)
         old = git.old_path(rel)
         if old is None:
             return None  # new in this change
@@ -420,6 +433,46 @@ def check_paths(
         check_targets(engine, discover(paths, settings, force_exclude=force_exclude), result)
     finally:
         engine.close()
+    return _finish(engine, result, settings)
+
+
+STDIN_NAME = "-"  # the name a text read from stdin without --stdin-filename is shown as
+STDIN_FORMAT = "yaml"  # and the format it is parsed as (YAML reads JSON too)
+
+
+def check_text(
+    data: bytes | str,
+    path: str | Path,
+    settings,
+    base: str | None = None,
+    reference: str | None = None,
+    overlay: dict[Path, bytes] | None = None,
+    cwd: Path | None = None,
+) -> Result:
+    """Check ``data`` as the file at ``path`` (which need not exist), exactly as ``check_paths`` checks that
+    file on disk: its git reference, its bases and its config set are found from ``path``.
+
+    ``overlay`` gives other files' text (an editor's unsaved buffers: a base config being edited). The
+    findings carry their fixes; ``result.sources[shown path]`` is the checked text. ``path`` ``-`` is a
+    text without a file: shown as ``-``, parsed as YAML, with no git reference.
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    fs = (cwd / path).resolve()
+    fmt = STDIN_FORMAT if str(path) == STDIN_NAME else sources.format_of(fs)
+    if fmt is None:
+        raise UsageError(f"{path}: not a YAML, JSON or Python file name")
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    engine = Engine(settings, base=base, reference=reference, cwd=cwd, overlay={**(overlay or {}), fs: raw})
+    shown = STDIN_NAME if str(path) == STDIN_NAME else display_path(fs, cwd)
+    result = Result()
+    try:
+        check_targets(engine, [Target(shown, fs, fmt, True)], result)
+    finally:
+        engine.close()
+    return _finish(engine, result, settings)
+
+
+def _finish(engine: Engine, result: Result, settings) -> Result:
     if engine.git is not None:
         result.git_root = str(engine.git.root)
     if engine.git_note and (engine.base_rev or any(result.recipes.values())):

@@ -32,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="check configs and training scripts (default: the current directory)",
         description="Check YAML/JSON configs and Python training scripts for batch changes without lr scaling.",
     )
-    c.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    c.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); - reads stdin")
+    c.add_argument(
+        "--stdin-filename",
+        metavar="PATH",
+        help="the path a text read from stdin is checked as (its git reference, settings and bases)",
+    )
     c.add_argument(
         "--base",
         metavar="REV",
@@ -123,7 +128,8 @@ def _use_color(choice: str, stream) -> bool:
 def _settings(args, overrides: dict):
     from lrlint import settings as settings_mod
 
-    start = Path(args.paths[0]) if getattr(args, "paths", None) else Path.cwd()
+    named = getattr(args, "stdin_filename", None) or (args.paths[0] if getattr(args, "paths", None) else None)
+    start = Path(named) if named and named != "-" else Path.cwd()
     if start.is_file():
         start = start.parent
     return settings_mod.load(
@@ -148,13 +154,21 @@ def cmd_check(args) -> int:
     if args.ignore is not None:
         overrides["extend-ignore"] = args.ignore
     try:
+        stdin = _read_stdin(args)
         settings = _settings(args, overrides)
         fmt = args.output_format or os.environ.get("LRLINT_OUTPUT_FORMAT") or settings.output_format or "full"
         if fmt not in report.FORMATS:
             raise ConfigError(f"unknown output format {fmt!r}")
-        result = api.check_paths(
-            args.paths, settings, base=args.base, reference=args.reference, force_exclude=args.force_exclude
-        )
+        if stdin is not None:
+            result = _check_stdin(args, settings, stdin)
+            if result is None:  # excluded (--force-exclude): nothing to report, the text passes through
+                if args.fix:
+                    sys.stdout.buffer.write(stdin)
+                return EXIT_OK
+        else:
+            result = api.check_paths(
+                args.paths, settings, base=args.base, reference=args.reference, force_exclude=args.force_exclude
+            )
     except (ConfigError, RulesError, PathError, api.UsageError) as e:
         print(f"lrlint: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -167,7 +181,7 @@ def cmd_check(args) -> int:
             result,
             settings,
             unsafe=bool(args.unsafe_fixes),
-            write=not args.diff,
+            write=not args.diff and stdin is None,  # stdin's fixed text goes to stdout, never to the file
             base=args.base,
             reference=args.reference,
         )
@@ -179,8 +193,12 @@ def cmd_check(args) -> int:
         result, fixed = outcome.result, outcome.fixed
         for msg in outcome.problems:
             print(f"lrlint: {msg}", file=sys.stderr)
+        if stdin is not None:  # the fixed text is stdout's only content; the report goes to stderr
+            sys.stdout.buffer.write(outcome.changed.get(result.files[0], stdin) if result.files else stdin)
+            sys.stdout.flush()
 
-    out = open(args.output_file, "w", encoding="utf-8") if args.output_file else sys.stdout
+    default_out = sys.stderr if stdin is not None and args.fix else sys.stdout
+    out = open(args.output_file, "w", encoding="utf-8") if args.output_file else default_out
     try:
         color = _use_color(args.color, out)
         ctx = report.ReportContext(
@@ -209,13 +227,39 @@ def cmd_check(args) -> int:
         if args.explain:
             _explain(result, out)
     finally:
-        if out is not sys.stdout:
+        if out is not default_out:
             out.close()
     if args.exit_zero:
         return EXIT_OK
     if args.exit_non_zero_on_fix and fixed:
         return EXIT_FINDINGS
     return EXIT_FINDINGS if any(f.fails for f in result.findings) else EXIT_OK
+
+
+def _read_stdin(args) -> bytes | None:
+    """The text to check when the input is stdin (``-`` or ``--stdin-filename``), else None."""
+    from lrlint.api import UsageError
+
+    if args.stdin_filename is None and "-" not in args.paths:
+        return None
+    if args.stdin_filename is not None and args.paths not in ([], ["-"]):
+        raise UsageError(f"cannot check {args.paths[0]} together with --stdin-filename")
+    if args.stdin_filename is None and args.paths != ["-"]:
+        raise UsageError("- (stdin) cannot be checked together with other paths")
+    if args.stdin_filename is not None and args.stdin_filename == "-":
+        raise UsageError("--stdin-filename needs a file name")
+    return sys.stdin.buffer.read()
+
+
+def _check_stdin(args, settings, data: bytes):
+    """Check stdin's text as ``--stdin-filename`` (default ``-``: YAML, no git reference); None when excluded."""
+    from lrlint import api
+    from lrlint.discover import excluded
+
+    name = args.stdin_filename or api.STDIN_NAME
+    if args.stdin_filename and args.force_exclude and excluded(Path(name), settings):
+        return None
+    return api.check_text(data, name, settings, base=args.base, reference=args.reference)
 
 
 def _print_fixed(ctx) -> None:

@@ -90,6 +90,16 @@ def _walk(directory: Path) -> list[str]:
     return found
 
 
+def excluded(p: Path, settings) -> bool:
+    """Whether the exclude globs of ``settings`` cover the file ``p``."""
+    root = Path(settings.root).resolve()
+    try:
+        rel = p.resolve().relative_to(root).as_posix()
+    except ValueError:
+        rel = p.as_posix()
+    return _matches_any(rel, list(settings.exclude) + list(settings.extend_exclude))
+
+
 def discover(paths: list[str], settings, force_exclude: bool = False, cwd: Path | None = None) -> list[Target]:
     cwd = (cwd or Path.cwd()).resolve()
     root = Path(settings.root).resolve()

@@ -157,14 +157,7 @@ def _recheck(paths_data: dict[str, bytes], formats: dict[str, str], settings, ba
     from lrlint import api
     from lrlint.discover import Target
 
-    class _Engine(api.Engine):
-        def read_source(self, target):  # noqa: D401 - the in-memory overlay
-            data = paths_data.get(target.path)
-            if data is None:
-                return super().read_source(target)
-            return sources.decode(target.path, target.format, data)
-
-    engine = _Engine(settings, base=base, reference=reference)
+    engine = api.Engine(settings, base=base, reference=reference, overlay={Path(p): d for p, d in paths_data.items()})
     res = api.Result()
     try:
         api.check_targets(engine, [Target(path, Path(path), formats[path], True) for path in paths_data], res)

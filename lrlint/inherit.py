@@ -162,6 +162,7 @@ class Resolver:
         self.cwd = cwd.resolve()
         self._files: dict[Path, _Loaded | SourceError] = {}
         self.parses = 0  # files parsed by the resolver (tests check each base is parsed once)
+        self.overlay: dict[Path, bytes] = {}  # resolved path -> bytes not yet on disk (an editor's buffers)
 
     # -- files ---------------------------------------------------------------------------
     def display(self, fs: Path) -> str:
@@ -206,6 +207,8 @@ class Resolver:
         return hit
 
     def _source(self, fs: Path, fmt: str) -> Source:
+        if fs in self.overlay:
+            return sources.from_bytes(self.display(fs), fmt, self.overlay[fs], self.limits)
         if not fs.is_file():
             raise SourceError(INCLUDE_ERROR, f"{self.display(fs)} does not exist")
         return sources.read(self.display(fs), fs, fmt, self.limits)

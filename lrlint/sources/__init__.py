@@ -114,15 +114,24 @@ def decode(path: str, fmt: str, data: bytes) -> Source:
     return Source(path, fmt, data, text, encoding, bom)
 
 
+def _check_size(size: int, limits: Limits) -> None:
+    if size > limits.max_file_size:
+        raise SourceError(
+            TOO_LARGE,
+            f"file is {size / 2**20:.1f} MiB, over the max-file-size limit of {limits.max_file_size / 2**20:.1f} MiB",
+        )
+
+
+def from_bytes(path: str, fmt: str, data: bytes, limits: Limits) -> Source:
+    """Bytes that are not read from disk (stdin, an editor's buffer), under the same limits as a file."""
+    _check_size(len(data), limits)
+    return decode(path, fmt, data)
+
+
 def read(path: str, fs_path: Path, fmt: str, limits: Limits) -> Source:
     """Read and decode one file; raises SourceError for every input problem."""
     try:
-        size = fs_path.stat().st_size
-        if size > limits.max_file_size:
-            raise SourceError(
-                TOO_LARGE,
-                f"file is {size / 2**20:.1f} MiB, over the max-file-size limit of {limits.max_file_size / 2**20:.1f} MiB",
-            )
+        _check_size(fs_path.stat().st_size, limits)
         data = fs_path.read_bytes()
     except FileNotFoundError:
         raise SourceError(UNREADABLE, "file was deleted from the working tree") from None
