@@ -30,6 +30,24 @@ def plain(x: float | int, sig: int = SIG_DIGITS) -> str:
     return _scientific(x, digits, exp, dot=False, esign="", pad=0, letter="e")
 
 
+def fixed(x: float, sig: int) -> str:
+    """Exactly ``sig`` significant digits, trailing zeros kept, for columns of measured figures:
+    ``fixed(0.6, 2) == "0.60"``, ``fixed(2, 3) == "2.00"``, ``fixed(0.004517, 3) == "0.00452"``;
+    beyond the decimal range of :func:`plain` scientific (``fixed(4.5e-5, 2) == "4.5e-5"``)."""
+    if x == 0:
+        return "0." + "0" * (sig - 1) if sig > 1 else "0"
+    mant, _, e = f"{abs(x):.{sig - 1}e}".partition("e")
+    digits, exp = mant.replace(".", ""), int(e)
+    sign = "-" if x < 0 else ""
+    if not -4 <= exp < 6:
+        return f"{sign}{mant}e{exp}"
+    if exp >= sig - 1:
+        return sign + digits + "0" * (exp - sig + 1)
+    if exp >= 0:
+        return f"{sign}{digits[: exp + 1]}.{digits[exp + 1 :]}"
+    return f"{sign}0.{'0' * (-exp - 1)}{digits}"
+
+
 def _decimal(x: float, digits: str, exp: int) -> str:
     from decimal import Decimal  # only when a number is written (imported lazily: a clean run never needs it)
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import yaml
 
-from lrlint.numbers import format_like, plain
+from lrlint.numbers import fixed, format_like, plain
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,30 @@ def test_yaml_plain_dotless_scientific_keeps_string_type():
     assert format_like(3e-4 * math.sqrt(2), "3e-4", yaml_plain=True) == "4243e-7"
     assert format_like(4e-5, "2e-5", yaml_plain=True) == "4e-5"  # a one-digit mantissa needs no change
     assert format_like(3e-4 * math.sqrt(2), "3e-4") == "4.243e-4"  # JSON and Python: fewest digits
+
+
+@pytest.mark.parametrize(
+    "value, sig, expected",
+    [
+        (0.6, 2, "0.60"),  # a column of figures keeps its digits: 0.60 0.74 0.71, not 0.6 0.74 0.71
+        (0.74, 2, "0.74"),
+        (2.0, 3, "2.00"),  # val loss 2.00 next to 1.22
+        (1.2, 3, "1.20"),
+        (0.004517, 3, "0.00452"),
+        (0.0045, 2, "0.0045"),
+        (0.231, 3, "0.231"),
+        (7.84, 2, "7.8"),
+        (0.847, 3, "0.847"),
+        (1.0, 3, "1.00"),
+        (12.3, 2, "12"),
+        (157.0, 2, "160"),
+        (9.996, 3, "10.0"),  # rounding carries into a new digit
+        (0.0, 3, "0.00"),
+        (0.0, 1, "0"),
+        (-0.5, 2, "-0.50"),
+        (4.5e-5, 2, "4.5e-5"),
+        (1.5e6, 3, "1.50e6"),
+    ],
+)
+def test_fixed_significant_digits(value, sig, expected):
+    assert fixed(value, sig) == expected

@@ -133,7 +133,11 @@ def test_same_command_twice_prints_identical_json():
     assert doc["verdict"] == PASS and doc["exit_code"] == 0
     r = doc["results"][0]
     assert [c["role"] for c in r["candidates"]] == ["reference", "suggested", "unchanged", "sqrt"]
-    assert len(r["candidates"][1]["mismatch"]) == 3 and len(r["curves"]["samples"]) == 11
+    assert len(r["candidates"][1]["mismatch"]) == 3
+    grid = [float(g) for g in range(360, 3961, 360)]
+    assert r["setup"]["grid"] == grid and r["setup"]["samples"] == 4311
+    assert r["curves"]["samples"] == grid + [4311.0]  # the curves reach the end of the run, the metric uses the grid
+    assert all(len(seed) == 12 for c in r["curves"]["val_loss"].values() for seed in c)
 
 
 # --------------------------------------------------------------------------- the user's own model

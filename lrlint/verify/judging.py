@@ -51,7 +51,7 @@ class CandidateResult:
     final_loss: float
     final_acc: float | None
     diverged: int  # seeds on which the run diverged or ended at the loss cap
-    curves: list[list[float]]  # per seed, val loss on the grid (capped)
+    curves: list[list[float]]  # per seed, val loss at Result.curve_samples (capped)
 
 
 @dataclass
@@ -67,8 +67,9 @@ class Result:
     alternative: str  # role the suggested lr had to beat
     best_fit: str  # role of the candidate closest to the reference
     floor: float | None
-    grid: list[float]
-    budget: int
+    grid: list[float]  # samples seen where the mismatch compares the curves
+    budget: int  # samples seen per run: where the runs end
+    curve_samples: list[float]  # where the curves are reported: the grid, and the budget when it is past it
     seeds: int
     epochs: float
     candidates: list[CandidateResult]
@@ -93,7 +94,7 @@ def _candidate(
     cap: float,
 ) -> CandidateResult:
     role = pc.cand.role
-    ms = [mismatch(c, r) for c, r in zip(on_grid, refs, strict=True)]
+    ms = [mismatch(c[: len(r)], r) for c, r in zip(on_grid, refs, strict=True)]
     accs = [c.acc[-1] for c in finals]
     med = statistics.median(ms)
     return CandidateResult(
@@ -153,8 +154,9 @@ def judge(
     else:
         finite = [v for c in runs["reference"] for v in c.loss if math.isfinite(v)]
         cap = 1.1 * max(finite) if finite else math.inf
-    on_grid = {role: [capped(interpolate(c.samples, c.loss, grid), cap) for c in cs] for role, cs in runs.items()}
-    refs = on_grid["reference"]
+    points = list(grid) + ([float(budget)] if budget > grid[-1] else [])
+    on_grid = {role: [capped(interpolate(c.samples, c.loss, points), cap) for c in cs] for role, cs in runs.items()}
+    refs = [curve[: len(grid)] for curve in on_grid["reference"]]
     floor = seed_floor(refs)
     results = [_candidate(pc, runs[pc.cand.role], on_grid[pc.cand.role], refs, floor, cap) for pc in p.candidates]
     alt = q.alternative_role()
@@ -178,6 +180,7 @@ def judge(
         floor=floor,
         grid=list(grid),
         budget=budget,
+        curve_samples=points,
         seeds=options.seeds,
         epochs=options.epochs,
         candidates=results,

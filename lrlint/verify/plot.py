@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from lrlint.numbers import plain
-from lrlint.verify.judging import Result
+from lrlint.verify.judging import CandidateResult, Result
 
 COLORS = {
     "reference": "black",
@@ -17,9 +18,49 @@ COLORS = {
     "current": "tab:purple",
 }
 VERDICT_COLORS = {"PASS": "tab:green", "FAIL": "tab:red"}
+SUPTITLE = "lrlint verify: val loss vs samples seen (thin: seeds, thick: mean over seeds)"
 
 
-def write(results: Sequence[Result], path: str) -> None:
+def label(r: Result, c: CandidateResult) -> str:
+    """A candidate's legend entry: on the proxy both the lr the proxy ran and the user's lr it stands for."""
+    lr = plain(c.lr, 3)
+    if r.task != "proxy":
+        return f"{c.label}: lr {lr} at batch {c.batch}"
+    q = r.question
+    user_batch = plain(q.batch_old if c.role == "reference" else q.batch_new)
+    user_lr = plain(c.user_lr, 3) if c.user_lr is not None else f"x{plain(c.factor, 3)}"
+    return f"{c.label}: proxy lr {lr} at batch {c.batch}; your lr {user_lr} at batch {user_batch}"
+
+
+def _panel(ax: Any, r: Result) -> None:
+    xs = [0.0] + list(r.curve_samples)
+    for c in r.candidates:
+        color = COLORS.get(c.role, "tab:gray")
+        width = 2.4 if c.role in ("reference", "suggested") else 1.5
+        curves = [[r.initial_loss[i]] + list(cv) for i, cv in enumerate(c.curves)]
+        for seed_curve in curves:
+            ax.plot(xs, seed_curve, color=color, alpha=0.25, linewidth=0.8)
+        mean = [sum(v) / len(v) for v in zip(*curves, strict=True)]
+        style = "--" if c.role == "reference" else "-"
+        ax.plot(xs, mean, style, color=color, linewidth=width, label=label(r, c))
+    q = r.question
+    title = (
+        f"{q.code + ' ' if q.code else ''}batch {plain(q.batch_old)}\u2192{plain(q.batch_new)} "
+        f"(\u00d7{plain(q.k)}), {q.optimizer.display}"
+    )
+    ax.set_title(title, fontsize=9.5, loc="left")
+    ax.set_title(
+        r.verdict, fontsize=10, loc="right", fontweight="bold", color=VERDICT_COLORS.get(r.verdict, "tab:olive")
+    )
+    ax.set_xlim(0, r.budget)  # the runs' whole length, as the text reports it
+    ax.set_xlabel("samples seen")
+    ax.set_ylabel("val loss" + (" (proxy)" if r.task == "proxy" else ""))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=1, frameon=False, borderaxespad=0)
+
+
+def figure(results: Sequence[Result]) -> Any:
+    """The figure: one panel per result, each with its legend below it."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -28,32 +69,20 @@ def write(results: Sequence[Result], path: str) -> None:
     n = len(results)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.4 * cols, 4.9 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.8 * cols, 4.6 * rows), squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.set_visible(False)
-    for ax, r in zip(axes.flat, results):
-        grid = [0.0] + list(r.grid)
-        for c in r.candidates:
-            color = COLORS.get(c.role, "tab:gray")
-            width = 2.4 if c.role in ("reference", "suggested") else 1.5
-            curves = [[r.initial_loss[i]] + list(cv) for i, cv in enumerate(c.curves)]
-            for seed_curve in curves:
-                ax.plot(grid, seed_curve, color=color, alpha=0.25, linewidth=0.8)
-            mean = [sum(v) / len(v) for v in zip(*curves)]
-            style = "--" if c.role == "reference" else "-"
-            lr = f"lr {plain(c.lr, 3)}"
-            ax.plot(grid, mean, style, color=color, linewidth=width, label=f"{c.label}, batch {c.batch}, {lr}")
-        q = r.question
-        title = f"{q.code + ' ' if q.code else ''}batch {plain(q.batch_old)}\u2192{plain(q.batch_new)} (\u00d7{plain(q.k)}), {q.optimizer.display}"
-        ax.set_title(title, fontsize=9.5, loc="left")
-        ax.set_title(
-            r.verdict, fontsize=10, loc="right", fontweight="bold", color=VERDICT_COLORS.get(r.verdict, "tab:olive")
-        )
-        ax.set_xlabel("samples seen")
-        ax.set_ylabel("val loss" + (" (proxy)" if r.task == "proxy" else ""))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
-    fig.suptitle("lrlint verify: val loss vs samples seen (thin: seeds, thick: mean over seeds)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    for ax, r in zip(axes.flat, results, strict=False):
+        _panel(ax, r)
+    fig.suptitle(SUPTITLE, fontsize=9)
+    return fig
+
+
+def write(results: Sequence[Result], path: str) -> None:
+    fig = figure(results)
+    from matplotlib import pyplot as plt
+
+    try:
+        fig.savefig(path, dpi=110, bbox_inches="tight", pad_inches=0.15)
+    finally:
+        plt.close(fig)

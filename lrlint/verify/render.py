@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from lrlint.numbers import plain
+from lrlint.numbers import fixed, plain
 from lrlint.verify.judging import Result
 from lrlint.verify.verdict import FAIL, INCONCLUSIVE, OUT_OF_RANGE, PASS
 
@@ -121,7 +121,7 @@ def result_dict(r: Result) -> dict[str, Any]:
             for c in r.candidates
         ],
         "curves": {
-            "samples": r.grid,
+            "samples": r.curve_samples,
             "initial_val_loss": r.initial_loss,
             "val_loss": {c.role: c.curves for c in r.candidates},
         },
@@ -157,89 +157,124 @@ def to_json(results: Sequence[Result], skipped: Sequence[Skipped]) -> str:
 # --------------------------------------------------------------------------- text
 
 
-def _fmt(x: float | None, sig: int = 3) -> str:
+#: Significant digits of the measured figures in the text table (trailing zeros kept, so that a
+#: column reads at one precision: 0.60 0.74 0.71, val loss 2.00 next to 1.22).
+MISMATCH_DIGITS = 2
+MEDIAN_DIGITS = 3
+FLOOR_DIGITS = 2
+LOSS_DIGITS = 3
+ACC_DIGITS = 3
+#: Console width when the output is not a terminal: a pipe or a file has no width, so nothing wraps.
+UNWRAPPED = 1_000_000
+
+
+def _fig(x: float | None, sig: int) -> str:
     if x is None:
         return "-"
     if not math.isfinite(x):
         return "inf"
-    return plain(x, sig)
+    return fixed(x, sig)
+
+
+def _headline(r: Result) -> Any:
+    from rich.text import Text
+
+    q = r.question
+    head = Text()
+    head.append(q.title(), style="bold")
+    what = "your" if q.explicit_lr else "suggested"
+    if q.lr_old is not None:
+        head.append(f": lr {plain(q.lr_old)} -> {what} {plain(q.lr_old * q.suggested_factor)}")
+    else:
+        head.append(f": {what} lr factor x{plain(q.suggested_factor)}")
+    if not q.explicit_lr:
+        head.append(f" ({q.policy})")
+    return head
+
+
+def _setup_lines(r: Result) -> Any:
+    from rich.text import Text
+
+    what = "proxy" if r.task == "proxy" else "model"
+    span = (f"{plain(r.epochs)} epochs, " if r.task == "proxy" else "") + f"{r.budget} samples seen"
+    return Text(
+        f"{what}: {r.task_description}\nruns: {r.optimizer}, reference batch "
+        f"{r.candidate('reference').batch} at lr {plain(r.reference_lr)}, candidates at batch "
+        f"{r.candidate('suggested').batch}; {span} per run, {r.seeds} seed(s), shared initial weights per seed; "
+        f"training {r.train_seconds:.1f} s",
+        style="dim",
+    )
+
+
+def table(r: Result) -> Any:
+    """The candidates of one result: lrs, mismatch per seed and its median, final val loss and accuracy."""
+    from rich.table import Table
+
+    t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    t.add_column("candidate", no_wrap=True)
+    t.add_column("batch", justify="right")
+    t.add_column("lr", justify="right")
+    if r.task == "proxy":
+        t.add_column("your lr", justify="right")
+    for name in ("mismatch per seed", "median", "x floor", "val loss", "val acc"):
+        t.add_column(name, justify="right", no_wrap=True)
+    for c in r.candidates:
+        style = "bold" if c.role == "suggested" else ("dim" if c.role == "reference" else "")
+        row = [c.label + (" *" if c.role == r.best_fit else ""), str(c.batch), plain(c.lr, 3)]
+        if r.task == "proxy":
+            row.append(plain(c.user_lr, 3) if c.user_lr is not None else "-")
+        if c.role == "reference":
+            row += ["-", "-", "-"]
+        else:
+            row += [
+                " ".join(_fig(m, MISMATCH_DIGITS) for m in c.mismatch),
+                _fig(c.median, MEDIAN_DIGITS),
+                _fig(c.vs_floor, FLOOR_DIGITS),
+            ]
+        loss = _fig(c.final_loss, LOSS_DIGITS) + (f" ({c.diverged} div.)" if c.diverged else "")
+        row += [loss, _fig(c.final_acc, ACC_DIGITS)]
+        t.add_row(*row, style=style)
+    return t
+
+
+def _print_result(console: Any, r: Result) -> None:
+    from rich.text import Text
+
+    console.print(_headline(r))
+    console.print(_setup_lines(r))
+    console.print(table(r))
+    v = Text()
+    v.append(r.verdict, style=STYLE.get(r.verdict, "bold"))
+    v.append("  " + r.reason)
+    console.print(v)
+    if r.noise_scale:
+        console.print(Text(r.noise_scale["summary"]))
+        if r.noise_scale.get("warning"):
+            console.print(Text("warning: " + r.noise_scale["warning"], style="yellow"))
+    for n in r.notes:
+        console.print(Text("note: " + n, style="dim"))
+    console.print(
+        Text(
+            "* closest to the reference curve; mismatch = mean |val loss - reference| / mean reference "
+            "val loss at matched samples seen",
+            style="dim",
+        )
+    )
+    console.print()
 
 
 def print_text(
     results: Sequence[Result], skipped: Sequence[Skipped], *, out: TextIO | None = None, wall: float | None = None
 ) -> None:
+    """The text report; wrapped at the terminal's width on a terminal, never wrapped otherwise."""
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
     stream = out or sys.stdout
-    console = Console(file=stream, highlight=False, soft_wrap=False, width=None if stream.isatty() else 110)
+    tty = stream.isatty()
+    console = Console(file=stream, highlight=False, soft_wrap=not tty, width=None if tty else UNWRAPPED)
     for r in results:
-        q = r.question
-        sug = r.candidate("suggested")
-        head = Text()
-        head.append(q.title(), style="bold")
-        what = "your" if q.explicit_lr else "suggested"
-        if q.lr_old is not None:
-            head.append(f": lr {plain(q.lr_old)} -> {what} {plain(q.lr_old * q.suggested_factor)}")
-        else:
-            head.append(f": {what} lr factor x{plain(q.suggested_factor)}")
-        if not q.explicit_lr:
-            head.append(f" ({q.policy})")
-        console.print(head)
-        what = "proxy" if r.task == "proxy" else "model"
-        span = (f"{plain(r.epochs)} epochs, " if r.task == "proxy" else "") + f"{r.budget} samples seen"
-        console.print(
-            Text(
-                f"{what}: {r.task_description}\nruns: {r.optimizer}, reference batch "
-                f"{r.candidate('reference').batch} at lr {plain(r.reference_lr)}, candidates at batch "
-                f"{sug.batch}; {span} per run, {r.seeds} seed(s), shared initial weights per seed; "
-                f"training {r.train_seconds:.1f} s",
-                style="dim",
-            )
-        )
-        t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        t.add_column("candidate", no_wrap=True)
-        t.add_column("batch", justify="right")
-        t.add_column("lr", justify="right")
-        if r.task == "proxy":
-            t.add_column("your lr", justify="right")
-        t.add_column("mismatch per seed", justify="right", no_wrap=True)
-        t.add_column("median", justify="right")
-        t.add_column("x floor", justify="right")
-        t.add_column("val loss", justify="right", no_wrap=True)
-        t.add_column("val acc", justify="right")
-        for c in r.candidates:
-            style = "bold" if c.role == "suggested" else ("dim" if c.role == "reference" else "")
-            row = [c.label + (" *" if c.role == r.best_fit else ""), str(c.batch), plain(c.lr, 3)]
-            if r.task == "proxy":
-                row.append(plain(c.user_lr, 3) if c.user_lr is not None else "-")
-            if c.role == "reference":
-                row += ["-", "-", "-"]
-            else:
-                row += [" ".join(_fmt(m, 2) for m in c.mismatch), _fmt(c.median), _fmt(c.vs_floor, 2)]
-            loss = _fmt(c.final_loss) + (f" ({c.diverged} div.)" if c.diverged else "")
-            row += [loss, _fmt(c.final_acc)]
-            t.add_row(*row, style=style)
-        console.print(t)
-        v = Text()
-        v.append(r.verdict, style=STYLE.get(r.verdict, "bold"))
-        v.append("  " + r.reason)
-        console.print(v)
-        if r.noise_scale:
-            console.print(Text(r.noise_scale["summary"]))
-            if r.noise_scale.get("warning"):
-                console.print(Text("warning: " + r.noise_scale["warning"], style="yellow"))
-        for n in r.notes:
-            console.print(Text("note: " + n, style="dim"))
-        console.print(
-            Text(
-                "* closest to the reference curve; mismatch = mean |val loss - reference| / mean reference "
-                "val loss at matched samples seen",
-                style="dim",
-            )
-        )
-        console.print()
+        _print_result(console, r)
     for s in skipped:
         v = Text()
         v.append(s.verdict, style=STYLE.get(s.verdict, "bold"))
