@@ -25,9 +25,9 @@ from conftest import ROOT  # noqa: E402
 
 from lrlint.settings import Settings, VerifySettings  # noqa: E402
 from lrlint.verify import experiment as E  # noqa: E402
-from lrlint.verify.training import Options, Task  # noqa: E402
 from lrlint.verify import question as Q  # noqa: E402
 from lrlint.verify.cli import add_arguments, main  # noqa: E402
+from lrlint.verify.training import Options, Task  # noqa: E402
 from lrlint.verify.verdict import FAIL, INCONCLUSIVE, PASS  # noqa: E402
 
 
@@ -70,7 +70,7 @@ def test_sgd_linear_rule_passes_and_unchanged_lr_is_visibly_worse(sgd_sweep, k):
     assert sug.lr == pytest.approx(0.01 * k) and unch.lr == pytest.approx(0.01)
     assert r.best_fit == "suggested"  # linear fits SGD best, sqrt in between
     assert sug.median < sq.median < unch.median
-    assert all(s * 10 < u for s, u in zip(sug.mismatch, unch.mismatch))
+    assert all(s * 10 < u for s, u in zip(sug.mismatch, unch.mismatch, strict=True))
     assert sug.vs_floor < 1 < unch.vs_floor  # linear within seed noise, unchanged far outside
     assert unch.final_loss > sug.final_loss + 0.5  # visibly worse where the run ends
     assert unch.final_acc < sug.final_acc
@@ -114,7 +114,7 @@ def test_adam_sqrt_is_never_fail_and_beats_unchanged():
     for r in results:
         assert r.verdict in (PASS, INCONCLUSIVE), r.reason
         sug, unch = r.candidate("suggested"), r.candidate("unchanged")
-        assert all(s < u for s, u in zip(sug.mismatch, unch.mismatch))
+        assert all(s < u for s, u in zip(sug.mismatch, unch.mismatch, strict=True))
         assert any("does not referee sqrt against linear" in n for n in r.notes)
     assert results[1].k_run == 4 and results[1].verdict != FAIL
 
@@ -126,7 +126,7 @@ def test_same_command_twice_prints_identical_json():
     args = ("--batch", "8:32", "--lr", "0.01", "--optimizer", "sgd", "--output-format", "json")
     procs = [cli(*args), cli(*args)]  # side by side: one thread each, as under load
     outs = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
     assert outs[0][0] == outs[1][0]
     doc = json.loads(outs[0][0])

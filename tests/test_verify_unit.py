@@ -14,9 +14,9 @@ from conftest import ROOT
 
 from lrlint.settings import Settings, Thresholds
 from lrlint.verify import MISSING_EXTRA, TORCH_CPU_HINT
+from lrlint.verify import cli as vcli
 from lrlint.verify import question as Q
 from lrlint.verify import verdict as V
-from lrlint.verify import cli as vcli
 from lrlint.verify.cli import add_arguments, main
 
 
@@ -276,7 +276,8 @@ def test_check_and_verify_modules_do_not_import_torch(tmp_path):
     code = (
         "import sys, contextlib, io; import lrlint.cli, lrlint.verify, lrlint.verify.cli, lrlint.verify.question, "
         "lrlint.verify.verdict; lrlint.cli.build_parser(); "
-        f"f = io.StringIO(); ctx = contextlib.redirect_stdout(f); ctx.__enter__(); lrlint.cli.main(['check', {str(cfg)!r}]); "
+        "f = io.StringIO(); ctx = contextlib.redirect_stdout(f); ctx.__enter__(); "
+        f"lrlint.cli.main(['check', {str(cfg)!r}]); "
         "ctx.__exit__(None, None, None); "
         "bad = [m for m in ('torch', 'sklearn', 'matplotlib', 'numpy') if m in sys.modules]; print(bad)"
     )
