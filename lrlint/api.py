@@ -12,7 +12,7 @@ from lrlint.findings import ERROR, INFO, Finding, Related
 from lrlint.inherit import AtRevision, Problem, Resolver, inherit_profile
 from lrlint.recipes import Recipe, build, name_tag, select_profile
 from lrlint.references import DECLARED, HISTORY, INHERITANCE, USER, Reference, primary
-from lrlint.references.git import BadRevision, GitBase, GitUnavailable
+from lrlint.references.git import GitBase, GitError, GitUnavailable
 from lrlint.scaling import policy_for
 from lrlint.sources import Limits, Source, SourceError
 from lrlint.spans import Span
@@ -154,7 +154,7 @@ class Engine:
                 self.git_note = f"--base {self.base_rev}: {e}"
             else:
                 self.git_note = str(e)
-        except BadRevision as e:
+        except GitError as e:
             raise UsageError(str(e)) from None
         return self.git
 
@@ -430,7 +430,7 @@ def check_paths(
     engine = Engine(settings, base=base, reference=reference)
     result = Result()
     try:
-        check_targets(engine, discover(paths, settings, force_exclude=force_exclude), result)
+        check_targets(engine, discover(paths, settings, force_exclude=force_exclude, notes=result.notes), result)
     finally:
         engine.close()
     return _finish(engine, result, settings)

@@ -226,6 +226,9 @@ def cmd_check(args) -> int:
             report.render(ctx)
         if args.explain:
             _explain(result, out)
+        if fmt != "full" and not args.quiet and not args.statistics:  # the full report prints them itself
+            for note in result.notes:
+                print(f"lrlint: note: {note}", file=sys.stderr)
     finally:
         if out is not default_out:
             out.close()

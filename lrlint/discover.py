@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
+import re
+import shlex
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
+from lrlint import gitproc
 from lrlint.sources import format_of
 
 SKIP_DIRS = {
@@ -65,20 +67,33 @@ def _matches_any(rel: str, patterns: list[str]) -> bool:
     return False
 
 
-def _git_files(directory: Path) -> list[str] | None:
-    """Files git tracks or would track below ``directory`` (one ``git ls-files`` call)."""
+_STAGED = re.compile(r"([0-7]{6}) [0-9a-f]{40,64} [0-3]\t(.*)", re.S)
+GITLINK = "160000"  # the index mode of a submodule
+
+
+def _git_files(directory: Path) -> tuple[list[str], list[str]] | None:
+    """Files git tracks or would track below ``directory``, and the submodules there (one ``git ls-files``)."""
     try:
-        out = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--", "."],
-            cwd=directory,
-            capture_output=True,
-            check=False,
+        out = gitproc.run(
+            ["ls-files", "-z", "--stage", "--cached", "--others", "--exclude-standard", "--deduplicate", "--", "."],
+            directory,
         )
-    except (FileNotFoundError, OSError):
+    except OSError:
         return None
     if out.returncode != 0:
         return None
-    return [p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+    files: list[str] = []
+    submodules: list[str] = []
+    for entry in out.stdout.split("\0"):
+        m = _STAGED.fullmatch(entry)
+        if m is None:  # an untracked file: its path alone
+            if entry:
+                files.append(entry)
+        elif m[1] == GITLINK:
+            submodules.append(m[2])
+        else:
+            files.append(m[2])
+    return list(dict.fromkeys(files)), list(dict.fromkeys(submodules))
 
 
 def _walk(directory: Path) -> list[str]:
@@ -100,7 +115,10 @@ def excluded(p: Path, settings) -> bool:
     return _matches_any(rel, list(settings.exclude) + list(settings.extend_exclude))
 
 
-def discover(paths: list[str], settings, force_exclude: bool = False, cwd: Path | None = None) -> list[Target]:
+def discover(
+    paths: list[str], settings, force_exclude: bool = False, cwd: Path | None = None, notes: list[str] | None = None
+) -> list[Target]:
+    """``notes``: receives what a walk did not look into (git submodules)."""
     cwd = (cwd or Path.cwd()).resolve()
     root = Path(settings.root).resolve()
     excludes = list(settings.exclude) + list(settings.extend_exclude)
@@ -129,7 +147,16 @@ def discover(paths: list[str], settings, force_exclude: bool = False, cwd: Path 
                 out.append(Target(display_path(p, cwd), p, fmt, True))
             continue
         listed = _git_files(p) if settings.respect_gitignore else None
-        rels = listed if listed is not None else _walk(p)
+        rels = listed[0] if listed is not None else _walk(p)
+        for sub in listed[1] if listed is not None else []:
+            if notes is None or any(_skipped_dir(d) for d in sub.split("/")):
+                continue
+            if not _matches_any(rel_to_root(p / sub), excludes):
+                shown = display_path(p / sub, cwd)
+                notes.append(
+                    f"{shown}: a git submodule: its files are not checked from here "
+                    f"(check it on its own: lrlint check {shlex.quote(shown)})"
+                )
         for rel in sorted(rels):
             parts = rel.split("/")
             if any(_skipped_dir(d) for d in parts[:-1]):

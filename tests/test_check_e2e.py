@@ -232,7 +232,7 @@ def test_bad_base_is_usage_error(repo):
     repo.write("train.yaml", SGD.format(bs=256, lr=0.1))
     repo.commit()
     r = repo.lrlint("check", "--base", "no-such-branch")
-    assert r.returncode == 2 and "--base no-such-branch: not a revision git knows" in r.stderr
+    assert r.returncode == 2 and "--base no-such-branch: not a revision (it must name one commit" in r.stderr
 
 
 def test_not_a_git_repo_gives_one_note(tmp_path):

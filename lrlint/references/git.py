@@ -1,8 +1,10 @@
 """The git reference: files as they were at the base revision, with few git processes.
 
-A run makes a fixed number of git calls whatever the number of files: ``rev-parse``,
-``merge-base`` (``git diff A...`` semantics), one rename-aware ``diff --name-status``
-against the work tree, and one long-lived ``cat-file --batch`` for every blob.
+A run makes a fixed number of git calls whatever the number of files: ``rev-parse`` (the work
+tree and the verified base commit), ``merge-base`` (``git diff A...`` semantics; not for HEAD),
+``config`` (the filter drivers to turn off), one rename-aware ``diff --name-status`` against the
+work tree, and one long-lived ``cat-file --batch`` for every blob. ``lrlint.gitproc`` says what
+keeps each of them from running the repository's configured commands.
 
 A run on a few files (pre-commit) limits the diff to them, so git does not stat the whole
 work tree; only when one of them is new at the base (it may be a rename) is the whole tree
@@ -11,11 +13,11 @@ diffed to find where it came from.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from lrlint import gitproc
 
 MAX_PATHSPEC = 64  # more checked files than this: one diff of the whole tree
 
@@ -24,26 +26,56 @@ class GitUnavailable(Exception):
     """No git, or not a work tree: no history reference (one note, not an error)."""
 
 
-class BadRevision(Exception):
-    """``--base`` names nothing git knows: a usage error."""
+class GitError(Exception):
+    """Exit 2: a base that is not one commit, or a repository git refuses to work in."""
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
-    )
+class BadRevision(GitError):
+    """``--base`` names nothing git knows, or more or less than one commit: a usage error."""
+
+
+class GitRefused(GitError):
+    """git stopped before reaching the work tree for a reason other than "not a repository" (dubious
+    ownership, a broken repository): the history reference would be lost, so the run stops and says why."""
+
+
+_NO_WORK_TREE = ("not a git repository", "must be run in a work tree")
+
+
+def _run(args: list[str], cwd: Path, config: tuple[tuple[str, str], ...] = ()):
+    return gitproc.run(args, cwd, config)
 
 
 def toplevel(start: Path) -> Path | None:
     """The work tree's top level around ``start``; None without git or outside a work tree."""
-    if shutil.which("git") is None:
+    if not gitproc.available():
         return None
     out = _run(["rev-parse", "--show-toplevel"], start)
     return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+
+
+def _not_a_work_tree(stderr: str) -> Exception:
+    if any(s in stderr for s in _NO_WORK_TREE) or not stderr.strip():
+        return GitUnavailable("not inside a git work tree: no history reference")
+    return GitRefused(f"git refused the repository: {gitproc.said(stderr.removeprefix('fatal: '))}")
+
+
+def _verify(start: Path, rev: str) -> tuple[Path, str]:
+    """The work tree's top level and the one commit ``rev`` names; raises GitUnavailable/GitError."""
+    bad = BadRevision(
+        f"--base {gitproc.shown(rev)}: not a revision (it must name one commit: a branch, tag or commit id)"
+    )
+    if "\0" in rev:
+        raise bad
+    out = _run(["rev-parse", "--show-toplevel", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], start)
+    lines = out.stdout.splitlines()
+    if out.returncode == 0 and len(lines) == 2:
+        return Path(lines[0]), lines[1]
+    if not lines:  # git stopped before the work tree
+        raise _not_a_work_tree(out.stderr)
+    if _run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], start).returncode != 0:
+        raise GitUnavailable("the repository has no commits yet: no history reference")
+    raise bad
 
 
 @dataclass
@@ -54,45 +86,37 @@ class GitBase:
     changed: dict[str, str | None] = field(default_factory=dict)  # new path -> old path (None: new file)
     seen: set[str] | None = None  # the files a limited diff covered (None: the whole tree was diffed)
     _cat: subprocess.Popen | None = None
+    _config: tuple[tuple[str, str], ...] = ()  # the filter drivers emptied for diffs of the work tree
 
     @classmethod
     def open(cls, start: Path, rev: str, paths: list[Path] | None = None) -> GitBase:
         """``paths``: the files being checked, when few (the diff is limited to them)."""
-        if shutil.which("git") is None:
+        if not gitproc.available():
             raise GitUnavailable("git is not installed: no history reference")
-        # one call: the work tree root, HEAD and the base revision
-        out = _run(["rev-parse", "--show-toplevel", "HEAD^{commit}", f"{rev}^{{commit}}"], start)
-        lines = out.stdout.splitlines()
-        if out.returncode != 0 or len(lines) < 3:
-            top = _run(["rev-parse", "--show-toplevel"], start)
-            if top.returncode != 0:
-                raise GitUnavailable("not inside a git work tree: no history reference")
-            if _run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], start).returncode != 0:
-                raise GitUnavailable("the repository has no commits yet: no history reference")
-            raise BadRevision(f"--base {rev}: not a revision git knows")
-        root, head, target = Path(lines[0]), lines[1], lines[2]
-        commit = target
-        if target != head:
-            mb = _run(["merge-base", target, head], root)
+        root, commit = _verify(start, rev)
+        if rev != "HEAD":  # `git diff REV...` semantics: compare with the merge base
+            mb = _run(["merge-base", commit, "HEAD"], root)
             if mb.returncode == 0 and mb.stdout.strip():
                 commit = mb.stdout.strip()
-        diff_cmd = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", commit, "--"]
+        config = gitproc.filters_off(root)  # the diff may hash work-tree files: no filter driver runs
+        diff_cmd = ["diff", "--name-status", "-z", "-M", *gitproc.DIFF_SAFETY, commit, "--"]
         changed = None
         limited = False
         if paths and len(paths) <= MAX_PATHSPEC:
-            diff = _run(["--literal-pathspecs", *diff_cmd, *(str(p) for p in paths)], root)
+            diff = _run(["--literal-pathspecs", *diff_cmd, *(str(p) for p in paths)], root, config)
             if diff.returncode == 0:
                 changed = _parse_name_status(diff.stdout)
                 limited = None not in changed.values()
                 if not limited:  # added here: maybe renamed from a path outside the pathspec
                     changed = None
         if changed is None:
-            diff = _run(diff_cmd, root)
+            diff = _run(diff_cmd, root, config)
             if diff.returncode != 0:
                 raise GitUnavailable(f"git diff failed: {diff.stderr.strip()}")
             changed = _parse_name_status(diff.stdout)
         base = cls(root, rev, commit)
         base.changed = changed
+        base._config = config
         if limited:  # the diff saw only these files; others are asked about when needed
             base.seen = set()
             for p in paths:
@@ -113,7 +137,9 @@ class GitBase:
             return
         self.seen.add(rel)
         out = _run(
-            ["--literal-pathspecs", "diff", "--name-status", "-z", "--no-ext-diff", self.commit, "--", rel], self.root
+            ["--literal-pathspecs", "diff", "--name-status", "-z", *gitproc.DIFF_SAFETY, self.commit, "--", rel],
+            self.root,
+            self._config,
         )
         if out.returncode == 0:
             self.changed.update(_parse_name_status(out.stdout))
@@ -128,23 +154,24 @@ class GitBase:
         return rel in self.changed
 
     def read(self, rel_old: str) -> bytes | None:
-        """The blob at the base revision (one shared ``cat-file --batch`` process)."""
+        """The blob at the base revision (one shared ``cat-file --batch`` process; no filter applies)."""
+        name = f"{self.commit}:{rel_old}"
+        if any(c in rel_old for c in "\n\r"):  # the batch protocol is line-based: its own process
+            one = gitproc.run(["cat-file", "blob", name], self.root, text=False)
+            return one.stdout if one.returncode == 0 else None
         if self._cat is None:
-            self._cat = subprocess.Popen(
-                ["git", "cat-file", "--batch"],
-                cwd=self.root,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
+            self._cat = gitproc.popen(["cat-file", "--batch"], self.root)
         assert self._cat.stdin and self._cat.stdout
-        self._cat.stdin.write(f"{self.commit}:{rel_old}\n".encode("utf-8", "surrogateescape"))
+        self._cat.stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
         self._cat.stdin.flush()
-        header = self._cat.stdout.readline().decode("utf-8", "replace").split()
-        if len(header) < 3 or header[1] == "missing":
+        header = self._cat.stdout.readline()
+        if header.endswith((b" missing\n", b" ambiguous\n")):
             return None
-        size = int(header[2])
-        data = self._cat.stdout.read(size)
+        parts = header.split()
+        if len(parts) != 3 or not parts[2].isdigit():  # not git's answer: start afresh next time
+            self.close()
+            return None
+        data = self._cat.stdout.read(int(parts[2]))
         self._cat.stdout.read(1)  # trailing newline
         return data
 
