@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lrlint import checks, config_sets, directives, interpolate, numbers, profiles, sources
 from lrlint.checks.base import CheckContext
-from lrlint.discover import Target, discover, display_path
+from lrlint.discover import Target, discover, display_path, resolved
 from lrlint.findings import ERROR, INFO, Finding, Related
 from lrlint.inherit import AtRevision, Problem, Resolver, inherit_profile
 from lrlint.recipes import Recipe, build, name_tag, select_profile
@@ -406,7 +406,7 @@ def filter_findings(findings: list[Finding], result: Result, settings) -> list[F
 
 def check_targets(engine: Engine, targets: list[Target], result: Result) -> None:
     """Check each target; a member of a config set checks its whole set, once."""
-    engine.pathspec = [t.fs_path.resolve() for t in targets]
+    engine.pathspec = [resolved(t.fs_path) for t in targets]
     sets = config_sets.sets_of(engine.settings)
     member_of = {m: i for i, group in enumerate(sets) for m in group}
     wanted = sorted({member_of[p] for p in engine.pathspec if p in member_of})
@@ -415,7 +415,7 @@ def check_targets(engine: Engine, targets: list[Target], result: Result) -> None
     for t in targets:
         result.files.append(t.path)
         result.covered.add(t.path)
-        i = member_of.get(t.fs_path.resolve())
+        i = member_of.get(resolved(t.fs_path))
         if i is None:
             engine.check_file(t, result)
         elif i not in done:

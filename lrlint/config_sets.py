@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from lrlint import interpolate, sources
-from lrlint.discover import Target, display_path
+from lrlint.discover import Target, display_path, resolved
 from lrlint.inherit import merge
 from lrlint.recipes import build, select_profile
 from lrlint.sources import INCLUDE_ERROR, SourceError
@@ -26,7 +26,7 @@ from lrlint.values import Document
 def sets_of(settings) -> list[list[Path]]:
     """The configured sets, as resolved paths (relative entries are relative to the config file)."""
     root = Path(settings.root)
-    return [[(root / p).resolve() for p in group] for group in settings.config_sets]
+    return [[resolved(root / p) for p in group] for group in settings.config_sets]
 
 
 def _entry_problem(settings, member: Path, cwd: Path) -> SourceError:

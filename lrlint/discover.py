@@ -46,10 +46,18 @@ class PathError(Exception):
     """A path given on the command line does not exist: exit 2."""
 
 
+def resolved(p: Path) -> Path:
+    """``p`` with its links followed; a link loop (or a path the OS refuses) stays as written, made absolute."""
+    try:
+        return p.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: Python < 3.13 on a link loop
+        return Path(os.path.abspath(p))
+
+
 def display_path(p: Path, cwd: Path) -> str:
     """``p`` as shown: relative to ``cwd`` when below it."""
     try:
-        return p.resolve().relative_to(cwd).as_posix()
+        return resolved(p).relative_to(cwd).as_posix()
     except ValueError:
         return p.as_posix()
 
@@ -127,7 +135,7 @@ def discover(
 
     def rel_to_root(p: Path) -> str:
         try:
-            return p.resolve().relative_to(root).as_posix()
+            return resolved(p).relative_to(root).as_posix()
         except ValueError:
             return p.as_posix()
 
@@ -135,13 +143,13 @@ def discover(
         p = Path(raw)
         if not p.exists() and not p.is_symlink():
             raise PathError(f"{raw}: no such file or directory")
-        if p.is_file() or (p.is_symlink() and not p.exists()):
+        if not p.is_dir():  # a file, a link to nothing or a loop, a FIFO or device: read (or refused) as a file
             fmt = format_of(p)
             if fmt is None:
                 continue
             if force_exclude and _matches_any(rel_to_root(p), excludes):
                 continue
-            rp = p.resolve()
+            rp = resolved(p)
             if rp not in seen:
                 seen.add(rp)
                 out.append(Target(display_path(p, cwd), p, fmt, True))
@@ -167,7 +175,7 @@ def discover(
             fp = p / rel
             if _matches_any(rel_to_root(fp), excludes):
                 continue
-            rp = fp.resolve()
+            rp = resolved(fp)
             if rp in seen:
                 continue
             seen.add(rp)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lrlint import keypaths, sources
-from lrlint.discover import display_path
+from lrlint.discover import display_path, resolved
 from lrlint.profiles import Inherit, Profile
 from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
 from lrlint.values import INHERITED, UNKNOWN, Document, Value
@@ -166,7 +166,7 @@ class Resolver:
 
     # -- files ---------------------------------------------------------------------------
     def display(self, fs: Path) -> str:
-        return display_path(fs.resolve(), self.cwd)
+        return display_path(resolved(fs), self.cwd)
 
     def _chain_problem(self, target: Path, stack: list[Path]) -> str | None:
         """Why ``target`` cannot be followed from ``stack``: a cycle or a chain too deep."""
@@ -179,12 +179,12 @@ class Resolver:
 
     def remember(self, fs: Path, source: Source, docs: list[Document]) -> None:
         """Seed the cache with a file the engine already parsed."""
-        fs = fs.resolve()
+        fs = resolved(fs)
         if fs not in self._files and docs:
             self._files[fs] = _Loaded(source, docs[0], fs)
 
     def load(self, fs: Path) -> _Loaded:
-        fs = fs.resolve()
+        fs = resolved(fs)
         hit = self._files.get(fs)
         if hit is None:
             try:
@@ -209,9 +209,10 @@ class Resolver:
     def _source(self, fs: Path, fmt: str) -> Source:
         if fs in self.overlay:
             return sources.from_bytes(self.display(fs), fmt, self.overlay[fs], self.limits)
-        if not fs.is_file():
-            raise SourceError(INCLUDE_ERROR, f"{self.display(fs)} does not exist")
-        return sources.read(self.display(fs), fs, fmt, self.limits)
+        try:
+            return sources.read(self.display(fs), fs, fmt, self.limits)
+        except sources.Missing:
+            raise SourceError(INCLUDE_ERROR, f"{self.display(fs)} does not exist") from None
 
     # -- entry point ---------------------------------------------------------------------
     def resolve(self, doc: Document, src: Source, fs: Path, profile: Profile) -> Resolved | None:
@@ -219,7 +220,7 @@ class Resolver:
         inh = profile.inherit
         if inh is None:
             return None
-        fs = fs.resolve()
+        fs = resolved(fs)
         if inh.kind == "hydra_defaults":
             return self._hydra(_Loaded(src, doc, fs), inh)
         problems: list[Problem] = []
@@ -265,7 +266,7 @@ class Resolver:
             if target is None:
                 problems.append(_problem(entry, f"{inh.key} must name a file, not {entry.value!r}"))
                 continue
-            target = target.resolve()
+            target = resolved(target)
             why = self._chain_problem(target, stack)
             if why:
                 problems.append(_problem(entry, why))
@@ -304,7 +305,7 @@ class Resolver:
                     and v.value.startswith("file://")
                 ):
                     p = Path(v.value[len("file://") :])
-                    roots.append((p if p.is_absolute() else root.parent / p).resolve())
+                    roots.append(resolved(p if p.is_absolute() else root.parent / p))
         return roots
 
     def _hydra(self, me: _Loaded, inh: Inherit) -> Resolved | None:
@@ -412,7 +413,7 @@ class Resolver:
                 continue
             target = None
             for r in roots:
-                cand = (r / abs_group / f"{choice}.yaml").resolve()
+                cand = resolved(r / abs_group / f"{choice}.yaml")
                 if cand.is_file():
                     target = cand
                     break
@@ -456,7 +457,7 @@ class AtRevision(Resolver):
 
     def _rel(self, fs: Path) -> str | None:
         try:
-            return fs.resolve().relative_to(self.git.root.resolve()).as_posix()
+            return resolved(fs).relative_to(self.git.root.resolve()).as_posix()
         except ValueError:
             return None
 

@@ -12,13 +12,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_lrlint(*args: str, cwd: Path, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
-    """``python -m lrlint ...`` in ``cwd``, without colors."""
+def run_lrlint(
+    *args: str, cwd: Path, env: dict | None = None, input: str | None = None, timeout: float | None = None
+) -> subprocess.CompletedProcess:
+    """``python -m lrlint ...`` in ``cwd``, without colors (``timeout``: seconds before the test fails)."""
     e = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT), **(env or {})}
     e.pop("FORCE_COLOR", None)
     e.pop("LRLINT_OUTPUT_FORMAT", None)
     return subprocess.run(
-        [sys.executable, "-m", "lrlint", *args], cwd=cwd, capture_output=True, text=True, env=e, input=input
+        [sys.executable, "-m", "lrlint", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=e,
+        input=input,
+        timeout=timeout,
     )
 
 

@@ -13,6 +13,7 @@ diffed to find where it came from.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,11 +120,9 @@ class GitBase:
         base._config = config
         if limited:  # the diff saw only these files; others are asked about when needed
             base.seen = set()
-            for p in paths:
-                try:
+            for p in paths or []:
+                with contextlib.suppress(ValueError, RuntimeError, OSError):  # outside the tree, a link loop
                     base.seen.add(Path(p).resolve().relative_to(root.resolve()).as_posix())
-                except ValueError:
-                    pass
         return base
 
     @property

@@ -7,8 +7,12 @@ that format is parsed (a YAML-only run never imports libcst).
 from __future__ import annotations
 
 import codecs
+import errno
 import importlib
+import os
 import re
+import stat
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +81,10 @@ class SourceError(Exception):
         self.end_col = end_col or col
 
 
+class Missing(SourceError):
+    """The path names nothing (deleted, or a link to nothing)."""
+
+
 def format_of(path: str | Path) -> str | None:
     return SUFFIXES.get(Path(path).suffix.lower())
 
@@ -99,47 +107,92 @@ def decode(path: str, fmt: str, data: bytes) -> Source:
                 encoding = m.group(1).decode("ascii")
                 break
     try:
-        codecs.lookup(encoding)
+        info = codecs.lookup(encoding)
     except LookupError:
         raise SourceError(UNREADABLE, f"unknown encoding {encoding!r} in the coding declaration") from None
+    if not getattr(info, "_is_text_encoding", True):  # rot13, hex, base64, zlib...: bytes to bytes
+        raise SourceError(UNREADABLE, f"the coding declaration names {encoding!r}, which is not a text encoding")
     body = data[len(bom) :]
     try:
-        text = body.decode(encoding)
+        with warnings.catch_warnings():  # unicode_escape warns about each invalid escape
+            warnings.simplefilter("ignore")
+            text = body.decode(encoding)
     except UnicodeDecodeError as e:
         line = body[: e.start].count(b"\n") + 1
         col = e.start - (body.rfind(b"\n", 0, e.start) + 1) + 1
         raise SourceError(
             UNREADABLE, f"not valid {encoding}: byte 0x{body[e.start]:02x} at offset {e.start + len(bom)}", line, col
         ) from None
+    except (UnicodeError, ValueError, TypeError) as e:  # punycode, undefined: a codec that fails its own way
+        raise SourceError(UNREADABLE, f"cannot decode as {encoding}: {e}") from None
     return Source(path, fmt, data, text, encoding, bom)
 
 
-def _check_size(size: int, limits: Limits) -> None:
-    if size > limits.max_file_size:
-        raise SourceError(
-            TOO_LARGE,
-            f"file is {size / 2**20:.1f} MiB, over the max-file-size limit of {limits.max_file_size / 2**20:.1f} MiB",
-        )
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _not_regular(mode: int) -> SourceError | None:
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return SourceError(UNREADABLE, "is a directory")
+    kind = next((name for test, name in _KINDS if test(mode)), "not a file")
+    return SourceError(UNREADABLE, f"not a regular file ({kind}): not read")
+
+
+def _too_large(size: int, limits: Limits) -> SourceError:
+    limit = limits.max_file_size / 2**20
+    return SourceError(TOO_LARGE, f"file is {size / 2**20:.1f} MiB, over the max-file-size limit of {limit:.1f} MiB")
+
+
+def _read_open(fd: int, limits: Limits) -> bytes:
+    st = os.fstat(fd)  # what was opened, if the path changed since it was looked at
+    err = _not_regular(st.st_mode) or (_too_large(st.st_size, limits) if st.st_size > limits.max_file_size else None)
+    if err is not None:
+        raise err
+    with os.fdopen(fd, "rb", closefd=False) as fh:
+        data = fh.read(limits.max_file_size + 1)
+    if len(data) > limits.max_file_size:  # it grew while read
+        raise _too_large(os.fstat(fd).st_size, limits)
+    return data
+
+
+def read_bytes(fs_path: Path, limits: Limits) -> bytes:
+    """A regular file's bytes, at most ``limits.max_file_size``; never opens anything else, never blocks."""
+    try:
+        err = _not_regular(os.stat(fs_path).st_mode)  # follows links: a link is judged by what it points at
+        if err is not None:
+            raise err
+        fd = os.open(fs_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        try:
+            return _read_open(fd, limits)
+        finally:
+            os.close(fd)
+    except FileNotFoundError:
+        raise Missing(UNREADABLE, "file was deleted from the working tree") from None
+    except IsADirectoryError:
+        raise SourceError(UNREADABLE, "is a directory") from None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise SourceError(UNREADABLE, "a symbolic link loop: not read") from None
+        raise SourceError(UNREADABLE, f"cannot read: {e.strerror or e}") from None
 
 
 def from_bytes(path: str, fmt: str, data: bytes, limits: Limits) -> Source:
     """Bytes that are not read from disk (stdin, an editor's buffer), under the same limits as a file."""
-    _check_size(len(data), limits)
+    if len(data) > limits.max_file_size:
+        raise _too_large(len(data), limits)
     return decode(path, fmt, data)
 
 
 def read(path: str, fs_path: Path, fmt: str, limits: Limits) -> Source:
     """Read and decode one file; raises SourceError for every input problem."""
-    try:
-        _check_size(fs_path.stat().st_size, limits)
-        data = fs_path.read_bytes()
-    except FileNotFoundError:
-        raise SourceError(UNREADABLE, "file was deleted from the working tree") from None
-    except IsADirectoryError:
-        raise SourceError(UNREADABLE, "is a directory") from None
-    except OSError as e:
-        raise SourceError(UNREADABLE, f"cannot read: {e.strerror or e}") from None
-    return decode(path, fmt, data)
+    return decode(path, fmt, read_bytes(fs_path, limits))
 
 
 def parse(source: Source, limits: Limits) -> list[Document]:

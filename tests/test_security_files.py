@@ -1,0 +1,152 @@
+"""Files that are not regular files, symbolic-link loops and coding cookies that name no text codec:
+an LR902 finding for that path, never a blocking read, and the other files are still checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import GitRepo, run_lrlint
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and POSIX symbolic links")
+
+GOOD = "# lrlint: reference batch=256 lr=0.1\ntrain:\n  batch_size: 512\n  optimizer:\n    name: sgd\n    lr: 0.1\n"
+CHILD = '_BASE_: "{base}"\nMODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  IMS_PER_BATCH: 16\n'
+
+
+def check(cwd: Path, *args: str) -> tuple[int, list[tuple[str, str, int, str]]]:
+    r = run_lrlint("check", "--output-format", "json", *args, cwd=cwd, timeout=60)
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert r.returncode in (0, 1), r.stdout + r.stderr
+    found = [
+        (os.path.relpath(f["filename"], cwd), f["code"], f["location"]["row"], f["message"])
+        for f in json.loads(r.stdout)
+    ]
+    return r.returncode, found
+
+
+def good_found(found) -> bool:
+    return any(f[0].endswith("good.yaml") and f[1] == "LR001" and f[2] == 3 for f in found)
+
+
+def _fifo_tree(tmp_path: Path) -> Path:
+    (tmp_path / "s").mkdir()
+    os.mkfifo(tmp_path / "s" / "config.yaml")
+    (tmp_path / "s" / "good.yaml").write_text(GOOD)
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [["s/config.yaml", "s/good.yaml"], ["s"], ["."]], ids=["explicit", "walk", "top"])
+def test_a_fifo_is_lr902_never_a_blocking_read(tmp_path, args):
+    code, found = check(_fifo_tree(tmp_path), *args)
+    assert code == 1 and good_found(found)
+    assert ("s/config.yaml", "LR902", 1, "not a regular file (a FIFO): not read") in found
+
+
+def test_a_fifo_in_a_git_work_tree_walk(tmp_path):
+    repo = GitRepo(tmp_path / "r")
+    repo.write("s/good.yaml", GOOD)
+    repo.commit()
+    os.mkfifo(repo.path / "s" / "config.yaml")
+    code, found = check(repo.path, "--select", "LR001,LR902", ".")
+    assert code == 1 and good_found(found)
+    # git lists no FIFO; when it does, it is an LR902, never a read
+    assert [f for f in found if f[0] == "s/config.yaml"] in (
+        [],
+        [("s/config.yaml", "LR902", 1, "not a regular file (a FIFO): not read")],
+    )
+
+
+def test_a_link_to_a_device_is_never_read(tmp_path):
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    (tmp_path / "good.yaml").write_text(GOOD)
+    code, found = check(tmp_path, ".")
+    assert code == 1 and good_found(found)
+    assert ("zero.yaml", "LR902", 1, "not a regular file (a character device): not read") in found
+
+
+def test_a_fifo_as_a_base_config(tmp_path):
+    os.mkfifo(tmp_path / "base.yaml")
+    (tmp_path / "child.yaml").write_text(CHILD.format(base="base.yaml"))
+    (tmp_path / "good.yaml").write_text(GOOD)
+    code, found = check(tmp_path, "child.yaml", "good.yaml")
+    assert code == 1 and good_found(found)
+    assert (
+        "child.yaml",
+        "LR906",
+        1,
+        "base config 'base.yaml' cannot be read: base.yaml: not a regular file (a FIFO): not read",
+    ) in found
+
+
+def _loops(d: Path) -> None:
+    d.mkdir(exist_ok=True)
+    (d / "self.yaml").symlink_to("self.yaml")
+    (d / "a.yaml").symlink_to("b.yaml")
+    (d / "b.yaml").symlink_to("a.yaml")
+    (d / "good.yaml").write_text(GOOD)
+
+
+LOOP = "a symbolic link loop: not read"
+
+
+@pytest.mark.parametrize(
+    "args,loops",
+    [
+        (["s"], ["s/a.yaml", "s/b.yaml", "s/self.yaml"]),
+        (["s/self.yaml", "s/a.yaml", "s/good.yaml"], ["s/a.yaml", "s/self.yaml"]),
+    ],
+    ids=["walk", "explicit"],
+)
+def test_a_symlink_loop_is_lr902(tmp_path, args, loops):
+    _loops(tmp_path / "s")
+    code, found = check(tmp_path, *args)
+    assert code == 1 and good_found(found)
+    assert sorted(f[0] for f in found if f[1:] == ("LR902", 1, LOOP)) == loops
+
+
+def test_a_committed_symlink_loop(tmp_path):
+    repo = GitRepo(tmp_path / "r")
+    _loops(repo.path / "s")
+    repo.commit()
+    repo.write("s/good.yaml", GOOD.replace("512", "1024"))
+    code, found = check(repo.path, "--select", "LR001,LR902", ".")
+    assert code == 1
+    assert sorted(f[0] for f in found if f[1] == "LR902" and f[3] == LOOP) == ["s/a.yaml", "s/b.yaml", "s/self.yaml"]
+    assert any(f[0] == "s/good.yaml" and f[1] == "LR001" for f in found)
+
+
+def test_a_symlink_loop_as_a_base_config(tmp_path):
+    _loops(tmp_path)
+    (tmp_path / "child.yaml").write_text(CHILD.format(base="self.yaml"))
+    code, found = check(tmp_path, "child.yaml", "good.yaml")
+    assert code == 1 and good_found(found)
+    assert ("child.yaml", "LR906", 1, f"base config 'self.yaml' cannot be read: self.yaml: {LOOP}") in found
+
+
+@pytest.mark.parametrize("codec", ["rot13", "uu", "hex", "base64", "zlib", "bz2", "quopri"])
+def test_a_coding_cookie_naming_a_non_text_codec_is_lr902(tmp_path, codec):
+    (tmp_path / "train.py").write_text(f"# -*- coding: {codec} -*-\nlr = 0.1\nbatch_size = 8\n")
+    (tmp_path / "good.yaml").write_text(GOOD)
+    code, found = check(tmp_path, ".")
+    assert code == 1 and good_found(found)
+    assert (
+        "train.py",
+        "LR902",
+        1,
+        f"the coding declaration names {codec!r}, which is not a text encoding",
+    ) in found
+
+
+@pytest.mark.parametrize("codec", ["punycode", "undefined", "unicode_escape", "utf-16", "idna"])
+def test_a_coding_cookie_whose_codec_fails_is_lr902_or_read(tmp_path, codec):
+    (tmp_path / "train.py").write_bytes(f"# -*- coding: {codec} -*-\nlr = 0.1\nbatch_size = 8\n\\xff\n".encode())
+    (tmp_path / "good.yaml").write_text(GOOD)
+    r = run_lrlint("check", "--output-format", "json", ".", cwd=tmp_path, timeout=60)
+    assert "internal error" not in r.stderr and "Warning" not in r.stderr, r.stderr
+    found = json.loads(r.stdout)
+    assert any(f["filename"].endswith("/good.yaml") and f["code"] == "LR001" for f in found)
+    assert all(f["code"] in ("LR001", "LR901", "LR902") for f in found), found
