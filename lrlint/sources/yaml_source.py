@@ -40,6 +40,7 @@ from yaml.nodes import ScalarNode
 
 from lrlint.sources import LIMIT_EXCEEDED, PARSE_ERROR, UNSAFE_TAG, Limits, Source, SourceError
 from lrlint.sources.comments import find_comments
+from lrlint.spans import lf_breaks
 from lrlint.values import LITERAL, STRING, Document, Value
 
 try:
@@ -131,13 +132,13 @@ def parse(source: Source, limits: Limits) -> list[Document]:
 
 def parse_with(source: Source, limits: Limits, loader_class: type) -> list[Document]:
     """:func:`parse` with a chosen PyYAML loader class (``CSafeLoader`` or ``SafeLoader``)."""
-    text = source.text
+    text = lf_breaks(source.text)  # offsets unchanged; every line break is an LF for the scanners here
     lines = source.lines
     ranges: list[tuple[int, int]] = []
     loader = None
     try:
         loader = loader_class(text)  # the pure reader checks the characters here already
-        docs = _compose(loader, source, limits, ranges)
+        docs = _compose(loader, source, limits, ranges, text)
     except yaml.MarkedYAMLError as e:
         if _is_libyaml(loader_class) and "maximum nesting depth" in (e.problem or ""):
             # libyaml >= 0.2.6 stops deep flow nesting in its scanner, which reads ahead of the events:
@@ -258,8 +259,8 @@ def _tag_problem(tag: str, kind: str, index: int, source: Source) -> SourceError
     return SourceError(UNSAFE_TAG, reason, line, col)
 
 
-def _compose(loader, source: Source, limits: Limits, ranges: list[tuple[int, int]]) -> list[_Doc]:
-    text = source.text
+def _compose(loader, source: Source, limits: Limits, ranges: list[tuple[int, int]], text: str) -> list[_Doc]:
+    """``text``: the source's text with LF line breaks only (as :func:`lrlint.spans.lf_breaks` gives)."""
     max_depth = limits.max_depth
     max_nodes = 3 * limits.max_values + 1000
     resolve = loader.resolve
