@@ -117,7 +117,7 @@ def excluded(p: Path, settings) -> bool:
     """Whether the exclude globs of ``settings`` cover the file ``p``."""
     root = Path(settings.root).resolve()
     try:
-        rel = p.resolve().relative_to(root).as_posix()
+        rel = resolved(p).relative_to(root).as_posix()
     except ValueError:
         rel = p.as_posix()
     return _matches_any(rel, list(settings.exclude) + list(settings.extend_exclude))
