@@ -27,6 +27,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"lrlint {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
+    _add_check_parser(sub)
+
+    r = sub.add_parser("rule", help="explain a rule (or --all)", description="Print a rule's documentation.")
+    r.add_argument("code", nargs="?", help="rule code, e.g. LR001")
+    r.add_argument("--all", action="store_true", help="every rule")
+    r.add_argument(
+        "--output-format",
+        choices=["text", "json", "markdown"],
+        default="text",
+        help="markdown: the docs/rules.md page (every rule, linkable anchors)",
+    )
+
+    sub.add_parser(
+        "server",
+        help="run the Language Server over stdio (editors; needs lrlint[lsp])",
+        description="Run lrlint's Language Server over stdin/stdout: diagnostics, fixes and hovers for open configs.",
+    )
+
+    v = sub.add_parser(
+        "verify",
+        help="check a suggested lr with a short PyTorch training run",
+        description="Verify lrlint's suggested learning rate with a short training run (needs lrlint[verify]).",
+    )
+    try:
+        from lrlint.verify.cli import add_arguments
+    except ImportError:  # pragma: no cover - verify not packaged
+        add_arguments = None
+    if add_arguments is not None:
+        add_arguments(v)
+    return p
+
+
+def _add_check_parser(sub) -> None:
     c = sub.add_parser(
         "check",
         help="check configs and training scripts (default: the current directory)",
@@ -91,29 +124,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary or notes")
 
-    r = sub.add_parser("rule", help="explain a rule (or --all)", description="Print a rule's documentation.")
-    r.add_argument("code", nargs="?", help="rule code, e.g. LR001")
-    r.add_argument("--all", action="store_true", help="every rule")
-    r.add_argument(
-        "--output-format",
-        choices=["text", "json", "markdown"],
-        default="text",
-        help="markdown: the docs/rules.md page (every rule, linkable anchors)",
-    )
-
-    v = sub.add_parser(
-        "verify",
-        help="check a suggested lr with a short PyTorch training run",
-        description="Verify lrlint's suggested learning rate with a short training run (needs lrlint[verify]).",
-    )
-    try:
-        from lrlint.verify.cli import add_arguments
-    except ImportError:  # pragma: no cover - verify not packaged
-        add_arguments = None
-    if add_arguments is not None:
-        add_arguments(v)
-    return p
-
 
 def _use_color(choice: str, stream) -> bool:
     if choice == "always":
@@ -146,13 +156,15 @@ def cmd_check(args) -> int:
     from lrlint.profiles import RulesError
     from lrlint.settings import ConfigError
 
-    overrides: dict = {}
-    if args.select is not None:
-        overrides["select"] = args.select
-    if args.extend_select is not None:
-        overrides["extend-select"] = args.extend_select
-    if args.ignore is not None:
-        overrides["extend-ignore"] = args.ignore
+    overrides = {
+        key: value
+        for key, value in (
+            ("select", args.select),
+            ("extend-select", args.extend_select),
+            ("extend-ignore", args.ignore),
+        )
+        if value is not None
+    }
     try:
         stdin = _read_stdin(args)
         settings = _settings(args, overrides)
@@ -175,27 +187,10 @@ def cmd_check(args) -> int:
 
     fixed: dict = {}
     if args.fix or args.diff:
-        from lrlint import fix as fix_mod
-
-        outcome = fix_mod.apply(
-            result,
-            settings,
-            unsafe=bool(args.unsafe_fixes),
-            write=not args.diff and stdin is None,  # stdin's fixed text goes to stdout, never to the file
-            base=args.base,
-            reference=args.reference,
-        )
+        outcome = _fix(args, result, settings, stdin)
         if args.diff:
-            sys.stdout.write(outcome.diff)
-            for msg in outcome.problems:
-                print(f"lrlint: {msg}", file=sys.stderr)
             return EXIT_FINDINGS if outcome.diff else EXIT_OK
         result, fixed = outcome.result, outcome.fixed
-        for msg in outcome.problems:
-            print(f"lrlint: {msg}", file=sys.stderr)
-        if stdin is not None:  # the fixed text is stdout's only content; the report goes to stderr
-            sys.stdout.buffer.write(outcome.changed.get(result.files[0], stdin) if result.files else stdin)
-            sys.stdout.flush()
 
     default_out = sys.stderr if stdin is not None and args.fix else sys.stdout
     out = open(args.output_file, "w", encoding="utf-8") if args.output_file else default_out
@@ -237,6 +232,29 @@ def cmd_check(args) -> int:
     if args.exit_non_zero_on_fix and fixed:
         return EXIT_FINDINGS
     return EXIT_FINDINGS if any(f.fails for f in result.findings) else EXIT_OK
+
+
+def _fix(args, result, settings, stdin: bytes | None):
+    """``--fix`` / ``--diff``: apply the fixes (to the files, or to stdin's text, printed) and say what failed."""
+    from lrlint import fix as fix_mod
+
+    outcome = fix_mod.apply(
+        result,
+        settings,
+        unsafe=bool(args.unsafe_fixes),
+        write=not args.diff and stdin is None,  # stdin's fixed text goes to stdout, never to the file
+        base=args.base,
+        reference=args.reference,
+    )
+    if args.diff:
+        sys.stdout.write(outcome.diff)
+    for msg in outcome.problems:
+        print(f"lrlint: {msg}", file=sys.stderr)
+    if stdin is not None and not args.diff:  # the fixed text is stdout's only content; the report goes to stderr
+        files = outcome.result.files
+        sys.stdout.buffer.write(outcome.changed.get(files[0], stdin) if files else stdin)
+        sys.stdout.flush()
+    return outcome
 
 
 def _read_stdin(args) -> bytes | None:
@@ -373,6 +391,17 @@ def cmd_rule(args) -> int:
     return EXIT_OK
 
 
+def cmd_server() -> int:
+    try:
+        from lrlint.lsp.server import main as server_main
+    except ImportError as e:
+        print(
+            f"lrlint: error: the language server needs the lsp extra: pip install 'lrlint[lsp]' ({e})", file=sys.stderr
+        )
+        return EXIT_USAGE
+    return server_main()
+
+
 def cmd_verify(args) -> int:
     try:
         from lrlint.verify.cli import main as verify_main
@@ -401,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "rule":
             return cmd_rule(args)
+        if args.command == "server":
+            return cmd_server()
         return cmd_verify(args)
     except KeyboardInterrupt:
         return 130

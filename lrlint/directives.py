@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 _IGNORE = re.compile(r"\blrlint:\s*(?:ignore|noqa)\b(?:\s*\[(?P<codes>[^\]]*)\]|:\s*(?P<codes2>[A-Z0-9, ]+))?", re.I)
 _NOQA = re.compile(r"(?:^|\s)noqa\b(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
+IGNORE_BRACKETS = re.compile(r"\blrlint:\s*ignore\s*\[(?P<codes>[^\]]*)\]", re.I)  # the bracket form, to add codes to
 _REFERENCE = re.compile(r"\blrlint:\s*reference\b(?P<args>.*)$", re.I)
 # a key starts where no word character precedes it: a long word is tried once, not at each of its characters
 _ARG = re.compile(r"(?<![\w.])(?P<k>[A-Za-z_][\w.]*)\s*=\s*(?P<v>[^\s,;]+)")

@@ -123,6 +123,11 @@ def excluded(p: Path, settings) -> bool:
     return _matches_any(rel, list(settings.exclude) + list(settings.extend_exclude))
 
 
+def included(p: Path, settings) -> bool:
+    """Whether the file name matches the include globs of ``settings`` (what a directory walk would check)."""
+    return _matches_any(p.name, settings.include)
+
+
 def discover(
     paths: list[str], settings, force_exclude: bool = False, cwd: Path | None = None, notes: list[str] | None = None
 ) -> list[Target]:

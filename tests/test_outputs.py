@@ -305,7 +305,7 @@ def test_ci_docs_snippets_are_valid_yaml_and_name_real_hooks_and_formats():
     root = Path(__file__).resolve().parent.parent
     text = (root / "docs/ci.md").read_text(encoding="utf-8")
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
-    assert len(blocks) == 3
+    assert len(blocks) == 5  # pre-commit config, its --base args, the action's workflow, a plain workflow, GitLab
     hooks = {h["id"]: h for h in yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"lrlint", "lrlint-fix"}
     for h in hooks.values():
@@ -314,14 +314,18 @@ def test_ci_docs_snippets_are_valid_yaml_and_name_real_hooks_and_formats():
     assert "--fix" in hooks["lrlint-fix"]["entry"].split()
     (repo,) = blocks[0]["repos"]
     assert repo["rev"] and {h["id"] for h in repo["hooks"]} <= set(hooks)
-    steps = blocks[1]["jobs"]["lrlint"]["steps"]
+    assert blocks[1] == [{"id": "lrlint", "args": ["--base", "origin/main"]}]
+    action_steps = blocks[2]["jobs"]["lrlint"]["steps"]
+    assert action_steps[0]["with"]["fetch-depth"] == 0
+    assert action_steps[-1] == {"uses": "lrlint/lrlint@v0.1.0", "with": {"sarif": "true"}}
+    steps = blocks[3]["jobs"]["lrlint"]["steps"]
     assert steps[0]["with"]["fetch-depth"] == 0
     assert any("upload-sarif" in s.get("uses", "") for s in steps)
     runs = " ".join(s.get("run", "") for s in steps)
     assert "--base origin/${{ github.base_ref }}" in runs
     for fmt in re.findall(r"--output-format ([a-z-]+)", text):
         assert fmt in FORMATS
-    assert blocks[2]["lrlint"]["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
+    assert blocks[4]["lrlint"]["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
 
 
 def test_github_summary_counts_what_fix_changed(project):

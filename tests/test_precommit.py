@@ -108,3 +108,51 @@ def test_lrlint_fix_hook_rewrites_fails_once_then_passes(project, hook_repo, pc_
     r = try_repo(project, hook_repo, pc_env, "lrlint-fix", "configs/train.yaml")
     assert r.returncode == 0, r.stdout + r.stderr
     assert (project.path / "configs/train.yaml").read_text() == SGD.format(bs=1024, lr=0.4)
+
+
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+
+
+def _hooks() -> list[dict]:
+    import yaml
+
+    return yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
+
+
+def test_hooks_types_or_match_the_include_globs():
+    identify = pytest.importorskip("identify.identify")
+    from lrlint.settings import Settings
+
+    include = Settings(root=".").include
+    assert include == ["*.yaml", "*.yml", "*.json", "*.py"]
+    for hook in _hooks():
+        types = set(hook["types_or"])
+        # each included file name is one of the hook's types, and each type is reached by an include glob
+        tags = {g: identify.tags_from_filename("x" + g[1:]) for g in include}
+        assert all(t & types for t in tags.values()), (hook["id"], tags)
+        assert all(any(ty in t for t in tags.values()) for ty in types), hook["id"]
+        # types_or arrived in pre-commit 2.9.0
+        assert tuple(int(p) for p in hook["minimum_pre_commit_version"].split(".")) >= (2, 9, 0)
+
+
+def test_documented_base_args_compare_with_the_branch(tmp_path):
+    """The header's example, ``args: [--base, origin/main]``, as pre-commit runs it: entry, args, file names."""
+    assert "args: [--base, origin/main]" in HOOKS.read_text(encoding="utf-8")
+    repo = GitRepo(tmp_path / "project")
+    repo.write("configs/train.yaml", SGD.format(bs=256, lr=0.1))
+    repo.commit("tuned at batch 256")
+    repo.git("checkout", "-q", "-b", "bigger")
+    repo.write("configs/train.yaml", SGD.format(bs=1024, lr=0.1))
+    repo.commit("bigger batch, committed: HEAD has it too")
+    main = repo.git("rev-parse", "main").strip()
+    [hook] = [h for h in _hooks() if h["id"] == "lrlint"]
+    entry = hook["entry"].split()[1:]
+    at_head = repo.lrlint(*entry, "configs/train.yaml")
+    assert at_head.returncode == 0, at_head.stdout  # against HEAD nothing changed
+    r = repo.lrlint(*entry, "--base", "main", "--output-format", "concise", "configs/train.yaml")
+    assert r.returncode == 1
+    assert r.stdout.splitlines()[0] == (
+        "configs/train.yaml:2:15: LR001 [*] effective batch 256 -> 1024 (x4) but train.optimizer.lr stays 0.1; "
+        f"SGD (SGD family): linear rule expects 0.4 [vs git main (merge base {main[:10]}); devices not in the file: "
+        "assumed unchanged]"
+    )
