@@ -229,6 +229,15 @@ async def test_fix_all_command_applies_through_workspace_apply_edit(client, proj
     ed.change("configs/train.yaml", "256", "1024")
     await ed.diagnostics("configs/train.yaml")
     uri = ed.uri("configs/train.yaml")
+    source = lsp.CodeActionParams(  # asked for by kind, away from the finding: the editor's "fix all on save"
+        text_document=lsp.TextDocumentIdentifier(uri=uri),
+        range=_range(0, 0, 0, 0),
+        context=lsp.CodeActionContext(diagnostics=[], only=[lsp.CodeActionKind.Source]),
+    )
+    [fix_all] = await client.text_document_code_action_async(source)
+    assert (fix_all.kind, fix_all.title) == ("source.fixAll.lrlint", "Fix all safe lrlint findings")
+    source.context.only = [lsp.CodeActionKind.QuickFix]
+    assert not await client.text_document_code_action_async(source)
     res = await client.workspace_execute_command_async(
         lsp.ExecuteCommandParams(command="lrlint.applyAutofix", arguments=[uri])
     )

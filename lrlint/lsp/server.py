@@ -259,15 +259,17 @@ def _actions(server: LrlintServer) -> None:
         view = ls.view(c)
         out: list[lsp.CodeAction] = []
         only = params.context.only
-        if not only or lsp.CodeActionKind.QuickFix in only:
-            for f in c.result.findings:
-                if f.span.path != c.shown:
-                    continue
-                diag = convert.diagnostic(f, view)
-                if not convert.overlaps(diag.range, params.range):
-                    continue
+
+        def wanted(kind: str) -> bool:  # kinds are hierarchical: "source" asks for "source.fixAll.lrlint"
+            return not only or any(kind == k or kind.startswith(f"{k}.") for k in only)
+
+        here = [f for f in c.result.findings if f.span.path == c.shown]
+        here = [(f, d) for f in here if convert.overlaps((d := convert.diagnostic(f, view)).range, params.range)]
+        if wanted(lsp.CodeActionKind.QuickFix):
+            for f, diag in here:
                 out.extend(a for a in (convert.fix_action(f, diag, view), convert.ignore_action(f, diag, view)) if a)
-        if not only or any(k.startswith(("source.fixAll", "source")) for k in only):
+        # fix-all re-runs the fix loop: offered when asked for by kind, or beside a finding with a safe fix
+        if (only and wanted(convert.FIX_ALL_KIND)) or (not only and any(_safe(f) for f, _ in here)):
             edit = fix_all_edit(ls, c)
             if edit is not None:
                 out.append(lsp.CodeAction(title="Fix all safe lrlint findings", kind=convert.FIX_ALL_KIND, edit=edit))
@@ -296,6 +298,12 @@ def _actions(server: LrlintServer) -> None:
         if text is None:
             return None
         return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
+
+
+def _safe(f) -> bool:
+    from lrlint import fix
+
+    return fix.applicable(f, False)
 
 
 def fix_all_edit(ls: LrlintServer, c: Checked) -> lsp.WorkspaceEdit | None:
