@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal, Union
 
 from lrlint import cache
+from lrlint.python_rules import BaseImport, OptimizerClasses, PythonSection, PythonTable, merge
 from lrlint.validation import FieldError, Invalid, build, validate
 from lrlint.vocabulary import ROLES, Part, Severity
 
@@ -154,6 +155,7 @@ class Profile:
     declared_batch: list[str] = field(default_factory=list)  # keys stating the batch the lr was tuned for
     consistency: list[Consistency] = field(default_factory=list)
     epoch_flags: list[EpochFlag] = field(default_factory=list)
+    python: PythonSection = field(default_factory=PythonSection)  # what the Python reader knows of the framework
     severity: Severity | None = None  # overrides finding severity
     note: str = ""  # shown with every finding of this profile
     url: str = ""
@@ -179,6 +181,17 @@ class Family:
 
 
 @dataclass(kw_only=True)
+class TorchOptimizer:
+    """The torch.optim class ``lrlint verify`` trains with for an optimizer, and the proxy model's lr for it."""
+
+    __pydantic_config__ = FORBID
+
+    name: str  # attribute of torch.optim
+    proxy_lr: float
+    calibrated: bool = False  # the proxy lr was measured, not guessed
+
+
+@dataclass(kw_only=True)
 class OptimizerEntry:
     __pydantic_config__ = FORBID
 
@@ -186,14 +199,32 @@ class OptimizerEntry:
     family: str
     names: list[str] = field(default_factory=list)  # normalised names (lower case, last dotted part)
     patterns: list[str] = field(default_factory=list)  # regexes searched in the normalised name
+    classes: list[str] = field(default_factory=list)  # Python classes of this optimizer, as imported
+    torch: TorchOptimizer | None = None
 
 
 @dataclass(kw_only=True)
 class OptimizerTable:
+    """The one optimizer table (``rules/optimizers.yaml``): families, optimizers, and their Python classes."""
+
     __pydantic_config__ = FORBID
 
     families: dict[str, Family]
     optimizers: list[OptimizerEntry]
+    python: OptimizerClasses = field(default_factory=OptimizerClasses)
+
+    def __post_init__(self) -> None:
+        for e in self.optimizers:
+            if e.family not in self.families:
+                raise FieldError("optimizers", f"{e.display}: unknown family {e.family!r}")
+
+    def class_names(self) -> frozenset[str]:
+        """Every optimizer class the Python reader recognises by its name."""
+        return frozenset(c for e in self.optimizers for c in e.classes) | frozenset(self.python.classes)
+
+    def torch_classes(self) -> dict[str, TorchOptimizer]:
+        """Display name -> the torch.optim class ``lrlint verify`` trains with for it."""
+        return {e.display: e.torch for e in self.optimizers if e.torch is not None}
 
     def lookup(self, name: str | None) -> tuple[str, str]:
         """(display name, family) for an optimizer name as written in a config."""
@@ -255,7 +286,13 @@ def load_profile(path: Path) -> Profile:
         + f"\n{path.resolve()}\n"
         + text.decode("utf-8", "surrogateescape")
     )
-    return cache.cached("profile", key, lambda: _checked(Profile, path, _load_yaml(path)))
+    profile = cache.cached("profile", key, lambda: _checked(Profile, path, _load_yaml(path)))
+    if profile.python != PythonSection():
+        raise RulesError(
+            f"{path}: python: the Python reader reads the python sections of lrlint's own rules/ only; "
+            "a user profile cannot add to it"
+        )
+    return profile
 
 
 def shipped(cls: type, path: Path):
@@ -279,14 +316,18 @@ def _build_shipped() -> tuple[tuple[Profile, ...], OptimizerTable]:
 def _shipped_rules() -> tuple[tuple[Profile, ...], OptimizerTable]:
     """The shipped profiles and optimizer table, from the cache when the rule files and this module
     are unchanged (a pre-commit run then reads no YAML rules)."""
+    return cache.cached("rules", _rules_key(), _build_shipped)
+
+
+def _rules_key(*modules: str) -> str:
+    """What the shipped rules are built from: lrlint's code and the rule files (size and mtime)."""
     d = rules_dir()
     files = sorted((d / "frameworks").glob("*.yaml")) + [d / "optimizers.yaml"]
-    key = (
-        cache.code_key(__name__, "lrlint.validation")
+    return (
+        cache.code_key(__name__, "lrlint.validation", "lrlint.python_rules", *modules)
         + f"\n{d}\n"
         + "".join(f"{f.name} {st.st_size} {st.st_mtime_ns}\n" for f in files for st in (f.stat(),))
     )
-    return cache.cached("rules", key, _build_shipped)
 
 
 def builtin_profiles() -> tuple[Profile, ...]:
@@ -294,7 +335,31 @@ def builtin_profiles() -> tuple[Profile, ...]:
 
 
 def optimizer_table() -> OptimizerTable:
+    """The one optimizer table: families and their policies, names, Python classes, verify's torch classes."""
     return _shipped_rules()[1]
+
+
+def build_python_table(profiles: tuple[Profile, ...] | list[Profile], optimizers: OptimizerTable) -> PythonTable:
+    """The Python reader's table from these profiles' ``python:`` sections (``python_script`` first, the
+    others by name) and the optimizer table's classes."""
+    sections = [
+        (p.python, BaseImport(p.inherit.key, p.inherit.delete_key) if p.inherit is not None else None)
+        for p in sorted(profiles, key=lambda p: (p.name != "python_script", p.name))
+    ]
+    return merge(sections, optimizers.class_names(), optimizers.python)
+
+
+def _build_python_table() -> PythonTable:
+    profiles, optimizers = _shipped_rules()
+    return build_python_table(profiles, optimizers)
+
+
+@lru_cache(maxsize=1)
+def python_table() -> PythonTable:
+    """The Python reader's table: every shipped profile's ``python:`` section merged (see
+    :mod:`lrlint.python_rules`), from the cache when the rule files and the code are unchanged. Kept apart
+    from the rules themselves: a run that reads no Python file never loads it."""
+    return cache.cached("python-rules", _rules_key("lrlint.python_rules"), _build_python_table)
 
 
 def all_profiles(extra_paths: tuple[str, ...] = ()) -> tuple[Profile, ...]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from lrlint.profiles import optimizer_table
 from lrlint.validation import FieldError, Invalid, validate
 
 if sys.version_info >= (3, 11):
@@ -20,6 +21,11 @@ else:  # pragma: no cover
 
 CONFIG_FILES = (".lrlint.toml", "lrlint.toml", "pyproject.toml")
 DEFAULT_OFF = frozenset({"LR008"})  # style rules: only when selected by their exact code or ALL
+
+
+def _families() -> tuple[str, ...]:
+    """The optimizer families of ``rules/optimizers.yaml`` (a policy may name any of them)."""
+    return tuple(optimizer_table().families)
 
 
 class ConfigError(Exception):
@@ -143,9 +149,10 @@ class Settings:
                 )
         if not self.max_file_size > 0:
             raise FieldError("max_file_size", "Input should be greater than 0")
+        families = _families() if self.policy else ()
         for family, rule in self.policy.items():
-            if family not in ("sgd", "adaptive", "sign", "unknown"):
-                raise FieldError("policy", f"unknown optimizer family {family!r} (sgd, adaptive, sign, unknown)")
+            if family not in families:
+                raise FieldError("policy", f"unknown optimizer family {family!r} ({', '.join(families)})")
             if isinstance(rule, str) and rule not in POLICY_NAMES:
                 raise FieldError(
                     "policy",

@@ -129,3 +129,18 @@ def test_single_yaml_file_makes_at_most_four_or_five_git_calls(tmp_path: Path, b
     # rev-parse, config (the filter drivers turned off), diff, cat-file; merge-base when the base is not HEAD
     limit = 4 if base is None else 5
     assert len(calls) <= limit, f"{len(calls)} git calls for one file: {calls}"
+
+
+def test_the_python_table_is_built_for_python_files_only(tmp_path: Path, monkeypatch) -> None:
+    """The Python reader's table (every profile's python: section merged) has its own cache entry: a YAML
+    run neither builds nor loads it; the first Python file does, and later runs read it from the cache."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LRLINT_CACHE_DIR", str(cache))
+    repo = _changed_repo(tmp_path, "train.yaml", HF_OLD, HF_NEW)
+    rc, modules = _modules_after_check(repo, "train.yaml")
+    assert rc == 1 and "lrlint.sources.python_source" not in modules
+    assert [p.name.split("-")[0] for p in cache.glob("*.pickle")] == ["rules"]
+    repo.write("train.py", "import torch\noptimizer = torch.optim.SGD(params, lr=0.1)\n")
+    rc, modules = _modules_after_check(repo, "train.py")
+    assert rc == 0 and "lrlint.sources.python_source" in modules
+    assert sorted(p.name.split("-")[0] for p in cache.glob("*.pickle")) == ["python", "rules"]

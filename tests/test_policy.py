@@ -98,3 +98,23 @@ def test_sign_and_unknown_fixes_are_not_safe():
     t = optimizer_table()
     assert not policy_for("sign", Settings(), t).safe and not policy_for("unknown", Settings(), t).safe
     assert policy_for("sgd", Settings(), t).safe and policy_for("adaptive", Settings(), t).safe
+
+
+def test_a_family_added_to_the_optimizer_table_can_be_given_a_policy(monkeypatch):
+    """settings read the families from rules/optimizers.yaml: a family added there is accepted in
+    [tool.lrlint.policy], and an unknown one is refused naming the table's families."""
+    from dataclasses import replace
+
+    from lrlint import settings as settings_module
+    from lrlint.profiles import Family
+    from lrlint.settings import ConfigError
+
+    t = optimizer_table()
+    extended = replace(t, families={**t.families, "second_order": Family(title="2nd", fix="none", band=(0.0, 0.5))})
+    monkeypatch.setattr(settings_module, "optimizer_table", lambda: extended)
+    s = Settings.from_table({"policy": {"second_order": "none"}})
+    assert s.policy == {"second_order": "none"}
+    with pytest.raises(
+        ConfigError, match=r"unknown optimizer family 'third' \(sgd, adaptive, sign, unknown, second_order\)"
+    ):
+        Settings.from_table({"policy": {"third": "none"}})

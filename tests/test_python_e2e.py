@@ -155,6 +155,17 @@ def test_hf_training_arguments_in_a_script(repo):
     assert [(r["location"]["row"], r["location"]["column"]) for r in findings[0]["related"]][-1] == (9, 23)
 
 
+def test_hf_training_arguments_without_optim_train_with_adamw(repo):
+    """TrainingArguments' own default optimizer (AdamW) decides the rule: sqrt, x4 -> x2, a safe fix."""
+    script = HF_SCRIPT.replace('        optim="adamw_torch",\n', "")
+    _commit_then_edit(repo, "finetune.py", script, "gradient_accumulation_steps=1", "gradient_accumulation_steps=4")
+    proc = repo.lrlint("check", "finetune.py", "--output-format", "json")
+    findings = _json(proc)
+    assert _summary(findings) == [("LR001", 8, 37, 8, 38, pytest.approx(4e-5))]
+    assert (findings[0]["data"]["optimizer"], findings[0]["data"]["family"]) == ("AdamW", "adaptive")
+    assert findings[0]["fix"]["applicability"] == "safe"
+
+
 LIGHTNING_SCRIPT = """\
 import lightning as L
 import torch

@@ -97,3 +97,52 @@ def test_shipped_rules_cache_is_used_rebuilt_when_corrupt_and_can_be_off(tmp_pat
     off = tmp_path / "off"
     monkeypatch.setenv("XDG_CACHE_HOME", str(off))
     assert profiles._shipped_rules.__wrapped__() == fresh and not off.exists()
+
+
+def test_every_optimizer_class_belongs_to_the_entry_it_is_listed_under():
+    """One table: a Python class listed under an optimizer is that optimizer (same display and family) for
+    the family lookup too; the classes of ``python.classes`` are recognised but of unknown family."""
+    t = profiles.optimizer_table()
+    for e in t.optimizers:
+        assert e.classes, f"{e.display} lists no Python class"
+        for c in e.classes:
+            assert t.lookup(c) == (e.display, e.family), c
+    for c in t.python.classes:
+        assert t.lookup(c)[1] == "unknown", c
+    assert set(t.torch_classes()) <= {e.display for e in t.optimizers}
+    assert t.torch_classes()["SGD"] == profiles.TorchOptimizer(name="SGD", proxy_lr=0.01, calibrated=True)
+
+
+def test_an_optimizer_of_an_unknown_family_is_rejected():
+    data = profiles._load_yaml(rules_dir() / "optimizers.yaml")
+    data["optimizers"].append({"display": "Foo", "family": "signish", "names": ["foo"]})
+    with pytest.raises(Exception, match="Foo: unknown family 'signish'"):
+        validate(OptimizerTable, data)
+
+
+def test_python_constructors_name_each_callable_once():
+    """A call matches at most one constructor of the merged table: no callable is named by two."""
+    ctors = [c for p in profiles.builtin_profiles() for c in p.python.constructors]
+    names = [n for c in ctors for n in c.names]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    assert sum(c.optimizers for c in ctors) == 1
+
+
+def test_python_table_is_cached_apart_from_the_rules(tmp_path, monkeypatch):
+    monkeypatch.setenv("LRLINT_CACHE_DIR", str(tmp_path / "cache"))
+    fresh = profiles._build_python_table()
+    assert profiles.python_table.__wrapped__() == fresh
+    [pickle_file] = (tmp_path / "cache").glob("python-rules-*.pickle")
+    assert profiles.python_table.__wrapped__() == fresh  # read back from the cache
+    assert fresh.constructor("torch.optim.AdamW", "AdamW", set()).key == "optimizer"
+    assert fresh.constructor("transformers.TrainingArguments", "TrainingArguments", set()).key == ""
+    assert fresh.constructor("mylib.Trainer", "Trainer", {"devices"}).key == "trainer"  # by Lightning's keywords
+    assert fresh.constructor("transformers.Trainer", "Trainer", {"devices"}) is None
+    assert fresh.base_imports["read_base"].key == "_base_"  # the MMEngine profile's inherit.key
+
+
+def test_a_user_profile_cannot_extend_the_python_reader(tmp_path):
+    f = tmp_path / "mine.yaml"
+    f.write_text("name: mine\ntitle: t\npython:\n  constructors: [{names: [MyTrainer], key: trainer}]\n")
+    with pytest.raises(RulesError, match="python: the Python reader reads the python sections of lrlint's own"):
+        load_profile(f)

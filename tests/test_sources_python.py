@@ -16,7 +16,7 @@ import pytest
 
 from lrlint.sources import LIMIT_EXCEEDED, PARSE_ERROR, Limits, SourceError, decode
 from lrlint.sources.python_source import mentions_training_names, parse
-from lrlint.values import ARGPARSE, EXPRESSION, LITERAL, STRING, UNKNOWN, ExprScaling
+from lrlint.values import ARGPARSE, DEFAULT, EXPRESSION, LITERAL, STRING, UNKNOWN, ExprScaling
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "python"
@@ -279,6 +279,67 @@ def test_dataloader_trainingarguments_lightning_accelerate():
     ) == (4, 2, 2)
     assert vals["accelerator.gradient_accumulation_steps"].value == 8
     assert not any(k.startswith("optimizer") for k in vals)  # the HF Trainer is not an optimizer
+
+
+def test_training_arguments_keep_their_framework_default_optimizer():
+    """TrainingArguments (and the TRL configs) train with AdamW unless optim says otherwise (the rules'
+    constructor defaults); the default Value sits on the constructor's name."""
+    vals = values_of("""\
+        from trl import SFTConfig
+        sft = SFTConfig(output_dir="o", optim="sgd")
+        """)
+    assert (vals["optim"].value, vals["optim"].provenance, vals["optim"].raw) == ("sgd", STRING, '"sgd"')
+    vals = values_of("""\
+        from transformers import TrainingArguments
+        targs = TrainingArguments(output_dir="out", learning_rate=2e-5)
+        """)
+    optim = vals["optim"]
+    assert (optim.value, optim.provenance, optim.raw, where(optim)) == (
+        "adamw_torch",
+        DEFAULT,
+        "TrainingArguments",
+        (2, 9, 2, 26),
+    )
+    assert optim.why == "TrainingArguments() default"
+
+
+def test_a_constructor_taught_in_the_rules_is_read():
+    """Teaching the reader a constructor is a rules edit: a python: section names the callable, its key,
+    its positional arguments and defaults; the reader needs no code for it."""
+    from lrlint.profiles import Profile, build_python_table, builtin_profiles, optimizer_table
+    from lrlint.validation import validate
+
+    mine = validate(
+        Profile,
+        {
+            "name": "mytrainer",
+            "title": "My trainer",
+            "python": {
+                "prefilter": ["MyTrainer"],
+                "constructors": [
+                    {
+                        "names": ["MyTrainer"],
+                        "modules": ["mylib"],
+                        "key": "trainer",
+                        "positional": [None, "devices"],
+                        "drop": ["model"],
+                        "defaults": {"accumulate_grad_batches": 1},
+                    }
+                ],
+            },
+        },
+    )
+    table = build_python_table([*builtin_profiles(), mine], optimizer_table())
+    src = decode("t.py", "python", b"from mylib import MyTrainer\nt = MyTrainer(model, 8, strategy='ddp')\n")
+    (doc,) = parse(src, Limits(), table)
+    assert {k: v.value for k, v in doc.values.items()} == {
+        "trainer.devices": 8,
+        "trainer.strategy": "ddp",
+        "trainer.accumulate_grad_batches": 1,
+    }
+    assert doc.values["trainer.accumulate_grad_batches"].provenance == DEFAULT
+    (doc,) = parse(src, Limits())
+    assert doc.values == {}  # the shipped rules do not know MyTrainer
 
 
 def test_lightning_module_hparams_resolve_to_init_defaults():

@@ -88,46 +88,6 @@ def unknown(why: str, node: Any = None, scale: Scale | None = None) -> Sym:
     return Sym(UNKNOWN_KIND, None, node, UNKNOWN, why, scale=scale)
 
 
-def with_node(sym: Sym, node: Any, prov: str | None = None, why: str | None = None) -> Sym:
-    """A copy of a scalar/unknown Sym placed at another node (a folded expression)."""
-    return Sym(
-        sym.kind,
-        sym.value,
-        node,
-        prov or sym.prov,
-        sym.why if why is None else why,
-        sym.items,
-        sym.elems,
-        sym.scale,
-        sym.origin,
-        sym.prefix,
-    )
-
-
-# --- batch-like names -------------------------------------------------------
-
-_BATCHLIKE = re.compile(
-    r"(?i)^(?:[a-z0-9]+_)*(?:"
-    r"batch_?size\w*|bsz?|ims_per_batch|imgs_per_gpu|samples_per_gpu"
-    r"|world_?size|num_gpus?|n_?gpus?|gpus|num_procs|num_processes|nprocs?|nproc_per_node|num_devices|n_devices|devices|device_count"
-    r"|num_nodes|nnodes|n_nodes|num_machines"
-    r"|accum\w*|grad_accum\w*|gradient_accumulation_steps|accumulate_grad_batches|accumulation_steps|accumulative_counts|update_freq|iter_size"
-    r")$"
-)
-
-
-def batch_like(name: str) -> bool:
-    """Whether a variable/attribute/call name denotes a batch factor (``bs``, ``world_size``, ``accum_iter``)."""
-    last = name.rsplit(".", 1)[-1].strip("()")
-    if last.startswith("get_"):
-        last = last[4:]
-    return bool(_BATCHLIKE.match(last))
-
-
-def scale_of(sym: Sym) -> Scale | None:
-    return sym.scale
-
-
 def _combine(a: Scale | None, b: Scale | None, sign: float) -> Scale | None:
     if a is None and b is None:
         return None
@@ -176,9 +136,14 @@ def _pow(a: Any, b: Any) -> Any:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         if abs(b) > 4096:
             raise OverflowError
-        if isinstance(a, int) and isinstance(b, int) and b > 0 and a not in (0, 1, -1):
-            if b * max(1, abs(a).bit_length()) > MAX_INT_BITS:
-                raise OverflowError
+        if (
+            isinstance(a, int)
+            and isinstance(b, int)
+            and b > 0
+            and a not in (0, 1, -1)
+            and b * max(1, abs(a).bit_length()) > MAX_INT_BITS
+        ):
+            raise OverflowError
         r = a**b
         if isinstance(r, complex):
             raise ValueError

@@ -2,7 +2,9 @@
 
 ``parse(source, limits)`` returns one Document (``format="python"``) whose
 ``values`` use the same flattened key view as YAML. What it reads, in order of
-assignment (module level first, then function bodies in source order):
+assignment (module level first, then function bodies in source order); every name of a
+framework below comes from the ``python:`` sections of ``rules/frameworks/*.yaml`` and the
+optimizer classes from ``rules/optimizers.yaml`` (:mod:`lrlint.python_rules`):
 
 * literals and constant folding (``+ - * / // % **``, ``math.sqrt``, ``int()``,
   ``float()``, ``round``, ``min``/``max``, names bound to constants); f-strings are
@@ -16,13 +18,16 @@ assignment (module level first, then function bodies in source order):
   Arguments/Args/Config/...) -> ``<ClassName>.<field>``; fields of classes named
   ``*Arguments``/``*Args`` (HF-style CLI dataclasses) are argparse defaults and also
   resolve ``training_args.<field>``;
-* known constructors (``torch.optim.*``, bitsandbytes/transformers/timm optimizers,
+* the rules' constructors (``torch.optim.*``, bitsandbytes/transformers/timm optimizers,
   ``DataLoader``, ``TrainingArguments`` family, Lightning ``Trainer``/``Fabric``,
-  accelerate ``Accelerator``, MMEngine ``Runner``) anywhere in an expression;
+  accelerate ``Accelerator``, MMEngine ``Runner``) anywhere in an expression, with the
+  framework's defaults for arguments not given (``TrainingArguments`` trains with AdamW);
 * ``dict(...)``/``{...}``/lists assigned to names -> nested keys (MMEngine), and
   Detectron2 LazyConfig ``L(x)(...)`` objects and attribute assignments.
 
-Key conventions are listed in :mod:`lrlint.sources.py_analyze`.
+Key conventions are listed in :mod:`lrlint.sources.py_analyze` (the statement walk); expressions
+are evaluated by :mod:`~lrlint.sources.py_eval`, command-line options and config classes read by
+:mod:`~lrlint.sources.py_cli`, the rules' callables matched by :mod:`~lrlint.sources.py_ctors`.
 
 An lr that depends on a batch-like name (``batch_size``, ``bs``, ``world_size``,
 ``accum_iter``, ``args.batch_size``, ``dist.get_world_size()``...) carries
@@ -46,14 +51,11 @@ import threading
 from itertools import accumulate
 from typing import Any
 
+from lrlint.profiles import python_table
+from lrlint.python_rules import PythonTable
 from lrlint.sources import LIMIT_EXCEEDED, PARSE_ERROR, Limits, Source, SourceError
 from lrlint.values import EXPRESSION, UNKNOWN, Document, ExprScaling, Value
 
-_TRAINING_NAMES = re.compile(
-    r"lr\b|learning_rate|batch|optim|accum|devices|gpus|world_size|num_nodes|nnodes|Trainer|TrainingArguments|Accelerator|DataLoader"
-    r"|_base_|read_base",  # a config that only names its bases is parsed too: its bases hold the recipe
-    re.IGNORECASE,
-)
 _BRACKETS = re.compile(r"[^()\[\]{}]+")
 _DELTA = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 _LONG_LINE = re.compile(r"^.{2000,}$", re.MULTILINE)
@@ -68,8 +70,11 @@ DEEP_RECURSION = 30_000
 
 
 def mentions_training_names(text: str) -> bool:
-    """Cheap textual pre-filter: does the file mention a batch/lr/optimizer name (or its bases) at all?"""
-    return _TRAINING_NAMES.search(text) is not None
+    """Cheap textual pre-filter: does the file mention a batch/lr/optimizer name (or its bases) at all?
+
+    The words are the rules' ``python.prefilter`` (a config that only names its bases is parsed too:
+    its bases hold the recipe)."""
+    return python_table().mentions_training_names(text)
 
 
 def _max_depth(text: str) -> int:
@@ -162,11 +167,14 @@ def _run_big_stack(fn: Any) -> Any:
     raise val
 
 
-def parse(source: Source, limits: Limits) -> list[Document]:
-    if not mentions_training_names(source.text):
+def parse(source: Source, limits: Limits, table: PythonTable | None = None) -> list[Document]:
+    """The file's one Document (none when it mentions no training name); ``table``: the rules' Python
+    knowledge (default: the shipped profiles')."""
+    table = table or python_table()
+    if not table.mentions_training_names(source.text):
         return []
     _guard(source, limits)
-    return _run_big_stack(lambda: _parse(source, limits))
+    return _run_big_stack(lambda: _parse(source, limits, table))
 
 
 CHUNK_CHARS = 128 * 1024
@@ -210,7 +218,7 @@ def _chunks(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _parse(source: Source, limits: Limits) -> list[Document]:
+def _parse(source: Source, limits: Limits, table: PythonTable) -> list[Document]:
     import gc
 
     import libcst as cst
@@ -229,7 +237,7 @@ def _parse(source: Source, limits: Limits) -> list[Document]:
             parsed_ranges = []
             for a, b in ranges:
                 # in a big file, pieces that mention no training name are not parsed at all
-                if len(ranges) > 1 and not mentions_training_names(text[a:b]):
+                if len(ranges) > 1 and not table.mentions_training_names(text[a:b]):
                     continue
                 modules.append(cst.parse_module(text[a:b]))
                 parsed_ranges.append((a, b))
@@ -246,7 +254,7 @@ def _parse(source: Source, limits: Limits) -> list[Document]:
         except (ValueError, UnicodeError) as e:  # e.g. a coding cookie libcst re-reads
             raise SourceError(PARSE_ERROR, f"Python source cannot be parsed: {e}") from None
         try:
-            syms = Analyzer(modules, limits).run()
+            syms = Analyzer(modules, limits, table).run()
         except RecursionError:
             raise SourceError(LIMIT_EXCEEDED, "statements or expressions nested too deeply to analyse") from None
         except OverflowError as e:
@@ -255,7 +263,7 @@ def _parse(source: Source, limits: Limits) -> list[Document]:
         spans: dict = {}
         comments: list[tuple[int, str]] = []
         total = 0
-        for (a, _), module in zip(ranges, modules):
+        for (a, _), module in zip(ranges, modules, strict=True):
             sp, cm, length = _locate(locate, module, targets, bool(syms))
             for node, (x, y) in sp.items():
                 spans[node] = (x + a, y + a)
@@ -266,6 +274,17 @@ def _parse(source: Source, limits: Limits) -> list[Document]:
             gc.enable()
     if total != sum(b - a for a, b in ranges):  # pragma: no cover - libcst round-trips exactly
         raise SourceError(PARSE_ERROR, "libcst did not reproduce the file's text; positions would be wrong")
+    values = _values(source, syms, spans, table)
+    cmap: dict[int, str] = {}
+    for off, t in comments:
+        line, _ = lines.line_col(off)
+        cmap[line] = t[1:]
+    return [Document(source.path, "python", values, 0, lines, cmap)]
+
+
+def _values(source: Source, syms: dict, spans: dict, table: PythonTable) -> dict[str, Value]:
+    """The walk's Syms as Values: exact spans and raw text, why, aliases and the lr's batch dependence."""
+    text, lines = source.text, source.lines
     values: dict[str, Value] = {}
     for key, s in syms.items():
         pos = spans.get(id(s.node)) if s.node is not None else None
@@ -277,7 +296,7 @@ def _parse(source: Source, limits: Limits) -> list[Document]:
         why = s.why
         if s.prov == EXPRESSION and not why:
             why = f"computed from {_short(raw)}"
-        if s.scale is not None and not _batch_key(key):
+        if s.scale is not None and not table.batch_like(key):
             sc = s.scale
             exps = sc.alternatives
             scaling = ExprScaling(
@@ -300,11 +319,7 @@ def _parse(source: Source, limits: Limits) -> list[Document]:
             alias_of=alias_of,
             names=tuple(names) if names else None,
         )
-    cmap: dict[int, str] = {}
-    for off, t in comments:
-        line, _ = lines.line_col(off)
-        cmap[line] = t[1:]
-    return [Document(source.path, "python", values, 0, lines, cmap)]
+    return values
 
 
 def _locate(locate: Any, module: Any, targets: set, want_comments: bool) -> tuple:
@@ -325,9 +340,3 @@ def _locate(locate: Any, module: Any, targets: set, want_comments: bool) -> tupl
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _batch_key(key: str) -> bool:
-    from lrlint.sources.py_fold import batch_like
-
-    return batch_like(key)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lrlint.numbers import plain
+from lrlint.profiles import optimizer_table
 from lrlint.scaling import RULE_EXPONENT
 
 #: Reference batch of the default proxy; candidates run at ``PROXY_B0 * k``.
@@ -88,48 +89,39 @@ class OptimizerChoice:
         return f"torch.optim.{self.torch_name}" + (f" ({kw})" if kw else "")
 
 
-# display name (from rules/optimizers.yaml) -> (torch.optim class, proxy lr, calibrated)
-_TORCH = {
-    "SGD": ("SGD", 0.01, True),
-    "AdamW": ("AdamW", 1e-3, True),
-    "Adam": ("Adam", 1e-3, True),
-    "Adagrad": ("Adagrad", 1e-2, False),
-    "Adadelta": ("Adadelta", 1.0, False),
-    "RMSprop": ("RMSprop", 1e-3, False),
-    "NAdam": ("NAdam", 1e-3, False),
-    "RAdam": ("RAdam", 1e-3, False),
-    "Adamax": ("Adamax", 2e-3, False),
-    "Adafactor": ("Adafactor", 1e-2, False),
-}
+def _torch_classes() -> dict[str, tuple[str, float, bool]]:
+    """Display name -> (torch.optim class, proxy lr, calibrated): the ``torch`` column of rules/optimizers.yaml."""
+    return {d: (t.name, t.proxy_lr, t.calibrated) for d, t in optimizer_table().torch_classes().items()}
 
 
 def choose_optimizer(display: str, family: str, momentum: float | None) -> OptimizerChoice:
     """Map a finding's optimizer (display name and family) to a torch.optim class."""
     name = display or ""
-    entry = _TORCH.get(name)
+    torch_classes = _torch_classes()
+    entry = torch_classes.get(name)
     if entry is None:
         low = name.lower()
-        for key in sorted(_TORCH, key=len, reverse=True):
+        for key in sorted(torch_classes, key=len, reverse=True):
             if key.lower() in low:
-                entry = _TORCH[key]
+                entry = torch_classes[key]
                 break
     stand_in = ""
     if entry is None or (family == "sgd" and entry[0] != "SGD"):
         if family == "sgd":
-            entry = _TORCH["SGD"]
+            entry = torch_classes["SGD"]
             if name and name != "SGD":
                 stand_in = f"{name} has no torch.optim class: the runs use SGD as a stand-in"
         elif family == "adaptive":
-            entry = _TORCH["AdamW"]
+            entry = torch_classes["AdamW"]
             stand_in = f"{name or 'this adaptive optimizer'} has no torch.optim class: the runs use AdamW as a stand-in"
         elif family == "sign":
-            entry = _TORCH["AdamW"]
+            entry = torch_classes["AdamW"]
             stand_in = (
                 f"{name or 'this optimizer'} (sign-based/new) is not in torch.optim and has no established "
                 "scaling rule: the runs use AdamW as a stand-in"
             )
         else:
-            entry = _TORCH["SGD"]
+            entry = torch_classes["SGD"]
             stand_in = f"optimizer {name or '(not named)'} is of unknown family: the runs use SGD as a stand-in"
     torch_name, lr, calibrated = entry
     kwargs: dict[str, Any] = {}
