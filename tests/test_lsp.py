@@ -300,3 +300,14 @@ async def test_settings_excludes_and_bad_input(client, project):
     assert (d.code, d.severity) == ("LR901", lsp.DiagnosticSeverity.Error)
     [d] = await ed.open("configs/train.yaml", SGD.format(bs=1024, lr=0.1))  # the server is still answering
     assert d.code == "LR001"
+    (project.path / "bad").mkdir()
+    (project.path / "bad" / "pyproject.toml").write_text("[tool.lrlint]\nselect = 3\n")
+    (project.path / "bad" / "x.yaml").write_text(SGD.format(bs=256, lr=0.1))
+    uri = ed.uri("bad/x.yaml")
+    item = lsp.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=SGD.format(bs=256, lr=0.1))
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=item))
+    async with asyncio.timeout(20):  # a bad [tool.lrlint] is shown to the user, naming the key
+        while not client.messages:
+            await asyncio.sleep(0.05)
+    [m] = client.messages
+    assert m.type == lsp.MessageType.Error and m.message.startswith("lrlint: ") and "select" in m.message

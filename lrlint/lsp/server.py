@@ -24,6 +24,8 @@ from lrlint import __version__, api, profiles, sources
 from lrlint import settings as settings_mod
 from lrlint.discover import display_path, excluded, included
 from lrlint.lsp import convert
+from lrlint.profiles import RulesError
+from lrlint.settings import ConfigError
 
 log = logging.getLogger("lrlint.lsp")
 DEBOUNCE_S = 0.15  # typing pauses shorter than this do not start a check
@@ -55,6 +57,7 @@ class LrlintServer(LanguageServer):
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lrlint-check")
         self._settings: dict[Path, object] = {}
         self.optimizers = None
+        self._last_error = ""
 
     # -- what to check ---------------------------------------------------------------------
     def root_for(self, path: Path) -> Path:
@@ -84,20 +87,20 @@ class LrlintServer(LanguageServer):
         return out
 
     # -- one check (on the worker thread) --------------------------------------------------
-    def check(self, uri: str) -> Checked | None:
-        doc = self.workspace.text_documents.get(uri)
+    def check(self, uri: str, version: int | None, text: str, texts: dict[Path, str]) -> Checked | None:
+        """Check ``text`` (the buffer at ``version``) with the other buffers ``texts``, all taken on the event
+        loop: the worker thread never reads the workspace the loop is changing."""
         fs = uris.to_fs_path(uri)
-        if doc is None or fs is None or sources.format_of(fs) is None:
+        if fs is None or sources.format_of(fs) is None:
             return None
         path = Path(fs).resolve()
-        version, text = doc.version, doc.source
         started = time.perf_counter()
         settings = self.settings_for(path)
         cwd = self.root_for(path)
         shown = display_path(path, cwd)
         if excluded(path, settings) or not included(path, settings):
             return Checked(uri, version, shown, cwd, settings, api.Result())
-        overlay = {p: t.encode("utf-8") for p, t in self.open_texts().items() if p != path}
+        overlay = {p: t.encode("utf-8") for p, t in texts.items() if p != path}
         result = api.check_text(text.encode("utf-8"), path, settings, overlay=overlay, cwd=cwd)
         reads = {path}
         for p in [*result.sources, *result.covered]:
@@ -127,8 +130,17 @@ class LrlintServer(LanguageServer):
     # -- scheduling ------------------------------------------------------------------------
     async def run_check(self, uri: str) -> Checked | None:
         loop = asyncio.get_running_loop()
+        doc = self.workspace.text_documents.get(uri)
+        if doc is None:
+            return None
         try:
-            c = await loop.run_in_executor(self.worker, self.check, uri)
+            c = await loop.run_in_executor(self.worker, self.check, uri, doc.version, doc.source, self.open_texts())
+        except (ConfigError, RulesError, api.UsageError) as e:  # the user's settings or base: say so once per text
+            message = f"lrlint: {e}"
+            if message != self._last_error:
+                self._last_error = message
+                self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Error, message=message))
+            return None
         except Exception as e:  # one document never takes the server down
             log.exception("check of %s failed", uri)
             self.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=f"lrlint: {uri}: {e}"))
