@@ -9,7 +9,7 @@ from lrlint import checks, config_sets, directives, interpolate, numbers, profil
 from lrlint.checks.base import CheckContext
 from lrlint.discover import Target, discover, display_path, resolved
 from lrlint.findings import ERROR, INFO, Finding, Related
-from lrlint.inherit import AtRevision, Problem, Resolver, inherit_profile
+from lrlint.inherit import AtRevision, Problem, Resolver, inherit_keys, inherit_profile
 from lrlint.recipes import Recipe, build, name_tag, select_profile
 from lrlint.references import DECLARED, HISTORY, INHERITANCE, USER, Reference, primary
 from lrlint.references.git import GitBase, GitError, GitUnavailable
@@ -313,7 +313,7 @@ class Engine:
                 for rule in checks.recipe_checks():
                     for f in rule.check(ctx):
                         if relocate and f.span.path != path:
-                            _relocate(f, doc, path)
+                            _relocate(f, doc, path, inherit_keys(self.profiles))
                         if recipe.profile.severity:
                             f.severity = recipe.profile.severity
                             if recipe.profile.note:
@@ -346,15 +346,11 @@ class Engine:
             self.git.close()
 
 
-def _relocate(f: Finding, doc: Document, path: str) -> None:
+def _relocate(f: Finding, doc: Document, path: str, keys: frozenset[str]) -> None:
     """A finding about a value from a base file is reported in the checked child, at the line that names
     its bases; the base file's line is kept as a related location."""
     names = next(
-        (
-            v
-            for v in doc.values.values()
-            if v.span is not None and v.span.path == path and v.key.split(".")[0] in ("_base_", "_BASE_", "defaults")
-        ),
+        (v for v in doc.values.values() if v.span is not None and v.span.path == path and v.key.split(".")[0] in keys),
         None,
     )
     if names is None:

@@ -229,3 +229,28 @@ def test_hydra_experiment_is_composed_into_the_primary_and_the_primary_is_its_re
     assert res.doc.values["data.batch_size"].value == 256 and res.doc.values["data.batch_size"].provenance == INHERITED
     assert res.doc.values["data.num_workers"].provenance == LITERAL
     assert res.base.values["data.batch_size"].value == 32 and res.base_label == "configs/train.yaml"
+
+
+def test_every_strategy_reads_the_profiles_inherit_key(tmp_path):
+    """The key that names bases is the profile's inherit.key for every kind: a Hydra-style profile whose
+    defaults list is under ``compose`` composes it (and keeps the child's own list for findings to point at);
+    a path profile under ``extends`` follows it."""
+    from dataclasses import replace
+
+    hydra = _hydra()
+    mine = replace(hydra, name="mine", inherit=replace(hydra.inherit, key="compose"))
+    write(tmp_path, "configs/train.yaml", "compose:\n  - _self_\n  - data: small\n\ndata:\n  batch_size: 1\n")
+    write(tmp_path, "configs/data/small.yaml", "batch_size: 32\n")
+    _, res = resolve(tmp_path, "configs/train.yaml", mine)
+    assert res.doc.values["data.batch_size"].value == 32 and res.problems == []
+    assert res.doc.values["compose.1.data"].value == "small"  # the child's own list is kept
+    path = Profile(name="ext", title="t", detect=Detect(formats=["yaml"]), inherit=Inherit(key="extends", kind="path"))
+    write(tmp_path, "ext/base.yaml", "train:\n  lr: 0.1\n  batch: 8\n")
+    write(tmp_path, "ext/child.yaml", "extends: base.yaml\ntrain:\n  batch: 16\n")
+    _, res = resolve(tmp_path, "ext/child.yaml", path)
+    assert {k: x.value for k, x in res.doc.values.items()} == {
+        "extends": "base.yaml",
+        "train.lr": 0.1,
+        "train.batch": 16,
+    }
+    assert res.base_label == "ext/base.yaml" and res.doc.values["train.lr"].provenance == INHERITED

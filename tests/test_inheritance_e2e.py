@@ -272,3 +272,29 @@ def test_read_base_named_import_takes_only_those_names(tmp_path):
     assert not any(
         k.startswith(("auto_scale_lr", "train_cfg", "param_scheduler", "dataset_type", "data_root")) for k in values
     )
+
+
+def test_a_finding_from_a_base_is_reported_at_the_profiles_inherit_key(tmp_path):
+    """A user profile names its bases under ``extends``: a finding about a value of the base is reported at
+    the child's ``extends`` line (the inherit.key of the profile, not a fixed list of names), the base's
+    line kept as a related location."""
+    (tmp_path / "pyproject.toml").write_text('[tool.lrlint]\nprofiles = ["mycfg.yaml"]\n')
+    (tmp_path / "mycfg.yaml").write_text(
+        "name: mycfg\ntitle: My configs\npriority: 90\n"
+        "detect: {keys: [extends, train.batch, train.lr], min_score: 2}\n"
+        "roles: {batch_per_device: [train.batch], lr: [train.lr]}\n"
+        "defaults: {optimizer: SGD}\n"
+        "inherit: {key: extends, kind: path}\n"
+    )
+    (tmp_path / "base.yaml").write_text("train:\n  batch: 128\n  lr: 0.1\n")
+    (tmp_path / "child.yaml").write_text("# lrlint: reference batch=32 lr=0.1\nextends: base.yaml\nname: child\n")
+    r = run_lrlint("check", "--output-format", "json", "child.yaml", cwd=tmp_path)
+    [f] = json.loads(r.stdout)
+    assert (f["code"], f["filename"].rsplit("/", 1)[-1], f["location"]) == (
+        "LR001",
+        "child.yaml",
+        {"row": 2, "column": 10},
+    )
+    assert f["message"].startswith("effective batch 32 -> 128 (x4) but train.lr stays 0.1")
+    related = [(x["filename"].rsplit("/", 1)[-1], x["location"]["row"], x["message"]) for x in f["related"]]
+    assert related[0] == ("base.yaml", 2, "inherited from here")

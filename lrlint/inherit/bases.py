@@ -1,0 +1,122 @@
+"""Bases named by path: Detectron2's ``_BASE_`` and MMEngine's ``_base_`` (and its ``read_base()`` imports).
+
+A child names one base or a list; later bases override earlier ones, the child overrides all, each
+base is resolved the same way (recursively). Paths are relative to the naming file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lrlint.discover import resolved
+from lrlint.inherit.model import Loaded, Problem, Resolved, is_key, mark, merge, problem, with_values
+from lrlint.profiles import Inherit
+from lrlint.sources import INCLUDE_ERROR, Source, SourceError
+from lrlint.values import Document, Value
+
+_FILE_DIRNAME = re.compile(r"\{\{\s*fileDirname\s*\}\}")
+
+
+def _entries(doc: Document, key: str) -> list[Value]:
+    """``key: x`` or ``key: [x, y]`` -> the Values naming bases, in order."""
+    v = doc.values.get(key)
+    if v is not None and not (v.value == "[]" or f"{key}.0" in doc.values):  # "[]": a list marker (Python source)
+        return [v]
+    out, i = [], 0
+    while (v := doc.values.get(f"{key}.{i}")) is not None:
+        out.append(v)
+        i += 1
+    return out
+
+
+class PathBases:
+    """Detectron2 ``_BASE_: ../Base-RCNN-FPN.yaml``: the bases a file names by path, merged under it."""
+
+    def resolve(self, r, me: Loaded, inh: Inherit) -> Resolved | None:
+        """``r``: the Resolver (files, cache, cycle checks)."""
+        doc = me.doc
+        problems: list[Problem] = []
+        read: dict[str, Source] = {}
+        base, names = self._bases(r, doc, me.fs, inh, [me.fs], problems, read)
+        if base is None:
+            return Resolved(doc, None, problems=problems) if problems else None
+        merged = mark(merge(base, dict(doc.values), inh.delete_key), doc.path)
+        bdoc = Document(names[-1][1] if names else doc.path, doc.format, mark(base, ""), lines=None)
+        return Resolved(
+            with_values(doc, merged, inh.key),
+            bdoc,
+            names[-1][1] if names else "",
+            [n for n, _ in names],
+            list(read.values()),
+            problems,
+        )
+
+    def target(self, entry: Value, fs: Path) -> Path | None:
+        """The file an entry names (None: it names none)."""
+        if not isinstance(entry.value, str) or not entry.value.strip():
+            return None
+        p = Path(entry.value.strip())
+        return p if p.is_absolute() else fs.parent / p
+
+    def skip(self, entry: Value) -> bool:
+        """An entry that names a base outside this tree (left out, not a problem)."""
+        return False
+
+    def restrict(self, entry: Value, values: dict[str, Value]) -> dict[str, Value]:
+        """The part of a base's values the entry takes (all of them)."""
+        return values
+
+    def _bases(
+        self, r, doc: Document, fs: Path, inh: Inherit, stack: list[Path], problems: list[Problem], read: dict
+    ) -> tuple[dict[str, Value] | None, list[tuple[str, str]]]:
+        """The merged values of ``doc``'s bases (None when it names none) and (file name, shown path) of each."""
+        entries = _entries(doc, inh.key)
+        if not entries:
+            return None, []
+        merged: dict[str, Value] = {}
+        names: list[tuple[str, str]] = []
+        for entry in entries:
+            if self.skip(entry):
+                continue
+            target = self.target(entry, fs)
+            if target is None:
+                problems.append(problem(entry, f"{inh.key} must name a file, not {entry.value!r}"))
+                continue
+            target = resolved(target)
+            why = r.chain_problem(target, stack)
+            if why:
+                problems.append(problem(entry, why))
+                continue
+            try:
+                loaded = r.load(target)
+            except SourceError as e:
+                reason = e.reason if e.code == INCLUDE_ERROR else f"{r.display(target)}: {e.reason}"
+                problems.append(problem(entry, f"base config {entry.value!r} cannot be read: {reason}"))
+                continue
+            read[loaded.source.path] = loaded.source
+            sub, _ = self._bases(r, loaded.doc, target, inh, stack + [target], problems, read)
+            own = {k: v for k, v in loaded.doc.values.items() if not is_key(k, inh.key)}
+            values = merge(sub if sub is not None else {}, own, inh.delete_key)
+            merged = merge(merged, self.restrict(entry, values), inh.delete_key)
+            names.append((target.name, loaded.source.path))
+        return merged, names
+
+
+class MMEngineBases(PathBases):
+    """MMEngine ``_base_ = ['./a.py', '../b.py']`` (or ``with read_base():`` imports, which the Python reader
+    turns into the same list): ``{{fileDirname}}`` is the file's directory, ``mmdet::...`` names a base in
+    an installed package (not in this tree), ``from .x import a, b`` takes only those top-level names."""
+
+    def target(self, entry: Value, fs: Path) -> Path | None:
+        if isinstance(entry.value, str):
+            entry = Value(entry.key, _FILE_DIRNAME.sub(fs.parent.as_posix(), entry.value), entry.span)
+        return super().target(entry, fs)
+
+    def skip(self, entry: Value) -> bool:
+        return isinstance(entry.value, str) and "::" in entry.value
+
+    def restrict(self, entry: Value, values: dict[str, Value]) -> dict[str, Value]:
+        if not entry.names:
+            return values
+        return {k: v for k, v in values.items() if k.split(".", 1)[0] in entry.names}

@@ -1,0 +1,131 @@
+"""The Resolver: files read once per run, and the strategy each profile's ``inherit.kind`` names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lrlint import sources
+from lrlint.discover import display_path, resolved
+from lrlint.inherit.bases import MMEngineBases, PathBases
+from lrlint.inherit.hydra import HydraDefaults
+from lrlint.inherit.model import MAX_DEPTH, Loaded, Resolved
+from lrlint.profiles import Profile
+from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
+from lrlint.values import Document
+
+# ``inherit.kind`` of a profile -> how its configs name their bases
+STRATEGIES = {"path": PathBases(), "mmengine": MMEngineBases(), "hydra_defaults": HydraDefaults()}
+
+
+def inherit_profile(doc: Document, profiles: tuple[Profile, ...]) -> Profile | None:
+    """The profile whose ``inherit.key`` the document uses (best-ranked first)."""
+    for p in profiles:  # profiles are sorted by priority
+        inh = p.inherit
+        if inh is None or doc.format not in p.detect.formats:
+            continue
+        if inh.key in doc.values or any(k.startswith(inh.key + ".") for k in doc.values):
+            return p
+    return None
+
+
+def inherit_keys(profiles: tuple[Profile, ...]) -> frozenset[str]:
+    """The keys that name bases (``_BASE_``, ``_base_``, ``defaults``): every profile's ``inherit.key``."""
+    return frozenset(p.inherit.key for p in profiles if p.inherit is not None)
+
+
+class Resolver:
+    """One run's inheritance resolution, with a cache of parsed files."""
+
+    def __init__(self, profiles: tuple[Profile, ...], limits: Limits, cwd: Path) -> None:
+        self.profiles = profiles
+        self.limits = limits
+        self.cwd = cwd.resolve()
+        self._files: dict[Path, Loaded | SourceError] = {}
+        self.parses = 0  # files parsed by the resolver (tests check each base is parsed once)
+        self.overlay: dict[Path, bytes] = {}  # resolved path -> bytes not yet on disk (an editor's buffers)
+
+    # -- files ---------------------------------------------------------------------------
+    def display(self, fs: Path) -> str:
+        return display_path(resolved(fs), self.cwd)
+
+    def chain_problem(self, target: Path, stack: list[Path]) -> str | None:
+        """Why ``target`` cannot be followed from ``stack``: a cycle or a chain too deep."""
+        if target in stack:
+            chain = " -> ".join(self.display(p) for p in stack[stack.index(target) :] + [target])
+            return f"inheritance cycle: {chain}"
+        if len(stack) > MAX_DEPTH:
+            return f"inheritance chain deeper than {MAX_DEPTH} files"
+        return None
+
+    def remember(self, fs: Path, source: Source, docs: list[Document]) -> None:
+        """Seed the cache with a file the engine already parsed."""
+        fs = resolved(fs)
+        if fs not in self._files and docs:
+            self._files[fs] = Loaded(source, docs[0], fs)
+
+    def load(self, fs: Path) -> Loaded:
+        fs = resolved(fs)
+        hit = self._files.get(fs)
+        if hit is None:
+            try:
+                fmt = sources.format_of(fs)
+                if fmt is None:
+                    raise SourceError(INCLUDE_ERROR, f"{self.display(fs)}: not a YAML, JSON or Python file")
+                src = self._source(fs, fmt)
+                try:
+                    docs = sources.parse(src, self.limits)
+                except ImportError:
+                    raise SourceError(INCLUDE_ERROR, f"{self.display(fs)}: no parser for {fmt} files") from None
+                self.parses += 1
+                doc = docs[0] if docs else Document(src.path, fmt, {}, lines=src.lines)
+                hit = Loaded(src, doc, fs)
+            except SourceError as e:
+                hit = e
+            self._files[fs] = hit
+        if isinstance(hit, SourceError):
+            raise hit
+        return hit
+
+    def _source(self, fs: Path, fmt: str) -> Source:
+        if fs in self.overlay:
+            return sources.from_bytes(self.display(fs), fmt, self.overlay[fs], self.limits)
+        try:
+            return sources.read(self.display(fs), fs, fmt, self.limits)
+        except sources.Missing:
+            raise SourceError(INCLUDE_ERROR, f"{self.display(fs)} does not exist") from None
+
+    # -- entry point ---------------------------------------------------------------------
+    def resolve(self, doc: Document, src: Source, fs: Path, profile: Profile) -> Resolved | None:
+        """Merge ``doc`` (of ``src``, at ``fs`` on disk; ``src`` may be an older version) over its bases."""
+        inh = profile.inherit
+        if inh is None:
+            return None
+        return STRATEGIES[inh.kind].resolve(self, Loaded(src, doc, resolved(fs)), inh)
+
+
+class AtRevision(Resolver):
+    """Bases as they were at the git base revision (the history reference of an inheriting child): a
+    file changed since then is read from its blob, any other through the live resolver (parsed once)."""
+
+    def __init__(self, live: Resolver, git) -> None:
+        super().__init__(live.profiles, live.limits, live.cwd)
+        self.live, self.git = live, git
+
+    def _rel(self, fs: Path) -> str | None:
+        try:
+            return resolved(fs).relative_to(self.git.root.resolve()).as_posix()
+        except ValueError:
+            return None
+
+    def load(self, fs: Path) -> Loaded:
+        rel = self._rel(fs)
+        if rel is None or not self.git.is_changed(rel):
+            return self.live.load(fs)
+        return super().load(fs)
+
+    def _source(self, fs: Path, fmt: str) -> Source:
+        old = self.git.old_path(self._rel(fs))
+        data = self.git.read(old) if old is not None else None
+        if data is None:
+            raise SourceError(INCLUDE_ERROR, f"{self.display(fs)} did not exist at {self.git.label}")
+        return sources.decode(f"{self.git.label}:{old}", fmt, data)
