@@ -113,6 +113,9 @@ def test_k_range_of_the_default_proxy():
         ("LAMB", "adaptive", "AdamW", True),
         ("Lion", "sign", "AdamW", True),
         ("mystery_opt", "unknown", "SGD", True),
+        ("paged_adamw_8bit", "adaptive", "AdamW", False),  # a config's spelling: the table's lookup finds AdamW
+        ("AdamWScheduleFree", "sign", "AdamW", True),  # schedule-free, not plain AdamW
+        ("", "sgd", "SGD", False),
     ],
 )
 def test_optimizer_mapping(display, family, torch_name, stand_in):
@@ -124,6 +127,11 @@ def test_optimizer_mapping(display, family, torch_name, stand_in):
         assert c.proxy_lr == 0.01
     assert Q.choose_optimizer("SGD", "sgd", None).kwargs == {"momentum": 0.0}
     assert Q.choose_optimizer("AdamW", "adaptive", None).proxy_lr == 1e-3
+    # the torch class and the proxy lr come from rules/optimizers.yaml
+    from lrlint.profiles import optimizer_table
+
+    rms = optimizer_table().torch_classes()["RMSprop"]
+    assert (Q.choose_optimizer("rmsprop_tf", "adaptive", None).proxy_lr, rms.proxy_lr) == (1e-3, 1e-3)
 
 
 def test_question_from_an_lr001_and_an_lr002_finding():

@@ -89,41 +89,39 @@ class OptimizerChoice:
         return f"torch.optim.{self.torch_name}" + (f" ({kw})" if kw else "")
 
 
-def _torch_classes() -> dict[str, tuple[str, float, bool]]:
-    """Display name -> (torch.optim class, proxy lr, calibrated): the ``torch`` column of rules/optimizers.yaml."""
-    return {d: (t.name, t.proxy_lr, t.calibrated) for d, t in optimizer_table().torch_classes().items()}
+def _stand_in(name: str, family: str) -> tuple[str, str]:
+    """(display name of the torch class used instead, why) for an optimizer without a torch class of its own."""
+    if family == "sgd":
+        return "SGD", f"{name} has no torch.optim class: the runs use SGD as a stand-in" if name not in (
+            "",
+            "SGD",
+        ) else ""
+    if family == "adaptive":
+        return (
+            "AdamW",
+            f"{name or 'this adaptive optimizer'} has no torch.optim class: the runs use AdamW as a stand-in",
+        )
+    if family == "sign":
+        return "AdamW", (
+            f"{name or 'this optimizer'} (sign-based/new) is not in torch.optim and has no established "
+            "scaling rule: the runs use AdamW as a stand-in"
+        )
+    return "SGD", f"optimizer {name or '(not named)'} is of unknown family: the runs use SGD as a stand-in"
 
 
 def choose_optimizer(display: str, family: str, momentum: float | None) -> OptimizerChoice:
-    """Map a finding's optimizer (display name and family) to a torch.optim class."""
+    """Map a finding's optimizer (display name and family) to a torch.optim class: the ``torch`` entry of
+    rules/optimizers.yaml for that optimizer (a name not displayed there is looked up as a config would
+    write it), else the family's stand-in."""
     name = display or ""
-    torch_classes = _torch_classes()
-    entry = torch_classes.get(name)
-    if entry is None:
-        low = name.lower()
-        for key in sorted(torch_classes, key=len, reverse=True):
-            if key.lower() in low:
-                entry = torch_classes[key]
-                break
+    table = optimizer_table()
+    classes = table.torch_classes()
+    cls = classes.get(name) or classes.get(table.lookup(name)[0])
     stand_in = ""
-    if entry is None or (family == "sgd" and entry[0] != "SGD"):
-        if family == "sgd":
-            entry = torch_classes["SGD"]
-            if name and name != "SGD":
-                stand_in = f"{name} has no torch.optim class: the runs use SGD as a stand-in"
-        elif family == "adaptive":
-            entry = torch_classes["AdamW"]
-            stand_in = f"{name or 'this adaptive optimizer'} has no torch.optim class: the runs use AdamW as a stand-in"
-        elif family == "sign":
-            entry = torch_classes["AdamW"]
-            stand_in = (
-                f"{name or 'this optimizer'} (sign-based/new) is not in torch.optim and has no established "
-                "scaling rule: the runs use AdamW as a stand-in"
-            )
-        else:
-            entry = torch_classes["SGD"]
-            stand_in = f"optimizer {name or '(not named)'} is of unknown family: the runs use SGD as a stand-in"
-    torch_name, lr, calibrated = entry
+    if cls is None or (family == "sgd" and cls.name != "SGD"):
+        fallback, stand_in = _stand_in(name, family)
+        cls = classes[fallback]
+    torch_name, lr, calibrated = cls.name, cls.proxy_lr, cls.calibrated
     kwargs: dict[str, Any] = {}
     if torch_name == "SGD":
         kwargs["momentum"] = float(momentum) if momentum else 0.0
