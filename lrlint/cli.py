@@ -1,4 +1,4 @@
-"""The ``lrlint`` command: check, rule, verify."""
+"""The ``lrlint`` command: check, rule, profile, server, verify."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="markdown: the docs/rules.md page (every rule, linkable anchors)",
     )
+
+    _add_profile_parser(sub)
 
     sub.add_parser(
         "server",
@@ -391,6 +393,44 @@ def cmd_rule(args) -> int:
     return EXIT_OK
 
 
+def _add_profile_parser(sub) -> None:
+    p = sub.add_parser(
+        "profile", help="show a framework profile (or --all)", description="Print what lrlint knows of a framework."
+    )
+    p.add_argument("name", nargs="?", help="profile name, e.g. mmengine")
+    p.add_argument("--all", action="store_true", help="every built-in profile (and the optimizer table)")
+    p.add_argument(
+        "--output-format",
+        choices=["text", "json", "markdown"],
+        default="text",
+        help="markdown: the docs/profiles.md page (every profile and the optimizer table)",
+    )
+
+
+def cmd_profile(args) -> int:
+    import json
+
+    from lrlint import profile_docs
+    from lrlint.profiles import optimizer_table
+
+    shipped = profile_docs.documented()
+    chosen = shipped
+    if not args.all:
+        known = {d.profile.name: d for d in shipped}
+        if not args.name or args.name not in known:
+            what = f"unknown profile {args.name!r}" if args.name else "give a profile name or --all"
+            print(f"lrlint: error: {what}; known: {', '.join(known)}", file=sys.stderr)
+            return EXIT_USAGE
+        chosen = [known[args.name]]
+    if args.output_format == "json":
+        print(json.dumps([profile_docs.as_json(p) for p in chosen], indent=2))
+    elif args.output_format == "markdown" and args.all:
+        sys.stdout.write(profile_docs.markdown(chosen, optimizer_table()))
+    else:
+        sys.stdout.write("\n".join(profile_docs.text(p) for p in chosen))
+    return EXIT_OK
+
+
 def cmd_server() -> int:
     try:
         from lrlint.lsp.server import main as server_main
@@ -430,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "rule":
             return cmd_rule(args)
+        if args.command == "profile":
+            return cmd_profile(args)
         if args.command == "server":
             return cmd_server()
         return cmd_verify(args)

@@ -10,14 +10,13 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Union
+from typing import Any, Literal
 
 from lrlint import cache
-from lrlint.python_rules import BaseImport, OptimizerClasses, PythonSection, PythonTable, merge
 from lrlint.validation import FieldError, Invalid, build, validate
 from lrlint.vocabulary import ROLES, Part, Severity
 
-Scalar = Union[bool, int, float, str, None]
+Scalar = bool | int | float | str | None
 
 
 FORBID = {"extra": "forbid"}  # pydantic config: unknown keys are errors
@@ -145,6 +144,7 @@ class Profile:
 
     name: str
     title: str
+    description: str = ""  # what the framework does with batch and lr (docs/profiles.md)
     priority: int = 0
     detect: Detect = field(default_factory=Detect)
     roles: dict[str, list[str]] = field(default_factory=dict)
@@ -155,7 +155,6 @@ class Profile:
     declared_batch: list[str] = field(default_factory=list)  # keys stating the batch the lr was tuned for
     consistency: list[Consistency] = field(default_factory=list)
     epoch_flags: list[EpochFlag] = field(default_factory=list)
-    python: PythonSection = field(default_factory=PythonSection)  # what the Python reader knows of the framework
     severity: Severity | None = None  # overrides finding severity
     note: str = ""  # shown with every finding of this profile
     url: str = ""
@@ -201,6 +200,17 @@ class OptimizerEntry:
     patterns: list[str] = field(default_factory=list)  # regexes searched in the normalised name
     classes: list[str] = field(default_factory=list)  # Python classes of this optimizer, as imported
     torch: TorchOptimizer | None = None
+
+
+@dataclass(kw_only=True)
+class OptimizerClasses:
+    """How the Python reader tells an optimizer class from other callables (``rules/optimizers.yaml``)."""
+
+    __pydantic_config__ = FORBID
+    modules: list[str] = field(default_factory=list)  # every capitalised name in these modules is one ...
+    not_suffixes: list[str] = field(default_factory=list)  # ... unless it ends with one of these
+    not_parts: list[str] = field(default_factory=list)  # a dotted part that makes a callable no optimizer
+    classes: list[str] = field(default_factory=list)  # more classes, of a family the table does not know
 
 
 @dataclass(kw_only=True)
@@ -286,45 +296,62 @@ def load_profile(path: Path) -> Profile:
         + f"\n{path.resolve()}\n"
         + text.decode("utf-8", "surrogateescape")
     )
-    profile = cache.cached("profile", key, lambda: _checked(Profile, path, _load_yaml(path)))
-    if profile.python != PythonSection():
+    return cache.cached("profile", key, lambda: _checked(Profile, path, _user_data(path)))
+
+
+def _user_data(path: Path) -> object:
+    data = _load_yaml(path)
+    if isinstance(data, dict) and "python" in data:
         raise RulesError(
             f"{path}: python: the Python reader reads the python sections of lrlint's own rules/ only; "
             "a user profile cannot add to it"
         )
-    return profile
+    return data
 
 
-def shipped(cls: type, path: Path):
-    """A file of lrlint's own ``rules/``: built without validation (tests validate every one)."""
-    data = _load_yaml(path)
+def shipped(cls: type, path: Path, data: Any = None):
+    """A file of lrlint's own ``rules/`` (or its ``data``): built without validation (tests validate every one)."""
+    data = _load_yaml(path) if data is None else data
     try:
         return build(cls, data)
     except (TypeError, ValueError, AttributeError, KeyError):  # a broken install: say where, with pydantic's detail
         return _checked(cls, path, data)
 
 
+# Parts of a profile file that no check reads, kept apart from the Profile: the Python reader's knowledge
+# (``python:``, merged into its own table by :mod:`lrlint.python_rules`) and the examples (tests and docs).
+APART = ("python", "examples")
+
+
+def profile_file(path: Path) -> tuple[Profile, dict[str, Any]]:
+    """A shipped profile file: the Profile checks run with, and its parts kept apart (as written)."""
+    data = _load_yaml(path)
+    apart = {k: data.pop(k) for k in APART if k in data} if isinstance(data, dict) else {}
+    return shipped(Profile, path, data), apart
+
+
+def shipped_profile_files() -> list[tuple[Profile, dict[str, Any]]]:
+    """Every ``rules/frameworks/*.yaml``, read now (the Python reader's table and the docs are built from it)."""
+    return [profile_file(p) for p in sorted((rules_dir() / "frameworks").glob("*.yaml"))]
+
+
 def _build_shipped() -> tuple[tuple[Profile, ...], OptimizerTable]:
-    d = rules_dir()
-    return (
-        tuple(shipped(Profile, p) for p in sorted((d / "frameworks").glob("*.yaml"))),
-        shipped(OptimizerTable, d / "optimizers.yaml"),
-    )
+    return tuple(p for p, _ in shipped_profile_files()), shipped(OptimizerTable, rules_dir() / "optimizers.yaml")
 
 
 @lru_cache(maxsize=1)
 def _shipped_rules() -> tuple[tuple[Profile, ...], OptimizerTable]:
     """The shipped profiles and optimizer table, from the cache when the rule files and this module
     are unchanged (a pre-commit run then reads no YAML rules)."""
-    return cache.cached("rules", _rules_key(), _build_shipped)
+    return cache.cached("rules", rules_key(), _build_shipped)
 
 
-def _rules_key(*modules: str) -> str:
-    """What the shipped rules are built from: lrlint's code and the rule files (size and mtime)."""
+def rules_key(*modules: str) -> str:
+    """What the shipped rules are built from: lrlint's code (and ``modules``') and the rule files."""
     d = rules_dir()
     files = sorted((d / "frameworks").glob("*.yaml")) + [d / "optimizers.yaml"]
     return (
-        cache.code_key(__name__, "lrlint.validation", "lrlint.python_rules", *modules)
+        cache.code_key(__name__, "lrlint.validation", *modules)
         + f"\n{d}\n"
         + "".join(f"{f.name} {st.st_size} {st.st_mtime_ns}\n" for f in files for st in (f.stat(),))
     )
@@ -337,29 +364,6 @@ def builtin_profiles() -> tuple[Profile, ...]:
 def optimizer_table() -> OptimizerTable:
     """The one optimizer table: families and their policies, names, Python classes, verify's torch classes."""
     return _shipped_rules()[1]
-
-
-def build_python_table(profiles: tuple[Profile, ...] | list[Profile], optimizers: OptimizerTable) -> PythonTable:
-    """The Python reader's table from these profiles' ``python:`` sections (``python_script`` first, the
-    others by name) and the optimizer table's classes."""
-    sections = [
-        (p.python, BaseImport(p.inherit.key, p.inherit.delete_key) if p.inherit is not None else None)
-        for p in sorted(profiles, key=lambda p: (p.name != "python_script", p.name))
-    ]
-    return merge(sections, optimizers.class_names(), optimizers.python)
-
-
-def _build_python_table() -> PythonTable:
-    profiles, optimizers = _shipped_rules()
-    return build_python_table(profiles, optimizers)
-
-
-@lru_cache(maxsize=1)
-def python_table() -> PythonTable:
-    """The Python reader's table: every shipped profile's ``python:`` section merged (see
-    :mod:`lrlint.python_rules`), from the cache when the rule files and the code are unchanged. Kept apart
-    from the rules themselves: a run that reads no Python file never loads it."""
-    return cache.cached("python-rules", _rules_key("lrlint.python_rules"), _build_python_table)
 
 
 def all_profiles(extra_paths: tuple[str, ...] = ()) -> tuple[Profile, ...]:

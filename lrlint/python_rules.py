@@ -8,16 +8,20 @@ is chosen for a file, so it reads every shipped profile's section merged into on
 :class:`PythonTable` (:func:`merge`), built once and kept in lrlint's cache with the other rules.
 
 Plain dataclasses (see :mod:`lrlint.validation`): built directly from the shipped files, validated by
-pydantic in the schema test.
+pydantic in the schema test. A check of YAML or JSON files never imports this module: the sections are
+kept apart from the profiles a check loads (:data:`lrlint.profiles.APART`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
-from lrlint.validation import FieldError
+from lrlint import cache
+from lrlint.profiles import OptimizerClasses, OptimizerTable, Profile, optimizer_table, rules_key, shipped_profile_files
+from lrlint.validation import FieldError, build
 
 Scalar = bool | int | float | str | None
 FORBID = {"extra": "forbid"}  # pydantic config: unknown keys are errors
@@ -321,17 +325,6 @@ def _from(c: Constructor, qual: str, last: str, keywords: set[str]) -> bool:
     return bool(c.keywords) and not _in_module(qual, c.not_modules) and bool(keywords & set(c.keywords))
 
 
-@dataclass(kw_only=True)
-class OptimizerClasses:
-    """How the Python reader tells an optimizer class from other callables (``rules/optimizers.yaml``)."""
-
-    __pydantic_config__ = FORBID
-    modules: list[str] = field(default_factory=list)  # every capitalised name in these modules is one ...
-    not_suffixes: list[str] = field(default_factory=list)  # ... unless it ends with one of these
-    not_parts: list[str] = field(default_factory=list)  # a dotted part that makes a callable no optimizer
-    classes: list[str] = field(default_factory=list)  # more classes, of a family the table does not know
-
-
 def merge(
     sections: list[tuple[PythonSection, BaseImport | None]],
     optimizer_classes: frozenset[str],
@@ -405,3 +398,29 @@ def merge(
 def _cased(patterns: list[str]) -> re.Pattern[str] | None:
     """Class-name patterns keep their case (``Config`` is not ``config``)."""
     return re.compile("|".join(f"(?:{p})" for p in dict.fromkeys(patterns))) if patterns else None
+
+
+def build_table(sections: list[tuple[Profile, PythonSection]], optimizers: OptimizerTable) -> PythonTable:
+    """The Python reader's table from profiles' ``python:`` sections (``python_script`` first, the others by
+    name), with each profile's inheritance key for its base imports, and the optimizer table's classes."""
+    merged = [
+        (sec, BaseImport(p.inherit.key, p.inherit.delete_key) if p.inherit is not None else None)
+        for p, sec in sorted(sections, key=lambda ps: (ps[0].name != "python_script", ps[0].name))
+    ]
+    return merge(merged, optimizers.class_names(), optimizers.python)
+
+
+def shipped_sections() -> list[tuple[Profile, PythonSection]]:
+    """Each shipped profile with its ``python:`` section (empty when it has none), read from ``rules/`` now."""
+    return [(p, build(PythonSection, apart.get("python") or {})) for p, apart in shipped_profile_files()]
+
+
+def _build_shipped_table() -> PythonTable:
+    return build_table(shipped_sections(), optimizer_table())
+
+
+@lru_cache(maxsize=1)
+def python_table() -> PythonTable:
+    """The shipped profiles' table, from lrlint's cache when the rule files and the code are unchanged (its
+    own cache entry: a run that reads no Python file never loads it)."""
+    return cache.cached("python-rules", rules_key(__name__), _build_shipped_table)

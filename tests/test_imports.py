@@ -138,7 +138,7 @@ def test_the_python_table_is_built_for_python_files_only(tmp_path: Path, monkeyp
     monkeypatch.setenv("LRLINT_CACHE_DIR", str(cache))
     repo = _changed_repo(tmp_path, "train.yaml", HF_OLD, HF_NEW)
     rc, modules = _modules_after_check(repo, "train.yaml")
-    assert rc == 1 and "lrlint.sources.python_source" not in modules
+    assert rc == 1 and "lrlint.sources.python_source" not in modules and "lrlint.python_rules" not in modules
     assert [p.name.split("-")[0] for p in cache.glob("*.pickle")] == ["rules"]
     repo.write("train.py", "import torch\noptimizer = torch.optim.SGD(params, lr=0.1)\n")
     rc, modules = _modules_after_check(repo, "train.py")

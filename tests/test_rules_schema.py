@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from lrlint import profiles
+from lrlint import profiles, python_rules
+from lrlint.profile_docs import ProfileExample
 from lrlint.profiles import OptimizerTable, Profile, RulesError, load_profile, rules_dir
+from lrlint.python_rules import PythonSection
 from lrlint.settings import ConfigError, Settings, Thresholds
 from lrlint.validation import build, validate
 
@@ -39,10 +41,16 @@ def test_every_framework_profile_is_shipped():
 
 @pytest.mark.parametrize("path", FRAMEWORKS, ids=lambda p: p.stem)
 def test_shipped_profile_validates_and_fast_build_is_equal(path: Path):
+    """Every part of a profile file: the Profile checks use, its python: section and its examples."""
     data = profiles._load_yaml(path)
+    apart = {k: data.pop(k) for k in profiles.APART if k in data}
     validated = validate(Profile, data)
-    assert build(Profile, data) == validated
+    assert build(Profile, data) == validated == profiles.profile_file(path)[0]
     assert validated.name == path.stem
+    if "python" in apart:
+        assert build(PythonSection, apart["python"]) == validate(PythonSection, apart["python"])
+    examples = apart.get("examples") or []
+    assert examples and [build(ProfileExample, e) for e in examples] == [validate(ProfileExample, e) for e in examples]
 
 
 def test_optimizer_table_validates_and_fast_build_is_equal():
@@ -122,7 +130,7 @@ def test_an_optimizer_of_an_unknown_family_is_rejected():
 
 def test_python_constructors_name_each_callable_once():
     """A call matches at most one constructor of the merged table: no callable is named by two."""
-    ctors = [c for p in profiles.builtin_profiles() for c in p.python.constructors]
+    ctors = [c for _, sec in python_rules.shipped_sections() for c in sec.constructors]
     names = [n for c in ctors for n in c.names]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
     assert sum(c.optimizers for c in ctors) == 1
@@ -130,10 +138,10 @@ def test_python_constructors_name_each_callable_once():
 
 def test_python_table_is_cached_apart_from_the_rules(tmp_path, monkeypatch):
     monkeypatch.setenv("LRLINT_CACHE_DIR", str(tmp_path / "cache"))
-    fresh = profiles._build_python_table()
-    assert profiles.python_table.__wrapped__() == fresh
+    fresh = python_rules._build_shipped_table()
+    assert python_rules.python_table.__wrapped__() == fresh
     [pickle_file] = (tmp_path / "cache").glob("python-rules-*.pickle")
-    assert profiles.python_table.__wrapped__() == fresh  # read back from the cache
+    assert python_rules.python_table.__wrapped__() == fresh  # read back from the cache
     assert fresh.constructor("torch.optim.AdamW", "AdamW", set()).key == "optimizer"
     assert fresh.constructor("transformers.TrainingArguments", "TrainingArguments", set()).key == ""
     assert fresh.constructor("mylib.Trainer", "Trainer", {"devices"}).key == "trainer"  # by Lightning's keywords

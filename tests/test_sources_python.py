@@ -306,30 +306,27 @@ def test_training_arguments_keep_their_framework_default_optimizer():
 def test_a_constructor_taught_in_the_rules_is_read():
     """Teaching the reader a constructor is a rules edit: a python: section names the callable, its key,
     its positional arguments and defaults; the reader needs no code for it."""
-    from lrlint.profiles import Profile, build_python_table, builtin_profiles, optimizer_table
+    from lrlint.profiles import Profile, optimizer_table
+    from lrlint.python_rules import PythonSection, build_table, shipped_sections
     from lrlint.validation import validate
 
-    mine = validate(
-        Profile,
+    mine = validate(  # a profile's python: section, as a YAML file would hold it
+        PythonSection,
         {
-            "name": "mytrainer",
-            "title": "My trainer",
-            "python": {
-                "prefilter": ["MyTrainer"],
-                "constructors": [
-                    {
-                        "names": ["MyTrainer"],
-                        "modules": ["mylib"],
-                        "key": "trainer",
-                        "positional": [None, "devices"],
-                        "drop": ["model"],
-                        "defaults": {"accumulate_grad_batches": 1},
-                    }
-                ],
-            },
+            "prefilter": ["MyTrainer"],
+            "constructors": [
+                {
+                    "names": ["MyTrainer"],
+                    "modules": ["mylib"],
+                    "key": "trainer",
+                    "positional": [None, "devices"],
+                    "drop": ["model"],
+                    "defaults": {"accumulate_grad_batches": 1},
+                }
+            ],
         },
     )
-    table = build_python_table([*builtin_profiles(), mine], optimizer_table())
+    table = build_table([*shipped_sections(), (Profile(name="mytrainer", title="My trainer"), mine)], optimizer_table())
     src = decode("t.py", "python", b"from mylib import MyTrainer\nt = MyTrainer(model, 8, strategy='ddp')\n")
     (doc,) = parse(src, Limits(), table)
     assert {k: v.value for k, v in doc.values.items()} == {

@@ -51,8 +51,7 @@ import threading
 from itertools import accumulate
 from typing import Any
 
-from lrlint.profiles import python_table
-from lrlint.python_rules import PythonTable
+from lrlint.python_rules import PythonTable, python_table
 from lrlint.sources import LIMIT_EXCEEDED, PARSE_ERROR, Limits, Source, SourceError
 from lrlint.values import EXPRESSION, UNKNOWN, Document, ExprScaling, Value
 
