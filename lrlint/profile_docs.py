@@ -104,6 +104,12 @@ def markdown(docs: list[Documented], optimizers: OptimizerTable) -> str:
         "the framework's classes. The profile with the best detection score claims a file (ties: priority). Add",
         "your own with `profiles = [...]` in `[tool.lrlint]`. Each example below is run by the test suite.",
         "",
+        "The Python reader runs before a profile is chosen, so it reads every shipped profile's `python:` section",
+        "merged. To teach it a callable, add a constructor to its framework's section, e.g.",
+        "`{names: [MyTrainer], modules: [mylib], key: trainer, positional: [null, devices], defaults:",
+        "{accumulate_grad_batches: 1}}`: the call's arguments become keys under `key` (`trainer.devices`), which",
+        "the profile's roles map like any other key; then add an example with the recipe it must yield.",
+        "",
         "| profile | title | formats | priority | inheritance |",
         "|---|---|---|---|---|",
     ]
