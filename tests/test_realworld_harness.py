@@ -44,6 +44,7 @@ def test_record_takes_the_key_path_of_the_flagged_value_as_anchor():
         "message": "effective batch 512 -> 256 (x0.5)",
         "severity": "error",
         "lrlint_pre_existing": None,
+        "ref": None,
     }
     assert rec(code="LR006", key="param_scheduler.0.end")["anchor"] == "param_scheduler.0.end"
     assert rec(code="LR004", tag="8xb2", key="train_dataloader.batch_size")["anchor"] == "train_dataloader.batch_size"
@@ -75,6 +76,28 @@ def test_pre_existing_is_the_same_finding_at_the_parent():
     assert [m["pre_existing"] for m in marked] == [True, False, False]
     assert {m["pre_existing_source"] for m in marked} == {"harness"}
     assert harness.mark_pre_existing(now, None)[0]["pre_existing"] is False
+
+
+def test_a_finding_decided_by_the_same_declared_reference_is_pre_existing_whatever_git_adds():
+    declared = {"kind": "declared", "label": "auto_scale_lr.base_batch_size = 1024"}
+    nums = {"lr_key": "optim_wrapper.optimizer.lr", "batch_old": 1024.0, "batch_new": 512.0, "lr_new": 0.004}
+    at_parent = rec(
+        commit=P, message="batch 1024 -> 512 [vs auto_scale_lr.base_batch_size = 1024]", reference=declared, **nums
+    )
+    with_git = (
+        "batch 1024 -> 512 [vs auto_scale_lr.base_batch_size = 1024; "
+        "git 6cfa60239d (merge base 6cfa60239d) had batch 512; the declared reference wins]"
+    )
+    now = rec(message=with_git, reference=declared, **nums)
+    assert now["ref"] == {**declared, "batch_old": 1024.0, "batch_new": 512.0, "lr_new": 0.004}
+    assert harness.mark_pre_existing([now], [at_parent])[0]["pre_existing"] is True
+    by_git = rec(message=with_git, reference={"kind": "git", "label": "git 6cfa60239d"}, **nums)
+    assert harness.mark_pre_existing([by_git], [at_parent])[0]["pre_existing"] is False
+    other_batch = rec(message=with_git, reference=declared, **{**nums, "batch_new": 256.0})
+    assert harness.mark_pre_existing([other_batch], [at_parent])[0]["pre_existing"] is False
+    assert harness.normalize_message(with_git) == harness.normalize_message(at_parent["message"])
+    assumed = "x [vs git 1a2b3c4d5e6f (merge base 1a2b3c4d5e); devices not in the file: assumed unchanged]"
+    assert harness.normalize_message(assumed) == "x [vs git 1a2b3c4d5e6f (merge base 1a2b3c4d5e)]"
 
 
 def test_pre_existing_follows_a_rename_and_counts_each_parent_finding_once():

@@ -73,12 +73,32 @@ def record(raw: Mapping[str, Any], *, repo: str, commit: str, root: str) -> dict
         "message": str(raw.get("message", "")),
         "severity": str(raw.get("severity", "")),
         "lrlint_pre_existing": lrlint_pre_existing(raw),
+        "ref": reference_of(raw),
     }
+
+
+def reference_of(raw: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The reference that decided the finding and the numbers it gave (None when the JSON has none)."""
+    data = raw.get("data") or {}
+    ref = data.get("reference") if isinstance(data, Mapping) else None
+    if not isinstance(ref, Mapping):
+        return None
+    out = {"kind": str(ref.get("kind", "")), "label": str(ref.get("label", ""))}
+    for name in ("batch_old", "batch_new", "lr_new", "old"):
+        if isinstance(data.get(name), (int, float)):
+            out[name] = data[name]
+    return out
 
 
 _LINE_REFS = (
     re.compile(r"\blines? \d+(?:\s*[-,]\s*\d+)*"),  # "line 12", "lines 3-5"
     re.compile(r"(?<=\w)(?::\d+){1,2}\b"),  # "a.py:12", "a.py:12:3"
+)
+# what only a run with a git change says: the git reference beside a declared one that won, and the
+# devices assumption made for the comparison with git
+_GIT_ONLY = (
+    re.compile(r";? ?git [0-9a-f]{7,40}(?: \(merge base [0-9a-f]+\))? had [^;\]]*(?:; the declared reference wins)?"),
+    re.compile(r";? ?devices not in the file: assumed unchanged"),
 )
 
 
@@ -88,17 +108,28 @@ def normalize_message(message: str, renames: Mapping[str, str] | None = None) ->
     for old, new in sorted((renames or {}).items(), key=lambda kv: -len(kv[0])):
         if old != new:
             text = text.replace(old, new)
-    for pattern in _LINE_REFS:
+    for pattern in (*_GIT_ONLY, *_LINE_REFS):
         text = pattern.sub("", text)
     return " ".join(text.split())
 
 
-def finding_identity(rec: Mapping[str, Any], renames: Mapping[str, str] | None = None) -> tuple[str, str, str]:
-    """What makes two findings the same across two revisions: rule, path (as renamed) and message modulo lines."""
+def finding_identity(rec: Mapping[str, Any], renames: Mapping[str, str] | None = None) -> tuple:
+    """What makes two findings the same across two revisions.
+
+    Rule, path (as renamed), the flagged key, and: the reference that decided it with its numbers
+    when the JSON gives one (a finding decided by the same declared or inherited reference with the
+    same batches and lr is the same finding, whatever else the message says about git), else the
+    message modulo line numbers and git-only clauses.
+    """
     path = str(rec["path"])
     if renames:
         path = renames.get(path, path)
-    return (str(rec["rule"]), path, normalize_message(str(rec["message"]), renames))
+    ref = rec.get("ref")
+    if isinstance(ref, Mapping) and ref.get("kind"):
+        label = normalize_message(str(ref.get("label", "")), renames)
+        nums = tuple(sorted((k, float(v)) for k, v in ref.items() if k not in ("kind", "label")))
+        return (str(rec["rule"]), path, str(rec.get("anchor") or ""), str(ref["kind"]), label, nums)
+    return (str(rec["rule"]), path, str(rec.get("anchor") or ""), normalize_message(str(rec["message"]), renames))
 
 
 def mark_pre_existing(

@@ -78,6 +78,7 @@ class Repo:
     folders: list[str]
     replays: int
     kinds: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)  # older commits replayed too (known real changes)
 
     @classmethod
     def from_manifest(cls, item: dict[str, Any], default_replays: int) -> Repo:
@@ -88,6 +89,7 @@ class Repo:
             folders=[str(f) for f in item["folders"]],
             replays=int(item.get("replays", default_replays)),
             kinds=[str(k) for k in item.get("kinds", [])],
+            extra=[str(e["commit"]) for e in item.get("extra_replays", [])],
         )
 
 
@@ -152,8 +154,46 @@ def materialise(repo: Repo, mirror: Path, work: Path) -> Path:
 
 
 def checkout(tree: Path, commit: str) -> None:
-    git(tree, "checkout", "--quiet", "--force", "--detach", commit)
+    """Check ``commit`` out; blobs the mirror lacks (snapshots leave out very large files) are left out
+    of the work tree with a sparse checkout instead of failing."""
+    try:
+        git(tree, "checkout", "--quiet", "--force", "--detach", commit)
+    except RuntimeError as exc:
+        if "unable to read" not in str(exc) and "invalid object" not in str(exc):
+            raise
+        missing = missing_blobs(tree, commit)
+        git(tree, "config", "core.sparseCheckout", "true")
+        info = tree / ".git" / "info"
+        info.mkdir(parents=True, exist_ok=True)
+        (info / "sparse-checkout").write_text("/*\n" + "".join(f"!/{_glob_escape(p)}\n" for p in missing))
+        git(tree, "checkout", "--quiet", "--force", "--detach", commit)
     git(tree, "clean", "-qffdx")
+
+
+def missing_blobs(tree: Path, commit: str) -> list[str]:
+    """Paths at ``commit`` whose blobs the object store lacks."""
+    listing = git(tree, "ls-tree", "-r", "-z", "--full-tree", commit).split("\0")
+    paths: dict[str, list[str]] = {}
+    for entry in listing:
+        if "\t" in entry:
+            meta, path = entry.split("\t", 1)
+            parts = meta.split()
+            if len(parts) == 3 and parts[1] == "blob":
+                paths.setdefault(parts[2], []).append(path)
+    check = subprocess.run(
+        ["git", "cat-file", "--batch-check"],
+        cwd=tree,
+        input="\n".join(paths),
+        capture_output=True,
+        text=True,
+        env=_git_env(),
+    )
+    gone = [line.split()[0] for line in check.stdout.splitlines() if line.endswith(" missing")]
+    return sorted(p for sha in gone for p in paths.get(sha, []))
+
+
+def _glob_escape(path: str) -> str:
+    return "".join("\\" + ch if ch in "*?[]!#\\" else ch for ch in path)
 
 
 def expand_folders(tree: Path, folders: list[str]) -> list[str]:
@@ -174,23 +214,47 @@ def tracked_config_files(tree: Path, folders: list[str]) -> list[str]:
     return [n for n in names if n and n.lower().endswith(SUFFIXES)]
 
 
-def config_commits(tree: Path, repo: Repo, limit: int) -> list[dict[str, Any]]:
-    """The last ``limit`` non-merge commits that add or change a config file under the folders, oldest first."""
-    specs = [spec for f in repo.folders for spec in (f":(glob){f.rstrip('/')}", f":(glob){f.rstrip('/')}/**")]
-    out = git(tree, "rev-list", "--no-merges", f"--max-count={limit * 4}", repo.commit, "--", *specs)
+def config_commits(tree: Path, repo: Repo, limit: int, only: list[str] | None = None) -> list[dict[str, Any]]:
+    """The last ``limit`` non-merge commits that add or change a config file under the folders, plus the
+    manifest's ``extra_replays``, oldest first; ``only``: just these commits."""
     commits: list[dict[str, Any]] = []
-    for sha in out.split():
-        parents = git(tree, "rev-list", "--parents", "-n", "1", sha).split()[1:]
-        if not parents:
-            continue
-        changes = changed_configs(tree, parents[0], sha, repo.folders)
-        if not changes:
-            continue
-        meta = git(tree, "show", "-s", "--format=%cs%x00%s", sha).rstrip("\n").split("\0", 1)
-        commits.append({"commit": sha, "parent": parents[0], "date": meta[0], "subject": meta[1], "changes": changes})
-        if len(commits) >= limit:
-            break
-    return list(reversed(commits))
+    if only is None:
+        specs = [spec for f in repo.folders for spec in (f":(glob){f.rstrip('/')}", f":(glob){f.rstrip('/')}/**")]
+        out = git(tree, "rev-list", "--no-merges", f"--max-count={limit * 4}", repo.commit, "--", *specs)
+        for sha in out.split():
+            item = replay_item(tree, repo, sha)
+            if item is not None:
+                commits.append(item)
+            if len(commits) >= limit:
+                break
+        wanted = [e for e in repo.extra if not any(c["commit"].startswith(e) for c in commits)]
+    else:
+        wanted = only
+    for sha in wanted:
+        item = replay_item(tree, repo, git(tree, "rev-parse", f"{sha}^{{commit}}").strip())
+        if item is not None:
+            item["extra"] = True
+            commits.append(item)
+    return sorted(commits, key=lambda c: (c["date"], c["order"]))
+
+
+def replay_item(tree: Path, repo: Repo, sha: str) -> dict[str, Any] | None:
+    """What a replay of ``sha`` needs: its parent and its changed config files (None: root commit or none)."""
+    parents = git(tree, "rev-list", "--parents", "-n", "1", sha).split()[1:]
+    if not parents:
+        return None
+    changes = changed_configs(tree, parents[0], sha, repo.folders)
+    if not changes:
+        return None
+    meta = git(tree, "show", "-s", "--format=%cs%x00%s%x00%ct", sha).rstrip("\n").split("\0", 2)
+    return {
+        "commit": sha,
+        "parent": parents[0],
+        "date": meta[0],
+        "subject": meta[1],
+        "order": int(meta[2]),
+        "changes": changes,
+    }
 
 
 def changed_configs(tree: Path, parent: str, commit: str, folders: list[str]) -> list[list[str | None]]:
@@ -306,7 +370,7 @@ def replay_commit(repo: Repo, tree: Path, lrlint: Lrlint, item: dict[str, Any]) 
                 harness.record(f, repo=repo.name, commit=parent, root=str(tree)) for f in pres.get("findings", [])
             ]
     out["findings"] = harness.mark_pre_existing(recs, parent_recs, out["renamed"])
-    out["parent_findings"] = len(parent_recs or [])
+    out["parent_findings"] = parent_recs  # kept so --report can recompute what is pre-existing
     return out
 
 
@@ -326,7 +390,7 @@ def run_repo(repo: Repo, args: argparse.Namespace, lrlint: Lrlint) -> dict[str, 
             result["errors"].append("HEAD: " + result["head"]["error"])
     if not args.no_replays:
         n = args.replays if args.replays is not None else repo.replays
-        commits = config_commits(tree, repo, n)
+        commits = config_commits(tree, repo, n, args.commit)
         result["replays"] = []
         for k, item in enumerate(commits, 1):
             try:
@@ -364,6 +428,9 @@ def repo_figures(result: dict[str, Any], labels: list[dict], misses: list[dict])
         }
     reps = result.get("replays")
     if reps is not None:
+        for r in reps:
+            if "findings" in r:
+                r["findings"] = harness.mark_pre_existing(r["findings"], parent_findings(r), r.get("renamed"))
         allf = [f for r in reps for f in r.get("findings", [])]
         caused = [f for f in allf if not f.get("pre_existing")]
         counts_all = harness.verdict_counts(allf, labels)
@@ -396,6 +463,14 @@ def repo_figures(result: dict[str, Any], labels: list[dict], misses: list[dict])
             "true_changes_caught": true_caught,
         }
     return fig
+
+
+def parent_findings(replay: dict[str, Any]) -> list[dict] | None:
+    """The findings of the parent run saved with a replay (None: no parent run was needed)."""
+    recs = replay.get("parent_findings")
+    if recs is None and isinstance(replay.get("parent"), list):  # results of an earlier harness version
+        recs = replay["parent"]
+    return recs if isinstance(recs, list) else None
 
 
 def _fails_by_caused(findings: list[dict]) -> bool:
@@ -491,6 +566,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repo", action="append", help="only this repository (manifest name); repeatable")
     ap.add_argument("--replays", type=int, help="commits to replay per repository (default: the manifest's)")
+    ap.add_argument(
+        "--commit",
+        action="append",
+        help="replay only this commit (repeatable; with one --repo) and merge it into the saved results",
+    )
     ap.add_argument("--no-head", action="store_true")
     ap.add_argument("--no-replays", action="store_true")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per lrlint run (default 600)")
@@ -526,8 +606,14 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_nice:
             os.nice(10)
         lrlint = Lrlint.make(args.lrlint, args.timeout)
+        if args.commit:
+            if len(repos) != 1:
+                ap.error("--commit needs exactly one --repo")
+            args.no_head = True
         for repo in repos:  # one repository at a time: the machine is shared
             res = run_repo(repo, args, lrlint)
+            if args.commit:
+                res = merge_replays(out / f"{repo.name}.json", res)
             (out / f"{repo.name}.json").write_text(json.dumps(res, indent=1))
             results.append(res)
     if args.unlabelled:
@@ -543,6 +629,18 @@ def main(argv: list[str] | None = None) -> int:
     summary = {"repositories": figs, "overall": tot, "label_problems": problems}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     return 0
+
+
+def merge_replays(path: Path, new: dict[str, Any]) -> dict[str, Any]:
+    """The saved results with the replays of ``new`` added or replaced (by commit)."""
+    if not path.exists():
+        return new
+    saved = json.loads(path.read_text())
+    fresh = {r["commit"]: r for r in new.get("replays", [])}
+    kept = [r for r in saved.get("replays", []) if r["commit"] not in fresh]
+    saved["replays"] = sorted([*kept, *fresh.values()], key=lambda r: (r.get("date", ""), r.get("order", 0)))
+    saved["errors"] = [*saved.get("errors", []), *new.get("errors", [])]
+    return saved
 
 
 def print_unlabelled(results: list[dict[str, Any]], labels: list[dict[str, Any]]) -> None:
