@@ -146,6 +146,37 @@ def test_a_label_survives_a_line_move_but_not_another_anchor():
     assert harness.match_labels([rec()], [label(commit="aaaaaa")]) == [(0, None)]  # too short a prefix
 
 
+def test_a_pre_existing_finding_takes_the_verdict_of_the_same_finding_labelled_where_it_was_caused():
+    caused_at_p = label(commit=P[:12], line=30, verdict="false")
+    again = harness.mark_pre_existing([rec(row=31)], [rec(commit=P, row=30)])
+    assert again[0]["pre_existing"] is True
+    assert harness.verdicts(again, [caused_at_p]) == ["false"]
+    fresh = harness.mark_pre_existing([rec(row=31)], None)  # caused here: needs a label of its own commit
+    assert harness.verdicts(fresh, [caused_at_p]) == ["unlabelled"]
+
+
+def test_bulk_labels_cover_a_repeated_fact_after_the_individual_labels():
+    moved = [
+        rec(code="LR906", path=f"configs/legacy/a{n}.py", message="base config cannot be read", tag="")
+        for n in range(3)
+    ]
+    first = label(path="configs/legacy/a0.py", rule="LR906", anchor="", verdict="defensible")
+    bulk = [
+        {
+            "repo": "mmpose",
+            "commit": C[:12],
+            "rule": "LR906",
+            "path": "configs/legacy/*",
+            "message": "cannot be read",
+            "verdict": "false",
+            "reason": "duplicates of one folder move",
+        }
+    ]
+    assert harness.verdicts(moved, [first], bulk) == ["defensible", "false", "false"]
+    assert harness.verdicts(moved, [], [{**bulk[0], "commit": P[:12]}]) == ["unlabelled"] * 3
+    assert harness.verdict_counts(moved, [first], bulk) == {"true": 0, "defensible": 1, "false": 2, "unlabelled": 0}
+
+
 def test_a_miss_is_caught_only_by_a_caused_lr_finding_on_its_path_and_commit():
     miss = {"repo": "mmpose", "commit": C[:10], "path": "configs/x_8xb32.py", "kind": "dataset-base", "change": "-"}
     caused = harness.mark_pre_existing([rec()], None)
@@ -159,9 +190,12 @@ def test_a_miss_is_caught_only_by_a_caused_lr_finding_on_its_path_and_commit():
 def test_label_problems_name_the_entry():
     bad = [label(verdict="maybe", line=3), label(), label()]
     del bad[0]["reason"]
-    problems = harness.label_problems(bad, [{"repo": "mmpose", "commit": C}])
+    problems = harness.label_problems(bad, [{"repo": "mmpose", "commit": C}], [{"repo": "mmpose", "verdict": "no"}])
     key = ("mmpose", C[:12], "configs/x_8xb32.py", "LR001", "optim_wrapper.optimizer.lr", 12)
     assert problems == [
+        "bulk[0]: no rule",
+        "bulk[0]: no reason",
+        "bulk[0]: verdict 'no' is not one of true, defensible, false",
         "findings[0]: no reason",
         "findings[0]: verdict 'maybe' is not one of true, defensible, false",
         f"findings[2]: duplicate of an earlier label {key}",
@@ -198,6 +232,7 @@ def test_the_committed_labels_and_manifest_are_well_formed():
     labels_file = here / "labels.yaml"
     if labels_file.exists():
         doc = yaml.safe_load(labels_file.read_text()) or {}
-        findings, misses = doc.get("findings") or [], doc.get("misses") or []
-        assert harness.label_problems(findings, misses) == []
-        assert {lab["repo"] for lab in findings} | {m["repo"] for m in misses} <= set(names)
+        findings, misses, bulk = doc.get("findings") or [], doc.get("misses") or [], doc.get("bulk") or []
+        assert harness.label_problems(findings, misses, bulk) == []
+        assert len(findings) >= 150
+        assert {lab["repo"] for lab in [*findings, *misses, *bulk]} <= set(names)

@@ -185,7 +185,30 @@ def match_labels(
 
     Returns ``(finding index, label index or None)`` for every finding, in finding order. Each
     label is used once, so two findings of the same key (two recipes of a file) need two labels.
+    A pre-existing finding left without a label of its own commit takes the verdict of the same
+    finding (repo, path, rule, anchor; nearest line) labelled at another commit: it is the finding
+    its parent already had.
     """
+    pairs = _match_same_commit(findings, labels)
+    by_key: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
+    for j, lab in enumerate(labels):
+        repo, _commit, path, rule, anchor = label_key(lab)
+        by_key[(repo, path, rule, anchor)].append(j)
+    out = []
+    for i, j in pairs:
+        f = findings[i]
+        if j is None and f.get("pre_existing"):
+            repo, _commit, path, rule, anchor = label_key(f)
+            cands = by_key.get((repo, path, rule, anchor), [])
+            if cands:
+                j = min(cands, key=lambda c: abs(int(f["line"]) - int(labels[c].get("line") or 0)))
+        out.append((i, j))
+    return out
+
+
+def _match_same_commit(
+    findings: Sequence[Mapping[str, Any]], labels: Sequence[Mapping[str, Any]]
+) -> list[tuple[int, int | None]]:
     by_key: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
     for j, lab in enumerate(labels):
         repo, _commit, path, rule, anchor = label_key(lab)
@@ -215,16 +238,52 @@ def match_labels(
     return [(i, result.get(i)) for i in range(len(findings))]
 
 
-def verdict_counts(findings: Sequence[Mapping[str, Any]], labels: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+def bulk_match(finding: Mapping[str, Any], bulk: Sequence[Mapping[str, Any]]) -> int | None:
+    """The first bulk label that covers ``finding``: repo, rule, commit prefix, a path glob and a message regex.
+
+    Bulk labels judge a fact repeated over many findings of one commit (one folder move breaking
+    hundreds of ``_base_`` links, one parser bug hit by every file) in one entry.
+    """
+    for j, b in enumerate(bulk):
+        if b.get("repo") != finding["repo"] or b.get("rule") != finding["rule"]:
+            continue
+        if b.get("commit") and not commit_matches(str(b["commit"]), str(finding["commit"])):
+            continue
+        if b.get("path") and not fnmatchcase(str(finding["path"]), str(b["path"])):
+            continue
+        if b.get("message") and not re.search(str(b["message"]), str(finding["message"])):
+            continue
+        return j
+    return None
+
+
+def verdicts(
+    findings: Sequence[Mapping[str, Any]],
+    labels: Sequence[Mapping[str, Any]],
+    bulk: Sequence[Mapping[str, Any]] = (),
+) -> list[str]:
+    """The verdict of each finding ('unlabelled' when neither a label nor a bulk label covers it)."""
+    out = []
+    for i, j in match_labels(findings, labels):
+        if j is not None:
+            verdict = str(labels[j].get("verdict"))
+        else:
+            b = bulk_match(findings[i], bulk)
+            verdict = str(bulk[b].get("verdict")) if b is not None else "unlabelled"
+        out.append(verdict if verdict in VERDICTS else "unlabelled")
+    return out
+
+
+def verdict_counts(
+    findings: Sequence[Mapping[str, Any]],
+    labels: Sequence[Mapping[str, Any]],
+    bulk: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, int]:
     """Counts of true / defensible / false / unlabelled among ``findings``."""
     counts = {v: 0 for v in VERDICTS}
     counts["unlabelled"] = 0
-    for _i, j in match_labels(findings, labels):
-        if j is None:
-            counts["unlabelled"] += 1
-        else:
-            verdict = str(labels[j].get("verdict"))
-            counts[verdict if verdict in VERDICTS else "unlabelled"] += 1
+    for verdict in verdicts(findings, labels, bulk):
+        counts[verdict] += 1
     return counts
 
 
@@ -252,9 +311,19 @@ def rule_counts(findings: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return dict(sorted(Counter(str(f["rule"]) for f in findings).items()))
 
 
-def label_problems(labels: Sequence[Mapping[str, Any]], misses: Sequence[Mapping[str, Any]]) -> list[str]:
+def label_problems(
+    labels: Sequence[Mapping[str, Any]],
+    misses: Sequence[Mapping[str, Any]],
+    bulk: Sequence[Mapping[str, Any]] = (),
+) -> list[str]:
     """What is wrong with labels.yaml: missing fields, unknown verdicts, duplicate keys at the same line."""
     problems = []
+    for n, b in enumerate(bulk):
+        for name in ("repo", "rule", "verdict", "reason"):
+            if not b.get(name):
+                problems.append(f"bulk[{n}]: no {name}")
+        if b.get("verdict") not in VERDICTS:
+            problems.append(f"bulk[{n}]: verdict {b.get('verdict')!r} is not one of {', '.join(VERDICTS)}")
     seen: set[tuple] = set()
     for n, lab in enumerate(labels):
         for name in ("repo", "commit", "path", "line", "rule", "verdict", "reason"):

@@ -99,11 +99,19 @@ def load_manifest(path: Path = MANIFEST) -> tuple[dict[str, Any], list[Repo]]:
     return doc, [Repo.from_manifest(item, default) for item in doc["repositories"]]
 
 
-def load_labels(path: Path = LABELS) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+@dataclass
+class Labels:
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    misses: list[dict[str, Any]] = field(default_factory=list)
+    bulk: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_labels(path: Path = LABELS) -> Labels:
     if not path.exists():
-        return [], []
-    doc = yaml.safe_load(path.read_text()) or {}
-    return list(doc.get("findings") or []), list(doc.get("misses") or [])
+        return Labels()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = yaml.load(path.read_text(), Loader=loader) or {}  # noqa: S506 (a safe loader)
+    return Labels(list(doc.get("findings") or []), list(doc.get("misses") or []), list(doc.get("bulk") or []))
 
 
 # ---------------------------------------------------------------- git
@@ -412,12 +420,12 @@ def run_repo(repo: Repo, args: argparse.Namespace, lrlint: Lrlint) -> dict[str, 
 # ---------------------------------------------------------------- figures
 
 
-def repo_figures(result: dict[str, Any], labels: list[dict], misses: list[dict]) -> dict[str, Any]:
+def repo_figures(result: dict[str, Any], labels: Labels) -> dict[str, Any]:
     fig: dict[str, Any] = {"name": result["name"], "errors": len(result.get("errors", []))}
     head = result.get("head")
     if head:
         hf = head.get("findings", [])
-        counts = harness.verdict_counts(hf, labels)
+        counts = harness.verdict_counts(hf, labels.findings, labels.bulk)
         fig["head"] = {
             "files": head.get("files"),
             "wall_s": head.get("wall_s"),
@@ -425,6 +433,7 @@ def repo_figures(result: dict[str, Any], labels: list[dict], misses: list[dict])
             "by_rule": harness.rule_counts(hf),
             "verdicts": counts,
             "precision": harness.precision(counts),
+            "verdicts_by_rule": _by_rule(hf, labels),
         }
     reps = result.get("replays")
     if reps is not None:
@@ -433,22 +442,16 @@ def repo_figures(result: dict[str, Any], labels: list[dict], misses: list[dict])
                 r["findings"] = harness.mark_pre_existing(r["findings"], parent_findings(r), r.get("renamed"))
         allf = [f for r in reps for f in r.get("findings", [])]
         caused = [f for f in allf if not f.get("pre_existing")]
-        counts_all = harness.verdict_counts(allf, labels)
-        counts_caused = harness.verdict_counts(caused, labels)
-        mine = [m for m in misses if m.get("repo") == result["name"]]
+        counts_all = harness.verdict_counts(allf, labels.findings, labels.bulk)
+        counts_caused = harness.verdict_counts(caused, labels.findings, labels.bulk)
+        mine = [m for m in labels.misses if m.get("repo") == result["name"]]
         true_caught = _true_caught(caused, labels)
         fig["replays"] = {
             "commits": len(reps),
             "files": sum(len(r.get("files", [])) for r in reps),
             "wall_s": round(sum((r.get("wall_s") or 0) + (r.get("parent_wall_s") or 0) for r in reps), 2),
             "flagged": sum(1 for r in reps if r.get("rc") == 1),
-            "flagged_by_caused": sum(
-                1
-                for r in reps
-                if any(not f["pre_existing"] and f["severity"] in harness.FAILING for f in r["findings"])
-            )
-            if reps
-            else 0,
+            "flagged_by_caused": sum(1 for r in reps if _fails_by_caused(r.get("findings", []))),
             "findings": len(allf),
             "pre_existing": len(allf) - len(caused),
             "caused": len(caused),
@@ -456,6 +459,7 @@ def repo_figures(result: dict[str, Any], labels: list[dict], misses: list[dict])
             "caused_by_rule": harness.rule_counts(caused),
             "verdicts": counts_all,
             "precision": harness.precision(counts_all),
+            "verdicts_by_rule": _by_rule(allf, labels),
             "verdicts_caused": counts_caused,
             "precision_caused": harness.precision(counts_caused),
             "misses_labelled": len(mine),
@@ -463,6 +467,15 @@ def repo_figures(result: dict[str, Any], labels: list[dict], misses: list[dict])
             "true_changes_caught": true_caught,
         }
     return fig
+
+
+def _by_rule(findings: list[dict], labels: Labels) -> dict[str, dict[str, int]]:
+    """Verdict counts per rule code."""
+    out: dict[str, dict[str, int]] = {}
+    for f, v in zip(findings, harness.verdicts(findings, labels.findings, labels.bulk), strict=True):
+        row = out.setdefault(f["rule"], {k: 0 for k in (*harness.VERDICTS, "unlabelled")})
+        row[v] += 1
+    return dict(sorted(out.items()))
 
 
 def parent_findings(replay: dict[str, Any]) -> list[dict] | None:
@@ -477,14 +490,11 @@ def _fails_by_caused(findings: list[dict]) -> bool:
     return any(not f["pre_existing"] and f["severity"] in harness.FAILING for f in findings)
 
 
-def _true_caught(caused: list[dict], labels: list[dict]) -> int:
+def _true_caught(caused: list[dict], labels: Labels) -> int:
     """Distinct (commit, path) real changes the replays caught: caused lr findings labelled true."""
-    seen = set()
     lr = [f for f in caused if f["rule"] in harness.LR_RULES]
-    for i, j in harness.match_labels(lr, labels):
-        if j is not None and labels[j].get("verdict") == "true":
-            seen.add((lr[i]["commit"], lr[i]["path"]))
-    return len(seen)
+    found = harness.verdicts(lr, labels.findings, labels.bulk)
+    return len({(f["commit"], f["path"]) for f, v in zip(lr, found, strict=True) if v == "true"})
 
 
 def overall(figs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -510,6 +520,15 @@ def overall(figs: list[dict[str, Any]]) -> dict[str, Any]:
             for k, v in (r.get("by_rule") or {}).items():
                 by_rule[k] = by_rule.get(k, 0) + v
         tot[part]["by_rule"] = dict(sorted(by_rule.items()))
+        vbr: dict[str, dict[str, int]] = {}
+        for r in rows:
+            for code, row in (r.get("verdicts_by_rule") or {}).items():
+                acc = vbr.setdefault(code, dict.fromkeys(row, 0))
+                for k, v in row.items():
+                    acc[k] = acc.get(k, 0) + v
+        tot[part]["verdicts_by_rule"] = {
+            code: {**row, "precision": harness.precision(row)} for code, row in sorted(vbr.items())
+        }
     rep = tot["replays"]
     if "misses_labelled" in rep:
         known = rep.get("misses_labelled", 0) + rep.get("true_changes_caught", 0)
@@ -589,8 +608,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             ap.error(f"not in the manifest: {', '.join(sorted(unknown))}")
         repos = [r for r in repos if r.name in args.repo]
-    labels, misses = load_labels()
-    problems = harness.label_problems(labels, misses)
+    labels = load_labels()
+    problems = harness.label_problems(labels.findings, labels.misses, labels.bulk)
     for p in problems:
         print(f"labels.yaml: {p}", file=sys.stderr)
     out = Path(args.out)
@@ -619,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.unlabelled:
         print_unlabelled(results, labels)
         return 0
-    figs = [repo_figures(r, labels, misses) for r in results]
+    figs = [repo_figures(r, labels) for r in results]
     tot = overall(figs)
     if not args.report:
         for r in results:
@@ -643,18 +662,18 @@ def merge_replays(path: Path, new: dict[str, Any]) -> dict[str, Any]:
     return saved
 
 
-def print_unlabelled(results: list[dict[str, Any]], labels: list[dict[str, Any]]) -> None:
+def print_unlabelled(results: list[dict[str, Any]], labels: Labels) -> None:
     for res in results:
         runs = []
         if res.get("head"):
             runs.append(("HEAD", res["head"].get("findings", [])))
         for r in res.get("replays") or []:
-            runs.append((r.get("subject", ""), r.get("findings", [])))
+            marked = harness.mark_pre_existing(r.get("findings", []), parent_findings(r), r.get("renamed"))
+            runs.append((r.get("subject", ""), marked))
         for title, findings in runs:
-            for i, j in harness.match_labels(findings, labels):
-                if j is not None:
+            for f, verdict in zip(findings, harness.verdicts(findings, labels.findings, labels.bulk), strict=True):
+                if verdict != "unlabelled":
                     continue
-                f = findings[i]
                 pre = " pre-existing" if f.get("pre_existing") else ""
                 print(f"# {title[:70]}{pre}\n#   {f['message']}")
                 anchor = f["anchor"] or "''"
