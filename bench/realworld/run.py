@@ -515,11 +515,13 @@ def overall(figs: list[dict[str, Any]]) -> dict[str, Any]:
             if counts:
                 tot[part][vkey] = counts
                 tot[part][pkey] = harness.precision(counts)
-        by_rule: dict[str, int] = {}
-        for r in rows:
-            for k, v in (r.get("by_rule") or {}).items():
-                by_rule[k] = by_rule.get(k, 0) + v
-        tot[part]["by_rule"] = dict(sorted(by_rule.items()))
+        for name in ("by_rule", "caused_by_rule"):
+            acc: dict[str, int] = {}
+            for r in rows:
+                for k, v in (r.get(name) or {}).items():
+                    acc[k] = acc.get(k, 0) + v
+            if acc or name == "by_rule":
+                tot[part][name] = dict(sorted(acc.items()))
         vbr: dict[str, dict[str, int]] = {}
         for r in rows:
             for code, row in (r.get("verdicts_by_rule") or {}).items():
@@ -578,6 +580,69 @@ def print_figures(figs: list[dict[str, Any]], tot: dict[str, Any]) -> None:
     print(json.dumps(tot, indent=1))
 
 
+def _tdf(v: dict[str, int]) -> str:
+    return f"{v['true']}/{v['defensible']}/{v['false']}"
+
+
+def print_markdown(figs: list[dict[str, Any]], tot: dict[str, Any]) -> None:
+    """The tables of docs/accuracy.md (paste them under a dated heading)."""
+    print("| repository | files | time s | findings | T/D/F | precision | by rule |")
+    print("|---|---:|---:|---:|---|---:|---|")
+    for f in figs:
+        h = f.get("head")
+        if h:
+            print(
+                f"| {f['name']} | {h['files']} | {h['wall_s']:.1f} | {h['findings']} | {_tdf(h['verdicts'])} | "
+                f"{_pct(h['precision'])} | {_rules(h['by_rule'])} |"
+            )
+    h = tot["head"]
+    print(
+        f"| **all** | {h.get('files', 0)} | {h.get('wall_s', 0):.1f} | {h.get('findings', 0)} | "
+        f"{_tdf(h.get('verdicts', {'true': 0, 'defensible': 0, 'false': 0}))} | {_pct(h.get('precision'))} | "
+        f"{_rules(h.get('by_rule', {}))} |"
+    )
+    print()
+    print(
+        "| repository | commits | flagged | flagged by caused | findings | pre-existing | caused | T/D/F | precision "
+        "| precision (caused) | misses caught | caused by rule |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|")
+    for f in figs:
+        r = f.get("replays")
+        if r:
+            print(
+                f"| {f['name']} | {r['commits']} | {r['flagged']} | {r['flagged_by_caused']} | {r['findings']} | "
+                f"{r['pre_existing']} | {r['caused']} | {_tdf(r['verdicts'])} | {_pct(r['precision'])} | "
+                f"{_pct(r['precision_caused'])} | {r['misses_caught']}/{r['misses_labelled']} | "
+                f"{_rules(r['caused_by_rule'])} |"
+            )
+    r = tot["replays"]
+    print(
+        f"| **all** | {r.get('commits', 0)} | {r.get('flagged', 0)} | {r.get('flagged_by_caused', 0)} | "
+        f"{r.get('findings', 0)} | {r.get('pre_existing', 0)} | {r.get('caused', 0)} | "
+        f"{_tdf(r.get('verdicts', {'true': 0, 'defensible': 0, 'false': 0}))} | {_pct(r.get('precision'))} | "
+        f"{_pct(r.get('precision_caused'))} | {r.get('misses_caught', 0)}/{r.get('misses_labelled', 0)} | "
+        f"{_rules(r.get('caused_by_rule', {}))} |"
+    )
+    print()
+    print("| rule | HEAD T/D/F | HEAD precision | replays T/D/F | replays precision |")
+    print("|---|---|---:|---|---:|")
+    codes = sorted({*tot["head"].get("verdicts_by_rule", {}), *tot["replays"].get("verdicts_by_rule", {})})
+    for code in codes:
+        hv = tot["head"].get("verdicts_by_rule", {}).get(code)
+        rv = tot["replays"].get("verdicts_by_rule", {}).get(code)
+        print(
+            f"| {code} | {_tdf(hv) if hv else '-'} | {_pct(hv['precision']) if hv else '-'} | "
+            f"{_tdf(rv) if rv else '-'} | {_pct(rv['precision']) if rv else '-'} |"
+        )
+    known = r.get("true_changes_caught", 0) + r.get("misses_labelled", 0)
+    print()
+    print(
+        f"Recall on the known real changes: {r.get('true_changes_caught', 0) + r.get('misses_caught', 0)}/{known} "
+        f"({_pct(r.get('recall'))}); labelled misses caught: {r.get('misses_caught', 0)}/{r.get('misses_labelled', 0)}."
+    )
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -599,6 +664,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lrlint", help="the lrlint command (default: this checkout, python -m lrlint)")
     ap.add_argument("--report", action="store_true", help="recompute the figures from saved results only")
     ap.add_argument("--unlabelled", action="store_true", help="print label stubs for unlabelled findings")
+    ap.add_argument("--markdown", action="store_true", help="print the figures as the tables of docs/accuracy.md")
     ap.add_argument("--no-nice", action="store_true")
     args = ap.parse_args(argv)
 
@@ -644,7 +710,10 @@ def main(argv: list[str] | None = None) -> int:
         for r in results:
             for e in r.get("errors", []):
                 print(f"[{r['name']}] error: {e}", file=sys.stderr)
-    print_figures(figs, tot)
+    if args.markdown:
+        print_markdown(figs, tot)
+    else:
+        print_figures(figs, tot)
     summary = {"repositories": figs, "overall": tot, "label_problems": problems}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     return 0
