@@ -2,64 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from lrlint import checks, config_sets, directives, interpolate, numbers, profiles, sources
+from lrlint import checks, config_sets, directives, interpolate, profiles, sources
 from lrlint.checks.base import CheckContext
+from lrlint.checks.lr9xx_input import input_finding
 from lrlint.discover import Target, discover, display_path, resolved
-from lrlint.findings import ERROR, INFO, Finding, Related
-from lrlint.inherit import AtRevision, Problem, Resolver, inherit_keys, inherit_profile
+from lrlint.findings import Finding, Related
+from lrlint.inherit import AtRevision, Resolver, inherit_keys, inherit_profile
 from lrlint.recipes import Recipe, build, name_tag, select_profile
-from lrlint.references import DECLARED, HISTORY, INHERITANCE, USER, Reference, primary
+from lrlint.references import Reference, primary
+from lrlint.references.collect import collect as collect_references
 from lrlint.references.git import GitBase, GitError, GitUnavailable
+from lrlint.results import Explanation, Parsed, Result
 from lrlint.scaling import policy_for
+from lrlint.settings import Settings
 from lrlint.sources import Limits, Source, SourceError
-from lrlint.spans import Span
+from lrlint.spans import LineIndex
 from lrlint.values import Document
 
-
-@dataclass
-class Result:
-    findings: list[Finding] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)  # checked files, as shown
-    sources: dict[str, Source] = field(default_factory=dict)  # for code frames and fixes
-    notes: list[str] = field(default_factory=list)  # run-level notes (no git, ...)
-    explanations: list[dict] = field(default_factory=list)  # recipes with nothing to compare, and why
-    recipes: dict[str, list[Recipe]] = field(default_factory=dict)
-    comments: dict[str, dict[int, str]] = field(default_factory=dict)  # per file, for suppressions
-    git_root: str | None = None  # the work tree's top level, when git was asked (repository-relative report paths)
-    covered: set[str] = field(
-        default_factory=set
-    )  # files whose findings this result states in full (targets, set members)
+__all__ = ["Engine", "Parsed", "Result", "UsageError", "check_paths", "check_targets", "filter_findings"]
 
 
 class UsageError(Exception):
     """Exit 2: a bad path, revision or reference file."""
-
-
-def _input_finding(path: str, err: SourceError, lines=None) -> Finding:
-    rule = checks.rule(err.code)
-    severity = INFO if "deleted" in err.reason else ERROR
-    start = end = 0
-    if lines is not None:
-        start = lines.byte(lines.offset(err.line, err.col))
-        end = lines.byte(lines.offset(err.end_line, err.end_col))
-    span = Span(path, start, end, err.line, err.col, err.end_line, err.end_col)
-    return Finding(
-        err.code, rule.name if rule else "input-problem", err.reason, severity, span, data={"reason": err.reason}
-    )
-
-
-@dataclass
-class Parsed:
-    source: Source
-    docs: list[Document]
-    recipes: list[list[Recipe]]  # per document
-    bases: list[list[Recipe]] = field(default_factory=list)  # per document: the inheritance reference's recipes
-    base_labels: list[str] = field(default_factory=list)  # per document: the nearest base, as shown
-    base_sources: list[Source] = field(default_factory=list)  # base files read (code frames)
-    problems: list[Problem] = field(default_factory=list)  # LR906: unresolvable bases
 
 
 class Engine:
@@ -67,7 +33,7 @@ class Engine:
 
     def __init__(
         self,
-        settings,
+        settings: Settings,
         base: str | None = None,
         reference: str | None = None,
         cwd: Path | None = None,
@@ -90,7 +56,7 @@ class Engine:
         self.overlay = {(self.cwd / p).resolve(): data for p, data in (overlay or {}).items()}
         self.resolver.overlay = self.overlay
         self._at_base: AtRevision | None = None  # the resolver of the git reference (bases at the base revision)
-        self._reported: set[tuple] = set()  # LR906 problems already reported (bases shared by children)
+        self._reported: set[tuple] = set()  # input problems already reported (bases shared by children)
 
     # -- reading ---------------------------------------------------------------------------
     def parse_source(
@@ -114,8 +80,7 @@ class Engine:
                 merged = res.doc
                 parsed.problems.extend(res.problems)
                 parsed.base_sources.extend(res.sources)
-            if merged.format == "yaml":
-                merged = interpolate.resolve_document(merged)
+            merged = interpolate.resolve_document(merged) if merged.format == "yaml" else merged
             prof = select_profile(merged, self.profiles)
             recs = build(merged, prof, self.optimizers) if prof else []
             if res is not None and res.base is not None and prof is not None:
@@ -139,6 +104,11 @@ class Engine:
             return sources.from_bytes(target.path, target.format, data, self.limits)
         return sources.read(target.path, target.fs_path, target.format, self.limits)
 
+    def recipes_of(self, doc: Document) -> list[Recipe]:
+        """The recipes of a document (a merged config set), through the profile that claims it."""
+        profile = select_profile(doc, self.profiles)
+        return build(doc, profile, self.optimizers) if profile else []
+
     def read(self, target: Target) -> Parsed:
         return self.parse_source(self.read_source(target), target.fs_path)
 
@@ -159,31 +129,27 @@ class Engine:
         return self.git
 
     def history(self, target: Target) -> Parsed | None:
+        """The target as it was at the git base; None without git, or when it is unchanged or new since then."""
         start = target.fs_path.resolve().parent
         git = self.open_git(start if start.exists() else self.cwd)
         if git is None:
             return None
-        try:
-            rel = target.fs_path.resolve().relative_to(git.root.resolve()).as_posix()
-        except ValueError:
-            return None
+        rel = git.relative(target.fs_path)
+        if rel is None:
+            return None  # outside the repository
         if target.fs_path.resolve() not in self.overlay and not git.is_changed(rel):
             return None  # identical at the base: nothing to compare (given text is compared with the blob)
-        old = git.old_path(rel)
-        if old is None:
-            return None  # new in this change
-        data = git.read(old)
-        if data is None:
-            return None
-        label_rev = git.label
         if self._at_base is None:  # the child's bases as they were at the base revision too
             self._at_base = AtRevision(self.resolver, git)
         try:
-            src = sources.decode(f"{label_rev}:{old}", target.format, data)
+            src = git.read_at_base(target.fs_path, target.format)
+            if src is None:
+                return None  # new in this change
             parsed = self.parse_source(src, target.fs_path, remember=False, resolver=self._at_base)
         except SourceError:
             return None
-        parsed.source.path = label_rev + (f":{old}" if old != rel else "")
+        if parsed.source.path == f"{git.label}:{rel}":  # not renamed: shown as the revision alone
+            parsed.source.path = git.label
         return parsed
 
     def load_user_reference(self) -> list[list[Recipe]] | None:
@@ -201,71 +167,34 @@ class Engine:
         return self.user_reference
 
     def references(
-        self,
-        recipe: Recipe,
-        doc_index: int,
-        doc: Document,
-        old: Parsed | None,
-        base: list[Recipe] | None = None,
-        base_label: str = "",
+        self, recipe: Recipe, doc_index: int, doc: Document, parsed: Parsed, old: Parsed | None
     ) -> list[Reference]:
-        refs: list[Reference] = []
-        lines = doc.lines
-        for d in directives.declared_references(doc.comments):
-            span = None
-            if lines is not None:
-                text = lines.line_text(d.line)
-                start = lines.offset(d.line, 1)
-                span = lines.span(doc.path, start, start + len(text))
-            stated = {}
-            for a in directives._ARG.finditer(d.text.split("reference", 1)[-1]):
-                if a["k"].lower() not in ("batch", "lr"):
-                    try:
-                        stated[a["k"]] = float(a["v"])
-                    except ValueError:
-                        pass
-            refs.append(
-                Reference(DECLARED, f"inline reference (line {d.line})", d.batch, d.lr, span, values=stated or None)
-            )
-        devices_known = recipe.roles.get("batch_per_device") is None or recipe.roles.get("devices") is not None
-        for key in recipe.profile.declared_batch:
-            v = recipe.doc.values.get(key)
-            n = v.number if v is not None and v.known else None
-            if n and devices_known:  # a declared global batch says nothing about a per-device batch on unknown devices
-                where = "" if v.span is None or v.span.path == doc.path else f" in {v.span.path}"
-                refs.append(Reference(DECLARED, f"{key} = {numbers.plain(n)}{where}", n, None, v.span))
-        if base:
-            cand = _pair(recipe, base)
-            if cand is not None:
-                refs.append(_ref_from_recipe(INHERITANCE, f"base {base_label}", cand))
+        """Every reference of ``recipe`` (document ``doc_index`` of ``parsed``; ``old``: the same at the git base)."""
         user = self.load_user_reference()
-        if user:
-            cand = _pair(recipe, [r for docs in user for r in docs])
-            if cand is not None:
-                refs.append(_ref_from_recipe(USER, f"--reference {self.reference_path}", cand))
-        if old is not None and doc_index < len(old.recipes):
-            cand = _pair(recipe, old.recipes[doc_index])
-            if cand is not None:
-                refs.append(_ref_from_recipe(HISTORY, f"git {old.source.path.split(':')[0]}", cand))
-        # a declared reference without an lr: the lr it was tuned with is the base's when it is stated in a
-        # base file, else the history's, else the current one
-        hist = next((r for r in refs if r.kind == HISTORY), None)
-        inh = next((r for r in refs if r.kind == INHERITANCE), None)
-        for r in refs:
-            if r.kind == DECLARED and r.lr is None:
-                if inh is not None and r.span is not None and r.span.path != doc.path:
-                    r.lr = inh.lr
-                else:  # not stable: once the lr is fixed, git and the file hold the new one (the fix records it)
-                    r.lr = hist.lr if hist is not None else recipe.lr_value
-                    r.lr_recorded = False
-        return refs
+        return collect_references(
+            recipe,
+            doc,
+            base=(parsed.bases[doc_index], parsed.base_labels[doc_index]),
+            reference=([r for recs in user for r in recs], str(self.reference_path)) if user else None,
+            old=(old.recipes[doc_index], old.source.path.split(":")[0])
+            if old is not None and doc_index < len(old.recipes)
+            else None,
+        )
 
     # -- checking --------------------------------------------------------------------------
+    def report_problem(self, result: Result, path: str, err: SourceError, lines: LineIndex | None = None) -> None:
+        """An input problem as an LR9xx finding, once per run (a base shared by children is read for each)."""
+        key = (path, err.line, err.col, err.reason)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        result.findings.append(input_finding(path, err, lines))
+
     def check_file(self, target: Target, result: Result) -> None:
         try:
             parsed = self.read(target)
         except SourceError as e:
-            result.findings.append(_input_finding(target.path, e))
+            result.findings.append(input_finding(target.path, e))
             return
         src = parsed.source
         result.sources[target.path] = src
@@ -275,25 +204,23 @@ class Engine:
         result.comments[target.path] = comments
         for doc in parsed.docs:
             for prob in doc.problems:
-                result.findings.append(_input_finding(target.path, prob, src.lines))
+                result.findings.append(input_finding(target.path, prob, src.lines))
         for bsrc in parsed.base_sources:
             result.sources.setdefault(bsrc.path, bsrc)
         for prob in parsed.problems:
             path = prob.path or target.path
-            key = (path, prob.error.line, prob.error.col, prob.error.reason)
-            if key in self._reported:
-                continue
-            self._reported.add(key)
             psrc = result.sources.get(path)
-            result.findings.append(_input_finding(path, prob.error, psrc.lines if psrc is not None else None))
+            self.report_problem(result, path, prob.error, psrc.lines if psrc is not None else None)
         if not any(parsed.recipes):
             return
-        self._check_parsed(target.path, parsed, self.history(target), result)
+        self.check_parsed(target.path, parsed, self.history(target), result)
 
-    def _check_parsed(
-        self, path: str, parsed: Parsed, old: Parsed | None, result: Result, relocate: bool = True
-    ) -> None:
-        """Run every recipe check over ``parsed`` (shown as ``path``) against its references."""
+    def check_parsed(self, path: str, parsed: Parsed, old: Parsed | None, result: Result) -> None:
+        """Run every recipe check over ``parsed`` (shown as ``path``) against its references (``old``: the
+        same file, or config set, at the git base). A finding about a value inherited from a base file is
+        reported at the line of ``path`` that names its bases (not in a config set: a member's value is
+        reported where it is written)."""
+        relocate = None if parsed.config_set else inherit_keys(self.profiles)
         src = parsed.source
         lr_spans: dict[tuple, int] = {}
         for recs in parsed.recipes:
@@ -304,42 +231,21 @@ class Engine:
         for i, (doc, recs) in enumerate(zip(parsed.docs, parsed.recipes)):
             result.recipes.setdefault(path, []).extend(recs)
             for recipe in recs:
-                refs = self.references(recipe, i, doc, old, parsed.bases[i], parsed.base_labels[i])
+                refs = self.references(recipe, i, doc, parsed, old)
                 ref = primary(refs)
                 pol = policy_for(recipe.family, self.settings, self.optimizers)
                 shared = recipe.lr.span is not None and lr_spans.get((recipe.lr.span.path, recipe.lr.span.start), 0) > 1
                 ctx = CheckContext(recipe, refs, ref, pol, self.settings, shared_lr=shared, source=src)
-                self._explain(recipe, ref, result)
+                result.explanations.append(Explanation.of(recipe, ref))
                 for rule in checks.recipe_checks():
                     for f in rule.check(ctx):
-                        if relocate and f.span.path != path:
-                            _relocate(f, doc, path, inherit_keys(self.profiles))
+                        if relocate is not None and f.span.path != path:
+                            _relocate(f, doc, path, relocate)
                         if recipe.profile.severity:
                             f.severity = recipe.profile.severity
                             if recipe.profile.note:
                                 f.message += f" ({recipe.profile.note})"
                         result.findings.append(f)
-
-    def _explain(self, recipe: Recipe, ref: Reference | None, result: Result) -> None:
-        why = list(recipe.unknown)
-        if ref is None:
-            why.append("no reference: no git history change, base config or declared reference")
-        result.explanations.append(
-            {
-                "filename": recipe.doc.path,
-                "lr_key": recipe.lr.key,
-                "profile": recipe.profile.name,
-                "effective_batch": recipe.effective_batch,
-                "lr": recipe.lr_value,
-                "optimizer": recipe.optimizer_display,
-                "family": recipe.family,
-                "reference": None
-                if ref is None
-                else {"kind": ref.kind, "label": ref.label, "batch": ref.batch, "lr": ref.lr},
-                "runtime_scaling": None if recipe.scaling is None else recipe.scaling.description,
-                "not_checked_because": why,
-            }
-        )
 
     def close(self) -> None:
         if self.git is not None:
@@ -348,7 +254,7 @@ class Engine:
 
 def _relocate(f: Finding, doc: Document, path: str, keys: frozenset[str]) -> None:
     """A finding about a value from a base file is reported in the checked child, at the line that names
-    its bases; the base file's line is kept as a related location."""
+    its bases (``inherit_key``, the profile's); the base file's line is kept as a related location."""
     names = next(
         (v for v in doc.values.values() if v.span is not None and v.span.path == path and v.key.split(".")[0] in keys),
         None,
@@ -359,28 +265,7 @@ def _relocate(f: Finding, doc: Document, path: str, keys: frozenset[str]) -> Non
     f.span = names.span
 
 
-def _pair(recipe: Recipe, candidates: list[Recipe]) -> Recipe | None:
-    for c in candidates:
-        if c.lr.key == recipe.lr.key:
-            return c
-    return candidates[0] if len(candidates) == 1 else None
-
-
-def _ref_from_recipe(kind: str, label: str, r: Recipe) -> Reference:
-    batch_v = next((v for v in r.batch_values() if v.span is not None), None)
-    return Reference(
-        kind,
-        label,
-        r.effective_batch if not r.unknown else None,
-        r.lr_value,
-        span=batch_v.span if batch_v else None,
-        lr_span=r.lr.span,
-        recipe=r,
-        parts=dict(r.parts),
-    )
-
-
-def filter_findings(findings: list[Finding], result: Result, settings) -> list[Finding]:
+def filter_findings(findings: list[Finding], result: Result, settings: Settings) -> list[Finding]:
     """Rule selection, per-file ignores and inline suppressions."""
     out = []
     seen: set[tuple] = set()
@@ -420,7 +305,11 @@ def check_targets(engine: Engine, targets: list[Target], result: Result) -> None
 
 
 def check_paths(
-    paths: list[str], settings, base: str | None = None, reference: str | None = None, force_exclude: bool = False
+    paths: list[str],
+    settings: Settings,
+    base: str | None = None,
+    reference: str | None = None,
+    force_exclude: bool = False,
 ) -> Result:
     """Check files and directories; raises UsageError or PathError for exit-2 problems."""
     engine = Engine(settings, base=base, reference=reference)

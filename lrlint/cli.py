@@ -327,22 +327,22 @@ def _explain(result, out) -> None:
     from lrlint import numbers
 
     for e in result.explanations:
-        ref = e["reference"]
+        ref = e.reference
         ref_text = (
             "none"
             if ref is None
-            else f"{ref['label']} (batch {numbers.plain(ref['batch']) if ref['batch'] is not None else '?'})"
+            else f"{ref.label} (batch {numbers.plain(ref.batch) if ref.batch is not None else '?'})"
         )
-        eb = numbers.plain(e["effective_batch"]) if e["effective_batch"] is not None else "unknown"
-        lr = numbers.plain(e["lr"]) if e["lr"] is not None else "unknown"
+        eb = numbers.plain(e.effective_batch) if e.effective_batch is not None else "unknown"
+        lr = numbers.plain(e.lr) if e.lr is not None else "unknown"
         out.write(
-            f"{e['filename']}: {e['lr_key']} ({e['profile']} profile): effective batch {eb}, lr {lr}, "
-            f"optimizer {e['optimizer'] or '?'} ({e['family']}); reference: {ref_text}"
+            f"{e.filename}: {e.lr_key} ({e.profile} profile): effective batch {eb}, lr {lr}, "
+            f"optimizer {e.optimizer or '?'} ({e.family}); reference: {ref_text}"
         )
-        if e["runtime_scaling"]:
-            out.write(f"; runtime scaling: {e['runtime_scaling']}")
-        if e["not_checked_because"]:
-            out.write("; not compared: " + "; ".join(e["not_checked_because"]))
+        if e.runtime_scaling:
+            out.write(f"; runtime scaling: {e.runtime_scaling}")
+        if e.not_checked_because:
+            out.write("; not compared: " + "; ".join(e.not_checked_because))
         out.write("\n")
 
 

@@ -14,22 +14,42 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Protocol
 
 from lrlint import interpolate, sources
+from lrlint.checks.lr9xx_input import input_finding
 from lrlint.discover import Target, display_path, resolved
 from lrlint.inherit import merge
-from lrlint.recipes import build, select_profile
-from lrlint.sources import INCLUDE_ERROR, SourceError
+from lrlint.recipes import Recipe
+from lrlint.references.git import GitBase
+from lrlint.results import Parsed, Result
+from lrlint.settings import Settings
+from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
+from lrlint.spans import LineIndex
 from lrlint.values import Document
 
 
-def sets_of(settings) -> list[list[Path]]:
+class SetEngine(Protocol):
+    """What checking a set needs from the run's engine (``lrlint.api.Engine``)."""
+
+    settings: Settings
+    cwd: Path
+    limits: Limits
+
+    def read_source(self, target: Target) -> Source: ...
+    def open_git(self, start: Path) -> GitBase | None: ...
+    def recipes_of(self, doc: Document) -> list[Recipe]: ...
+    def report_problem(self, result: Result, path: str, err: SourceError, lines: LineIndex | None = None) -> None: ...
+    def check_parsed(self, path: str, parsed: Parsed, old: Parsed | None, result: Result) -> None: ...
+
+
+def sets_of(settings: Settings) -> list[list[Path]]:
     """The configured sets, as resolved paths (relative entries are relative to the config file)."""
     root = Path(settings.root)
     return [[resolved(root / p) for p in group] for group in settings.config_sets]
 
 
-def _entry_problem(settings, member: Path, cwd: Path) -> SourceError:
+def _entry_problem(settings: Settings, member: Path, cwd: Path) -> SourceError:
     """A listed member that is missing: reported at its entry in the config file when it can be found there."""
     shown = display_path(member, cwd)
     reason = f"{shown} is listed in tool.lrlint.config-sets but does not exist"
@@ -53,10 +73,25 @@ def _merged(docs: list[Document], anchor: Document) -> Document:
     return interpolate.resolve_document(doc) if doc.format == "yaml" else doc
 
 
-def check_set(engine, members: list[Path], result) -> None:
+def check_set(engine: SetEngine, members: list[Path], result: Result) -> None:
     """Check one set: merge its members, build its recipes, compare with the set at the git base."""
-    from lrlint.api import Parsed, _input_finding
+    loaded = _load_members(engine, members, result)
+    if not loaded:
+        return
+    # the member stating an inline reference anchors the set (its comments are read), else the last one
+    anchor_t, anchor = next(
+        ((t, d) for t, d in loaded if "lrlint: reference" in " ".join(d.comments.values())), loaded[-1]
+    )
+    merged = _merged([d for _, d in loaded], anchor)
+    recipes = engine.recipes_of(merged)
+    if not recipes:
+        return
+    parsed = Parsed(result.sources[anchor_t.path], [merged], [recipes], [[]], [""], config_set=True)
+    engine.check_parsed(anchor_t.path, parsed, _history(engine, loaded, anchor), result)
 
+
+def _load_members(engine: SetEngine, members: list[Path], result: Result) -> list[tuple[Target, Document]]:
+    """Each member's first document (a missing or unreadable member is reported and left out)."""
     loaded: list[tuple[Target, Document]] = []
     for fs in members:
         shown = display_path(fs, engine.cwd)
@@ -65,10 +100,7 @@ def check_set(engine, members: list[Path], result) -> None:
             err = _entry_problem(engine.settings, fs, engine.cwd)
             cfg = engine.settings.config_file
             path = display_path(Path(cfg), engine.cwd) if cfg and err.line else shown
-            key = (path, err.line, err.reason)
-            if key not in engine._reported:
-                engine._reported.add(key)
-                result.findings.append(_input_finding(path, err))
+            engine.report_problem(result, path, err)
             continue
         t = Target(shown, fs, fmt, True)
         result.covered.add(t.path)
@@ -76,35 +108,21 @@ def check_set(engine, members: list[Path], result) -> None:
             src = engine.read_source(t)
             docs = sources.parse(src, engine.limits)
         except SourceError as e:
-            result.findings.append(_input_finding(t.path, e))
+            result.findings.append(input_finding(t.path, e))
             continue
         result.sources[t.path] = src
         result.comments[t.path] = dict(docs[0].comments) if docs else {}
         for d in docs:
             for prob in d.problems:
-                result.findings.append(_input_finding(t.path, prob, src.lines))
+                result.findings.append(input_finding(t.path, prob, src.lines))
         if docs:
             loaded.append((t, docs[0]))
-    if not loaded:
-        return
-    # the member stating an inline reference anchors the set (its comments are read), else the last one
-    anchor_t, anchor = next(
-        ((t, d) for t, d in loaded if "lrlint: reference" in " ".join(d.comments.values())), loaded[-1]
-    )
-    merged = _merged([d for _, d in loaded], anchor)
-    profile = select_profile(merged, engine.profiles)
-    recipes = build(merged, profile, engine.optimizers) if profile else []
-    if not recipes:
-        return
-    parsed = Parsed(result.sources[anchor_t.path], [merged], [recipes], [[]], [""])
-    engine._check_parsed(anchor_t.path, parsed, _history(engine, loaded, anchor), result, relocate=False)
+    return loaded
 
 
-def _history(engine, loaded: list[tuple[Target, Document]], anchor: Document):
+def _history(engine: SetEngine, loaded: list[tuple[Target, Document]], anchor: Document) -> Parsed | None:
     """The set as it was at the git base: each member's blob there (a member new since then is left
     out); None without git or when no member is in the repository."""
-    from lrlint.api import Parsed
-
     old_docs: list[Document] = []
     label_source = None
     for t, _doc in loaded:
@@ -112,15 +130,9 @@ def _history(engine, loaded: list[tuple[Target, Document]], anchor: Document):
         if git is None:
             return None
         try:
-            rel = t.fs_path.resolve().relative_to(git.root.resolve()).as_posix()
-        except ValueError:
-            continue
-        old = git.old_path(rel)
-        data = git.read(old) if old is not None else None
-        if data is None:
-            continue  # new in this change: the set at the base did not have it
-        try:
-            src = sources.decode(f"{git.label}:{old}", t.format, data)
+            src = git.read_at_base(t.fs_path, t.format)
+            if src is None:
+                continue  # outside the repository, or new in this change: the set at the base did not have it
             docs = sources.parse(src, engine.limits)
         except SourceError:
             continue
@@ -130,6 +142,4 @@ def _history(engine, loaded: list[tuple[Target, Document]], anchor: Document):
     if label_source is None or not old_docs:
         return None
     merged = _merged(old_docs, anchor)
-    profile = select_profile(merged, engine.profiles)
-    recipes = build(merged, profile, engine.optimizers) if profile else []
-    return Parsed(label_source, [merged], [recipes])
+    return Parsed(label_source, [merged], [engine.recipes_of(merged)], config_set=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _IGNORE = re.compile(r"\blrlint:\s*(?:ignore|noqa)\b(?:\s*\[(?P<codes>[^\]]*)\]|:\s*(?P<codes2>[A-Z0-9, ]+))?", re.I)
 _NOQA = re.compile(r"(?:^|\s)noqa\b(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
@@ -35,24 +35,28 @@ def suppressed(comments: dict[int, str], line: int, code: str) -> bool:
 
 @dataclass(frozen=True)
 class DeclaredReference:
+    """``# lrlint: reference batch=256 lr=0.1 SOLVER.MAX_ITER=90000``: every value the comment states."""
+
     line: int
-    batch: float | None
+    batch: float | None  # the effective batch the lr was tuned for
     lr: float | None
-    text: str
-
-
-class DirectiveError(ValueError):
-    pass
+    text: str  # the whole comment
+    values: dict[str, float] = field(default_factory=dict)  # the other ``KEY=value`` pairs that are numbers
 
 
 def declared_references(comments: dict[int, str]) -> list[DeclaredReference]:
-    """``# lrlint: reference batch=256 lr=0.1`` comments (batch is the effective batch)."""
+    """The ``# lrlint: reference`` comments, in line order.
+
+    ``batch`` and ``lr`` are read in any case (``LR=0.1``); a batch or lr that is not a number makes
+    both unknown. Other keys keep their spelling; a value that is not a number is left out.
+    """
     out = []
     for line in sorted(comments):
         m = _REFERENCE.search(comments[line])
         if not m:
             continue
-        args = {a["k"].lower(): a["v"] for a in _ARG.finditer(m["args"])}
+        pairs = [(a["k"], a["v"]) for a in _ARG.finditer(m["args"])]
+        args = {k.lower(): v for k, v in pairs}
         batch = lr = None
         try:
             if "batch" in args:
@@ -61,5 +65,13 @@ def declared_references(comments: dict[int, str]) -> list[DeclaredReference]:
                 lr = float(args["lr"])
         except ValueError:
             batch = lr = None
-        out.append(DeclaredReference(line, batch, lr, comments[line].strip()))
+        values = {k: n for k, v in pairs if k.lower() not in ("batch", "lr") and (n := _number(v)) is not None}
+        out.append(DeclaredReference(line, batch, lr, comments[line].strip(), values))
     return out
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from lrlint.checks.base import Example, Rule
-from lrlint.findings import ERROR
+from lrlint.findings import ERROR, INFO, Finding
+from lrlint.sources import SourceError
+from lrlint.spans import LineIndex, Span
 
 _SAFETY = "\n## Fix safety\nNo fix: lrlint never writes a file it cannot parse.\n"
 
@@ -69,3 +71,22 @@ RULES = (
         "```yaml\n_BASE_: ../Base-Missing.yaml\n```",
     ),
 )
+
+
+_BY_CODE = {r.code: r for r in RULES}
+
+
+def input_finding(path: str, err: SourceError, lines: LineIndex | None = None) -> Finding:
+    """The LR9xx finding for an input problem of ``path`` (with ``lines``, its span gets byte offsets).
+
+    A file deleted from the work tree is information only; every other input problem is an error."""
+    rule = _BY_CODE.get(err.code)
+    severity = INFO if "deleted" in err.reason else ERROR
+    start = end = 0
+    if lines is not None:
+        start = lines.byte(lines.offset(err.line, err.col))
+        end = lines.byte(lines.offset(err.end_line, err.end_col))
+    span = Span(path, start, end, err.line, err.col, err.end_line, err.end_col)
+    return Finding(
+        err.code, rule.name if rule else "input-problem", err.reason, severity, span, data={"reason": err.reason}
+    )

@@ -111,21 +111,14 @@ class AtRevision(Resolver):
         super().__init__(live.profiles, live.limits, live.cwd)
         self.live, self.git = live, git
 
-    def _rel(self, fs: Path) -> str | None:
-        try:
-            return resolved(fs).relative_to(self.git.root.resolve()).as_posix()
-        except ValueError:
-            return None
-
     def load(self, fs: Path) -> Loaded:
-        rel = self._rel(fs)
+        rel = self.git.relative(fs)
         if rel is None or not self.git.is_changed(rel):
             return self.live.load(fs)
         return super().load(fs)
 
     def _source(self, fs: Path, fmt: str) -> Source:
-        old = self.git.old_path(self._rel(fs))
-        data = self.git.read(old) if old is not None else None
-        if data is None:
+        src = self.git.read_at_base(fs, fmt)
+        if src is None:
             raise SourceError(INCLUDE_ERROR, f"{self.display(fs)} did not exist at {self.git.label}")
-        return sources.decode(f"{self.git.label}:{old}", fmt, data)
+        return src

@@ -216,14 +216,14 @@ def hover_markdown(result, shown: str, line: int, col: int, settings, optimizers
     batch = plain(recipe.effective_batch) if recipe.effective_batch is not None else "unknown"
     parts = " x ".join(f"{k} {plain(v)}" for k, v in recipe.parts.items()) if recipe.parts else ""
     out.append(f"- effective batch: {batch}" + (f" ({parts})" if parts else ""))
-    expl = next((e for e in result.explanations if e["filename"] == shown and e["lr_key"] == recipe.lr.key), None)
-    ref = expl["reference"] if expl is not None else None
+    expl = next((e for e in result.explanations if e.filename == shown and e.lr_key == recipe.lr.key), None)
+    ref = expl.reference if expl is not None else None
     if ref is None:
-        why = "; ".join(expl["not_checked_because"]) if expl and expl["not_checked_because"] else "nothing to compare"
+        why = "; ".join(expl.not_checked_because) if expl and expl.not_checked_because else "nothing to compare"
         out.append(f"- reference: none ({why})")
         return "\n".join(out)
-    ref_lr = plain(ref["lr"]) if ref["lr"] is not None else "?"
-    out.append(f"- reference batch: {plain(ref['batch'])}, lr {ref_lr} ({ref['label']})")
+    ref_lr = plain(ref.lr) if ref.lr is not None else "?"
+    out.append(f"- reference batch: {plain(ref.batch)}, lr {ref_lr} ({ref.label})")
     finding = next(
         (
             f
@@ -236,9 +236,9 @@ def hover_markdown(result, shown: str, line: int, col: int, settings, optimizers
         out.append(f"- expected lr: {lr}, unchanged: {recipe.scaling.description}")
     elif finding is not None:
         out.append(f"- expected lr: {plain(finding.data['expected_lr'])} ({finding.code}: {pol.fix} rule)")
-    elif ref["lr"] is not None and recipe.effective_batch is not None and ref["batch"]:
-        k = recipe.effective_batch / ref["batch"]
-        expected = ref["lr"] * factor(k, pol.fix_exponent)
+    elif ref.lr is not None and recipe.effective_batch is not None and ref.batch:
+        k = recipe.effective_batch / ref.batch
+        expected = ref.lr * factor(k, pol.fix_exponent)
         out.append(f"- expected lr: {plain(expected)} ({pol.fix} rule, batch x{plain(k)})")
     return "\n".join(out)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lrlint.recipes import Recipe
 from lrlint.spans import Span
 from lrlint.vocabulary import DECLARED, HISTORY, INHERITANCE, STRENGTH, USER, ReferenceKind
 
@@ -18,11 +19,10 @@ class Reference:
     lr: float | None
     span: Span | None = None  # where the reference is stated (comment line, base file's batch)
     lr_span: Span | None = None
-    recipe: object | None = None  # the reference Recipe, when there is one
-    parts: dict | None = None  # batch parts of the reference recipe
-    values: dict | None = (
-        None  # other values the reference states (``# lrlint: reference batch=16 SOLVER.MAX_ITER=90000``)
-    )
+    recipe: Recipe | None = None  # the reference Recipe, when there is one
+    parts: dict[str, float] | None = None  # batch parts of the reference recipe
+    # other values the reference states (``# lrlint: reference batch=16 SOLVER.MAX_ITER=90000``)
+    values: dict[str, float] | None = None
     lr_recorded: bool = True  # False: a declared batch without an lr, whose lr was taken from git or the file itself
 
 

@@ -18,7 +18,9 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lrlint import gitproc
+from lrlint import gitproc, sources
+from lrlint.discover import resolved
+from lrlint.sources import Source
 
 MAX_PATHSPEC = 64  # more checked files than this: one diff of the whole tree
 
@@ -151,6 +153,26 @@ class GitBase:
     def is_changed(self, rel: str) -> bool:
         self._ask(rel)
         return rel in self.changed
+
+    def relative(self, fs: Path) -> str | None:
+        """``fs`` from the work tree's top level (``/``-separated); None outside the work tree."""
+        try:
+            return resolved(fs).relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return None
+
+    def read_at_base(self, fs: Path, fmt: str) -> Source | None:
+        """The file ``fs`` as it was at the base revision, named ``<label>:<path at the base>``.
+
+        None outside the work tree, or when the file is new since the base. A rename is followed (the
+        path at the base is the old one). Raises SourceError when the bytes do not decode.
+        """
+        rel = self.relative(fs)
+        old = self.old_path(rel) if rel is not None else None
+        data = self.read(old) if old is not None else None
+        if data is None:
+            return None
+        return sources.decode(f"{self.label}:{old}", fmt, data)
 
     def read(self, rel_old: str) -> bytes | None:
         """The blob at the base revision (one shared ``cat-file --batch`` process; no filter applies)."""

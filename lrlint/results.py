@@ -1,0 +1,84 @@
+"""What the pipeline passes between its stages and what a run produces.
+
+``Parsed``: one file read, with its documents, their recipes and the inheritance reference's recipes.
+``Result``: the findings of a run, the files it checked and their sources (for code frames and fixes).
+``Explanation``: why each recipe was or was not compared (``--explain``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lrlint.findings import Finding
+from lrlint.inherit import Problem
+from lrlint.recipes import Recipe
+from lrlint.references import Reference
+from lrlint.sources import Source
+from lrlint.values import Document
+
+
+@dataclass
+class Parsed:
+    source: Source
+    docs: list[Document]
+    recipes: list[list[Recipe]]  # per document
+    bases: list[list[Recipe]] = field(default_factory=list)  # per document: the inheritance reference's recipes
+    base_labels: list[str] = field(default_factory=list)  # per document: the nearest base, as shown
+    base_sources: list[Source] = field(default_factory=list)  # base files read (code frames)
+    problems: list[Problem] = field(default_factory=list)  # LR906: unresolvable bases
+    config_set: bool = False  # a merged config set: each value is edited and reported where it is written
+
+
+@dataclass(frozen=True)
+class ExplainedReference:
+    kind: str
+    label: str
+    batch: float | None
+    lr: float | None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One recipe as the checks saw it, and why it was not compared when it was not."""
+
+    filename: str
+    lr_key: str
+    profile: str
+    effective_batch: float | None
+    lr: float | None
+    optimizer: str
+    family: str
+    reference: ExplainedReference | None
+    runtime_scaling: str | None
+    not_checked_because: tuple[str, ...]
+
+    @classmethod
+    def of(cls, recipe: Recipe, ref: Reference | None) -> Explanation:
+        why = list(recipe.unknown)
+        if ref is None:
+            why.append("no reference: no git history change, base config or declared reference")
+        return cls(
+            filename=recipe.doc.path,
+            lr_key=recipe.lr.key,
+            profile=recipe.profile.name,
+            effective_batch=recipe.effective_batch,
+            lr=recipe.lr_value,
+            optimizer=recipe.optimizer_display,
+            family=recipe.family,
+            reference=None if ref is None else ExplainedReference(ref.kind, ref.label, ref.batch, ref.lr),
+            runtime_scaling=None if recipe.scaling is None else recipe.scaling.description,
+            not_checked_because=tuple(why),
+        )
+
+
+@dataclass
+class Result:
+    findings: list[Finding] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # checked files, as shown
+    sources: dict[str, Source] = field(default_factory=dict)  # for code frames and fixes
+    notes: list[str] = field(default_factory=list)  # run-level notes (no git, ...)
+    explanations: list[Explanation] = field(default_factory=list)  # every recipe, and why it was not compared
+    recipes: dict[str, list[Recipe]] = field(default_factory=dict)
+    comments: dict[str, dict[int, str]] = field(default_factory=dict)  # per file, for suppressions
+    git_root: str | None = None  # the work tree's top level, when git was asked (repository-relative report paths)
+    covered: set[str] = field(default_factory=set)  # files whose findings this result states in full
