@@ -2,13 +2,78 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from lrlint.spans import Span
 from lrlint.vocabulary import DISPLAY_ONLY, ERROR, INFO, SAFE, UNSAFE, WARNING, Applicability, Severity
 
-__all__ = ["DISPLAY_ONLY", "ERROR", "INFO", "SAFE", "UNSAFE", "WARNING", "Edit", "Finding", "Fix", "Related"]
+__all__ = [
+    "DISPLAY_ONLY",
+    "ERROR",
+    "INFO",
+    "SAFE",
+    "UNSAFE",
+    "WARNING",
+    "Edit",
+    "Finding",
+    "FindingData",
+    "Fix",
+    "OMIT_NONE",
+    "Related",
+]
+
+# field metadata: a field left out of the JSON when it is None (facts only some findings of a rule state)
+OMIT_NONE = {"omit_none": True}
+
+
+class FindingData:
+    """The numbers and names behind a finding, as a dataclass of its rule (``lrlint.checks.data``).
+
+    ``to_json`` is the one serialisation (JSON ``data``, SARIF ``properties.data``): the fields in their
+    declared order, nested dataclasses as objects, tuples as lists; a field whose metadata is
+    ``OMIT_NONE`` is left out while it is None.
+    """
+
+    def to_json(self) -> dict[str, Any]:
+        return _object(self)
+
+    def about(self) -> str:
+        """The config key the finding is about (for fingerprints); "" when it names none."""
+        return str(getattr(self, "lr_key", "") or "")
+
+    def note(self) -> str:
+        """Why the finding's advice holds, when the rule states it (the policy's note); "" otherwise."""
+        return ""
+
+    # Reading as a mapping of the JSON keys (``dict(finding.data)``, ``finding.data["k"]``) is kept for
+    # readers not yet on the typed fields.
+    def keys(self):
+        return self.to_json().keys()
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_json()[key]
+
+
+def _object(obj: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        if v is None and f.metadata.get("omit_none"):
+            continue
+        out[f.name] = _json(v)
+    return out
+
+
+def _json(v: Any) -> Any:
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return _object(v)
+    if isinstance(v, (list, tuple)):
+        return [_json(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _json(x) for k, x in v.items()}
+    return v
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +107,7 @@ class Finding:
     message: str
     severity: Severity
     span: Span
-    data: dict[str, Any] = field(default_factory=dict)
+    data: FindingData | None = None
     fix: Fix | None = None
     related: list[Related] = field(default_factory=list)
 

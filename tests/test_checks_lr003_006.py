@@ -149,7 +149,7 @@ D2 = "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000 SOLVER.WARMUP_I
 
 def test_lr006_integers_stay_integers_and_fix_is_unsafe(tmp_path):
     fs = codes(check(tmp_path, "d2.yaml", D2), "LR006")
-    assert [(f.span.line, f.data["expected"], f.fix.edits[0].content, f.fix.applicability) for f in fs] == [
+    assert [(f.span.line, f.data.expected, f.fix.edits[0].content, f.fix.applicability) for f in fs] == [
         (5, 30000, "30000", "unsafe"),
         (6, 333, "333", "unsafe"),
     ]
@@ -177,12 +177,12 @@ def test_lr006_reference_world_size_does_not_cover_an_edit_of_ims_per_batch(tmp_
     # Detectron2's auto_scale_workers rescales from the file's own IMS_PER_BATCH and schedule when the job
     # runs on another number of workers; an edit of IMS_PER_BATCH in the file is not rescaled by anyone
     fs = codes(check(tmp_path, "d2.yaml", D2 + "  REFERENCE_WORLD_SIZE: 8\n"), "LR006")
-    assert [(f.span.line, f.data["expected"]) for f in fs] == [(5, 30000), (6, 333)]
+    assert [(f.span.line, f.data.expected) for f in fs] == [(5, 30000), (6, 333)]
     fs = check(tmp_path, "d2.yaml", D2.replace("BASE_LR: 0.06", "BASE_LR: 0.02") + "  REFERENCE_WORLD_SIZE: 8\n")
     [lr001] = codes(fs, "LR001")
     assert (
         lr001.message.startswith("effective batch 16 -> 48 (x3) but SOLVER.BASE_LR stays 0.02;")
-        and lr001.data["expected_lr"] == 0.06
+        and lr001.data.expected_lr == 0.06
     )
     assert codes(fs, "LR007") == []
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from lrlint import numbers
 from lrlint.checks.base import CheckContext
+from lrlint.checks.data import RefLabel, RefSummary, ScalingData
 from lrlint.findings import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Fix, Related
 from lrlint.references import DECLARED, HISTORY
 from lrlint.scaling import RULE_TITLE, batch_changed, same_number
@@ -140,32 +141,33 @@ def assumptions_text(ctx: CheckContext) -> str:
     return "; ".join(ctx.recipe.assumptions)
 
 
-def data(ctx: CheckContext, c: Comparison, expected: float, **more) -> dict:
-    r = ctx.recipe
-    d = {
-        "batch_old": c.old_batch,
-        "batch_new": c.new_batch,
-        "k": c.k,
-        "runtime_k": c.runtime_k,
-        "lr_old": c.old_lr,
-        "lr_new": c.new_lr,
-        "lr_factor": c.lr_factor,
-        "expected_lr": expected,
-        "policy": ctx.policy.fix,
-        "band": list(ctx.policy.band),
-        "family": r.family,
-        "optimizer": r.optimizer_display,
-        "momentum": r.momentum,
-        "lr_key": r.lr.key,
-        "profile": r.profile.name,
-        "reference": {"kind": ctx.reference.kind, "label": ctx.reference.label},
-        "references": [{"kind": x.kind, "label": x.label, "batch": x.batch, "lr": x.lr} for x in ctx.references],
-        "batch_parts": r.parts,
-        "assumptions": list(r.assumptions),
-        "why": ctx.policy.note,
-    }
-    d.update(more)
-    return d
+def data(ctx: CheckContext, c: Comparison, expected: float, **more) -> ScalingData:
+    """The finding's data: the comparison, the policy and the references (``more``: the rule's own facts)."""
+    r, ref = ctx.recipe, ctx.reference
+    assert ref is not None  # a Comparison is made against the primary reference
+    return ScalingData(
+        batch_old=c.old_batch,
+        batch_new=c.new_batch,
+        k=c.k,
+        runtime_k=c.runtime_k,
+        lr_old=c.old_lr,
+        lr_new=c.new_lr,
+        lr_factor=c.lr_factor,
+        expected_lr=expected,
+        policy=ctx.policy.fix,
+        band=ctx.policy.band,
+        family=r.family,
+        optimizer=r.optimizer_display,
+        momentum=r.momentum,
+        lr_key=r.lr.key,
+        profile=r.profile.name,
+        reference=RefLabel(ref.kind, ref.label),
+        references=[RefSummary(x.kind, x.label, x.batch, x.lr) for x in ctx.references],
+        batch_parts=r.parts,
+        assumptions=list(r.assumptions),
+        why=ctx.policy.note,
+        **more,
+    )
 
 
 def _factors(ctx: CheckContext, primary: Span) -> list[Related]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lrlint import numbers
 from lrlint.checks import compare as cmp
 from lrlint.checks.base import CheckContext, Example, Rule
+from lrlint.checks.data import ExpressionRuleData
 from lrlint.findings import ERROR, WARNING, Finding
 from lrlint.scaling import RULE_TITLE, assess, rule_for_exponent, same_number
 
@@ -68,15 +69,15 @@ def _expression(ctx: CheckContext):
         msg,
         WARNING,
         r.lr.span,
-        data={
-            "lr_key": r.lr.key,
-            "family": r.family,
-            "optimizer": r.optimizer_display,
-            "policy": policy.fix,
-            "band": list(policy.band),
-            "expression_exponent": s.exponent,
-            "profile": r.profile.name,
-        },
+        data=ExpressionRuleData(
+            lr_key=r.lr.key,
+            family=r.family,
+            optimizer=r.optimizer_display,
+            policy=policy.fix,
+            band=policy.band,
+            expression_exponent=s.exponent,
+            profile=r.profile.name,
+        ),
     )
 
 

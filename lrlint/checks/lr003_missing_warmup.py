@@ -5,6 +5,7 @@ from __future__ import annotations
 from lrlint import numbers
 from lrlint.checks import compare as cmp
 from lrlint.checks.base import CheckContext, Example, Rule
+from lrlint.checks.data import RefLabel, WarmupData
 from lrlint.findings import WARNING, Finding, Related
 from lrlint.scaling import same_number
 
@@ -121,19 +122,19 @@ def check(ctx: CheckContext):
         WARNING,
         span,
         related=related,
-        data={
-            "lr_factor": f,
-            "batch_old": ref.batch,
-            "batch_new": r.effective_batch,
-            "k": k,
-            "lr_old": ref.lr,
-            "lr_new": r.lr_value,
-            "runtime_scaling": runtime,
-            "threshold": t.warmup_factor,
-            "reference": {"kind": ref.kind, "label": ref.label},
-            "lr_key": r.lr.key,
-            "profile": r.profile.name,
-        },
+        data=WarmupData(
+            lr_factor=f,
+            batch_old=ref.batch,
+            batch_new=r.effective_batch,
+            k=k,
+            lr_old=ref.lr,
+            lr_new=r.lr_value,
+            runtime_scaling=runtime,
+            threshold=t.warmup_factor,
+            reference=RefLabel(ref.kind, ref.label),
+            lr_key=r.lr.key,
+            profile=r.profile.name,
+        ),
     )
 
 

@@ -6,8 +6,10 @@ from pathlib import PurePath
 
 from lrlint import numbers
 from lrlint.checks.base import CheckContext, Example, Rule
-from lrlint.findings import ERROR, WARNING, Finding, Related
+from lrlint.checks.data import ConsistencyData, TagMismatchData
+from lrlint.findings import ERROR, WARNING, Finding, FindingData, Related
 from lrlint.spans import Span
+from lrlint.vocabulary import Severity
 
 DOC = """\
 ## What it does
@@ -43,15 +45,15 @@ No fix: which of the two statements is right is the author's call.
 """
 
 
-def _finding(ctx: CheckContext, msg: str, span: Span | None, severity: str = WARNING, related=(), **data) -> Finding:
+def _finding(
+    ctx: CheckContext, msg: str, span: Span | None, data: FindingData, severity: Severity = WARNING, related=()
+) -> Finding:
     r = ctx.recipe
     if span is None:
         span = (
             r.lr.span if r.lr.span is not None and r.lr.span.path == r.doc.path else Span(r.doc.path, 0, 0, 1, 1, 1, 1)
         )
-    return Finding(
-        RULE.code, RULE.name, msg, severity, span, related=list(related), data={"profile": r.profile.name, **data}
-    )
+    return Finding(RULE.code, RULE.name, msg, severity, span, related=list(related), data=data)
 
 
 def _tag(ctx: CheckContext):
@@ -74,13 +76,10 @@ def _tag(ctx: CheckContext):
             f"{' (inherited from ' + pd.span.path + ')' if pd.span is not None and pd.span.path != r.doc.path else ''}: "
             f"rename the file or set the batch it names",
             pd.span if pd.span is not None and pd.span.path == r.doc.path else None,
+            TagMismatchData(r.profile.name, tag.text, tag.total, pd.number, pd.key),
             related=[Related(pd.span, "per-device batch")]
             if pd.span is not None and pd.span.path != r.doc.path
             else [],
-            tag=tag.text,
-            tag_batch=tag.total,
-            config_value=pd.number,
-            key=pd.key,
         )
         return
     dv = r.roles.get("devices")
@@ -96,10 +95,7 @@ def _tag(ctx: CheckContext):
             ctx,
             f"file name {name} says {tag.describe()}, but {dv.key} is {numbers.plain(dv.number)}: rename the file or fix the device count",
             dv.span if dv.span is not None and dv.span.path == r.doc.path else None,
-            tag=tag.text,
-            tag_batch=tag.total,
-            config_value=dv.number,
-            key=dv.key,
+            TagMismatchData(r.profile.name, tag.text, tag.total, dv.number, dv.key),
         )
         return
     if (
@@ -116,9 +112,7 @@ def _tag(ctx: CheckContext):
             f"file name {name} says {tag.describe()}, but the config's effective batch is {numbers.plain(r.effective_batch)}: "
             f"rename the file or fix the batch",
             bv.span if bv is not None and bv.span.path == r.doc.path else None,
-            tag=tag.text,
-            tag_batch=tag.total,
-            config_value=r.effective_batch,
+            TagMismatchData(r.profile.name, tag.text, tag.total, r.effective_batch),
         )
 
 
@@ -150,11 +144,9 @@ def _consistency(ctx: CheckContext):
             ctx,
             c.message.format(**fields),
             span,
+            ConsistencyData(r.profile.name, c.total, total.number, dict(zip(c.factors, nums))),
             ERROR,
             related,
-            total_key=c.total,
-            total=total.number,
-            factors={k: n for k, n in zip(c.factors, nums)},
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lrlint import numbers
 from lrlint.checks import compare as cmp
 from lrlint.checks.base import CheckContext, Example, Rule
+from lrlint.checks.data import LinearRegimeData, RefLabel
 from lrlint.findings import WARNING, Finding
 from lrlint.scaling import batch_changed
 
@@ -79,15 +80,15 @@ def check(ctx: CheckContext):
         msg,
         WARNING,
         span,
-        data={
-            "batch_old": ref.batch,
-            "batch_new": r.effective_batch,
-            "threshold": t.linear_regime_batch,
-            "optimizer": r.optimizer_display,
-            "family": r.family,
-            "reference": {"kind": ref.kind, "label": ref.label},
-            "profile": r.profile.name,
-        },
+        data=LinearRegimeData(
+            batch_old=ref.batch,
+            batch_new=r.effective_batch,
+            threshold=t.linear_regime_batch,
+            optimizer=r.optimizer_display,
+            family=r.family,
+            reference=RefLabel(ref.kind, ref.label),
+            profile=r.profile.name,
+        ),
     )
 
 

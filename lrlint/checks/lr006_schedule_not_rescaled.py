@@ -7,6 +7,7 @@ import re
 from lrlint import keypaths, numbers
 from lrlint.checks import compare as cmp
 from lrlint.checks.base import CheckContext, Example, Rule
+from lrlint.checks.data import RefLabel, ScheduleData
 from lrlint.findings import DISPLAY_ONLY, UNSAFE, Edit, Finding, Fix, Related
 from lrlint.references import STRENGTH
 from lrlint.scaling import batch_changed, same_number
@@ -176,16 +177,16 @@ def check(ctx: CheckContext):
                 span,
                 related=related,
                 fix=fix,
-                data={
-                    "key": v.key,
-                    "old": cur if len(cur) > 1 else cur[0],
-                    "expected": new if len(new) > 1 else new[0],
-                    "k": k,
-                    "batch_old": ref.batch,
-                    "batch_new": r.effective_batch,
-                    "reference": {"kind": ref.kind, "label": ref.label},
-                    "profile": r.profile.name,
-                },
+                data=ScheduleData(
+                    key=v.key,
+                    old=cur if len(cur) > 1 else cur[0],
+                    expected=new if len(new) > 1 else new[0],
+                    k=k,
+                    batch_old=ref.batch,
+                    batch_new=r.effective_batch,
+                    reference=RefLabel(ref.kind, ref.label),
+                    profile=r.profile.name,
+                ),
             )
             break
 

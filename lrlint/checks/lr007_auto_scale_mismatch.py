@@ -5,6 +5,7 @@ from __future__ import annotations
 from lrlint import numbers
 from lrlint.checks import compare as cmp
 from lrlint.checks.base import CheckContext, Example, Rule
+from lrlint.checks.data import BaseBatchData, IgnoredPartData, RuntimeRuleData
 from lrlint.findings import DISPLAY_ONLY, ERROR, UNSAFE, WARNING, Edit, Finding, Fix, Related
 from lrlint.recipes import name_tag
 from lrlint.scaling import rule_for_exponent, same_number
@@ -115,14 +116,14 @@ def _base_batch(ctx: CheckContext):
         span,
         fix=fix,
         related=related,
-        data={
-            "declared_base_batch": ref.number,
-            "tag": tag.text,
-            "tag_batch": tag.total,
-            "runtime_scaling": s.name,
-            "lr_key": r.lr.key,
-            "profile": r.profile.name,
-        },
+        data=BaseBatchData(
+            declared_base_batch=ref.number,
+            tag=tag.text,
+            tag_batch=tag.total,
+            runtime_scaling=s.name,
+            lr_key=r.lr.key,
+            profile=r.profile.name,
+        ),
     )
 
 
@@ -145,15 +146,15 @@ def _adaptive(ctx: CheckContext):
         msg,
         WARNING,
         span,
-        data={
-            "runtime_scaling": s.name,
-            "exponent": s.exponent,
-            "policy": policy.fix,
-            "band": list(policy.band),
-            "family": r.family,
-            "optimizer": r.optimizer_display,
-            "profile": r.profile.name,
-        },
+        data=RuntimeRuleData(
+            runtime_scaling=s.name,
+            exponent=s.exponent,
+            policy=policy.fix,
+            band=policy.band,
+            family=r.family,
+            optimizer=r.optimizer_display,
+            profile=r.profile.name,
+        ),
     )
 
 
@@ -182,13 +183,13 @@ def _ignored(ctx: CheckContext):
             msg,
             WARNING,
             span,
-            data={
-                "runtime_scaling": s.name,
-                "ignored": v.key,
-                "factor": n,
-                "effective_batch": r.effective_batch,
-                "profile": r.profile.name,
-            },
+            data=IgnoredPartData(
+                runtime_scaling=s.name,
+                ignored=v.key,
+                factor=n,
+                effective_batch=r.effective_batch,
+                profile=r.profile.name,
+            ),
         )
 
 

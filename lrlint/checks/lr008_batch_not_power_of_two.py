@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lrlint import numbers
 from lrlint.checks.base import CheckContext, Example, Rule
+from lrlint.checks.data import PowerOfTwoData
 from lrlint.findings import INFO, Finding
 from lrlint.vocabulary import BATCH_SIZE_ROLES
 
@@ -47,7 +48,7 @@ def check(ctx: CheckContext):
             f"{v.key} = {numbers.plain(n)} is not a power of two (nearest: {lower} or {lower * 2})",
             INFO,
             v.span,
-            data={"batch_key": v.key, "batch": n},
+            data=PowerOfTwoData(batch_key=v.key, batch=n),
         )
 
 

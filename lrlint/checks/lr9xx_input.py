@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lrlint.checks.base import Example, Rule
+from lrlint.checks.data import InputData
 from lrlint.findings import ERROR, INFO, Finding
 from lrlint.sources import SourceError
 from lrlint.spans import LineIndex, Span
@@ -88,5 +89,5 @@ def input_finding(path: str, err: SourceError, lines: LineIndex | None = None) -
         end = lines.byte(lines.offset(err.end_line, err.end_col))
     span = Span(path, start, end, err.line, err.col, err.end_line, err.end_col)
     return Finding(
-        err.code, rule.name if rule else "input-problem", err.reason, severity, span, data={"reason": err.reason}
+        err.code, rule.name if rule else "input-problem", err.reason, severity, span, data=InputData(err.reason)
     )

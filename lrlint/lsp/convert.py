@@ -15,6 +15,7 @@ from pygls import uris
 from pygls.workspace.position_codec import PositionCodec
 
 from lrlint import checks, directives, numbers, sources
+from lrlint.checks.data import ScalingData
 from lrlint.findings import ERROR, INFO, SAFE, UNSAFE, WARNING, Edit, Finding
 from lrlint.spans import Span
 
@@ -228,14 +229,14 @@ def hover_markdown(result, shown: str, line: int, col: int, settings, optimizers
         (
             f
             for f in result.findings
-            if f.span.path == shown and f.data.get("lr_key") == recipe.lr.key and "expected_lr" in f.data
+            if f.span.path == shown and isinstance(f.data, ScalingData) and f.data.lr_key == recipe.lr.key
         ),
         None,
     )
     if recipe.scaling is not None:
         out.append(f"- expected lr: {lr}, unchanged: {recipe.scaling.description}")
-    elif finding is not None:
-        out.append(f"- expected lr: {plain(finding.data['expected_lr'])} ({finding.code}: {pol.fix} rule)")
+    elif finding is not None and isinstance(finding.data, ScalingData):
+        out.append(f"- expected lr: {plain(finding.data.expected_lr)} ({finding.code}: {pol.fix} rule)")
     elif ref.lr is not None and recipe.effective_batch is not None and ref.batch:
         k = recipe.effective_batch / ref.batch
         expected = ref.lr * factor(k, pol.fix_exponent)

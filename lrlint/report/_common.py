@@ -36,11 +36,10 @@ def fingerprint(f, ctx) -> str:
     Built from the rule, the file (relative to the root), the lr key the finding is about and the
     text of the flagged line (whitespace-normalized), never from line numbers.
     """
-    data = f.data if isinstance(f.data, dict) else {}
     parts = [
         f.code,
         rel_uri(f.span.path, ctx.root),
-        str(data.get("lr_key", "")),
+        f.data.about() if f.data is not None else "",
         " ".join(line_text(ctx, f.span.path, f.span.line).split()),
     ]
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()

@@ -96,7 +96,7 @@ def render(ctx: ReportContext) -> None:
         )  # one gutter for all
         for path, marks in frames:
             _frame(console, path, marks, sources[path], f.span.path, width)
-        why = f.data.get("why") if isinstance(f.data, dict) else None
+        why = f.data.note() if f.data is not None else None
         if why:
             console.print(("  = why: ", "bold"), why)
         if f.fix is not None:

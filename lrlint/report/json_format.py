@@ -51,7 +51,7 @@ def finding_dict(f, root: str = ".") -> dict:
             }
             for r in f.related
         ],
-        "data": f.data,
+        "data": f.data.to_json() if f.data is not None else {},
     }
 
 

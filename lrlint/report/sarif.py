@@ -113,8 +113,8 @@ def document(ctx: ReportContext) -> dict:
         fix = _fix(f, ctx.root)
         if fix is not None:
             res["fixes"] = [fix]
-        if f.data:
-            res["properties"] = {"data": f.data}
+        if f.data is not None:
+            res["properties"] = {"data": f.data.to_json()}
         results.append(res)
     root_uri = Path(os.path.abspath(ctx.root)).as_uri().rstrip("/") + "/"
     return {

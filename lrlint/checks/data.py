@@ -1,0 +1,189 @@
+"""What each rule's finding carries in ``Finding.data``: one dataclass per kind of finding.
+
+The field names and order are the keys of the JSON ``data`` object (see ``FindingData.to_json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lrlint.findings import OMIT_NONE, FindingData
+
+
+@dataclass(frozen=True)
+class RefLabel:
+    """The reference a finding compares with."""
+
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True)
+class RefSummary:
+    """One of the references of a recipe, with its batch and lr."""
+
+    kind: str
+    label: str
+    batch: float | None
+    lr: float | None
+
+
+@dataclass
+class ScalingData(FindingData):
+    """LR001, LR002 and LR007 (double scaling): the batch change, the lr change and what the policy expects."""
+
+    batch_old: float
+    batch_new: float
+    k: float  # the batch factor no runtime scaling compensates
+    runtime_k: float  # the batch factor the runtime scaling compensates
+    lr_old: float
+    lr_new: float
+    lr_factor: float
+    expected_lr: float
+    policy: str  # the rule a fix applies: linear | sqrt | none
+    band: tuple[float, float]  # the exponents the policy accepts
+    family: str
+    optimizer: str
+    momentum: float | None
+    lr_key: str
+    profile: str
+    reference: RefLabel
+    references: list[RefSummary]
+    batch_parts: dict[str, float]
+    assumptions: list[str]
+    why: str  # the policy's note
+    deviation: float | None = field(default=None, metadata=OMIT_NONE)  # LR002: how far the lr factor is off
+    wrong_direction: bool | None = field(default=None, metadata=OMIT_NONE)  # LR002: the lr moved the other way
+    runtime_scaling: str | None = field(default=None, metadata=OMIT_NONE)  # LR007: the runtime rule's name
+
+    def note(self) -> str:
+        return self.why
+
+
+@dataclass
+class ExpressionRuleData(FindingData):
+    """LR002: an lr computed from the batch by a rule outside the policy's band."""
+
+    lr_key: str
+    family: str
+    optimizer: str
+    policy: str
+    band: tuple[float, float]
+    expression_exponent: float
+    profile: str
+
+
+@dataclass
+class WarmupData(FindingData):
+    """LR003: the lr raised by a large factor without a warmup."""
+
+    lr_factor: float
+    batch_old: float
+    batch_new: float
+    k: float
+    lr_old: float
+    lr_new: float
+    runtime_scaling: bool  # the lr is raised at run time, not in the file
+    threshold: float
+    reference: RefLabel
+    lr_key: str
+    profile: str
+
+
+@dataclass
+class TagMismatchData(FindingData):
+    """LR004: a file-name batch tag that disagrees with the config."""
+
+    profile: str
+    tag: str
+    tag_batch: int | None
+    config_value: float
+    key: str | None = field(default=None, metadata=OMIT_NONE)  # the disagreeing key (none for a whole batch)
+
+
+@dataclass
+class ConsistencyData(FindingData):
+    """LR004: a total batch no whole number of devices makes from its factors."""
+
+    profile: str
+    total_key: str
+    total: float
+    factors: dict[str, float]
+
+
+@dataclass
+class LinearRegimeData(FindingData):
+    """LR005: an SGD batch past the linear-scaling regime."""
+
+    batch_old: float
+    batch_new: float
+    threshold: float
+    optimizer: str
+    family: str
+    reference: RefLabel
+    profile: str
+
+
+@dataclass
+class ScheduleData(FindingData):
+    """LR006: a step-based schedule length left as it was."""
+
+    key: str
+    old: float | list[float]
+    expected: float | list[float]
+    k: float
+    batch_old: float
+    batch_new: float
+    reference: RefLabel
+    profile: str
+
+
+@dataclass
+class BaseBatchData(FindingData):
+    """LR007: the runtime rule's base batch disagrees with the file-name tag."""
+
+    declared_base_batch: float
+    tag: str
+    tag_batch: int
+    runtime_scaling: str
+    lr_key: str
+    profile: str
+
+
+@dataclass
+class RuntimeRuleData(FindingData):
+    """LR007: a runtime scaling rule outside the policy's band."""
+
+    runtime_scaling: str
+    exponent: float
+    policy: str
+    band: tuple[float, float]
+    family: str
+    optimizer: str
+    profile: str
+
+
+@dataclass
+class IgnoredPartData(FindingData):
+    """LR007: the runtime rule leaves out a batch multiplier."""
+
+    runtime_scaling: str
+    ignored: str  # the key of the multiplier
+    factor: float
+    effective_batch: float
+    profile: str
+
+
+@dataclass
+class PowerOfTwoData(FindingData):
+    """LR008: a batch size that is not a power of two."""
+
+    batch_key: str
+    batch: float
+
+
+@dataclass
+class InputData(FindingData):
+    """LR9xx: why the input could not be read."""
+
+    reason: str
