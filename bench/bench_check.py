@@ -1,6 +1,6 @@
 """Benchmark ``lrlint check`` against ``yamllint`` on a generated 2,000-config git repository.
 
-What it measures (issue 2), every command as a fresh process, pinned to one core
+What it measures, every command as a fresh process, pinned to one core
 (``taskset -c 0``) when taskset is available, repetitions interleaved round-robin so
 that a busy machine slows every command alike:
 

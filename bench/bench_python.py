@@ -146,7 +146,7 @@ def main() -> None:
         rows.append((name, files, wall, cpu, files / wall))
     fixit_rate = next(r[4] for r in rows if r[0] == "fixit lint")
     lines = [
-        "## Python scripts and configs (issue 3)",
+        "## Python scripts and configs",
         "",
         f"Corpus: {n} generated files (`bench/gen_python_corpus.py`: argparse training scripts 30%, MMEngine configs 30%,",
         "Lightning modules 20%, HF TrainingArguments scripts 5%, utility modules 15%), committed in a git repository with",

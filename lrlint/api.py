@@ -228,7 +228,7 @@ class Engine:
                 if r.lr.span is not None:
                     key = (r.lr.span.path, r.lr.span.start)
                     lr_spans[key] = lr_spans.get(key, 0) + 1
-        for i, (doc, recs) in enumerate(zip(parsed.docs, parsed.recipes)):
+        for i, (doc, recs) in enumerate(zip(parsed.docs, parsed.recipes, strict=True)):
             result.recipes.setdefault(path, []).extend(recs)
             for recipe in recs:
                 refs = self.references(recipe, i, doc, parsed, old)

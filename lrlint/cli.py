@@ -194,7 +194,19 @@ def cmd_check(args) -> int:
             return EXIT_FINDINGS if outcome.diff else EXIT_OK
         result, fixed = outcome.result, outcome.fixed
 
-    default_out = sys.stderr if stdin is not None and args.fix else sys.stdout
+    _report(args, result, settings, fmt, fixed, sys.stderr if stdin is not None and args.fix else sys.stdout)
+    if args.exit_zero:
+        return EXIT_OK
+    if args.exit_non_zero_on_fix and fixed:
+        return EXIT_FINDINGS
+    return EXIT_FINDINGS if any(f.fails for f in result.findings) else EXIT_OK
+
+
+def _report(args, result, settings, fmt: str, fixed: dict, default_out) -> None:
+    """The report (or the statistics, or the bare findings) in ``fmt``, to ``--output-file`` or
+    ``default_out``; then ``--explain``'s lines and the run's notes."""
+    from lrlint import report
+
     out = open(args.output_file, "w", encoding="utf-8") if args.output_file else default_out
     try:
         color = _use_color(args.color, out)
@@ -229,11 +241,6 @@ def cmd_check(args) -> int:
     finally:
         if out is not default_out:
             out.close()
-    if args.exit_zero:
-        return EXIT_OK
-    if args.exit_non_zero_on_fix and fixed:
-        return EXIT_FINDINGS
-    return EXIT_FINDINGS if any(f.fails for f in result.findings) else EXIT_OK
 
 
 def _fix(args, result, settings, stdin: bytes | None):

@@ -26,7 +26,7 @@ from lrlint.results import Parsed, Result
 from lrlint.settings import Settings
 from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
 from lrlint.spans import LineIndex
-from lrlint.values import Document
+from lrlint.values import Document, Value
 
 
 class SetEngine(Protocol):
@@ -66,7 +66,7 @@ def _entry_problem(settings: Settings, member: Path, cwd: Path) -> SourceError:
 
 
 def _merged(docs: list[Document], anchor: Document) -> Document:
-    values: dict = {}
+    values: dict[str, Value] = {}
     for d in docs:
         values = merge(values, d.values)
     doc = Document(anchor.path, anchor.format, values, 0, anchor.lines, anchor.comments)

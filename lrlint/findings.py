@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from collections.abc import KeysView
 from typing import Any
 
 from lrlint.spans import Span
@@ -49,7 +50,7 @@ class FindingData:
 
     # Reading as a mapping of the JSON keys (``dict(finding.data)``, ``finding.data["k"]``) is kept for
     # readers not yet on the typed fields.
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self.to_json().keys()
 
     def __getitem__(self, key: str) -> Any:
@@ -112,7 +113,7 @@ class Finding:
     related: list[Related] = field(default_factory=list)
 
     @property
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, str]:
         return (self.span.path, self.span.line, self.span.col, self.code)
 
     @property

@@ -73,7 +73,7 @@ class RuntimeScaling:
 
 @dataclass(kw_only=True)
 class Inherit:
-    """How a config names the configs it inherits from (issue 4)."""
+    """How a config names the configs it inherits from."""
 
     __pydantic_config__ = FORBID
 

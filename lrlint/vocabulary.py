@@ -8,38 +8,38 @@ with a ``Literal`` type for annotations.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 # -- severity of a finding ------------------------------------------------------------------------
-ERROR = "error"
-WARNING = "warning"
-INFO = "info"
+ERROR: Final = "error"
+WARNING: Final = "warning"
+INFO: Final = "info"
 Severity = Literal["error", "warning", "info"]
 
 # -- how ``--fix`` may apply a fix ------------------------------------------------------------------
-SAFE = "safe"  # applied by --fix
-UNSAFE = "unsafe"  # applied with --unsafe-fixes
-DISPLAY_ONLY = "display-only"  # shown, never applied
+SAFE: Final = "safe"  # applied by --fix
+UNSAFE: Final = "unsafe"  # applied with --unsafe-fixes
+DISPLAY_ONLY: Final = "display-only"  # shown, never applied
 Applicability = Literal["safe", "unsafe", "display-only"]
 
 # -- provenance: how a Value was obtained ----------------------------------------------------------
-LITERAL = "literal"  # a number/bool/null literal in the file
-STRING = "string"  # a quoted or plain string scalar (a numeric string still reads as a number)
-EXPRESSION = "expression"  # folded from constants (Python)
-ARGPARSE = "argparse-default"  # default of a command-line option (Python)
-INHERITED = "inherited"  # from a base config
-INTERPOLATED = "interpolated"  # resolved ${...} interpolation
-DEFAULT = "framework-default"  # the framework's documented default, not in the file
-UNKNOWN = "unknown"  # lrlint cannot know it statically (env, file, "auto", call)
+LITERAL: Final = "literal"  # a number/bool/null literal in the file
+STRING: Final = "string"  # a quoted or plain string scalar (a numeric string still reads as a number)
+EXPRESSION: Final = "expression"  # folded from constants (Python)
+ARGPARSE: Final = "argparse-default"  # default of a command-line option (Python)
+INHERITED: Final = "inherited"  # from a base config
+INTERPOLATED: Final = "interpolated"  # resolved ${...} interpolation
+DEFAULT: Final = "framework-default"  # the framework's documented default, not in the file
+UNKNOWN: Final = "unknown"  # lrlint cannot know it statically (env, file, "auto", call)
 Provenance = Literal[
     "literal", "string", "expression", "argparse-default", "inherited", "interpolated", "framework-default", "unknown"
 ]
 
 # -- reference kinds: what a recipe is compared with -----------------------------------------------
-DECLARED = "declared"  # inline `# lrlint: reference`, a declared batch key (auto_scale_lr.base_batch_size ...)
-USER = "user"  # --reference FILE
-INHERITANCE = "inheritance"  # the base config a child inherits from
-HISTORY = "history"  # the same file at the git base
+DECLARED: Final = "declared"  # inline `# lrlint: reference`, a declared batch key (auto_scale_lr.base_batch_size ...)
+USER: Final = "user"  # --reference FILE
+INHERITANCE: Final = "inheritance"  # the base config a child inherits from
+HISTORY: Final = "history"  # the same file at the git base
 ReferenceKind = Literal["declared", "user", "inheritance", "history"]
 # The strongest first: what the user names wins over what the file declares, which wins over the base
 # config, which wins over git history.

@@ -325,7 +325,7 @@ def test_a_file_changed_on_disk_since_it_was_read_is_not_written(tmp_path, monke
     p = write(tmp_path / "c.yaml", b"a: 1\n")
     res = _result_with(p, "yaml", [(3, 4, "2", SAFE)])
     real = fix.read_current
-    monkeypatch.setattr(fix, "read_current", lambda path: b"a: 7\n" if Path(path) == p else real(path))
+    monkeypatch.setattr(fix.files, "read_current", lambda path: b"a: 7\n" if Path(path) == p else real(path))
     out = fix.apply(res, _settings(tmp_path))
     assert p.read_bytes() == b"a: 1\n"
     assert out.fixed == {}
@@ -347,7 +347,7 @@ def test_write_atomic_keeps_mode_and_leaves_no_temporary_file(tmp_path):
 
 def _override(fmt: str, text: str, key: str, value: str) -> str | None:
     src = sources.decode("child", fmt, text.encode())
-    e = fix.yaml_override(src, key, value) if fmt == "yaml" else fix.python_dict_override(src, key, value)
+    e = sources.override_edit(src, key, value)
     return None if e is None else fix.apply_edits(src.data, [e]).decode()
 
 
@@ -386,7 +386,7 @@ def test_yaml_override_exact_bytes(text, key, out):
 
 def test_yaml_override_keeps_crlf():
     src = sources.decode("child", "yaml", b"train:\r\n  batch_size: 1024\r\n")
-    e = fix.yaml_override(src, "train.lr", "0.4")
+    e = sources.override_edit(src, "train.lr", "0.4")
     assert fix.apply_edits(src.data, [e]) == b"train:\r\n  batch_size: 1024\r\n  lr: 0.4\r\n"
 
 
@@ -422,12 +422,12 @@ def test_lr_fix_for_an_expression_is_display_only_and_says_why():
     """An lr that is an expression is never rewritten; the fix is shown with the reason."""
     from types import SimpleNamespace
 
-    from lrlint.checks import compare
+    from lrlint.checks import fixes
     from lrlint.values import EXPRESSION, Value
 
     lr = Value("lr", 0.1, Span("train.py", 10, 19, 3, 6, 3, 15), provenance=EXPRESSION, raw="0.05 * 2")
     ctx = SimpleNamespace(recipe=SimpleNamespace(lr=lr, doc=SimpleNamespace(path="train.py")), source=None)
-    f = compare.lr_fix(ctx, None, 0.4)
+    f = fixes.lr_fix(ctx, None, 0.4)
     assert (f.applicability, f.message, f.edits) == (DISPLAY_ONLY, "Set lr to 0.4", [])
     assert f.why == "the lr is an expression: change the expression by hand (`0.05 * 2`)"
     assert not fix.applicable(f and Finding("LR001", "unscaled-lr", "m", ERROR, lr.span, fix=f), unsafe=True)

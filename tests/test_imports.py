@@ -1,6 +1,6 @@
 """Check latency guards: what a plain ``lrlint check`` imports, and how many git processes it starts.
 
-design.md: "a pre-commit run on one YAML file must not import libcst or torch"; torch and
+A pre-commit run on one YAML file must not import libcst or torch (nor pydantic or rich); torch and
 scikit-learn belong to ``lrlint verify`` only; the git reference makes a fixed, small number
 of git calls whatever the number of files. Each run is a fresh interpreter (a subprocess), so
 nothing imported by pytest or other tests can hide or fake an import.

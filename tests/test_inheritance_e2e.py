@@ -1,4 +1,4 @@
-"""End-to-end inheritance (issue 4): real-looking trees under tests/fixtures/inherit/, the real CLI,
+"""End-to-end inheritance: real-looking trees under tests/fixtures/inherit/, the real CLI,
 exact findings, locations and expected values; the base file's lines appear in the code frame."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Optimizer families, policies and the tolerance bands of design.md."""
+"""Optimizer families, their default policies (rules/optimizers.yaml) and the tolerance bands."""
 
 import math
 

@@ -305,7 +305,7 @@ def test_sqrt_expression_for_sgd_is_lr002(repo):
 
 
 def test_linear_expression_for_adamw_is_accepted_by_the_default_band(repo):
-    """design.md: the adaptive band is 0.5..1 (MAE/diffusers scale AdamW linearly); only a narrowed policy flags it."""
+    """The adaptive band is 0.5..1 (MAE/diffusers scale AdamW linearly); only a narrowed policy flags it."""
     _commit_then_edit(
         repo,
         "train.py",

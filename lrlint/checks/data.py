@@ -6,7 +6,10 @@ The field names and order are the keys of the JSON ``data`` object (see ``Findin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from lrlint.checks.base import CheckContext
+from lrlint.checks.compare import Comparison
 from lrlint.findings import OMIT_NONE, FindingData
 
 
@@ -58,6 +61,35 @@ class ScalingData(FindingData):
 
     def note(self) -> str:
         return self.why
+
+    @classmethod
+    def of(cls, ctx: CheckContext, c: Comparison, expected: float, **more: Any) -> ScalingData:
+        """The comparison, the policy and the references (``more``: the rule's own facts)."""
+        r, ref = ctx.recipe, ctx.reference
+        assert ref is not None  # a Comparison is made against the primary reference
+        return cls(
+            batch_old=c.old_batch,
+            batch_new=c.new_batch,
+            k=c.k,
+            runtime_k=c.runtime_k,
+            lr_old=c.old_lr,
+            lr_new=c.new_lr,
+            lr_factor=c.lr_factor,
+            expected_lr=expected,
+            policy=ctx.policy.fix,
+            band=ctx.policy.band,
+            family=r.family,
+            optimizer=r.optimizer_display,
+            momentum=r.momentum,
+            lr_key=r.lr.key,
+            profile=r.profile.name,
+            reference=RefLabel(ref.kind, ref.label),
+            references=[RefSummary(x.kind, x.label, x.batch, x.lr) for x in ctx.references],
+            batch_parts=r.parts,
+            assumptions=list(r.assumptions),
+            why=ctx.policy.note,
+            **more,
+        )
 
 
 @dataclass

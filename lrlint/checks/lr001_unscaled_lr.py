@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from lrlint import numbers
 from lrlint.checks import compare as cmp
+from lrlint.checks import fixes, locations, wording
 from lrlint.checks.base import CheckContext, Example, Rule
+from lrlint.checks.data import ScalingData
 from lrlint.findings import ERROR, WARNING, Finding
 from lrlint.scaling import RULE_EXPONENT, RULE_TITLE, assess, same_number
 
@@ -62,16 +64,16 @@ def check(ctx: CheckContext):
     r = ctx.recipe
     rule_name = RULE_TITLE[policy.fix]
     msg = (
-        f"{cmp.batch_text(c)} "
-        f"but {r.lr.key} stays {cmp.fmt_lr(ctx, c.new_lr)}; {cmp.optimizer_label(ctx)}: "
-        f"{rule_name} rule expects {cmp.fmt_lr(ctx, expected)}"
+        f"{wording.batch_text(c)} "
+        f"but {r.lr.key} stays {wording.fmt_lr(ctx, c.new_lr)}; {wording.optimizer_label(ctx)}: "
+        f"{rule_name} rule expects {wording.fmt_lr(ctx, expected)}"
     )
     if policy.band[0] != policy.band[1]:
         other = "linear" if policy.fix == "sqrt" else "sqrt"
-        msg += f" ({RULE_TITLE[other]} would be {cmp.fmt_lr(ctx, c.old_lr * c.k ** RULE_EXPONENT[other])})"
-    notes = [cmp.references_text(ctx)]
-    if cmp.assumptions_text(ctx):
-        notes.append(cmp.assumptions_text(ctx))
+        msg += f" ({RULE_TITLE[other]} would be {wording.fmt_lr(ctx, c.old_lr * c.k ** RULE_EXPONENT[other])})"
+    notes = [wording.references_text(ctx)]
+    if wording.assumptions_text(ctx):
+        notes.append(wording.assumptions_text(ctx))
     msg += f" [{'; '.join(notes)}]"
     t = ctx.settings.thresholds
     severity = ERROR if (c.k >= t.error_factor or c.k <= 1 / t.error_factor) else WARNING
@@ -80,10 +82,10 @@ def check(ctx: CheckContext):
         RULE.name,
         msg,
         severity,
-        cmp.changed_batch_span(ctx),
-        data=cmp.data(ctx, c, expected),
-        fix=cmp.lr_fix(ctx, c, expected),
-        related=cmp.related(ctx, f"{r.lr.key} tuned for batch {numbers.plain(c.old_batch)}"),
+        locations.changed_batch_span(ctx),
+        data=ScalingData.of(ctx, c, expected),
+        fix=fixes.lr_fix(ctx, c, expected),
+        related=locations.related(ctx, f"{r.lr.key} tuned for batch {numbers.plain(c.old_batch)}"),
     )
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from lrlint import numbers
 from lrlint.checks import compare as cmp
+from lrlint.checks import fixes, locations, wording
 from lrlint.checks.base import CheckContext, Example, Rule
-from lrlint.checks.data import ExpressionRuleData
+from lrlint.checks.data import ExpressionRuleData, ScalingData
 from lrlint.findings import ERROR, WARNING, Finding
 from lrlint.scaling import RULE_TITLE, assess, rule_for_exponent, same_number
 
@@ -60,8 +61,9 @@ def _expression(ctx: CheckContext):
     want = rule_for_exponent(policy.fix_exponent)
     msg = (
         f"{r.lr.key} is scaled with the batch by the {used} rule ({s.description.split(': ', 1)[-1]}), "
-        f"but {cmp.optimizer_label(ctx)} policy is the {policy.describe()}: use the {want} rule, "
-        f'or set [tool.lrlint.policy] {policy.family} = "{"linear" if s.exponent == 1 else "sqrt"}" if the team wants {used} scaling'
+        f"but {wording.optimizer_label(ctx)} policy is the {policy.describe()}: use the {want} rule, "
+        f'or set [tool.lrlint.policy] {policy.family} = "{"linear" if s.exponent == 1 else "sqrt"}" '
+        f"if the team wants {used} scaling"
     )
     yield Finding(
         RULE.code,
@@ -98,11 +100,12 @@ def check(ctx: CheckContext):
         accepted = f"x{numbers.plain(a.low)} to x{numbers.plain(a.high)} ({policy.describe()})"
     direction = "; the lr moved the wrong way" if a.wrong_direction else ""
     msg = (
-        f"{cmp.batch_text(c)} "
-        f"and {r.lr.key} {cmp.fmt_lr(ctx, c.old_lr)} -> {cmp.fmt_lr(ctx, c.new_lr)} (x{numbers.plain(c.lr_factor)}){direction}; "
-        f"{cmp.optimizer_label(ctx)} accepts {accepted}: {RULE_TITLE[policy.fix]} rule expects {cmp.fmt_lr(ctx, expected)}"
+        f"{wording.batch_text(c)} "
+        f"and {r.lr.key} {wording.fmt_lr(ctx, c.old_lr)} -> {wording.fmt_lr(ctx, c.new_lr)} "
+        f"(x{numbers.plain(c.lr_factor)}){direction}; {wording.optimizer_label(ctx)} accepts {accepted}: "
+        f"{RULE_TITLE[policy.fix]} rule expects {wording.fmt_lr(ctx, expected)}"
     )
-    notes = [cmp.references_text(ctx)] + ([cmp.assumptions_text(ctx)] if r.assumptions else [])
+    notes = [wording.references_text(ctx)] + ([wording.assumptions_text(ctx)] if r.assumptions else [])
     msg += f" [{'; '.join(notes)}]"
     severity = ERROR if (a.deviation > ctx.settings.thresholds.error_factor or a.wrong_direction) else WARNING
     yield Finding(
@@ -110,10 +113,10 @@ def check(ctx: CheckContext):
         RULE.name,
         msg,
         severity,
-        r.lr.span or cmp.changed_batch_span(ctx),
-        data=cmp.data(ctx, c, expected, deviation=a.deviation, wrong_direction=a.wrong_direction),
-        fix=cmp.lr_fix(ctx, c, expected),
-        related=cmp.batch_related(ctx, c),
+        r.lr.span or locations.changed_batch_span(ctx),
+        data=ScalingData.of(ctx, c, expected, deviation=a.deviation, wrong_direction=a.wrong_direction),
+        fix=fixes.lr_fix(ctx, c, expected),
+        related=locations.batch_related(ctx, c),
     )
 
 

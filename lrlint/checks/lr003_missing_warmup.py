@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lrlint import numbers
 from lrlint.checks import compare as cmp
+from lrlint.checks import locations, wording
 from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import RefLabel, WarmupData
 from lrlint.findings import WARNING, Finding, Related
@@ -97,16 +98,17 @@ def check(ctx: CheckContext):
     how = (
         f"{r.scaling.description}: the lr runs x{numbers.plain(f)} the reference's"
         if runtime
-        else f"{r.lr.key} {cmp.fmt_lr(ctx, ref.lr)} -> {cmp.fmt_lr(ctx, r.lr_value)} (x{numbers.plain(f)})"
+        else f"{r.lr.key} {wording.fmt_lr(ctx, ref.lr)} -> {wording.fmt_lr(ctx, r.lr_value)} (x{numbers.plain(f)})"
     )
     msg = (
         f"{how} for effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)}, "
-        f"with no warmup configured: add a gradual warmup{_hint(r)} (Goyal et al. 2017 warm up over 5 epochs) [vs {ref.label}]"
+        f"with no warmup configured: add a gradual warmup{_hint(r)} (Goyal et al. 2017 warm up over 5 epochs) "
+        f"[vs {ref.label}]"
     )
     span = (
         r.lr.span
-        if r.lr.span is not None and not cmp.inherited(ctx, r.lr)
-        else cmp.changed_batch_span(ctx)
+        if r.lr.span is not None and not locations.inherited(ctx, r.lr)
+        else locations.changed_batch_span(ctx)
         if ctx.reference
         else r.lr.span
     )

@@ -73,7 +73,8 @@ def _tag(ctx: CheckContext):
         yield _finding(
             ctx,
             f"file name {name} says {tag.describe()}, but {pd.key} is {numbers.plain(pd.number)}"
-            f"{' (inherited from ' + pd.span.path + ')' if pd.span is not None and pd.span.path != r.doc.path else ''}: "
+            f"{' (inherited from ' + pd.span.path + ')' if pd.span is not None and pd.span.path != r.doc.path else ''}"
+            ": "
             f"rename the file or set the batch it names",
             pd.span if pd.span is not None and pd.span.path == r.doc.path else None,
             TagMismatchData(r.profile.name, tag.text, tag.total, pd.number, pd.key),
@@ -93,7 +94,8 @@ def _tag(ctx: CheckContext):
     ):
         yield _finding(
             ctx,
-            f"file name {name} says {tag.describe()}, but {dv.key} is {numbers.plain(dv.number)}: rename the file or fix the device count",
+            f"file name {name} says {tag.describe()}, but {dv.key} is {numbers.plain(dv.number)}: "
+            "rename the file or fix the device count",
             dv.span if dv.span is not None and dv.span.path == r.doc.path else None,
             TagMismatchData(r.profile.name, tag.text, tag.total, dv.number, dv.key),
         )
@@ -109,7 +111,8 @@ def _tag(ctx: CheckContext):
         bv = next((v for v in r.batch_values() if v.span is not None), None)
         yield _finding(
             ctx,
-            f"file name {name} says {tag.describe()}, but the config's effective batch is {numbers.plain(r.effective_batch)}: "
+            f"file name {name} says {tag.describe()}, but the config's effective batch is "
+            f"{numbers.plain(r.effective_batch)}: "
             f"rename the file or fix the batch",
             bv.span if bv is not None and bv.span.path == r.doc.path else None,
             TagMismatchData(r.profile.name, tag.text, tag.total, r.effective_batch),
@@ -144,7 +147,7 @@ def _consistency(ctx: CheckContext):
             ctx,
             c.message.format(**fields),
             span,
-            ConsistencyData(r.profile.name, c.total, total.number, dict(zip(c.factors, nums))),
+            ConsistencyData(r.profile.name, c.total, total.number, dict(zip(c.factors, nums, strict=True))),
             ERROR,
             related,
         )

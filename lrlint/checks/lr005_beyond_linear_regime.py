@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lrlint import numbers
-from lrlint.checks import compare as cmp
+from lrlint.checks import locations, wording
 from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import LinearRegimeData, RefLabel
 from lrlint.findings import WARNING, Finding
@@ -68,10 +68,11 @@ def check(ctx: CheckContext):
         return
     msg = (
         f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)} is past "
-        f"{numbers.plain(t.linear_regime_batch)}, where linear lr scaling stops holding for {cmp.optimizer_label(ctx)} "
+        f"{numbers.plain(t.linear_regime_batch)}, where linear lr scaling stops holding for "
+        f"{wording.optimizer_label(ctx)} "
         f"(Goyal et al. 2017): use LARS (You et al. 2017) or check the run with `lrlint verify` [vs {ref.label}]"
     )
-    span = cmp.changed_batch_span(ctx) if ctx.reference is not None else r.lr.span
+    span = locations.changed_batch_span(ctx) if ctx.reference is not None else r.lr.span
     if span is None:
         return
     yield Finding(

@@ -6,11 +6,14 @@ import re
 
 from lrlint import keypaths, numbers
 from lrlint.checks import compare as cmp
+from lrlint.checks import fixes, locations
 from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import RefLabel, ScheduleData
-from lrlint.findings import DISPLAY_ONLY, UNSAFE, Edit, Finding, Fix, Related
-from lrlint.references import STRENGTH
+from lrlint.findings import DISPLAY_ONLY, UNSAFE, WARNING, Edit, Finding, Fix, Related
+from lrlint.references import STRENGTH, Reference
 from lrlint.scaling import batch_changed, same_number
+from lrlint.spans import Span
+from lrlint.values import Value
 
 DOC = """\
 ## What it does
@@ -124,71 +127,78 @@ def check(ctx: CheckContext):
         or not ctx.reference.batch
         or not batch_changed(unscaled_k(ctx.reference), ctx.settings.thresholds)
     ):
-        return  # the strongest reference says the batch is the one the schedule was written for (or the runtime rescales it)
+        # the strongest reference says the batch is the one the schedule was written for (or the runtime rescales it)
+        return
     refs = sorted([x for x in ctx.references if x.batch], key=lambda x: STRENGTH[x.kind])
     t = ctx.settings.thresholds
     for v in r.schedule:
         cur = _numbers(v)
         if not cur or v.span is None or _epoch_based(r, v.key):
             continue
-        for ref in refs:
+        for ref in refs:  # the strongest reference that states this value decides
             old = _old_value(ref, v.key)
             if old is None:
                 continue
             k = unscaled_k(ref)
-            if not batch_changed(k, t):
-                break
-            if len(old) != len(cur) or not all(same_number(a, b) for a, b in zip(old, cur)):
-                break  # changed: the author rescaled it (or chose a new length)
-            as_int = isinstance(v.value, int) or isinstance(v.value, str)
-            new = [_scaled(x, k, as_int) for x in cur]
-            how = f"divided by {numbers.plain(k)}" if k > 1 else f"multiplied by {numbers.plain(1 / k)}"
-            shown_old = ", ".join(numbers.plain(x) for x in cur)
-            shown_new = ", ".join(numbers.plain(x) for x in new)
-            inherited = cmp.inherited(ctx, v)
-            msg = (
-                f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)} (x{numbers.plain(k)}) "
-                f"but the step-based {v.key} stays {shown_old}{' (inherited from ' + v.span.path + ')' if inherited else ''}: "
-                f"counted in samples it now lasts x{numbers.plain(k)} as long; expected {shown_new} ({how}, "
-                f"as Detectron2's auto_scale_workers does) [vs {ref.label}]"
-            )
-            content = _content(v, new, as_int)
-            title = f"Set {v.key} to {content}"
-            if inherited:
-                edit, why = cmp.override_edit(ctx, v.key, content)
-                fix = (
-                    Fix(UNSAFE, title + f" in {r.doc.path}", [edit], "a longer training may be intended")
-                    if edit
-                    else Fix(DISPLAY_ONLY, title, [], why)
-                )
-                span = cmp.changed_batch_span(ctx) if ctx.reference is not None else None
-                related = [Related(v.span, f"{v.key} unchanged")]
-            else:
-                fix = Fix(UNSAFE, title, [Edit(v.span, content)], "a longer training may be intended")
-                span, related = v.span, []
-            if span is None or span.path != r.doc.path:
-                span = v.span
-                related = []
-            yield Finding(
-                RULE.code,
-                RULE.name,
-                msg,
-                "warning",
-                span,
-                related=related,
-                fix=fix,
-                data=ScheduleData(
-                    key=v.key,
-                    old=cur if len(cur) > 1 else cur[0],
-                    expected=new if len(new) > 1 else new[0],
-                    k=k,
-                    batch_old=ref.batch,
-                    batch_new=r.effective_batch,
-                    reference=RefLabel(ref.kind, ref.label),
-                    profile=r.profile.name,
-                ),
-            )
+            # unchanged while the batch changed (a changed value: the author rescaled it, or chose a new length)
+            unchanged = len(old) == len(cur) and all(same_number(a, b) for a, b in zip(old, cur, strict=True))
+            if batch_changed(k, t) and unchanged:
+                yield _finding(ctx, v, cur, ref, k)
             break
+
+
+def _finding(ctx: CheckContext, v: Value, cur: list[float], ref: Reference, k: float) -> Finding:
+    r = ctx.recipe
+    assert v.span is not None and ref.batch is not None and r.effective_batch is not None
+    as_int = isinstance(v.value, (int, str))
+    new = [_scaled(x, k, as_int) for x in cur]
+    how = f"divided by {numbers.plain(k)}" if k > 1 else f"multiplied by {numbers.plain(1 / k)}"
+    shown_old = ", ".join(numbers.plain(x) for x in cur)
+    shown_new = ", ".join(numbers.plain(x) for x in new)
+    inherited = locations.inherited(ctx, v)
+    msg = (
+        f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)} (x{numbers.plain(k)}) "
+        f"but the step-based {v.key} stays {shown_old}"
+        f"{' (inherited from ' + v.span.path + ')' if inherited else ''}: "
+        f"counted in samples it now lasts x{numbers.plain(k)} as long; expected {shown_new} ({how}, "
+        f"as Detectron2's auto_scale_workers does) [vs {ref.label}]"
+    )
+    fix, span, related = _fix(ctx, v, _content(v, new, as_int), inherited)
+    data = ScheduleData(
+        key=v.key,
+        old=cur if len(cur) > 1 else cur[0],
+        expected=new if len(new) > 1 else new[0],
+        k=k,
+        batch_old=ref.batch,
+        batch_new=r.effective_batch,
+        reference=RefLabel(ref.kind, ref.label),
+        profile=r.profile.name,
+    )
+    return Finding(RULE.code, RULE.name, msg, WARNING, span, related=related, fix=fix, data=data)
+
+
+def _fix(ctx: CheckContext, v: Value, content: str, inherited: bool) -> tuple[Fix, Span, list[Related]]:
+    """The fix, where the finding is reported, and its related location. An inherited value is overridden
+    in the child, and the finding is reported at the child's changed batch."""
+    r = ctx.recipe
+    assert v.span is not None
+    title = f"Set {v.key} to {content}"
+    span: Span | None = v.span
+    related: list[Related] = []
+    if inherited:
+        edit, why = fixes.override_edit(ctx, v.key, content)
+        fix = (
+            Fix(UNSAFE, title + f" in {r.doc.path}", [edit], "a longer training may be intended")
+            if edit
+            else Fix(DISPLAY_ONLY, title, [], why)
+        )
+        span = locations.changed_batch_span(ctx) if ctx.reference is not None else None
+        related = [Related(v.span, f"{v.key} unchanged")]
+    else:
+        fix = Fix(UNSAFE, title, [Edit(v.span, content)], "a longer training may be intended")
+    if span is None or span.path != r.doc.path:
+        return fix, v.span, []
+    return fix, span, related
 
 
 RULE = Rule(

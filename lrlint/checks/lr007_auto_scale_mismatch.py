@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from lrlint import numbers
 from lrlint.checks import compare as cmp
+from lrlint.checks import fixes, locations, wording
 from lrlint.checks.base import CheckContext, Example, Rule
-from lrlint.checks.data import BaseBatchData, IgnoredPartData, RuntimeRuleData
+from lrlint.checks.data import BaseBatchData, IgnoredPartData, RuntimeRuleData, ScalingData
 from lrlint.findings import DISPLAY_ONLY, ERROR, UNSAFE, WARNING, Edit, Finding, Fix, Related
 from lrlint.recipes import name_tag
 from lrlint.scaling import rule_for_exponent, same_number
@@ -72,15 +73,16 @@ def _base_batch(ctx: CheckContext):
     if tag is None or tag.total is None or same_number(float(tag.total), ref.number):
         return
     msg = (
-        f"{ref.key} = {numbers.plain(ref.number)}, but {r.lr.key} {cmp.fmt_lr(ctx, r.lr_value or 0)} was written for batch "
+        f"{ref.key} = {numbers.plain(ref.number)}, but {r.lr.key} {wording.fmt_lr(ctx, r.lr_value or 0)} "
+        "was written for batch "
         f"{tag.total} (file name {tag.describe()}): {s.description.split(' (')[0]}, so it scales from the wrong base, "
         f"x{numbers.plain(tag.total / ref.number)} off; set {ref.key} to {tag.total}"
     )
     fix = None
     if ref.span is not None:
         content = str(tag.total)
-        if cmp.inherited(ctx, ref):
-            edit, why = cmp.override_edit(ctx, ref.key, content)
+        if locations.inherited(ctx, ref):
+            edit, why = fixes.override_edit(ctx, ref.key, content)
             fix = (
                 Fix(UNSAFE, f"Set {ref.key} to {content}", [edit], "the file name may be the one that is wrong")
                 if edit
@@ -95,16 +97,16 @@ def _base_batch(ctx: CheckContext):
             )
     span = (
         ref.span
-        if ref.span is not None and not cmp.inherited(ctx, ref)
+        if ref.span is not None and not locations.inherited(ctx, ref)
         else (
             s.value.span
-            if s.value is not None and s.value.span is not None and not cmp.inherited(ctx, s.value)
+            if s.value is not None and s.value.span is not None and not locations.inherited(ctx, s.value)
             else None
         )
     )
     related = [Related(ref.span, "base batch declared here")] if ref.span is not None and ref.span != span else []
     if span is None:
-        bv = next((v for v in r.batch_values() if v.span is not None and not cmp.inherited(ctx, v)), None)
+        bv = next((v for v in r.batch_values() if v.span is not None and not locations.inherited(ctx, v)), None)
         span = bv.span if bv is not None else ref.span
     if span is None:
         return
@@ -137,8 +139,9 @@ def _adaptive(ctx: CheckContext):
     if span is None:
         return
     msg = (
-        f"{s.description.split(' (')[0]}: the {rule_for_exponent(s.exponent)} rule, but {cmp.optimizer_label(ctx)} policy is the "
-        f"{policy.describe()}; turn the runtime scaling off and scale {r.lr.key} by hand, or change [tool.lrlint.policy] {policy.family}"
+        f"{s.description.split(' (')[0]}: the {rule_for_exponent(s.exponent)} rule, "
+        f"but {wording.optimizer_label(ctx)} policy is the {policy.describe()}; turn the runtime scaling off "
+        f"and scale {r.lr.key} by hand, or change [tool.lrlint.policy] {policy.family}"
     )
     yield Finding(
         RULE.code,
@@ -175,7 +178,8 @@ def _ignored(ctx: CheckContext):
         msg = (
             f"{s.description.split(' (')[0]}, but it ignores {v.key} = {numbers.plain(n)}: it scales for batch "
             f"{numbers.plain(r.effective_batch / n)}, not the effective {numbers.plain(r.effective_batch)} "
-            f"(open-mmlab/mmengine#894); scale {r.lr.key} for the accumulation by hand, or accumulate only to emulate the reference batch"
+            f"(open-mmlab/mmengine#894); scale {r.lr.key} for the accumulation by hand, "
+            "or accumulate only to emulate the reference batch"
         )
         yield Finding(
             RULE.code,
@@ -205,29 +209,28 @@ def check(ctx: CheckContext):
     if c is None or not cmp.compensated(ctx, c) or same_number(c.new_lr, c.old_lr):
         return  # a change the runtime does not compensate is LR001/LR002's
     msg = (
-        f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)} (x{numbers.plain(c.k * c.runtime_k)}) and "
-        f"{r.lr.key} {cmp.fmt_lr(ctx, c.old_lr)} -> {cmp.fmt_lr(ctx, c.new_lr)} by hand, but {s.description}: "
-        f"the lr is scaled twice; keep {r.lr.key} at {cmp.fmt_lr(ctx, c.old_lr)} [{cmp.references_text(ctx)}]"
+        f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)} "
+        f"(x{numbers.plain(c.k * c.runtime_k)}) and "
+        f"{r.lr.key} {wording.fmt_lr(ctx, c.old_lr)} -> {wording.fmt_lr(ctx, c.new_lr)} by hand, but {s.description}: "
+        f"the lr is scaled twice; keep {r.lr.key} at {wording.fmt_lr(ctx, c.old_lr)} [{wording.references_text(ctx)}]"
     )
     fix = None
     if r.lr.span is not None and r.lr.raw:
-        content = cmp.literal_for(r.lr, c.old_lr)
+        content = fixes.literal_for(r.lr, c.old_lr)
         fix = Fix(
             UNSAFE,
             f"Restore {r.lr.key} to {content}",
             [Edit(r.lr.span, content)],
             "which scaling to keep is the team's decision",
         )
-    related = (
-        [] if s.value is None or s.value.span is None else [cmp.Related(s.value.span, "runtime scaling enabled here")]
-    )
+    related = [] if s.value is None or s.value.span is None else [Related(s.value.span, "runtime scaling enabled here")]
     yield Finding(
         RULE.code,
         RULE.name,
         msg,
         ERROR,
-        r.lr.span or cmp.changed_batch_span(ctx),
-        data=cmp.data(ctx, c, c.old_lr, runtime_scaling=s.name),
+        r.lr.span or locations.changed_batch_span(ctx),
+        data=ScalingData.of(ctx, c, c.old_lr, runtime_scaling=s.name),
         fix=fix,
         related=related,
     )

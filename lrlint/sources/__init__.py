@@ -1,7 +1,9 @@
 """Reading files: bytes -> Source -> Documents. Nothing here executes the file.
 
 Each format's parser lives in its own module and is imported only when a file of
-that format is parsed (a YAML-only run never imports libcst).
+that format is parsed (a YAML-only run never imports libcst). Beside the parsers, the
+editors that write a value into a file's text (``override_edit``, used by fixes that
+override an inherited value in the child config).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lrlint.findings import Edit
 from lrlint.spans import LineIndex
 from lrlint.values import Document
 
@@ -24,6 +27,12 @@ PARSERS = {
     "yaml": "lrlint.sources.yaml_source",
     "json": "lrlint.sources.json_source",
     "python": "lrlint.sources.python_source",
+}
+
+# format -> module with ``override(source: Source, dotted: str, content: str) -> Edit | None``
+EDITORS = {
+    "yaml": "lrlint.sources.yaml_edit",
+    "python": "lrlint.sources.python_edit",
 }
 
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".py": "python"}
@@ -199,3 +208,13 @@ def parse(source: Source, limits: Limits) -> list[Document]:
     """Parse with the format's parser (imported on first use)."""
     mod = importlib.import_module(PARSERS[source.format])
     return mod.parse(source, limits)
+
+
+def override_edit(source: Source, dotted: str, content: str) -> Edit | None:
+    """An edit that sets ``dotted`` to the literal ``content`` in ``source``: the value replaced where the
+    key is written, else the key inserted where the format's merge puts it. None where the format has no
+    editor or the file's shape does not allow a safe edit."""
+    name = EDITORS.get(source.format)
+    if name is None:
+        return None
+    return importlib.import_module(name).override(source, dotted, content)

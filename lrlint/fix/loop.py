@@ -1,0 +1,244 @@
+"""The ``--fix`` rounds: edit, re-parse and re-check in memory until no fix remains, then write.
+
+A ``_Run`` holds what the rounds share (the current bytes, sources and findings of each file, what was
+fixed, what went wrong); each step is one method. The caller's ``Result`` is left as it was: ``apply``
+returns a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from lrlint import api, sources
+from lrlint.discover import Target
+from lrlint.findings import Finding
+from lrlint.fix.edits import applicable, apply_edits, select, type_kept
+from lrlint.fix.files import fsync_dir, unified_diff, write_atomic
+from lrlint.results import Result
+from lrlint.settings import Settings
+from lrlint.sources import Limits, Source, SourceError
+
+MAX_ITERATIONS = 10
+
+Place = tuple[str, int, int]  # (path, line, col) of an edit
+
+
+@dataclass
+class FixOutcome:
+    result: Result  # the re-checked result
+    fixed: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # path -> (code, name) fixed
+    diff: str = ""
+    problems: list[str] = field(default_factory=list)
+    changed: dict[str, bytes] = field(default_factory=dict)  # path -> new bytes (written unless --diff)
+    iterations: int = 0
+
+
+@dataclass
+class _Round:
+    data: dict[str, bytes] = field(default_factory=dict)  # path -> the bytes after this round's edits
+    fixed: dict[str, list[Finding]] = field(default_factory=dict)  # path -> the findings those edits fix
+
+
+class _Run:
+    def __init__(self, result: Result, settings: Settings, unsafe: bool, base: str | None, reference: str | None):
+        self.settings, self.unsafe, self.base, self.reference = settings, unsafe, base, reference
+        self.original: dict[str, Source] = dict(result.sources)  # as read: what the diff and the write compare with
+        self.before: list[Finding] = list(result.findings)
+        self.findings: list[Finding] = list(result.findings)
+        self.sources: dict[str, Source] = dict(result.sources)
+        self.comments = dict(result.comments)
+        self.recipes = dict(result.recipes)
+        self.changed: dict[str, bytes] = {}  # path -> bytes after fixing
+        self.fixed: dict[str, list[tuple[str, str]]] = {}
+        self.problems: list[str] = []
+        self.broken: set[str] = set()  # files whose fixes are given up
+        self.rewritten: set[Place] = set()  # places an edit of this run rewrote
+        self.refixed: set[Place] = set()  # places reported as still flagged after their fix
+        self.iterations = 0
+
+    def candidates(self) -> list[Finding]:
+        """The findings whose fixes may be applied now. Each place is rewritten once per run: a finding
+        that survives its own fix would loop, so it is reported once and left."""
+        out = []
+        for f in self.findings:
+            if f.span.path in self.broken or not applicable(f, self.unsafe):
+                continue
+            assert f.fix is not None
+            again = [p for e in f.fix.edits if (p := (e.span.path, e.span.line, e.span.col)) in self.rewritten]
+            if again:
+                if again[0] not in self.refixed:
+                    self.refixed.add(again[0])
+                    path, line, col = again[0]
+                    self.problems.append(
+                        f"{path}:{line}:{col}: {f.code} is still reported after its fix; "
+                        "not rewritten again (does the reference state the lr it was tuned with?)"
+                    )
+                continue
+            out.append(f)
+        return out
+
+    def edit(self, chosen: dict[str, list[Finding]]) -> _Round:
+        """Apply the chosen fixes of each file to its current bytes; keep the files that still parse."""
+        rnd = _Round()
+        for path, fs in chosen.items():
+            src = self.sources.get(path)
+            if src is None:
+                self._give_up(path, f"{path}: not fixed: the file was not read in this run")
+                continue
+            edited = self._edit_file(path, src, fs)
+            if edited is not None:
+                rnd.data[path], rnd.fixed[path] = edited
+        return rnd
+
+    def _edit_file(self, path: str, src: Source, fs: list[Finding]) -> tuple[bytes, list[Finding]] | None:
+        edits, ok = [], []
+        for f in fs:
+            assert f.fix is not None
+            mine = [e for e in f.fix.edits if e.span.path == path]
+            bad = None
+            for e in mine:
+                old = src.data[e.span.start : e.span.end].decode(src.encoding, "surrogateescape")
+                if not type_kept(src.format, old, e.content):
+                    bad = (
+                        f"{path}:{e.span.line}:{e.span.col}: {f.code} not fixed: {e.content!r} would not load as the "
+                        f"same type as {old!r}"
+                    )
+            if bad:
+                self.problems.append(bad)
+                continue
+            edits.extend(mine)
+            ok.append(f)
+        if not edits:
+            return None
+        try:
+            new = apply_edits(src.data, edits, src.encoding)
+        except (ValueError, UnicodeEncodeError) as e:
+            self._give_up(path, f"{path}: not fixed: {e}")
+            return None
+        if new == src.data:
+            return None
+        why = _reparse(path, src.format, new, self.settings)
+        if why is not None:
+            self._give_up(path, f"{path}: fixes not applied: the fixed file would not parse ({why})")
+            return None
+        return new, ok
+
+    def recheck(self, rnd: _Round) -> Result | None:
+        """Check the round's files again as ``check_paths`` would, reading their fixed bytes."""
+        try:
+            return _recheck(rnd.data, {p: self.sources[p].format for p in rnd.data}, self)
+        except Exception as e:  # never write what could not be re-checked
+            self.problems.append(f"fixes not applied: re-checking the fixed files failed ({type(e).__name__}: {e})")
+            return None
+
+    def take(self, rnd: _Round, rechecked: Result) -> bool:
+        """Keep the round's bytes and the re-checked findings of its files; False when nothing was kept."""
+        progress = False
+        for path, data in rnd.data.items():
+            if path not in rechecked.sources:
+                self._give_up(path, f"{path}: fixes not applied: the fixed file could not be re-checked")
+                continue
+            self.changed[path] = data
+            self.sources[path] = rechecked.sources[path]
+            self.comments[path] = rechecked.comments.get(path, {})
+            self.recipes[path] = rechecked.recipes.get(path, [])
+            for f in rnd.fixed[path]:
+                assert f.fix is not None
+                self.fixed.setdefault(path, []).append((f.code, f.name))
+                self.rewritten.update(
+                    (e.span.path, e.span.line, e.span.col) for e in f.fix.edits if e.span.path == path
+                )
+            progress = True
+        done = {p for p in rnd.data if p in self.changed and p not in self.broken}
+        done |= {p for p in rechecked.covered if p not in rnd.data and p not in self.broken}  # other set members
+        self.findings = [f for f in self.findings if f.span.path not in done]
+        self.findings += [f for f in rechecked.findings if f.span.path in done]
+        self.findings.sort(key=lambda f: f.sort_key)
+        return progress
+
+    def write(self, write: bool) -> str:
+        """The diff of every changed file; with ``write``, each written atomically (a file that cannot be
+        written is reported as it is on disk, with its original findings)."""
+        diff_parts: list[str] = []
+        dirs: set[Path] = set()
+        for path in sorted(self.changed):
+            src, new = self.original[path], self.changed[path]
+            if new == src.data:
+                continue
+            diff_parts.append(unified_diff(path, src, new))
+            if not write:
+                continue
+            dirs.add(Path(path).parent)
+            why = write_atomic(path, new, expected=src.data, sync_dir=False)
+            if why is not None:
+                self.problems.append(f"{path}: not written: {why}")
+                self.findings = [f for f in self.findings if f.span.path != path]
+                self.findings += [f for f in self.before if f.span.path == path]
+                self.sources[path] = src
+                self.fixed.pop(path, None)
+                del self.changed[path]
+        for d in sorted(dirs):  # one directory fsync per directory, not per file
+            fsync_dir(d)
+        self.findings.sort(key=lambda f: f.sort_key)
+        return "".join(diff_parts)
+
+    def _give_up(self, path: str, problem: str) -> None:
+        self.problems.append(problem)
+        self.broken.add(path)
+
+
+def apply(
+    result: Result,
+    settings: Settings,
+    unsafe: bool = False,
+    write: bool = True,
+    base: str | None = None,
+    reference: str | None = None,
+    max_iterations: int = MAX_ITERATIONS,
+) -> FixOutcome:
+    """Apply fixes to the files of ``result``; return the re-checked result, what was fixed and the diff."""
+    run = _Run(result, settings, unsafe, base, reference)
+    while run.iterations < max_iterations:
+        chosen = select(run.candidates(), unsafe)
+        if not chosen:
+            break
+        run.iterations += 1
+        rnd = run.edit(chosen)
+        if not rnd.data:
+            break
+        rechecked = run.recheck(rnd)
+        if rechecked is None or not run.take(rnd, rechecked):
+            break
+    diff = run.write(write)
+    fixed_result = replace(
+        result, findings=run.findings, sources=run.sources, comments=run.comments, recipes=run.recipes
+    )
+    return FixOutcome(fixed_result, run.fixed, diff, run.problems, dict(run.changed), run.iterations)
+
+
+def _recheck(data: dict[str, bytes], formats: dict[str, str], run: _Run) -> Result:
+    """Check files whose bytes are given in memory (an overlay of the fixed bytes), exactly as
+    ``api.check_paths`` would."""
+    overlay = {Path(p): d for p, d in data.items()}
+    engine = api.Engine(run.settings, base=run.base, reference=run.reference, overlay=overlay)
+    res = Result()
+    try:
+        api.check_targets(engine, [Target(path, Path(path), formats[path], True) for path in data], res)
+    finally:
+        engine.close()
+    res.findings = api.filter_findings(res.findings, res, run.settings)
+    return res
+
+
+def _reparse(path: str, fmt: str, data: bytes, settings: Settings) -> str | None:
+    """None when ``data`` parses; else the reason."""
+    limits = Limits(max_file_size=getattr(settings, "max_file_size", Limits.max_file_size))
+    try:
+        src = sources.decode(path, fmt, data)
+        sources.parse(src, limits)
+    except SourceError as e:
+        return f"{e.line}:{e.col}: {e.reason}"
+    except Exception as e:  # a parser bug must not lose the user's file
+        return f"{type(e).__name__}: {e}"
+    return None
