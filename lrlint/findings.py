@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from collections.abc import KeysView
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
+from lrlint.records import Record, fields
 from lrlint.spans import Span
 from lrlint.vocabulary import DISPLAY_ONLY, ERROR, INFO, SAFE, UNSAFE, WARNING, Applicability, Severity
 
@@ -21,24 +21,22 @@ __all__ = [
     "Finding",
     "FindingData",
     "Fix",
-    "OMIT_NONE",
     "Related",
 ]
 
-# field metadata: a field left out of the JSON when it is None (facts only some findings of a rule state)
-OMIT_NONE = {"omit_none": True}
 
-
-class FindingData:
-    """The numbers and names behind a finding, as a dataclass of its rule (``lrlint.checks.data``).
+class FindingData(Record):
+    """The numbers and names behind a finding, as a record of its rule (``lrlint.checks.data``).
 
     ``to_json`` is the one serialisation (JSON ``data``, SARIF ``properties.data``): the fields in their
-    declared order, nested dataclasses as objects, tuples as lists; a field whose metadata is
-    ``OMIT_NONE`` is left out while it is None.
+    declared order, nested records as objects, tuples as lists; a field named in ``__omit_none__`` is left
+    out while it is None.
     """
 
+    __omit_none__: ClassVar[frozenset[str]] = frozenset()
+
     def to_json(self) -> dict[str, Any]:
-        return _object(self)
+        return {k: _json(v) for k, v in fields(self) if not (v is None and k in self.__omit_none__)}
 
     def about(self) -> str:
         """The config key the finding is about (for fingerprints); "" when it names none."""
@@ -57,19 +55,9 @@ class FindingData:
         return self.to_json()[key]
 
 
-def _object(obj: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        v = getattr(obj, f.name)
-        if v is None and f.metadata.get("omit_none"):
-            continue
-        out[f.name] = _json(v)
-    return out
-
-
 def _json(v: Any) -> Any:
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        return _object(v)
+    if isinstance(v, Record):
+        return {k: _json(x) for k, x in fields(v)}
     if isinstance(v, (list, tuple)):
         return [_json(x) for x in v]
     if isinstance(v, dict):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from lrlint.findings import Finding
 from lrlint.inherit import Problem
 from lrlint.recipes import Recipe
+from lrlint.records import Record
 from lrlint.references import Reference
 from lrlint.sources import Source
 from lrlint.values import Document
@@ -29,16 +30,14 @@ class Parsed:
     config_set: bool = False  # a merged config set: each value is edited and reported where it is written
 
 
-@dataclass(frozen=True)
-class ExplainedReference:
+class ExplainedReference(Record):
     kind: str
     label: str
     batch: float | None
     lr: float | None
 
 
-@dataclass(frozen=True)
-class Explanation:
+class Explanation(Record):
     """One recipe as the checks saw it, and why it was not compared when it was not."""
 
     filename: str

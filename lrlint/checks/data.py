@@ -1,28 +1,26 @@
-"""What each rule's finding carries in ``Finding.data``: one dataclass per kind of finding.
+"""What each rule's finding carries in ``Finding.data``: one record per kind of finding.
 
 The field names and order are the keys of the JSON ``data`` object (see ``FindingData.to_json``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from lrlint.checks.base import CheckContext
 from lrlint.checks.compare import Comparison
-from lrlint.findings import OMIT_NONE, FindingData
+from lrlint.findings import FindingData
+from lrlint.records import Record
 
 
-@dataclass(frozen=True)
-class RefLabel:
+class RefLabel(Record):
     """The reference a finding compares with."""
 
     kind: str
     label: str
 
 
-@dataclass(frozen=True)
-class RefSummary:
+class RefSummary(Record):
     """One of the references of a recipe, with its batch and lr."""
 
     kind: str
@@ -31,7 +29,6 @@ class RefSummary:
     lr: float | None
 
 
-@dataclass
 class ScalingData(FindingData):
     """LR001, LR002 and LR007 (double scaling): the batch change, the lr change and what the policy expects."""
 
@@ -55,9 +52,10 @@ class ScalingData(FindingData):
     batch_parts: dict[str, float]
     assumptions: list[str]
     why: str  # the policy's note
-    deviation: float | None = field(default=None, metadata=OMIT_NONE)  # LR002: how far the lr factor is off
-    wrong_direction: bool | None = field(default=None, metadata=OMIT_NONE)  # LR002: the lr moved the other way
-    runtime_scaling: str | None = field(default=None, metadata=OMIT_NONE)  # LR007: the runtime rule's name
+    deviation: float | None = None  # LR002: how far the lr factor is off
+    wrong_direction: bool | None = None  # LR002: the lr moved the other way
+    runtime_scaling: str | None = None  # LR007: the runtime rule's name
+    __omit_none__: ClassVar[frozenset[str]] = frozenset({"deviation", "wrong_direction", "runtime_scaling"})
 
     def note(self) -> str:
         return self.why
@@ -92,7 +90,6 @@ class ScalingData(FindingData):
         )
 
 
-@dataclass
 class ExpressionRuleData(FindingData):
     """LR002: an lr computed from the batch by a rule outside the policy's band."""
 
@@ -105,7 +102,6 @@ class ExpressionRuleData(FindingData):
     profile: str
 
 
-@dataclass
 class WarmupData(FindingData):
     """LR003: the lr raised by a large factor without a warmup."""
 
@@ -122,7 +118,6 @@ class WarmupData(FindingData):
     profile: str
 
 
-@dataclass
 class TagMismatchData(FindingData):
     """LR004: a file-name batch tag that disagrees with the config."""
 
@@ -130,10 +125,10 @@ class TagMismatchData(FindingData):
     tag: str
     tag_batch: int | None
     config_value: float
-    key: str | None = field(default=None, metadata=OMIT_NONE)  # the disagreeing key (none for a whole batch)
+    key: str | None = None  # the disagreeing key (none for a whole batch)
+    __omit_none__: ClassVar[frozenset[str]] = frozenset({"key"})
 
 
-@dataclass
 class ConsistencyData(FindingData):
     """LR004: a total batch no whole number of devices makes from its factors."""
 
@@ -143,7 +138,6 @@ class ConsistencyData(FindingData):
     factors: dict[str, float]
 
 
-@dataclass
 class LinearRegimeData(FindingData):
     """LR005: an SGD batch past the linear-scaling regime."""
 
@@ -156,7 +150,6 @@ class LinearRegimeData(FindingData):
     profile: str
 
 
-@dataclass
 class ScheduleData(FindingData):
     """LR006: a step-based schedule length left as it was."""
 
@@ -170,7 +163,6 @@ class ScheduleData(FindingData):
     profile: str
 
 
-@dataclass
 class BaseBatchData(FindingData):
     """LR007: the runtime rule's base batch disagrees with the file-name tag."""
 
@@ -182,7 +174,6 @@ class BaseBatchData(FindingData):
     profile: str
 
 
-@dataclass
 class RuntimeRuleData(FindingData):
     """LR007: a runtime scaling rule outside the policy's band."""
 
@@ -195,7 +186,6 @@ class RuntimeRuleData(FindingData):
     profile: str
 
 
-@dataclass
 class IgnoredPartData(FindingData):
     """LR007: the runtime rule leaves out a batch multiplier."""
 
@@ -206,7 +196,6 @@ class IgnoredPartData(FindingData):
     profile: str
 
 
-@dataclass
 class PowerOfTwoData(FindingData):
     """LR008: a batch size that is not a power of two."""
 
@@ -214,7 +203,6 @@ class PowerOfTwoData(FindingData):
     batch: float
 
 
-@dataclass
 class InputData(FindingData):
     """LR9xx: why the input could not be read."""
 
