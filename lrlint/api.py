@@ -254,7 +254,8 @@ class Engine:
 
 def _relocate(f: Finding, doc: Document, path: str, keys: frozenset[str]) -> None:
     """A finding about a value from a base file is reported in the checked child, at the line that names
-    its bases (``inherit_key``, the profile's); the base file's line is kept as a related location."""
+    its bases (under one of ``keys``, the profiles' inherit keys); the base file's line is kept as a related
+    location."""
     names = next(
         (v for v in doc.values.values() if v.span is not None and v.span.path == path and v.key.split(".")[0] in keys),
         None,

@@ -22,7 +22,9 @@ def _codes(text: str) -> list[str]:
     return [c.strip().upper() for c in text.split(",") if c.strip()]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verify_options: bool = True) -> argparse.ArgumentParser:
+    """The command line; ``verify_options=False`` leaves out the ``verify`` subcommand's options (a
+    ``check`` run then does not import ``lrlint.verify.cli``)."""
     p = _Parser(prog="lrlint", description="Catch batch-size changes without the matching learning-rate scaling.")
     p.add_argument("--version", action="version", version=f"lrlint {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -52,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a suggested lr with a short PyTorch training run",
         description="Verify lrlint's suggested learning rate with a short training run (needs lrlint[verify]).",
     )
+    if not verify_options:
+        return p
     try:
         from lrlint.verify.cli import add_arguments
     except ImportError:  # pragma: no cover - verify not packaged
@@ -467,7 +471,9 @@ def cmd_verify(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(verify_options=command == "verify")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
