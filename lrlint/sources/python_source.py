@@ -37,8 +37,9 @@ only some branch scales). A Value read through another key (``optimizer.lr`` fro
 ``args.lr``) has ``Value.alias_of``.
 
 Guards: files nested deeper than ``limits.max_depth`` brackets (CPython itself
-stops at 200) or holding an expression chain libcst parses in quadratic time are
-LR905; syntax errors (Python 2 included) are LR901 with the parser's line and
+stops at 200), holding an expression chain libcst parses in quadratic time, or an
+expression nested deeper than :mod:`lrlint.sources.py_guard` allows are LR905;
+syntax errors (Python 2 included) are LR901 with the parser's line and
 column. The parse runs on a thread with a large stack, so libcst's native parser
 cannot overflow the interpreter's stack.
 """
@@ -222,6 +223,7 @@ def _parse(source: Source, limits: Limits, table: PythonTable) -> list[Document]
 
     import libcst as cst
 
+    from lrlint.sources import py_guard
     from lrlint.sources.py_analyze import Analyzer
     from lrlint.sources.py_positions import locate
 
@@ -238,13 +240,15 @@ def _parse(source: Source, limits: Limits, table: PythonTable) -> list[Document]
                 # in a big file, pieces that mention no training name are not parsed at all
                 if len(ranges) > 1 and not table.mentions_training_names(text[a:b]):
                     continue
+                py_guard.check(text, a, b, lines)  # nesting libcst would need too much time or memory for
                 modules.append(cst.parse_module(text[a:b]))
                 parsed_ranges.append((a, b))
             ranges = parsed_ranges
-        except cst.ParserSyntaxError as e:
+        except (cst.ParserSyntaxError, py_guard.Unparsable) as e:
             if len(ranges) == 1:
-                raise _syntax_error(source, e) from None
+                raise (e if isinstance(e, SourceError) else _syntax_error(source, e)) from None
             try:  # a cut fell inside a string: parse the file whole
+                py_guard.check(text, 0, len(text), lines)
                 modules, ranges = [cst.parse_module(text)], [(0, len(text))]
             except cst.ParserSyntaxError as e2:
                 raise _syntax_error(source, e2) from None
