@@ -131,6 +131,13 @@ def _add_check_parser(sub) -> None:
     c.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary or notes")
 
 
+def _shown(text: str) -> str:
+    """A message for the terminal: names and keys from files escaped, its own line breaks kept."""
+    from lrlint.report._common import printable
+
+    return printable(text, keep="\n")
+
+
 def _use_color(choice: str, stream) -> bool:
     if choice == "always":
         return True
@@ -188,7 +195,7 @@ def cmd_check(args) -> int:
                 args.paths, settings, base=args.base, reference=args.reference, force_exclude=args.force_exclude
             )
     except (ConfigError, RulesError, PathError, api.UsageError) as e:
-        print(f"lrlint: error: {e}", file=sys.stderr)
+        print(f"lrlint: error: {_shown(str(e))}", file=sys.stderr)
         return EXIT_USAGE
 
     fixed: dict = {}
@@ -241,7 +248,7 @@ def _report(args, result, settings, fmt: str, fixed: dict, default_out) -> None:
             _explain(result, out)
         if fmt != "full" and not args.quiet and not args.statistics:  # the full report prints them itself
             for note in result.notes:
-                print(f"lrlint: note: {note}", file=sys.stderr)
+                print(f"lrlint: note: {_shown(note)}", file=sys.stderr)
     finally:
         if out is not default_out:
             out.close()
@@ -262,7 +269,7 @@ def _fix(args, result, settings, stdin: bytes | None):
     if args.diff:
         sys.stdout.write(outcome.diff)
     for msg in outcome.problems:
-        print(f"lrlint: {msg}", file=sys.stderr)
+        print(f"lrlint: {_shown(msg)}", file=sys.stderr)
     if stdin is not None and not args.diff:  # the fixed text is stdout's only content; the report goes to stderr
         files = outcome.result.files
         sys.stdout.buffer.write(outcome.changed.get(files[0], stdin) if files else stdin)
@@ -300,7 +307,7 @@ def _print_fixed(ctx) -> None:
     total = sum(len(v) for v in ctx.fixed.values())
     ctx.stream.write(f"Fixed {total} error{'s' if total != 1 else ''}:\n")
     for path, items in sorted(ctx.fixed.items()):
-        ctx.stream.write(f"- {path}:\n")
+        ctx.stream.write(f"- {_shown(path)}:\n")
         counts: dict = {}
         for code, name in items:
             counts[(code, name)] = counts.get((code, name), 0) + 1
@@ -346,15 +353,15 @@ def _explain(result, out) -> None:
         )
         eb = numbers.plain(e.effective_batch) if e.effective_batch is not None else "unknown"
         lr = numbers.plain(e.lr) if e.lr is not None else "unknown"
-        out.write(
+        text = (
             f"{e.filename}: {e.lr_key} ({e.profile} profile): effective batch {eb}, lr {lr}, "
             f"optimizer {e.optimizer or '?'} ({e.family}); reference: {ref_text}"
         )
         if e.runtime_scaling:
-            out.write(f"; runtime scaling: {e.runtime_scaling}")
+            text += f"; runtime scaling: {e.runtime_scaling}"
         if e.not_checked_because:
-            out.write("; not compared: " + "; ".join(e.not_checked_because))
-        out.write("\n")
+            text += "; not compared: " + "; ".join(e.not_checked_because)
+        out.write(_shown(text) + "\n")
 
 
 def cmd_rule(args) -> int:

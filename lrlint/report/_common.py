@@ -5,8 +5,43 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 from lrlint.findings import ERROR, INFO, WARNING  # noqa: F401 - re-exported for the renderers
+
+
+def printable(text: str, keep: str = "") -> str:
+    """``text`` safe to print in any report: every character that is not printable (control characters,
+    a line break, a bidirectional override) becomes its escape (``\\x1b``, ``\\n``, ``\\u202e``), and a byte
+    of a file name that is not UTF-8 (a lone surrogate after decoding) becomes ``\\xNN``. ``keep``: characters
+    the format escapes itself (a message's line break in a GitHub annotation)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else _escape(c) for c in text)
+
+
+def _escape(c: str) -> str:
+    o = ord(c)
+    if 0xDC80 <= o <= 0xDCFF:  # surrogateescape: the original byte
+        return f"\\x{o - 0xDC00:02x}"
+    return repr(c)[1:-1]  # a character that is not printable: Python's escape for it
+
+
+def clean(obj, keep: str = ""):
+    """:func:`printable` over every string of a JSON-like document (keys too)."""
+    if isinstance(obj, str):
+        return printable(obj, keep)
+    if isinstance(obj, dict):
+        return {clean(k, keep): clean(v, keep) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v, keep) for v in obj]
+    return obj
+
+
+def uri_reference(path: str) -> str:
+    """A relative path as a URI reference: each byte outside the unreserved set percent-encoded (a file
+    name's bytes as they are on disk, UTF-8 or not)."""
+    return quote(os.fsencode(path), safe="/")
 
 
 def rel_uri(path: str, root: str) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from lrlint.report import ReportContext, fix_marker, summary_lines
+from lrlint.report._common import printable
 
 
 def line(f, unsafe_fixes: bool = False) -> str:
-    return f"{f.span.path}:{f.span.line}:{f.span.col}: {f.code} {fix_marker(f, unsafe_fixes)}{f.message}"
+    where = f"{printable(f.span.path)}:{f.span.line}:{f.span.col}"
+    return f"{where}: {f.code} {fix_marker(f, unsafe_fixes)}{printable(f.message)}"
 
 
 def render(ctx: ReportContext) -> None:

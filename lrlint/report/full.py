@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lrlint.findings import ERROR, INFO, WARNING
 from lrlint.report import ReportContext, fix_marker, summary_lines
+from lrlint.report._common import printable
 
 SEVERITY_STYLE = {ERROR: "bold red", WARNING: "bold yellow", INFO: "bold cyan"}
 
@@ -28,7 +29,8 @@ class _Out:
             )
 
     def print(self, *segments) -> None:
-        parts = [s if isinstance(s, tuple) else (s, "") for s in segments]
+        """Each segment's text escaped: no control character of a file name or key reaches the terminal."""
+        parts = [(printable(s[0]), s[1]) if isinstance(s, tuple) else (printable(s), "") for s in segments]
         if self.console is None:
             self.stream.write("".join(t for t, _ in parts) + "\n")
         else:
@@ -65,7 +67,8 @@ def _frame(console: _Out, path: str, marks, src, primary_path: str, width: int) 
         if prev is not None and ln > prev + 1:
             console.print((f"{gutter}...", "bold blue"))
         prev = ln
-        text = lines.line_text(ln).expandtabs(4)
+        # a character that cannot be shown takes one column, as in the file: the marks below stay aligned
+        text = "".join(c if c.isprintable() else "\ufffd" for c in lines.line_text(ln).expandtabs(4))
         console.print((f"{ln:>{width}} | ", "bold blue"), text)
         for span, label, primary in wanted.get(ln, []):
             end_col = span.end_col if span.end_line == span.line else len(lines.line_text(ln)) + 1

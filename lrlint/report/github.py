@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lrlint.findings import ERROR, WARNING
 from lrlint.report import ReportContext
-from lrlint.report._common import rel_uri, summary
+from lrlint.report._common import printable, rel_uri, summary
 
 COMMAND = {ERROR: "error", WARNING: "warning"}
 
@@ -21,7 +21,7 @@ def escape_property(s: str) -> str:
 
 def line(f, root: str = ".") -> str:
     s = f.span
-    props = [("file", rel_uri(s.path, root)), ("line", str(max(1, s.line)))]
+    props = [("file", printable(rel_uri(s.path, root))), ("line", str(max(1, s.line)))]
     if s.end_line == s.line:  # GitHub rejects columns on multi-line annotations
         props.append(("col", str(max(1, s.col))))
     props.append(("endLine", str(max(s.line, s.end_line))))
@@ -32,7 +32,8 @@ def line(f, root: str = ".") -> str:
     if f.fix is not None and f.fix.edits:
         msg += f"\nhelp: {f.fix.message}" + (f" ({f.fix.applicability} fix)" if f.fix.applicability != "safe" else "")
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
-    return f"::{COMMAND.get(f.severity, 'notice')} {head}::{escape_data(msg)}"
+    text = escape_data(printable(msg, keep="\n"))  # a line break is the format's own %0A
+    return f"::{COMMAND.get(f.severity, 'notice')} {head}::{text}"
 
 
 def render(ctx: ReportContext) -> None:

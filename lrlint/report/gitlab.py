@@ -6,7 +6,7 @@ import json
 
 from lrlint.findings import ERROR, WARNING
 from lrlint.report import ReportContext
-from lrlint.report._common import fingerprint, rel_uri
+from lrlint.report._common import clean, fingerprint, rel_uri
 
 SEVERITY = {ERROR: "major", WARNING: "minor"}
 
@@ -31,4 +31,4 @@ def issue(f, ctx) -> dict:
 
 
 def render(ctx: ReportContext) -> None:
-    ctx.stream.write(json.dumps([issue(f, ctx) for f in ctx.findings], indent=2) + "\n")
+    ctx.stream.write(json.dumps(clean([issue(f, ctx) for f in ctx.findings]), indent=2) + "\n")

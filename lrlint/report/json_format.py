@@ -6,6 +6,7 @@ import json
 import os
 
 from lrlint.report import ReportContext
+from lrlint.report._common import clean
 
 
 def _loc(line: int, col: int) -> dict:
@@ -60,7 +61,7 @@ def _is_rev(path: str) -> bool:
 
 
 def render(ctx: ReportContext) -> None:
-    items = [finding_dict(f) for f in ctx.findings]
+    items = clean([finding_dict(f) for f in ctx.findings])  # names and messages escaped, valid UTF-8
     if ctx.format == "json-lines":
         for it in items:
             ctx.stream.write(json.dumps(it, sort_keys=False) + "\n")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from lrlint.report import ReportContext
-from lrlint.report._common import rel_uri
+from lrlint.report._common import printable, rel_uri
 
 
 def document(ctx: ReportContext) -> ET.Element:
     by_file: dict[str, list] = {}
     for f in ctx.findings:
-        by_file.setdefault(rel_uri(f.span.path, ctx.root), []).append(f)
+        by_file.setdefault(printable(rel_uri(f.span.path, ctx.root)), []).append(
+            f
+        )  # XML 1.0 holds no control characters
     n = len(ctx.findings)
     suites = ET.Element("testsuites", name="lrlint", tests=str(max(n, 1)), failures=str(n), errors="0")
     if not n:
@@ -40,8 +42,9 @@ def document(ctx: ReportContext) -> ET.Element:
                 line=str(f.span.line),
                 column=str(f.span.col),
             )
-            fail = ET.SubElement(case, "failure", message=f.message, type=f.severity)
-            fail.text = f"line {f.span.line}, col {f.span.col}, {f.code} {f.name}: {f.message}"
+            message = printable(f.message)
+            fail = ET.SubElement(case, "failure", message=message, type=f.severity)
+            fail.text = f"line {f.span.line}, col {f.span.col}, {f.code} {f.name}: {message}"
     return suites
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lrlint.findings import ERROR, INFO, WARNING
 from lrlint.report import ReportContext
-from lrlint.report._common import fingerprint, line_hash, rel_uri
+from lrlint.report._common import clean, fingerprint, line_hash, rel_uri, uri_reference
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/lrlint/lrlint"
@@ -29,7 +29,7 @@ def _region(span) -> dict:
 
 def _location(span, root: str) -> dict:
     uri = rel_uri(span.path, root)
-    loc: dict = {"uri": uri}
+    loc: dict = {"uri": uri_reference(uri)}
     if not os.path.isabs(uri) and not uri.startswith("/"):
         loc["uriBaseId"] = ROOT_ID
     else:
@@ -133,7 +133,7 @@ def document(ctx: ReportContext) -> dict:
                 },
                 "originalUriBaseIds": {ROOT_ID: {"uri": root_uri}},
                 "columnKind": "unicodeCodePoints",
-                "results": results,
+                "results": clean(results),  # messages escaped; URIs are percent-encoded already
             }
         ],
     }
