@@ -150,3 +150,37 @@ def test_a_coding_cookie_whose_codec_fails_is_lr902_or_read(tmp_path, codec):
     found = json.loads(r.stdout)
     assert any(f["filename"].endswith("/good.yaml") and f["code"] == "LR001" for f in found)
     assert all(f["code"] in ("LR001", "LR901", "LR902") for f in found), found
+
+
+def _json_big(n: int) -> str:
+    head = '{\n  "train_batch_size": 512,\n  "optimizer": {"type": "SGD", "params": {"lr": 0.1}},\n  "big": {\n'
+    return head + ",\n".join(f'    "k{i}": {i}' for i in range(n)) + "\n  }\n}\n"
+
+
+def test_a_file_past_the_value_limit_is_checked_up_to_it_and_says_so(tmp_path):
+    n = 100_010
+    (tmp_path / "big.yaml").write_text(GOOD + "big:\n" + "".join(f"  k{i}: {i}\n" for i in range(n)))
+    (tmp_path / "ds_config.json").write_text(_json_big(n))
+    (tmp_path / "ref.yaml").write_text("# lrlint: reference batch=256 lr=0.1\n")
+    code, found = check(tmp_path, "--reference", "ref.yaml", "big.yaml", "ds_config.json")
+    assert code == 1
+    by_file = {(f[0], f[1]): f for f in found}
+    assert by_file[("big.yaml", "LR001")][2] == 3  # the finding at the top of the file is kept
+    limit = by_file[("big.yaml", "LR905")]
+    # 3 values before "big:" (line 7): value 100,001 is big.k99997, on line 8 + 99,997
+    assert limit[2:] == (
+        100_005,
+        "YAML document 0 has more than 100000 values: the values from this line on were not read, "
+        "the checks saw only those before it",
+    )
+    assert ("ds_config.json", "LR905") in by_file
+    assert by_file[("ds_config.json", "LR905")][3].startswith("JSON document has more than 100000 values: the values")
+
+
+def test_a_python_file_past_the_value_limit_says_it_was_not_checked(tmp_path):
+    body = "".join(f"batch{i} = {i}\n" for i in range(100_010))  # every piece names a batch: all are read
+    (tmp_path / "train.py").write_text("import torch\nbatch_size = 512\nlr = 0.1\n" + body)
+    code, found = check(tmp_path, "train.py")
+    assert [f[1:] for f in found] == [
+        ("LR905", 1, "more than 100000 values: the file was not checked (no batch or lr change was looked for)")
+    ]

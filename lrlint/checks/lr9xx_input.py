@@ -33,7 +33,9 @@ RULES = (
         "unreadable-file",
         "The file cannot be read as text",
         "Reports a binary file, bytes that are not valid in the file's encoding (with the offset of the first bad byte), "
-        "a file that vanished from the working tree, or an I/O error.",
+        "a coding declaration that names no text encoding (`rot13`, `hex`), a path that is not a regular file (a FIFO, "
+        "a socket or a device: never opened for reading) or a symbolic link loop, a file that vanished from the "
+        "working tree, or an I/O error.",
         "lrlint reads configs as text; a file it cannot decode is not checked. A deleted file is information only.",
         "A `config.yaml` with Latin-1 bytes, or a model checkpoint named `weights.json`.",
     ),
@@ -58,9 +60,13 @@ RULES = (
     _rule(
         "LR905",
         "limit-exceeded",
-        "Alias expansion or nesting beyond lrlint's limits",
-        "Reports YAML alias bombs (billion laughs) and nesting deeper than the limit, in bounded time and memory.",
-        "Such inputs exhaust memory or stack in naive loaders; lrlint stops early and says where.",
+        "Alias expansion, nesting or size beyond lrlint's limits",
+        "Reports YAML alias bombs (billion laughs), nesting deeper than the limit (brackets and key paths; in Python "
+        "also expressions nested without brackets: unary chains, lambdas, call and subscript chains, conditional "
+        "expressions, operator chains), in bounded time and memory. A YAML or JSON document with more values than "
+        "the limit (100,000) is checked up to it, and the finding says from which line on nothing was read; a Python "
+        "file past it is not checked at all, and the finding says so.",
+        "Such inputs exhaust memory or stack in naive loaders and parsers; lrlint stops early and says where.",
         "```yaml\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n# ... nine levels deep\n```",
     ),
     _rule(

@@ -41,11 +41,13 @@ _CONSTANT_START = {
 
 def parse(source: Source, limits: Limits) -> list[Document]:
     """Parse a JSON source into one Document (``format="json"``, no comments)."""
-    values = _scan(source, limits)
-    return [Document(source.path, "json", values, 0, source.lines, {}, [])]
+    problems: list[SourceError] = []
+    values = _scan(source, limits, problems)
+    return [Document(source.path, "json", values, 0, source.lines, {}, problems)]
 
 
-def _scan(source: Source, limits: Limits) -> dict[str, Value]:
+def _scan(source: Source, limits: Limits, problems: list[SourceError]) -> dict[str, Value]:
+    """The document's values; past ``limits.max_values`` the rest is not read (an LR905 in ``problems``)."""
     text = source.text
     n = len(text)
     lines = source.lines
@@ -116,8 +118,17 @@ def _scan(source: Source, limits: Limits) -> dict[str, Value]:
                 prov = LITERAL
             if stack:
                 values[key] = Value(key, value, span(path_name, start, pos), prov, text[start:pos])
-                if len(values) > max_values:
-                    raise error(f"JSON document has more than {max_values} values; not analyzed", start, LIMIT_EXCEEDED)
+                if len(values) > max_values:  # checked up to here; the rest is not read
+                    del values[key]
+                    problems.append(
+                        error(
+                            f"JSON document has more than {max_values} values: the values from this line on were "
+                            "not read, the checks saw only those before it",
+                            start,
+                            LIMIT_EXCEEDED,
+                        )
+                    )
+                    return values
             # a top-level scalar has no key path: no values
         # --- after a value: ',' or the container's end ---
         while True:

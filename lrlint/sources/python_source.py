@@ -261,7 +261,9 @@ def _parse(source: Source, limits: Limits, table: PythonTable) -> list[Document]
         except RecursionError:
             raise SourceError(LIMIT_EXCEEDED, "statements or expressions nested too deeply to analyse") from None
         except OverflowError as e:
-            raise SourceError(LIMIT_EXCEEDED, f"too many values: {e}") from None
+            raise SourceError(
+                LIMIT_EXCEEDED, f"{e}: the file was not checked (no batch or lr change was looked for)"
+            ) from None
         targets = {id(s.node) for s in syms.values() if s.node is not None}
         spans: dict = {}
         comments: list[tuple[int, str]] = []

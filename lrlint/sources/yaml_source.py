@@ -453,12 +453,12 @@ def _flatten(doc: _Doc, source: Source, limits: Limits, index: int) -> dict[str,
             s, e = node.start, node.end
             v = node.value
             values[path] = Value(path, v, span(path_name, s, e), STRING if v.__class__ is str else LITERAL, text[s:e])
-            if len(values) > max_values:
-                raise ctx.error(
-                    LIMIT_EXCEEDED,
-                    f"YAML document {index} has more than {max_values} values; not analyzed",
-                    via if via >= 0 else s,
+            if len(values) > max_values:  # the values before this one are checked; it is said where reading stopped
+                del values[path]
+                doc.problems.append(
+                    ctx.error(LIMIT_EXCEEDED, _PAST_LIMIT.format(f"YAML document {index}", max_values), s)
                 )
+                return values
             continue
         if depth >= max_depth:
             raise ctx.error(
@@ -480,6 +480,11 @@ def _flatten(doc: _Doc, source: Source, limits: Limits, index: int) -> dict[str,
             for i in range(len(items) - 1, -1, -1):
                 stack.append((items[i], prefix + str(i), depth, via))
     return values
+
+
+_PAST_LIMIT = (
+    "{} has more than {} values: the values from this line on were not read, the checks saw only those before it"
+)
 
 
 def _deref(node: object) -> object:
