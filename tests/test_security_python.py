@@ -61,7 +61,8 @@ def test_a_chain_without_brackets_is_lr905_in_bounded_time_and_memory(tmp_path, 
     assert [f["code"] for f in lr905] == ["LR905"], lr905
     assert lr905[0]["message"].startswith(("an expression nested", "an operator chain")), lr905
     assert "over lrlint's limit of" in lr905[0]["message"] or "deeper than Python itself parses" in lr905[0]["message"]
-    assert took < 10 and rss < 300, f"{took:.1f} s, {rss} MiB"
+    # unbounded, these took minutes and gigabytes; 30 s leaves room for a loaded machine and a cold cache
+    assert took < 30 and rss < 300, f"{took:.1f} s, {rss} MiB"
 
 
 def test_the_finding_names_where_the_expression_starts():
