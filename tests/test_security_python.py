@@ -33,12 +33,21 @@ SHAPES = {
 }
 
 
+PEAK = (
+    "def peak():\n"
+    "    try:\n"  # VmHWM: this process's own peak (ru_maxrss also counts the parent's before exec on Linux)
+    "        return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
+    "    except OSError:\n"
+    "        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+)
+
+
 def _measured(args: list[str], cwd) -> tuple[int, str, str, float, int]:
     """Run the CLI in a fresh interpreter; its own peak RSS (MiB) and wall time come back."""
     code = (
-        "import resource, sys, time; from lrlint.cli import main; t = time.perf_counter(); rc = main(sys.argv[1:]); "
-        "sys.stdout.flush(); print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-        "file=sys.stderr); sys.exit(rc)"
+        "import resource, sys, time\n" + PEAK + "from lrlint.cli import main\n"
+        "t = time.perf_counter(); rc = main(sys.argv[1:]); sys.stdout.flush()\n"
+        "print(time.perf_counter() - t, peak(), file=sys.stderr); sys.exit(rc)\n"
     )
     env = {"PYTHONPATH": str(ROOT), "NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
     p = subprocess.run(
