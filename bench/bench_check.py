@@ -239,15 +239,16 @@ def markdown(res: dict) -> str:
         "RSS = peak resident memory of the process and its children (git). "
         f"Bytecode: {res['bytecode']}.",
         "",
-        "| command | files | reps | wall s | CPU s | files/s (wall) | files/s (CPU) | peak RSS MB | vs yamllint (wall) |",
+        "| command | files | reps | wall s | CPU s | files/s (wall) | files/s (CPU) | peak RSS MB | vs yamllint "
+        "(wall) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         fps_w = f"{r['files'] / r['wall']:.0f}" if r["files"] > 1 else ""
         fps_c = f"{r['files'] / r['cpu']:.0f}" if r["files"] > 1 else ""
         out.append(
-            f"| `{r['label']}` | {r['files'] or ''} | {r['reps']} | {r['wall']:.3f} ({r['wall_min']:.3f}) | {r['cpu']:.3f} | "
-            f"{fps_w} | {fps_c} | {r['rss']:.0f} | {r.get('ratio', '')} |"
+            f"| `{r['label']}` | {r['files'] or ''} | {r['reps']} | {r['wall']:.3f} ({r['wall_min']:.3f}) | "
+            f"{r['cpu']:.3f} | {fps_w} | {fps_c} | {r['rss']:.0f} | {r.get('ratio', '')} |"
         )
     out += ["", "| target | measured | met |", "|---|---|---|"]
     for name, measured, ok in t:
@@ -443,7 +444,10 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.date.today().isoformat(),
         "bytecode": "cached .pyc files (a private PYTHONPYCACHEPREFIX, warmed up)"
         if not args.no_pycache
-        else f"as the caller's environment (PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', 'unset')})",
+        else (
+            "as the caller's environment (PYTHONDONTWRITEBYTECODE="
+            f"{os.environ.get('PYTHONDONTWRITEBYTECODE', 'unset')})"
+        ),
         "import_total": imp_total,
         "imports": imports,
     }

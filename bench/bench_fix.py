@@ -202,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
             f"check:       {res['check_s']:.2f} s  {res['check_files_per_s']:.0f} files/s  (median of {args.repeats})"
         )
         print(
-            f"check --fix: {res['fix_s']:.2f} s  {res['fix_files_per_s']:.0f} files/s  (fix overhead {res['fix_overhead_s']:.2f} s "
-            f"= {1000 * res['fix_overhead_s'] / max(1, len(chosen)):.1f} ms per fixed file)"
+            f"check --fix: {res['fix_s']:.2f} s  {res['fix_files_per_s']:.0f} files/s  (fix overhead "
+            f"{res['fix_overhead_s']:.2f} s = {1000 * res['fix_overhead_s'] / max(1, len(chosen)):.1f} ms per fixed "
+            "file)"
         )
         if args.json:
             Path(args.json).write_text(json.dumps(res, indent=2) + "\n")

@@ -148,10 +148,13 @@ def main() -> None:
     lines = [
         "## Python scripts and configs",
         "",
-        f"Corpus: {n} generated files (`bench/gen_python_corpus.py`: argparse training scripts 30%, MMEngine configs 30%,",
-        "Lightning modules 20%, HF TrainingArguments scripts 5%, utility modules 15%), committed in a git repository with",
+        f"Corpus: {n} generated files (`bench/gen_python_corpus.py`: "
+        "argparse training scripts 30%, MMEngine configs 30%,",
+        "Lightning modules 20%, HF TrainingArguments scripts 5%, utility modules 15%), "
+        "committed in a git repository with",
         f"10% of the training files given a batch change; {npass} files pass lrlint's textual pre-filter.",
-        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; median of {a.reps} interleaved runs,",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; median of "
+        f"{a.reps} interleaved runs,",
         "every command a fresh process (imports included).",
         "",
         "| command | files | wall s | CPU s | files/s (wall) | vs fixit |",

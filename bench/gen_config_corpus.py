@@ -216,7 +216,8 @@ def _yaml_eval(rng, ind, i):
     return [
         f"{ind}eval_{i}:",
         f"{ind}  interval: {rng.choice([500, 1000, 2000])}",
-        f"{ind}  metrics: [{rng.choice(['accuracy', 'loss', 'bleu', 'map'])}, {rng.choice(['f1', 'top5', 'perplexity'])}]",
+        f"{ind}  metrics: [{rng.choice(['accuracy', 'loss', 'bleu', 'map'])}, "
+        f"{rng.choice(['f1', 'top5', 'perplexity'])}]",
         f"{ind}  save_predictions: {rng.choice(['true', 'false'])}",
     ]
 

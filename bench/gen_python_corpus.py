@@ -26,7 +26,8 @@ def _argparse_script(r: random.Random, i: int) -> str:
     lr = r.choice(["0.1", "0.01", "3e-4", "1e-3"])
     scaled = r.random() < 0.3
     layers = "\n".join(
-        f"        self.block{j} = nn.Sequential(nn.Conv2d({16 * j + 3}, {16 * j + 16}, 3, padding=1), nn.BatchNorm2d({16 * j + 16}), nn.ReLU())"
+        f"        self.block{j} = nn.Sequential(nn.Conv2d({16 * j + 3}, {16 * j + 16}, 3, padding=1), "
+        f"nn.BatchNorm2d({16 * j + 16}), nn.ReLU())"
         for j in range(r.randint(3, 8))
     )
     forward = "\n".join(f"        x = self.block{j}(x)" for j in range(r.randint(3, 8)))
@@ -135,7 +136,12 @@ train_dataloader = dict(
     num_workers={r.choice([2, 4])},
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='CocoDataset', data_root='data/coco/', ann_file='annotations/instances_train2017.json', pipeline=train_pipeline),
+    dataset=dict(
+        type='CocoDataset',
+        data_root='data/coco/',
+        ann_file='annotations/instances_train2017.json',
+        pipeline=train_pipeline,
+    ),
 )
 max_epochs = {r.choice([12, 24, 36])}
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
@@ -164,7 +170,12 @@ from torchvision import transforms
 
 
 class LitClassifier{i}(L.LightningModule):
-    def __init__(self, hidden_dim: int = {r.choice([64, 128, 256])}, lr: float = {r.choice(["1e-3", "3e-4", "0.01"])}, batch_size: int = {r.choice([32, 64, 128])}):
+    def __init__(
+        self,
+        hidden_dim: int = {r.choice([64, 128, 256])},
+        lr: float = {r.choice(["1e-3", "3e-4", "0.01"])},
+        batch_size: int = {r.choice([32, 64, 128])},
+    ):
         super().__init__()
         self.save_hyperparameters()
         self.l1 = nn.Linear(28 * 28, self.hparams.hidden_dim)
@@ -197,7 +208,12 @@ class LitClassifier{i}(L.LightningModule):
 
 
 if __name__ == "__main__":
-    trainer = L.Trainer(devices={r.choice([1, 2, 4, 8])}, num_nodes=1, accumulate_grad_batches={r.choice([1, 2])}, max_epochs={r.choice([5, 10, 20])})
+    trainer = L.Trainer(
+        devices={r.choice([1, 2, 4, 8])},
+        num_nodes=1,
+        accumulate_grad_batches={r.choice([1, 2])},
+        max_epochs={r.choice([5, 10, 20])},
+    )
     trainer.fit(LitClassifier{i}())
 """
 
@@ -276,7 +292,9 @@ KINDS = [
 
 
 BASES = {
-    "configs/_base_/models/faster-rcnn_r50_fpn.py": "model = dict(type='FasterRCNN', backbone=dict(type='ResNet', depth=50))\n",
+    "configs/_base_/models/faster-rcnn_r50_fpn.py": (
+        "model = dict(type='FasterRCNN', backbone=dict(type='ResNet', depth=50))\n"
+    ),
     "configs/_base_/datasets/coco_detection.py": "dataset_type = 'CocoDataset'\ndata_root = 'data/coco/'\n",
     "configs/_base_/default_runtime.py": "default_scope = 'mmdet'\nlog_level = 'INFO'\n",
 }

@@ -216,42 +216,45 @@ def cmd_check(args) -> int:
 def _report(args, result, settings, fmt: str, fixed: dict, default_out) -> None:
     """The report (or the statistics, or the bare findings) in ``fmt``, to ``--output-file`` or
     ``default_out``; then ``--explain``'s lines and the run's notes."""
+    if args.output_file:
+        with open(args.output_file, "w", encoding="utf-8") as out:
+            _write_report(args, result, settings, fmt, fixed, out)
+    else:
+        _write_report(args, result, settings, fmt, fixed, default_out)
+
+
+def _write_report(args, result, settings, fmt: str, fixed: dict, out) -> None:
     from lrlint import report
 
-    out = open(args.output_file, "w", encoding="utf-8") if args.output_file else default_out
-    try:
-        color = _use_color(args.color, out)
-        ctx = report.ReportContext(
-            result.findings,
-            result,
-            settings,
-            out,
-            color=color,
-            format=fmt,
-            fixed=fixed,
-            show_fixes=args.show_fixes,
-            unsafe_fixes=bool(args.unsafe_fixes),
-            root=_report_root(fmt, result, settings),
-        )
-        if args.statistics:
-            _statistics(ctx)
-        elif args.quiet and fmt in ("full", "concise"):
-            from lrlint.report.concise import line
+    color = _use_color(args.color, out)
+    ctx = report.ReportContext(
+        result.findings,
+        result,
+        settings,
+        out,
+        color=color,
+        format=fmt,
+        fixed=fixed,
+        show_fixes=args.show_fixes,
+        unsafe_fixes=bool(args.unsafe_fixes),
+        root=_report_root(fmt, result, settings),
+    )
+    if args.statistics:
+        _statistics(ctx)
+    elif args.quiet and fmt in ("full", "concise"):
+        from lrlint.report.concise import line
 
-            for f in result.findings:
-                out.write(line(f, ctx.unsafe_fixes) + "\n")
-        else:
-            if fixed and (args.show_fixes or fmt in ("full", "concise")):
-                _print_fixed(ctx)
-            report.render(ctx)
-        if args.explain:
-            _explain(result, out)
-        if fmt != "full" and not args.quiet and not args.statistics:  # the full report prints them itself
-            for note in result.notes:
-                print(f"lrlint: note: {_shown(note)}", file=sys.stderr)
-    finally:
-        if out is not default_out:
-            out.close()
+        for f in result.findings:
+            out.write(line(f, ctx.unsafe_fixes) + "\n")
+    else:
+        if fixed and (args.show_fixes or fmt in ("full", "concise")):
+            _print_fixed(ctx)
+        report.render(ctx)
+    if args.explain:
+        _explain(result, out)
+    if fmt != "full" and not args.quiet and not args.statistics:  # the full report prints them itself
+        for note in result.notes:
+            print(f"lrlint: note: {_shown(note)}", file=sys.stderr)
 
 
 def _fix(args, result, settings, stdin: bytes | None):

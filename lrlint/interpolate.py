@@ -60,6 +60,20 @@ def _lookup(key: str, expr: str, values: dict[str, Value], seen: tuple[str, ...]
     return v, ""
 
 
+def _substitute(key: str, text: str, values: dict[str, Value]) -> tuple[str, list[str]]:
+    """``text`` with each ``${...}`` inside replaced by its value; the reasons of those left unresolved."""
+    whys: list[str] = []
+
+    def sub(mm: re.Match[str]) -> str:
+        t, why = _lookup(key, mm.group(1), values, (key,))
+        if t is None:
+            whys.append(why)
+            return mm.group(0)
+        return str(t.value)
+
+    return _INNER.sub(sub, text), whys
+
+
 def resolve(values: dict[str, Value]) -> dict[str, Value]:
     out = {}
     for key, v in values.items():
@@ -84,16 +98,7 @@ def resolve(values: dict[str, Value]) -> dict[str, Value]:
                 )
             continue
         # a string with interpolations inside: a string, resolved when every part is static
-        whys: list[str] = []
-
-        def sub(mm: re.Match) -> str:
-            t, why = _lookup(key, mm.group(1), values, (key,))
-            if t is None:
-                whys.append(why)
-                return mm.group(0)
-            return str(t.value)
-
-        s = _INNER.sub(sub, v.value)
+        s, whys = _substitute(key, v.value, values)
         if whys:
             out[key] = replace(v, provenance=UNKNOWN, why=whys[0])
         else:

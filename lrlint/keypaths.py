@@ -64,7 +64,7 @@ def shared_depth(a: str, b: str) -> int:
     """Number of leading parts the two keys' parents share (how close two keys' scopes are)."""
     pa, pb = parent(a).split(".") if parent(a) else [], parent(b).split(".") if parent(b) else []
     n = 0
-    for x, y in zip(pa, pb):
+    for x, y in zip(pa, pb, strict=False):  # the keys' depths differ
         if x != y:
             break
         n += 1

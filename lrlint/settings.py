@@ -156,7 +156,8 @@ class Settings:
             if isinstance(rule, str) and rule not in POLICY_NAMES:
                 raise FieldError(
                     "policy",
-                    f"{family}: unknown policy {rule!r} (one of {', '.join(POLICY_NAMES)}, or a table with fix and band)",
+                    f"{family}: unknown policy {rule!r} (one of {', '.join(POLICY_NAMES)}, or a table with fix and "
+                    "band)",
                 )
 
     @classmethod

@@ -96,7 +96,7 @@ def _build(tp: Any, data: Any) -> Any:
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_build(args[0], x) for x in data)
-        return tuple(_build(a, x) for a, x in zip(args, data)) if args else tuple(data)
+        return tuple(_build(a, x) for a, x in zip(args, data, strict=True)) if args else tuple(data)
     if origin is dict and len(args) == 2:
         return {k: _build(args[1], v) for k, v in data.items()}
     if tp is float and isinstance(data, int) and not isinstance(data, bool):

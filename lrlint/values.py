@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from lrlint.spans import LineIndex, Span
 from lrlint.vocabulary import (
@@ -18,7 +17,7 @@ from lrlint.vocabulary import (
     Provenance,
 )
 
-Scalar = Union[int, float, str, bool, None]
+Scalar = int | float | str | bool | None
 
 # How a Value was obtained (the provenance words, defined in lrlint.vocabulary).
 __all__ = [

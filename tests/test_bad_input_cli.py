@@ -62,7 +62,8 @@ def test_alias_bomb_is_bounded(tmp_path):
 def test_unsafe_tag_is_reported_not_constructed(tmp_path):
     marker = tmp_path / "pwned"
     (tmp_path / "evil.yaml").write_text(
-        f'# lrlint: reference batch=256 lr=0.1\nx: !!python/object/apply:os.system ["touch {marker}"]\ntrain:\n  batch_size: 512\n  optimizer:\n    name: sgd\n    lr: 0.1\n'
+        f'# lrlint: reference batch=256 lr=0.1\nx: !!python/object/apply:os.system ["touch {marker}"]\ntrain:\n'
+        "  batch_size: 512\n  optimizer:\n    name: sgd\n    lr: 0.1\n"
     )
     code, fs, _ = check_json(tmp_path, "evil.yaml")
     assert [(f["code"], f["location"]["row"]) for f in fs] == [("LR904", 2), ("LR001", 4)]

@@ -28,7 +28,7 @@ def concise(repo, *args):
     r = repo.lrlint("check", "--output-format", "concise", *args)
     return (
         r.returncode,
-        [l for l in r.stdout.splitlines() if l and not l.startswith(("Found", "[*]", "All checks", "note:"))],
+        [ln for ln in r.stdout.splitlines() if ln and not ln.startswith(("Found", "[*]", "All checks", "note:"))],
         r,
     )
 
@@ -40,8 +40,8 @@ def test_hf_adamw_batch_x4_lr_unchanged_is_lr001_sqrt(repo):
     code, lines, r = concise(repo)
     assert code == 1, r.stderr
     assert lines == [
-        "configs/sft.yaml:2:30: LR001 [*] effective batch 64 -> 256 (x4) but learning_rate stays 2e-5; "
-        "AdamW (adaptive, Hugging Face TrainingArguments default): square-root rule expects 4e-5 (linear would be 8e-5) "
+        "configs/sft.yaml:2:30: LR001 [*] effective batch 64 -> 256 (x4) but learning_rate stays 2e-5; AdamW "
+        "(adaptive, Hugging Face TrainingArguments default): square-root rule expects 4e-5 (linear would be 8e-5) "
         "[vs git HEAD; devices not in the file: assumed unchanged]"
     ]
 
@@ -121,24 +121,33 @@ def test_devices_change_in_lightning_cli(repo):
     code, lines, _ = concise(repo)
     assert code == 1
     assert lines == [
-        "fit.yaml:2:13: LR001 [*] effective batch 128 -> 512 (x4) but optimizer.init_args.lr stays 0.1; SGD (SGD family): linear rule expects 0.4 [vs git HEAD]"
+        "fit.yaml:2:13: LR001 [*] effective batch 128 -> 512 (x4) but optimizer.init_args.lr stays 0.1; SGD (SGD "
+        "family): linear rule expects 0.4 [vs git HEAD]"
     ]
 
 
 def test_global_batch_key_detectron2(repo):
-    cfg = "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  IMS_PER_BATCH: {b}\n  BASE_LR: 0.02\n  MAX_ITER: 90000\n"
+    cfg = (
+        "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  IMS_PER_BATCH: {b}\n  BASE_LR: 0.02\n"
+        "  MAX_ITER: 90000\n"
+    )
     repo.write("d2.yaml", cfg.format(b=16))
     repo.commit()
     repo.write("d2.yaml", cfg.format(b=64))
     code, lines, _ = concise(repo, "--ignore", "LR006")  # MAX_ITER kept: LR006 (tests/test_checks_lr003_006.py)
     assert code == 1
     assert lines == [
-        "d2.yaml:4:18: LR001 [*] effective batch 16 -> 64 (x4) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, Detectron2 (yacs) default): linear rule expects 0.08 [vs git HEAD]"
+        "d2.yaml:4:18: LR001 [*] effective batch 16 -> 64 (x4) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, "
+        "Detectron2 (yacs) default): linear rule expects 0.08 [vs git HEAD]"
     ]
 
 
 def test_deepspeed_auto_is_unknown_not_zero(repo):
-    ds = '{{"train_batch_size": {tb}, "train_micro_batch_size_per_gpu": "auto", "gradient_accumulation_steps": "auto",\n "optimizer": {{"type": "AdamW", "params": {{"lr": "auto"}}}}, "zero_optimization": {{"stage": 2}}}}\n'
+    ds = (
+        '{{"train_batch_size": {tb}, "train_micro_batch_size_per_gpu": "auto", "gradient_accumulation_steps": '
+        '"auto",\n "optimizer": {{"type": "AdamW", "params": {{"lr": "auto"}}}}, "zero_optimization": {{"stage": '
+        "2}}}}\n"
+    )
     repo.write("ds_config.json", ds.format(tb='"auto"'))
     repo.commit()
     repo.write("ds_config.json", ds.format(tb=1024))
@@ -149,14 +158,18 @@ def test_deepspeed_auto_is_unknown_not_zero(repo):
 
 
 def test_deepspeed_global_batch(repo):
-    ds = '{{\n  "train_batch_size": {tb},\n  "train_micro_batch_size_per_gpu": 8,\n  "optimizer": {{"type": "AdamW", "params": {{"lr": 3e-4}}}}\n}}\n'
+    ds = (
+        '{{\n  "train_batch_size": {tb},\n  "train_micro_batch_size_per_gpu": 8,\n'
+        '  "optimizer": {{"type": "AdamW", "params": {{"lr": 3e-4}}}}\n}}\n'
+    )
     repo.write("ds_config.json", ds.format(tb=256))
     repo.commit()
     repo.write("ds_config.json", ds.format(tb=1024))
     code, lines, _ = concise(repo)
     assert code == 1
     assert lines[0].startswith(
-        "ds_config.json:2:23: LR001 [*] effective batch 256 -> 1024 (x4) but optimizer.params.lr stays 3e-4; AdamW (adaptive): square-root rule expects 6e-4 (linear would be 1.2e-3)"
+        "ds_config.json:2:23: LR001 [*] effective batch 256 -> 1024 (x4) but optimizer.params.lr stays 3e-4; AdamW "
+        "(adaptive): square-root rule expects 6e-4 (linear would be 1.2e-3)"
     )
 
 
@@ -168,8 +181,8 @@ def test_wrong_direction_is_lr002_error(repo):
     [f] = json.loads(r.stdout)
     assert (f["code"], f["severity"], f["location"]["row"]) == ("LR002", "error", 5)
     assert (
-        "0.1 -> 0.05 (x0.5); the lr moved the wrong way; SGD (SGD family) accepts x4 (linear rule): linear rule expects 0.4"
-        in f["message"]
+        "0.1 -> 0.05 (x0.5); the lr moved the wrong way; SGD (SGD family) accepts x4 (linear rule): linear rule "
+        "expects 0.4" in f["message"]
     )
 
 
@@ -248,8 +261,8 @@ def test_inline_reference_without_git(tmp_path):
     r = run_lrlint("check", "--output-format", "concise", ".", cwd=tmp_path)
     assert r.returncode == 1
     assert r.stdout.splitlines()[0] == (
-        "a.yaml:3:15: LR001 [*] effective batch 256 -> 512 (x2) but train.optimizer.lr stays 0.1; "
-        "SGD (SGD family): linear rule expects 0.2 [vs inline reference (line 1); devices not in the file: assumed unchanged]"
+        "a.yaml:3:15: LR001 [*] effective batch 256 -> 512 (x2) but train.optimizer.lr stays 0.1; SGD (SGD family): "
+        "linear rule expects 0.2 [vs inline reference (line 1); devices not in the file: assumed unchanged]"
     )
 
 
@@ -263,7 +276,8 @@ def test_declared_reference_wins_over_history(repo):
     code, lines, _ = concise(repo)
     assert code == 1
     assert lines[0].endswith(
-        "[vs inline reference (line 1); git HEAD had batch 256; the declared reference wins; devices not in the file: assumed unchanged]"
+        "[vs inline reference (line 1); git HEAD had batch 256; the declared reference wins; devices not in the "
+        "file: assumed unchanged]"
     )
 
 
@@ -273,8 +287,8 @@ def test_reference_file(tmp_path):
     r = run_lrlint("check", "--output-format", "concise", "--reference", "paper.yaml", "mine.yaml", cwd=tmp_path)
     assert r.returncode == 1
     assert r.stdout.splitlines()[0] == (
-        "mine.yaml:2:15: LR001 [*] effective batch 256 -> 64 (x0.25) but train.optimizer.lr stays 0.1; "
-        "SGD (SGD family): linear rule expects 0.025 [vs --reference paper.yaml; devices not in the file: assumed unchanged]"
+        "mine.yaml:2:15: LR001 [*] effective batch 256 -> 64 (x0.25) but train.optimizer.lr stays 0.1; SGD (SGD "
+        "family): linear rule expects 0.025 [vs --reference paper.yaml; devices not in the file: assumed unchanged]"
     )
 
 
@@ -366,7 +380,9 @@ def test_readme_demo_on_the_bundled_examples():
 
     r = run_lrlint("check", "--output-format", "concise", "examples/", cwd=ROOT)
     assert r.returncode == 1, r.stderr
-    found = sorted({(l.split(":", 1)[0], l.split(": ", 1)[1].split()[0]) for l in r.stdout.splitlines() if ": LR" in l})
+    found = sorted(
+        {(ln.split(":", 1)[0], ln.split(": ", 1)[1].split()[0]) for ln in r.stdout.splitlines() if ": LR" in ln}
+    )
     assert found == [
         ("examples/detectron2/COCO-Detection/faster_rcnn_R_50_FPN_1x_bs64.yaml", "LR001"),
         ("examples/detectron2/COCO-Detection/faster_rcnn_R_50_FPN_1x_bs64.yaml", "LR006"),
@@ -377,8 +393,8 @@ def test_readme_demo_on_the_bundled_examples():
         ("examples/scripts/train_imagenet.py", "LR001"),
     ]
     assert (
-        "examples/lightning_cli/data.yaml:6:17: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr stays 0.1"
-        in r.stdout
+        "examples/lightning_cli/data.yaml:6:17: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr "
+        "stays 0.1" in r.stdout
     )
 
 

@@ -71,18 +71,24 @@ def test_lr003_detectron2_default_warmup_counts(tmp_path):
 
 
 def test_lr004_deepspeed_assertion_message(tmp_path):
-    text = '{"train_batch_size": 100, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4,\n "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n'
+    text = (
+        '{"train_batch_size": 100, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4,\n'
+        ' "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n'
+    )
     [f] = codes(check(tmp_path, "ds_config.json", text), "LR004")
     assert f.message == (
-        "Check batch related parameters. train_batch_size is not equal to micro_batch_per_gpu * gradient_acc_step * world_size "
-        "100 != 8 * 4 * world_size for any whole world_size (DeepSpeed asserts this at start-up)"
+        "Check batch related parameters. train_batch_size is not equal to micro_batch_per_gpu * gradient_acc_step * "
+        "world_size 100 != 8 * 4 * world_size for any whole world_size (DeepSpeed asserts this at start-up)"
     )
     assert (f.span.line, f.span.col, f.severity) == (1, 22, "error")
     assert [r.label for r in f.related] == ["train_micro_batch_size_per_gpu", "gradient_accumulation_steps"]
 
 
 def test_lr004_deepspeed_consistent_or_auto_is_silent(tmp_path):
-    ok = '{"train_batch_size": 256, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}'
+    ok = (
+        '{"train_batch_size": 256, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, '
+        '"optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}'
+    )
     auto = ok.replace('"train_micro_batch_size_per_gpu": 8', '"train_micro_batch_size_per_gpu": "auto"').replace(
         "256", "100"
     )
@@ -94,8 +100,8 @@ def test_lr004_detectron2_reference_world_size(tmp_path):
     text = "SOLVER:\n  IMS_PER_BATCH: 30\n  BASE_LR: 0.02\n  REFERENCE_WORLD_SIZE: 8\n"
     [f] = codes(check(tmp_path, "d2.yaml", text), "LR004")
     assert f.message == (
-        "Invalid REFERENCE_WORLD_SIZE in config! SOLVER.IMS_PER_BATCH 30 is not divisible by SOLVER.REFERENCE_WORLD_SIZE 8 "
-        "(detectron2's auto_scale_workers asserts it)"
+        "Invalid REFERENCE_WORLD_SIZE in config! SOLVER.IMS_PER_BATCH 30 is not divisible by "
+        "SOLVER.REFERENCE_WORLD_SIZE 8 (detectron2's auto_scale_workers asserts it)"
     )
     assert f.span.line == 2
     assert codes(check(tmp_path, "d2.yaml", text.replace("30", "32")), "LR004") == []
@@ -125,7 +131,8 @@ def test_lr005_message(tmp_path):
     [f] = codes(check(tmp_path, "c.yaml", LARGE.format(opt="sgd")), "LR005")
     assert f.message == (
         "effective batch 4096 -> 16384 is past 8192, where linear lr scaling stops holding for SGD (SGD family) "
-        "(Goyal et al. 2017): use LARS (You et al. 2017) or check the run with `lrlint verify` [vs inline reference (line 1)]"
+        "(Goyal et al. 2017): use LARS (You et al. 2017) or check the run with `lrlint verify` [vs inline reference "
+        "(line 1)]"
     )
     assert f.span.line == 2 and f.fix is None
 
@@ -144,7 +151,10 @@ def test_lr005_threshold_is_a_setting(tmp_path):
 
 # -- LR006 ---------------------------------------------------------------------------------------
 
-D2 = "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000 SOLVER.WARMUP_ITERS=1000\nSOLVER:\n  IMS_PER_BATCH: 48\n  BASE_LR: 0.06\n  MAX_ITER: 90000\n  WARMUP_ITERS: 1000\n"
+D2 = (
+    "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000 SOLVER.WARMUP_ITERS=1000\nSOLVER:\n"
+    "  IMS_PER_BATCH: 48\n  BASE_LR: 0.06\n  MAX_ITER: 90000\n  WARMUP_ITERS: 1000\n"
+)
 
 
 def test_lr006_integers_stay_integers_and_fix_is_unsafe(tmp_path):
@@ -154,8 +164,9 @@ def test_lr006_integers_stay_integers_and_fix_is_unsafe(tmp_path):
         (6, 333, "333", "unsafe"),
     ]
     assert fs[0].message == (
-        "effective batch 16 -> 48 (x3) but the step-based SOLVER.MAX_ITER stays 90000: counted in samples it now lasts "
-        "x3 as long; expected 30000 (divided by 3, as Detectron2's auto_scale_workers does) [vs inline reference (line 1)]"
+        "effective batch 16 -> 48 (x3) but the step-based SOLVER.MAX_ITER stays 90000: counted in samples it now "
+        "lasts x3 as long; expected 30000 (divided by 3, as Detectron2's auto_scale_workers does) [vs inline "
+        "reference (line 1)]"
     )
 
 
@@ -188,9 +199,15 @@ def test_lr006_reference_world_size_does_not_cover_an_edit_of_ims_per_batch(tmp_
 
 
 def test_lr006_history_reference_hf_max_steps_and_tuple_steps(repo):
-    hf = "per_device_train_batch_size: {b}\nlearning_rate: 2e-5\nmax_steps: 10000\nwarmup_steps: 500\nwarmup_ratio: 0.1\nnum_train_epochs: 3\n"
+    hf = (
+        "per_device_train_batch_size: {b}\nlearning_rate: 2e-5\nmax_steps: 10000\nwarmup_steps: 500\n"
+        "warmup_ratio: 0.1\nnum_train_epochs: 3\n"
+    )
     repo.write("sft.yaml", hf.format(b=8))
-    d2 = "SOLVER:\n  IMS_PER_BATCH: {b}\n  BASE_LR: {lr}\n  STEPS: (60000, 80000)\n  MAX_ITER: 90000\nMODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\n"
+    d2 = (
+        "SOLVER:\n  IMS_PER_BATCH: {b}\n  BASE_LR: {lr}\n  STEPS: (60000, 80000)\n  MAX_ITER: 90000\nMODEL:\n"
+        "  META_ARCHITECTURE: GeneralizedRCNN\n"
+    )
     repo.write("d2.yaml", d2.format(b=16, lr=0.02))
     repo.commit()
     repo.write("sft.yaml", hf.format(b=16))
@@ -212,13 +229,17 @@ def test_lr006_history_reference_hf_max_steps_and_tuple_steps(repo):
 
 # -- runtime scaling: LR003 counts it, LR007 flags a runtime rule outside the team's policy -------------
 
-TIMM = "# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nopt: adamw\nsched: cosine\nbatch_size: 1024\nlr_base: 0.1\nlr_base_size: 256\nlr_base_scale: {scale}\n"
+TIMM = (
+    "# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nopt: adamw\nsched: cosine\nbatch_size: 1024\n"
+    "lr_base: 0.1\nlr_base_size: 256\nlr_base_scale: {scale}\n"
+)
 
 
 def test_lr003_counts_runtime_scaling(tmp_path):
     [f] = codes(check(tmp_path, "args.yaml", TIMM.format(scale="linear")), "LR003")
     assert f.message.startswith(
-        "timm computes lr = lr_base x global batch / lr_base_size at run time (lr is unset, lr_base_scale: linear): the lr runs x4 the reference's"
+        "timm computes lr = lr_base x global batch / lr_base_size at run time (lr is unset, lr_base_scale: linear): "
+        "the lr runs x4 the reference's"
     )
     assert codes(check(tmp_path, "args.yaml", TIMM.format(scale="sqrt")), "LR003") == []  # x2 under sqrt
 
@@ -230,12 +251,16 @@ def test_lr007_linear_runtime_rule_for_adamw_under_a_sqrt_policy(tmp_path):
     [f] = codes(check(tmp_path, "args.yaml", TIMM.format(scale="linear"), policy={"adaptive": "sqrt"}), "LR007")
     assert f.message == (
         "timm computes lr = lr_base x global batch / lr_base_size at run time: the linear rule, but AdamW (adaptive) "
-        "policy is the square-root rule; turn the runtime scaling off and scale lr_base by hand, or change [tool.lrlint.policy] adaptive"
+        "policy is the square-root rule; turn the runtime scaling off and scale lr_base by hand, or change "
+        "[tool.lrlint.policy] adaptive"
     )
     assert codes(check(tmp_path, "args.yaml", TIMM.format(scale="sqrt"), policy={"adaptive": "sqrt"}), "LR007") == []
 
 
-TIMM_ARGS = "model: vit_base_patch16_224\nsched: cosine\nopt: {opt}\nbatch_size: 1024\nlr_base: 1e-3\nlr_base_size: 256\nwarmup_epochs: 5\n{extra}"
+TIMM_ARGS = (
+    "model: vit_base_patch16_224\nsched: cosine\nopt: {opt}\nbatch_size: 1024\nlr_base: 1e-3\nlr_base_size: 256\n"
+    "warmup_epochs: 5\n{extra}"
+)
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,16 @@ from conftest import GitRepo, run_lrlint
 
 TRAINER = "trainer:\n  accelerator: gpu\n  devices: {dev}\n  max_epochs: 90\n"
 MODEL = (
-    "model:\n  class_path: lit.ImageClassifier\n  init_args:\n    arch: resnet50\noptimizer:\n  class_path: torch.optim.SGD\n"
-    "  init_args:\n    lr: {lr}\n    momentum: 0.9\n"
+    "model:\n  class_path: lit.ImageClassifier\n  init_args:\n    arch: resnet50\noptimizer:\n"
+    "  class_path: torch.optim.SGD\n  init_args:\n    lr: {lr}\n    momentum: 0.9\n"
 )
-DATA = "data:\n  class_path: lit.ImageNetData\n  init_args:\n    root: /data/imagenet\n    batch_size: {bs}\n    num_workers: 8\n"
+DATA = (
+    "data:\n  class_path: lit.ImageNetData\n  init_args:\n    root: /data/imagenet\n    batch_size: {bs}\n"
+    "    num_workers: 8\n"
+)
 SETTINGS = (
-    "[tool.lrlint]\n# python train.py fit --config configs/trainer.yaml --config configs/model.yaml --config configs/data.yaml\n"
+    "[tool.lrlint]\n"
+    "# python train.py fit --config configs/trainer.yaml --config configs/model.yaml --config configs/data.yaml\n"
     'config-sets = [["configs/trainer.yaml", "configs/model.yaml", "configs/data.yaml"]]\n'
 )
 
@@ -31,9 +35,9 @@ def concise(repo, *args):
     r = repo.lrlint("check", "--output-format", "concise", *args)
     assert "Traceback" not in r.stderr, r.stderr
     return r.returncode, [
-        l
-        for l in r.stdout.splitlines()
-        if l and not l.startswith(("Found", "[*]", "All checks", "note:")) and "hidden fix" not in l
+        ln
+        for ln in r.stdout.splitlines()
+        if ln and not ln.startswith(("Found", "[*]", "All checks", "note:")) and "hidden fix" not in ln
     ]
 
 

@@ -164,8 +164,8 @@ def test_diff_prints_a_unified_diff_writes_nothing_and_exits_1(tmp_path):
     r = run_lrlint("check", "--diff", "train.yaml", cwd=tmp_path)
     assert r.returncode == 1, r.stderr
     assert r.stdout == (
-        "--- a/train.yaml\n+++ b/train.yaml\n@@ -1,5 +1,5 @@\n"
-        " # lrlint: reference batch=256 lr=0.1\n batch_size: 1024\n-lr: 0.1  # tuned\n+lr: 0.4  # tuned\n optimizer: sgd\n warmup_epochs: 5\n"
+        "--- a/train.yaml\n+++ b/train.yaml\n@@ -1,5 +1,5 @@\n # lrlint: reference batch=256 lr=0.1\n"
+        " batch_size: 1024\n-lr: 0.1  # tuned\n+lr: 0.4  # tuned\n optimizer: sgd\n warmup_epochs: 5\n"
     )
     assert p.read_bytes() == SGD_YAML
 
@@ -364,7 +364,8 @@ def _override(fmt: str, text: str, key: str, value: str) -> str | None:
         (
             "_base_: base.yaml\ntrain:\n    batch_size: 1024\n    epochs: 3  # c\ndata:\n    root: x\n",
             "train.optimizer.lr",
-            "_base_: base.yaml\ntrain:\n    batch_size: 1024\n    epochs: 3  # c\n    optimizer:\n        lr: 0.4\ndata:\n    root: x\n",
+            "_base_: base.yaml\ntrain:\n    batch_size: 1024\n    epochs: 3  # c\n    optimizer:\n        lr: 0.4\n"
+            "data:\n    root: x\n",
         ),
         # top level, no newline at the end of the file
         (
@@ -395,7 +396,8 @@ def test_yaml_override_keeps_crlf():
     [
         (
             "_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size=64)\n",
-            "_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size=64)\noptim_wrapper = dict(optimizer=dict(lr=0.04))\n",
+            "_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size=64)\n"
+            "optim_wrapper = dict(optimizer=dict(lr=0.04))\n",
         ),
         (
             "_base_ = ['./base.py']\noptim_wrapper = dict(clip_grad=None)\n",
@@ -441,7 +443,10 @@ def test_lr_fix_for_an_expression_is_display_only_and_says_why():
     ],
 )
 def test_past_the_no_silent_fix_guards_the_fix_is_unsafe_and_says_why(tmp_path, ref_batch, batch, new_lr, why):
-    data = f"# lrlint: reference batch={ref_batch} lr=0.1\nbatch_size: {batch}\nlr: 0.1\noptimizer: sgd\nwarmup_epochs: 5\n".encode()
+    data = (
+        f"# lrlint: reference batch={ref_batch} lr=0.1\nbatch_size: {batch}\nlr: 0.1\noptimizer: sgd\n"
+        "warmup_epochs: 5\n"
+    ).encode()
     p = write(tmp_path / "big.yaml", data)
     r = run_lrlint("check", "--output-format", "json", "big.yaml", cwd=tmp_path)
     (f,) = [f for f in json.loads(r.stdout) if f["code"] == "LR001"]
@@ -455,9 +460,13 @@ def test_past_the_no_silent_fix_guards_the_fix_is_unsafe_and_says_why(tmp_path, 
 
 # -- Python: literals in MMEngine configs and argparse defaults --------------------------------------
 
-MM = "_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size={bs})\noptim_wrapper = dict(optimizer=dict(type='SGD', lr={lr}, momentum=0.9))  # tuned\n"
+MM = (
+    "_base_ = ['./base.py']\ntrain_dataloader = dict(batch_size={bs})\n"
+    "optim_wrapper = dict(optimizer=dict(type='SGD', lr={lr}, momentum=0.9))  # tuned\n"
+)
 ARGP = (
-    'import argparse\nimport torch\n\np = argparse.ArgumentParser()\np.add_argument("--batch-size", type=int, default={bs})\n'
+    "import argparse\nimport torch\n\np = argparse.ArgumentParser()\n"
+    'p.add_argument("--batch-size", type=int, default={bs})\n'
     'p.add_argument("--lr", type=float, default={lr})  # tuned\nargs = p.parse_args()\nmodel = torch.nn.Linear(2, 2)\n'
     "opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)\n"
 )

@@ -7,6 +7,7 @@ the edited lr literal is identical to the input. A second ``--fix`` changes noth
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import math
 import tempfile
@@ -136,7 +137,7 @@ def run_case(fmt: str, ref: bytes, new: bytes) -> bool:
         assert not left, (new.decode("utf-8", "replace"), [f.message for f in left], outcome.problems)
         # every byte outside the edited spans is identical (several recipes may share one lr literal)
         spans = sorted({(e.span.start, e.span.end) for e in edits})
-        for (s0, e0), (s1, _) in zip(spans, spans[1:]):
+        for (_, e0), (s1, _) in itertools.pairwise(spans):
             assert e0 <= s1, spans  # the fixes' edits do not overlap
         if edits:
             first, last = spans[0], spans[-1]
@@ -144,7 +145,7 @@ def run_case(fmt: str, ref: bytes, new: bytes) -> bool:
             assert after_bytes[: first[0]] == new[: first[0]]
             assert after_bytes[len(after_bytes) - tail :] == new[last[1] :]
             pos = first[0]
-            for (_, e0), (s1, _) in zip(spans, spans[1:]):
+            for (_, e0), (s1, _) in itertools.pairwise(spans):
                 gap = new[e0:s1]
                 found = after_bytes.find(gap, pos)
                 assert found >= 0, gap

@@ -25,7 +25,9 @@ def tree(tmp_path: Path, name: str) -> Path:
 def concise(cwd: Path, *args: str) -> tuple[int, list[str]]:
     r = run_lrlint("check", "--output-format", "concise", *args, cwd=cwd)
     assert "Traceback" not in r.stderr, r.stderr
-    return r.returncode, [l for l in r.stdout.splitlines() if l and not l.startswith(SUMMARY) and "hidden fix" not in l]
+    return r.returncode, [
+        ln for ln in r.stdout.splitlines() if ln and not ln.startswith(SUMMARY) and "hidden fix" not in ln
+    ]
 
 
 def _mmengine_inherits() -> bool:
@@ -44,20 +46,24 @@ def test_detectron2_tree_exact_findings(tmp_path):
     vs3 = f"[vs base {M3}]"
     assert code == 1
     assert lines == [
-        f"{D2}:3:18: LR001 [*] effective batch 16 -> 64 (x4) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, Detectron2 (yacs) default): "
-        f"linear rule expects 0.08 {vs}",
-        f"{D2}:3:18: LR006 effective batch 16 -> 64 (x4) but the step-based SOLVER.MAX_ITER stays 90000 (inherited from configs/Base-RCNN-FPN.yaml): "
-        f"counted in samples it now lasts x4 as long; expected 22500 (divided by 4, as Detectron2's auto_scale_workers does) {vs}",
-        f"{D2}:3:18: LR006 effective batch 16 -> 64 (x4) but the step-based SOLVER.STEPS stays 60000, 80000 (inherited from configs/Base-RCNN-FPN.yaml): "
-        f"counted in samples it now lasts x4 as long; expected 15000, 20000 (divided by 4, as Detectron2's auto_scale_workers does) {vs}",
+        f"{D2}:3:18: LR001 [*] effective batch 16 -> 64 (x4) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, "
+        f"Detectron2 (yacs) default): linear rule expects 0.08 {vs}",
+        f"{D2}:3:18: LR006 effective batch 16 -> 64 (x4) but the step-based SOLVER.MAX_ITER stays 90000 (inherited "
+        "from configs/Base-RCNN-FPN.yaml): counted in samples it now lasts x4 as long; expected 22500 (divided by "
+        f"4, as Detectron2's auto_scale_workers does) {vs}",
+        f"{D2}:3:18: LR006 effective batch 16 -> 64 (x4) but the step-based SOLVER.STEPS stays 60000, 80000 "
+        "(inherited from configs/Base-RCNN-FPN.yaml): counted in samples it now lasts x4 as long; expected 15000, "
+        f"20000 (divided by 4, as Detectron2's auto_scale_workers does) {vs}",
         # REFERENCE_WORLD_SIZE rescales from the file's own IMS_PER_BATCH/BASE_LR for other worker counts:
         # the child's edit of IMS_PER_BATCH (16 -> 32) with the inherited lr is not compensated by anyone
-        f"{AUTO}:3:18: LR001 [*] effective batch 16 -> 32 (x2) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, Detectron2 (yacs) default): "
-        f"linear rule expects 0.04 {vs3}",
-        f"{AUTO}:3:18: LR006 effective batch 16 -> 32 (x2) but the step-based SOLVER.MAX_ITER stays 270000 (inherited from {M3}): "
-        f"counted in samples it now lasts x2 as long; expected 135000 (divided by 2, as Detectron2's auto_scale_workers does) {vs3}",
-        f"{AUTO}:3:18: LR006 effective batch 16 -> 32 (x2) but the step-based SOLVER.STEPS stays 210000, 250000 (inherited from {M3}): "
-        f"counted in samples it now lasts x2 as long; expected 105000, 125000 (divided by 2, as Detectron2's auto_scale_workers does) {vs3}",
+        f"{AUTO}:3:18: LR001 [*] effective batch 16 -> 32 (x2) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, "
+        f"Detectron2 (yacs) default): linear rule expects 0.04 {vs3}",
+        f"{AUTO}:3:18: LR006 effective batch 16 -> 32 (x2) but the step-based SOLVER.MAX_ITER stays 270000 "
+        f"(inherited from {M3}): counted in samples it now lasts x2 as long; expected 135000 (divided by 2, as "
+        f"Detectron2's auto_scale_workers does) {vs3}",
+        f"{AUTO}:3:18: LR006 effective batch 16 -> 32 (x2) but the step-based SOLVER.STEPS stays 210000, 250000 "
+        f"(inherited from {M3}): counted in samples it now lasts x2 as long; expected 105000, 125000 (divided by 2, "
+        f"as Detectron2's auto_scale_workers does) {vs3}",
     ]
     # silent: the scaled sibling (lr x4, schedule /4), the 3x child (own schedule, same batch), and the child that only
     # sets REFERENCE_WORLD_SIZE (same pair, rescaled at run time for other worker counts)
@@ -103,12 +109,13 @@ def test_hydra_experiments_exact_findings(tmp_path):
     code, lines = concise(root, "configs")
     assert code == 1
     assert lines == [
-        "configs/experiment/example.yaml:13:9: LR002 [*] effective batch 128 -> 64 (x0.5) and model.optimizer.lr 0.001 -> 0.002 (x2); "
-        "the lr moved the wrong way; Adam (adaptive) accepts x0.5 to x0.7071 (square-root to linear rule): square-root rule expects 0.0007071 "
-        "[vs base configs/train.yaml]",
+        "configs/experiment/example.yaml:13:9: LR002 [*] effective batch 128 -> 64 (x0.5) and model.optimizer.lr "
+        "0.001 -> 0.002 (x2); the lr moved the wrong way; Adam (adaptive) accepts x0.5 to x0.7071 (square-root to "
+        "linear rule): square-root rule expects 0.0007071 [vs base configs/train.yaml]",
         # data.batch_size changed through the defaults list (override /data: mnist_large): reported on that line
-        "configs/experiment/large_batch.yaml:4:21: LR001 [*] effective batch 128 -> 512 (x4) but model.optimizer.lr stays 0.001; "
-        "Adam (adaptive): square-root rule expects 0.002 (linear would be 0.004) [vs base configs/train.yaml]",
+        "configs/experiment/large_batch.yaml:4:21: LR001 [*] effective batch 128 -> 512 (x4) but model.optimizer.lr "
+        "stays 0.001; Adam (adaptive): square-root rule expects 0.002 (linear would be 0.004) [vs base "
+        "configs/train.yaml]",
     ]
     # env_lr.yaml: the lr is ${oc.env:MNIST_LR,0.001}: unknown statically, no finding, explained in json data
     r = run_lrlint("check", "--output-format", "json", "configs/experiment/large_batch.yaml", cwd=root)
@@ -136,8 +143,9 @@ def test_mmdetection_tree_exact_findings(tmp_path):
     code, lines = concise(root, "configs")
     sched = "configs/_base_/schedules/schedule_1x.py"
     warm = (
-        "but the step-based param_scheduler.0.end stays 500 (inherited from configs/_base_/schedules/schedule_1x.py): "
-        "counted in samples it now lasts x{k} as long; expected {e} ({how}, as Detectron2's auto_scale_workers does) [vs base {b}]"
+        "but the step-based param_scheduler.0.end stays 500 (inherited from "
+        "configs/_base_/schedules/schedule_1x.py): counted in samples it now lasts x{k} as long; expected {e} "
+        "({how}, as Detectron2's auto_scale_workers does) [vs base {b}]"
     )
     retina = "configs/retinanet/retinanet_r50_fpn_8xb2-1x_coco.py"
     fr = "configs/faster_rcnn/faster-rcnn_r50_fpn_8xb4-1x_coco.py"
@@ -145,20 +153,25 @@ def test_mmdetection_tree_exact_findings(tmp_path):
     assert lines == [
         f"{fr}:2:36: LR006 effective batch 16 -> 32 (x2) "
         + warm.format(k=2, e=250, how="divided by 2", b="configs/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py"),
-        f"{fr}:3:40: LR007 effective batch 16 -> 32 (x2) and optim_wrapper.optimizer.lr 0.02 -> 0.04 by hand, but MMEngine scales the lr by "
-        "world_size x batch_size / auto_scale_lr.base_batch_size at run time (auto_scale_lr.enable=True): the lr is scaled twice; "
-        f"keep optim_wrapper.optimizer.lr at 0.02 [vs auto_scale_lr.base_batch_size = 16 in {sched}]",
-        f"{fr}:4:29: LR007 auto_scale_lr.base_batch_size = 16, but optim_wrapper.optimizer.lr 0.04 was written for batch 32 "
-        "(file name 8xb4: 8 devices x 4 per device = 32): MMEngine scales the lr by world_size x batch_size / auto_scale_lr.base_batch_size "
-        "at run time, so it scales from the wrong base, x2 off; set auto_scale_lr.base_batch_size to 32",
-        "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:1:10: LR001 effective batch 16 -> 4 (x0.25) but optim_wrapper.optimizer.lr stays 0.01; "
-        f"SGD (SGD family): linear rule expects 0.0025 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 2 devices from the file name (2xb8)]",
+        f"{fr}:3:40: LR007 effective batch 16 -> 32 (x2) and optim_wrapper.optimizer.lr 0.02 -> 0.04 by hand, but "
+        "MMEngine scales the lr by world_size x batch_size / auto_scale_lr.base_batch_size at run time "
+        "(auto_scale_lr.enable=True): the lr is scaled twice; keep optim_wrapper.optimizer.lr at 0.02 [vs "
+        f"auto_scale_lr.base_batch_size = 16 in {sched}]",
+        f"{fr}:4:29: LR007 auto_scale_lr.base_batch_size = 16, but optim_wrapper.optimizer.lr 0.04 was written for "
+        "batch 32 (file name 8xb4: 8 devices x 4 per device = 32): MMEngine scales the lr by world_size x "
+        "batch_size / auto_scale_lr.base_batch_size at run time, so it scales from the wrong base, x2 off; set "
+        "auto_scale_lr.base_batch_size to 32",
+        "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:1:10: LR001 effective batch 16 -> 4 (x0.25) but "
+        "optim_wrapper.optimizer.lr stays 0.01; SGD (SGD family): linear rule expects 0.0025 [vs "
+        f"auto_scale_lr.base_batch_size = 16 in {sched}; 2 devices from the file name (2xb8)]",
         "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:1:10: LR006 effective batch 16 -> 4 (x0.25) "
         + warm.format(k=0.25, e=2000, how="multiplied by 4", b=retina),
-        "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:2:40: LR004 file name retinanet_r50_fpn_2xb8-1x_coco.py says 2xb8: 2 devices x 8 per device = 16, "
-        "but train_dataloader.batch_size is 2 (inherited from configs/_base_/datasets/coco_detection.py): rename the file or set the batch it names",
-        "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py:2:36: LR001 [*] effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.01; "
-        f"SGD (SGD family): linear rule expects 0.02 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 4 devices from the file name (4xb8)]",
+        "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:2:40: LR004 file name retinanet_r50_fpn_2xb8-1x_coco.py "
+        "says 2xb8: 2 devices x 8 per device = 16, but train_dataloader.batch_size is 2 (inherited from "
+        "configs/_base_/datasets/coco_detection.py): rename the file or set the batch it names",
+        "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py:2:36: LR001 [*] effective batch 16 -> 32 (x2) but "
+        "optim_wrapper.optimizer.lr stays 0.01; SGD (SGD family): linear rule expects 0.02 [vs "
+        f"auto_scale_lr.base_batch_size = 16 in {sched}; 4 devices from the file name (4xb8)]",
         "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py:2:36: LR006 effective batch 16 -> 32 (x2) "
         + warm.format(k=2, e=250, how="divided by 2", b=retina),
         # 8xb4 scaled its lr (0.01 -> 0.02): only the warmup length is left
@@ -195,17 +208,19 @@ def test_read_base_tree_exact_findings(tmp_path):
     sched = "configs/_base_/schedules/schedule_1x.py"
     warm = (
         "LR006 effective batch 16 -> 32 (x2) but the step-based param_scheduler.0.end stays 500 (inherited from "
-        f"{sched}): counted in samples it now lasts x2 as long; expected 250 (divided by 2, as Detectron2's auto_scale_workers does) "
-        "[vs base configs/retinanet/retinanet_r50_fpn_8xb2_1x_coco.py]"
+        f"{sched}): counted in samples it now lasts x2 as long; expected 250 (divided by 2, as Detectron2's "
+        "auto_scale_workers does) [vs base configs/retinanet/retinanet_r50_fpn_8xb2_1x_coco.py]"
     )
     assert code == 1
     assert lines == [
-        f"{R4}:7:36: LR001 [*] effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.02; SGD (SGD family): linear rule "
-        f"expects 0.04 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 4 devices from the file name (4xb8)]",
+        f"{R4}:7:36: LR001 [*] effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.02; SGD (SGD "
+        f"family): linear rule expects 0.04 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 4 devices from the "
+        "file name (4xb8)]",
         f"{R4}:7:36: {warm}",
         # ``train_dataloader = dict(...)`` rebinds the name: batch 4 from the child, the base's other keys gone
-        f"{R84}:7:36: LR001 [*] effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.02; SGD (SGD family): linear rule "
-        f"expects 0.04 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 8 devices from the file name (8xb4)]",
+        f"{R84}:7:36: LR001 [*] effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.02; SGD (SGD "
+        f"family): linear rule expects 0.04 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 8 devices from the "
+        "file name (8xb4)]",
         f"{R84}:7:36: {warm}",
     ]
     # silent: the 8xb2 config itself (16 = its bases' batch), the _lr sibling (lr and base_batch_size scaled);

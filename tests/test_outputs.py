@@ -25,13 +25,19 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 FILES = {
     # LR001 with a safe fix (SGD, linear: 0.1 -> 0.4)
-    "configs/sgd.yaml": "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1  # tuned\noptimizer: sgd\nwarmup_epochs: 5\n",
+    "configs/sgd.yaml": (
+        "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1  # tuned\noptimizer: sgd\nwarmup_epochs: 5\n"
+    ),
     # LR001 with an unsafe fix (Lion: no established rule)
-    "configs/lion.yaml": "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1\noptimizer: lion\nwarmup_epochs: 5\n",
+    "configs/lion.yaml": (
+        "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.1\noptimizer: lion\nwarmup_epochs: 5\n"
+    ),
     # LR901: not YAML
     "configs/broken.yaml": "a: [1, 2\nb: 3\n",
     # clean
-    "configs/ok.yaml": "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\nwarmup_epochs: 5\n",
+    "configs/ok.yaml": (
+        "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\nwarmup_epochs: 5\n"
+    ),
 }
 
 
@@ -88,9 +94,9 @@ def test_github_levels_escaping_and_columns_only_on_single_line_spans():
     one = Finding("LR001", "unscaled-lr", "50% off,\nreally: yes", ERROR, Span("a,b:c.yaml", 0, 3, 2, 5, 2, 8))
     multi = Finding("LR002", "misscaled-lr", "m", WARNING, Span("x.yaml", 0, 9, 2, 5, 4, 3))
     note = Finding("LR905", "limit-exceeded", "n", INFO, Span("x.yaml", 0, 0, 1, 1, 1, 1))
-    assert (
-        gh.line(one)
-        == "::error file=a%2Cb%3Ac.yaml,line=2,col=5,endLine=2,endColumn=8,title=LR001 unscaled-lr::50%25 off,%0Areally: yes"
+    assert gh.line(one) == (
+        "::error file=a%2Cb%3Ac.yaml,line=2,col=5,endLine=2,endColumn=8,title=LR001 unscaled-lr::50%25 "
+        "off,%0Areally: yes"
     )
     assert gh.line(multi) == "::warning file=x.yaml,line=2,endLine=4,title=LR002 misscaled-lr::m"
     assert gh.line(note).startswith("::notice ")

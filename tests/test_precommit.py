@@ -17,7 +17,10 @@ from conftest import ROOT, GitRepo
 
 pytestmark = pytest.mark.slow
 
-SGD = "train:\n  batch_size: {bs}\n  warmup_epochs: 5\n  optimizer:\n    name: sgd\n    lr: {lr}  # tuned\n    momentum: 0.9\n"
+SGD = (
+    "train:\n  batch_size: {bs}\n  warmup_epochs: 5\n  optimizer:\n    name: sgd\n    lr: {lr}  # tuned\n"
+    "    momentum: 0.9\n"
+)
 
 
 def _pre_commit() -> list[str]:

@@ -367,8 +367,8 @@ def test_lr_expression_does_not_cover_an_accumulation_change(repo):
     proc = repo.lrlint("check", "train.py", "--output-format", "concise")
     assert proc.returncode == 1
     assert proc.stdout.splitlines()[0] == (
-        "train.py:4:14: LR001 effective batch 64 -> 256 (x4) but optimizer.lr stays 0.00025; SGD (SGD family): linear rule "
-        "expects 0.001 [vs git HEAD; devices not in the file: assumed unchanged]"
+        "train.py:4:14: LR001 effective batch 64 -> 256 (x4) but optimizer.lr stays 0.00025; SGD (SGD family): "
+        "linear rule expects 0.001 [vs git HEAD; devices not in the file: assumed unchanged]"
     )
 
 
@@ -378,8 +378,9 @@ def test_lr_expression_partly_covering_a_change_names_both_parts(repo):
     )
     proc = repo.lrlint("check", "train.py", "--output-format", "concise", "--select", "LR001,LR002")
     assert proc.stdout.splitlines()[0] == (
-        "train.py:4:14: LR001 effective batch 64 -> 256 (x4; x2 of it is rescaled at run time, x2 is not) but optimizer.lr stays "
-        "0.00025; SGD (SGD family): linear rule expects 0.0005 [vs git HEAD; devices not in the file: assumed unchanged]"
+        "train.py:4:14: LR001 effective batch 64 -> 256 (x4; x2 of it is rescaled at run time, x2 is not) but "
+        "optimizer.lr stays 0.00025; SGD (SGD family): linear rule expects 0.0005 [vs git HEAD; devices not in the "
+        "file: assumed unchanged]"
     )
     repo.write(
         "train.py",

@@ -68,7 +68,8 @@ def test_optimizer_table_validates_and_fast_build_is_equal():
         ("name: x\ntitle: t\nname_tags: [{pattern: 'bs(\\d+)'}]\n", "name_tags.0.pattern: Value error, name tag"),
         (
             "name: x\ntitle: t\nruntime_scaling: [{name: a, when: [{key: k, op: sometimes}], description: d}]\n",
-            "runtime_scaling.0.when.0.op: Input should be 'eq', 'ne', 'present', 'absent', 'truthy', 'falsy' or 'matches'",
+            "runtime_scaling.0.when.0.op: Input should be 'eq', 'ne', 'present', 'absent', 'truthy', 'falsy' or "
+            "'matches'",
         ),
         ("title: t\n", "name: Field required"),
     ],

@@ -262,7 +262,13 @@ def test_dataloader_trainingarguments_lightning_accelerate():
         from torch.utils.data import DataLoader
         train_loader = DataLoader(train_ds, 64, shuffle=True)
         val_loader = DataLoader(val_ds, batch_size=512)
-        targs = TrainingArguments("out", per_device_train_batch_size=16, learning_rate=2e-5, gradient_accumulation_steps=4, optim="adamw_torch")
+        targs = TrainingArguments(
+            "out",
+            per_device_train_batch_size=16,
+            learning_rate=2e-5,
+            gradient_accumulation_steps=4,
+            optim="adamw_torch",
+        )
         trainer = L.Trainer(devices=4, num_nodes=2, accumulate_grad_batches=2)
         accelerator = Accelerator(gradient_accumulation_steps=8)
         hf = Trainer(model=model, args=targs)
@@ -372,8 +378,10 @@ def test_mmengine_config_nested_keys():
         """\
         _base_ = ['../_base_/models/faster-rcnn_r50_fpn.py']
         lr = 0.02
-        train_dataloader = dict(batch_size=8, num_workers=2, dataset=dict(type='CocoDataset', pipeline={{_base_.train_pipeline}}))
-        optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=lr * 4, momentum=0.9), accumulative_counts=2)
+        train_dataloader = dict(batch_size=8, num_workers=2,
+                                dataset=dict(type='CocoDataset', pipeline={{_base_.train_pipeline}}))
+        optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=lr * 4, momentum=0.9),
+                             accumulative_counts=2)
         param_scheduler = [dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500)]
         auto_scale_lr = dict(enable=False, base_batch_size=16)
         optim_wrapper.update(clip_grad=dict(max_norm=35))
@@ -435,10 +443,12 @@ def test_detectron2_lazycall_optimizer():
     vals = values_of("""\
         import torch
         from detectron2.config import LazyCall as L
-        optimizer = L(torch.optim.SGD)(params=L(get_default_optimizer_params)(weight_decay_norm=0.0), lr=0.02, momentum=0.9)
+        optimizer = L(torch.optim.SGD)(
+            params=L(get_default_optimizer_params)(weight_decay_norm=0.0), lr=0.02, momentum=0.9
+        )
         """)
     assert (vals["optimizer._target_"].value, vals["optimizer._target_"].raw) == ("torch.optim.SGD", "torch.optim.SGD")
-    assert (vals["optimizer.lr"].value, where(vals["optimizer.lr"])) == (0.02, (3, 98, 3, 102))
+    assert (vals["optimizer.lr"].value, where(vals["optimizer.lr"])) == (0.02, (4, 71, 4, 75))
 
 
 # --------------------------------------------------------------------------- lr expressions
@@ -741,10 +751,9 @@ def test_prefilter_skips_files_without_training_names_and_never_imports_libcst()
     assert mentions_training_names("trainer = Trainer(devices=4)")
     assert not mentions_training_names("def add(a, b):\n    return a + b\n")
     code = (
-        "import sys\n"
-        "from lrlint.sources import decode, Limits\n"
-        "from lrlint.sources.python_source import parse\n"
-        "print(parse(decode('u.py', 'python', b'def add(a, b):\\n    return a + b\\n'), Limits()), 'libcst' in sys.modules)\n"
+        "import sys\nfrom lrlint.sources import decode, Limits\nfrom lrlint.sources.python_source import parse\n"
+        "print(parse(decode('u.py', 'python', b'def add(a, b):\\n    return a + b\\n'), Limits()), 'libcst' in "
+        "sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip() == "[] False"

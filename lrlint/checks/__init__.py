@@ -59,7 +59,8 @@ def rules_markdown(rules: list[Rule] | None = None) -> str:
     ]
     for r in rules:
         out.append(
-            f"| [{r.code}](#{r.code.lower()}-{r.name}) | {r.name} | {r.summary} | {'on' if r.default_enabled else 'off'} |"
+            f"| [{r.code}](#{r.code.lower()}-{r.name}) | {r.name} | {r.summary} | "
+            f"{'on' if r.default_enabled else 'off'} |"
         )
     for r in rules:
         doc = "\n".join("#" + line if line.startswith("## ") else line for line in r.doc.rstrip().splitlines())

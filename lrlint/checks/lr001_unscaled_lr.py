@@ -100,10 +100,12 @@ RULE = Rule(
     valid=(
         Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n"),
         Example(
-            "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 8\ngradient_accumulation_steps: 8\nlearning_rate: 2e-5\n"
+            "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 8\ngradient_accumulation_steps: 8\n"
+            "learning_rate: 2e-5\n"
         ),
         Example(
-            "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 4e-5\n"
+            "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\n"
+            "learning_rate: 4e-5\n"
         ),
     ),
     invalid=(
@@ -113,9 +115,13 @@ RULE = Rule(
             expected_fix="# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n",
         ),
         Example(
-            "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 2e-5\n",
+            "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\n"
+            "learning_rate: 2e-5\n",
             expect=("LR001",),
-            expected_fix="# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\ngradient_accumulation_steps: 8\nlearning_rate: 4e-5\n",
+            expected_fix=(
+                "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\n"
+                "gradient_accumulation_steps: 8\nlearning_rate: 4e-5\n"
+            ),
         ),
     ),
 )

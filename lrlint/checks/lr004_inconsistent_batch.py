@@ -168,14 +168,16 @@ RULE = Rule(
     check=check,
     valid=(
         Example(
-            '{"train_batch_size": 256, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n',
+            '{"train_batch_size": 256, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, '
+            '"optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n',
             filename="ds_config.json",
         ),
         Example("global_batch_size: 256\nlr: 0.1\noptimizer: sgd\n", filename="resnet50_bs256.yaml"),
     ),
     invalid=(
         Example(
-            '{"train_batch_size": 100, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n',
+            '{"train_batch_size": 100, "train_micro_batch_size_per_gpu": 8, "gradient_accumulation_steps": 4, '
+            '"optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n',
             filename="ds_config.json",
             expect=("LR004",),
         ),

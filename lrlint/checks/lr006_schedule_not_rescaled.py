@@ -211,18 +211,24 @@ RULE = Rule(
     check=check,
     valid=(
         Example(
-            "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 22500\n"
+            "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n"
+            "  BASE_LR: 0.08\n  MAX_ITER: 22500\n"
         ),
         # REFERENCE_WORLD_SIZE: the runtime rescales from this pair and schedule for other worker counts
         Example(
-            "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 22500\n  REFERENCE_WORLD_SIZE: 8\n"
+            "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n"
+            "  BASE_LR: 0.08\n  MAX_ITER: 22500\n  REFERENCE_WORLD_SIZE: 8\n"
         ),
     ),
     invalid=(
         Example(
-            "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 90000\n",
+            "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n"
+            "  BASE_LR: 0.08\n  MAX_ITER: 90000\n",
             expect=("LR006",),
-            expected_fix="# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 22500\n",
+            expected_fix=(
+                "# lrlint: reference batch=16 lr=0.02 SOLVER.MAX_ITER=90000\nSOLVER:\n  IMS_PER_BATCH: 64\n"
+                "  BASE_LR: 0.08\n  MAX_ITER: 22500\n"
+            ),
         ),
     ),
 )

@@ -246,17 +246,20 @@ RULE = Rule(
     check=check,
     valid=(
         Example(
-            "# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nsched: cosine\nopt: sgd\nbatch_size: 1024\nlr_base: 0.1\nlr_base_size: 256\nwarmup_epochs: 5\n",
+            "# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nsched: cosine\nopt: sgd\nbatch_size: 1024\n"
+            "lr_base: 0.1\nlr_base_size: 256\nwarmup_epochs: 5\n",
             filename="args.yaml",
         ),
         # Detectron2 rescales from the file's own pair: a hand-scaled pair is consistent, not double scaling
         Example(
-            "# lrlint: reference batch=16 lr=0.02\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  WARMUP_ITERS: 1000\n  REFERENCE_WORLD_SIZE: 8\n"
+            "# lrlint: reference batch=16 lr=0.02\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n"
+            "  WARMUP_ITERS: 1000\n  REFERENCE_WORLD_SIZE: 8\n"
         ),
     ),
     invalid=(
         Example(
-            "# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nsched: cosine\nopt: sgd\nbatch_size: 1024\nlr_base: 0.4\nlr_base_size: 256\nwarmup_epochs: 5\n",
+            "# lrlint: reference batch=256 lr=0.1\nmodel: resnet50\nsched: cosine\nopt: sgd\nbatch_size: 1024\n"
+            "lr_base: 0.4\nlr_base_size: 256\nwarmup_epochs: 5\n",
             filename="args.yaml",
             expect=("LR007",),
         ),

@@ -32,10 +32,10 @@ RULES = (
         "LR902",
         "unreadable-file",
         "The file cannot be read as text",
-        "Reports a binary file, bytes that are not valid in the file's encoding (with the offset of the first bad byte), "
-        "a coding declaration that names no text encoding (`rot13`, `hex`), a path that is not a regular file (a FIFO, "
-        "a socket or a device: never opened for reading) or a symbolic link loop, a file that vanished from the "
-        "working tree, or an I/O error.",
+        "Reports a binary file, bytes that are not valid in the file's encoding (with the offset of the first bad "
+        "byte), a coding declaration that names no text encoding (`rot13`, `hex`), a path that is not a regular file "
+        "(a FIFO, a socket or a device: never opened for reading) or a symbolic link loop, a file that vanished from "
+        "the working tree, or an I/O error.",
         "lrlint reads configs as text; a file it cannot decode is not checked. A deleted file is information only.",
         "A `config.yaml` with Latin-1 bytes, or a model checkpoint named `weights.json`.",
     ),
@@ -51,8 +51,8 @@ RULES = (
         "LR904",
         "unsafe-yaml-tag",
         "A YAML tag that would construct objects or is not supported",
-        "Reports tags such as `!!python/object/apply:os.system` or `!include`. lrlint never constructs them; the tagged value is "
-        "skipped and the rest of the file is checked.",
+        "Reports tags such as `!!python/object/apply:os.system` or `!include`. lrlint never constructs them; the "
+        "tagged value is skipped and the rest of the file is checked.",
         "Unsafe tags run code when a config is loaded with an unsafe loader; lrlint only parses.",
         '```yaml\nlr: !!python/object/apply:os.system ["echo hi"]\n```',
         (Example('lr: !!python/object/apply:os.system ["echo hi"]\n', expect=("LR904",)),),
@@ -67,7 +67,8 @@ RULES = (
         "the limit (100,000) is checked up to it, and the finding says from which line on nothing was read; a Python "
         "file past it is not checked at all, and the finding says so.",
         "Such inputs exhaust memory or stack in naive loaders and parsers; lrlint stops early and says where.",
-        "```yaml\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n# ... nine levels deep\n```",
+        "```yaml\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "# ... nine levels deep\n```",
     ),
     _rule(
         "LR906",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import tempfile
@@ -51,10 +52,8 @@ def write_atomic(path: str, data: bytes, expected: bytes | None = None, sync_dir
             return "the file changed on disk since lrlint read it"
         os.replace(tmp, p)
     except OSError as e:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         return e.strerror or str(e)
     if sync_dir:
         fsync_dir(p.parent)

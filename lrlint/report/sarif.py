@@ -62,7 +62,7 @@ def _fix(f, root: str) -> dict | None:
     for e in f.fix.edits:
         by_file.setdefault(e.span.path, []).append(e)
     changes = []
-    for path, edits in by_file.items():
+    for edits in by_file.values():
         art = _location(edits[0].span, root)["physicalLocation"]["artifactLocation"]
         changes.append(
             {
