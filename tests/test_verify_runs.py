@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -335,53 +336,29 @@ def test_noise_scale_report_warns_far_past_the_critical_batch(capsys):
 # --------------------------------------------------------------------------- config files
 
 
-def test_file_mode_verifies_lr001_lr002_and_skips_out_of_range(monkeypatch, capsys):
+def test_file_mode_verifies_lr001_lr002_and_skips_out_of_range(tmp_path, monkeypatch, capsys):
     from lrlint import api
 
-    span = SimpleNamespace(path="configs/sft.yaml", line=3)
-    findings = [
-        SimpleNamespace(
-            code="LR002",
-            message="lr scaled by the wrong rule",
-            span=span,
-            data={
-                "batch_old": 8.0,
-                "batch_new": 32.0,
-                "k": 4.0,
-                "lr_old": 1e-3,
-                "lr_new": 1e-3 * 4**1.5,
-                "expected_lr": 2e-3,
-                "policy": "sqrt",
-                "family": "adaptive",
-                "optimizer": "AdamW",
-                "momentum": None,
-                "lr_key": "lr",
-            },
-        ),
-        SimpleNamespace(code="LR003", message="no warmup", span=span, data={}),
-        SimpleNamespace(code="LR001", message="numbers missing", span=span, data={"lr_old": 0.1}),
-        SimpleNamespace(
-            code="LR001",
-            message="batch x128",
-            span=span,
-            data={
-                "batch_old": 8.0,
-                "batch_new": 1024.0,
-                "k": 128.0,
-                "lr_old": 0.1,
-                "lr_new": 0.1,
-                "expected_lr": 12.8,
-                "policy": "linear",
-                "family": "sgd",
-                "optimizer": "SGD",
-                "momentum": 0.9,
-                "lr_key": "lr",
-            },
-        ),
+    files = {
+        # LR002: batch x4 with the lr x8 (1e-3 * 4 ** 1.5); AdamW's policy expects x2
+        "a_adamw.yaml": "# lrlint: reference batch=8 lr=1e-3\nbatch_size: 32\nlr: 8e-3\noptimizer: adamw\n",
+        # LR002 about an lr expression's rule: no batch change to train
+        "b_train.py": "import torch\nbatch_size = 512\nlr = 0.1 * (batch_size / 256) ** 2\n"
+        "optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9)\n",
+        # LR001 at x128: out of the proxy's range
+        "c_sgd.yaml": "# lrlint: reference batch=8 lr=0.1\nbatch_size: 1024\nlr: 0.1\noptimizer: sgd\nmomentum: 0.9\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    findings = api.check_paths([str(tmp_path)], Settings()).findings
+    assert [(Path(f.span.path).name, f.code) for f in findings if f.code in ("LR001", "LR002")] == [
+        ("a_adamw.yaml", "LR002"),
+        ("b_train.py", "LR002"),
+        ("c_sgd.yaml", "LR001"),
     ]
     seen = {}
 
-    def fake_check_paths(paths, settings, base=None, **kw):
+    def fake_check_paths(paths, settings, base=None, **kw):  # records what verify asks; the findings above
         seen.update(paths=paths, base=base)
         return SimpleNamespace(findings=findings)
 
@@ -391,12 +368,13 @@ def test_file_mode_verifies_lr001_lr002_and_skips_out_of_range(monkeypatch, caps
     assert seen == {"paths": ["configs/sft.yaml"], "base": "main"}
     assert code == 1 and doc["exit_code"] == 1  # one finding could not be verified
     (r,) = doc["results"]
-    assert r["code"] == "LR002" and r["origin"] == "configs/sft.yaml:3"
+    assert r["code"] == "LR002" and r["origin"] == f"{tmp_path / 'a_adamw.yaml'}:3"
     roles = [c["role"] for c in r["candidates"]]
     assert roles == ["reference", "suggested", "unchanged", "linear", "current"]
     assert r["candidates"][4]["user_lr"] == pytest.approx(8e-3)
     missing, out_of_range = doc["skipped"]
-    assert missing["verdict"] == INCONCLUSIVE and "lacks batch_old, batch_new" in missing["reason"]
+    assert missing["verdict"] == INCONCLUSIVE
+    assert missing["reason"] == "finding LR002 names no batch change with its lrs: nothing to train"
     assert out_of_range["code"] == "LR001" and out_of_range["verdict"] == "OUT OF RANGE"
     assert "out of range" in out_of_range["reason"]
 

@@ -7,7 +7,7 @@ import argparse
 import math
 import subprocess
 import sys
-from types import SimpleNamespace
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -134,57 +134,58 @@ def test_optimizer_mapping(display, family, torch_name, stand_in):
     assert (Q.choose_optimizer("rmsprop_tf", "adaptive", None).proxy_lr, rms.proxy_lr) == (1e-3, 1e-3)
 
 
-def test_question_from_an_lr001_and_an_lr002_finding():
-    span = SimpleNamespace(path="configs/sft.yaml", line=12)
-    f1 = SimpleNamespace(
-        code="LR001",
-        message="m",
-        span=span,
-        data={
-            "batch_old": 8.0,
-            "batch_new": 56.0,
-            "k": 7.0,
-            "lr_old": 0.001,
-            "lr_new": 0.001,
-            "expected_lr": 0.007,
-            "policy": "linear",
-            "family": "sgd",
-            "optimizer": "SGD",
-            "momentum": 0.9,
-            "lr_key": "lr",
+def findings_of(tmp_path, files: dict[str, str], settings: Settings | None = None) -> dict[str, object]:
+    """The LR001/LR002 findings lrlint check reports for ``files``, by file name."""
+    from lrlint import api
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    result = api.check_paths([str(tmp_path)], settings or Settings())
+    return {Path(f.span.path).name: f for f in result.findings if f.code in ("LR001", "LR002")}
+
+
+def test_question_from_an_lr001_and_an_lr002_finding(tmp_path):
+    found = findings_of(
+        tmp_path,
+        {
+            "sgd.yaml": "# lrlint: reference batch=8 lr=0.001\nbatch_size: 56\nlr: 0.001\noptimizer: sgd\n"
+            "momentum: 0.9\n",
+            "adamw_x4.yaml": "# lrlint: reference batch=256 lr=1e-4\nbatch_size: 1024\nlr: 4e-4\noptimizer: adamw\n",
+            "hf.yaml": "# lrlint: reference batch=8 lr=1e-4\nper_device_train_batch_size: 8\n"
+            "gradient_accumulation_steps: 4\nlearning_rate: 1e-4\noptim: adamw_torch\n",
         },
+        Settings.from_table({"policy": {"adaptive": "sqrt"}}),  # lr x4 at batch x4 is then an LR002
     )
-    q = Q.from_finding(f1)
-    assert (q.k, q.suggested_factor, q.lr_current, q.origin, q.optimizer.kwargs["momentum"]) == (
+    q = Q.from_finding(found["sgd.yaml"])
+    assert (q.code, q.k, q.suggested_factor, q.lr_old, q.lr_current, q.policy) == (
+        "LR001",
         7.0,
-        pytest.approx(7.0),
+        7.0,
+        0.001,
         None,
-        "configs/sft.yaml:12",
-        0.9,
+        "linear",
     )
-    f2 = SimpleNamespace(
-        code="LR002",
-        message="m",
-        span=span,
-        data={
-            "batch_old": 256.0,
-            "batch_new": 1024.0,
-            "k": 4.0,
-            "lr_old": 1e-4,
-            "lr_new": 4e-4,
-            "expected_lr": 2e-4,
-            "policy": "sqrt",
-            "family": "adaptive",
-            "optimizer": "AdamW",
-            "momentum": None,
-            "lr_key": "learning_rate",
-        },
-    )
-    q2 = Q.from_finding(f2)
-    assert q2.lr_current == 4e-4 and q2.suggested_factor == pytest.approx(2.0)
-    assert q2.optimizer.torch_name == "AdamW"
+    assert q.origin == f"{tmp_path / 'sgd.yaml'}:2" and q.optimizer.kwargs == {"momentum": 0.9}
+    q2 = Q.from_finding(found["adamw_x4.yaml"])
+    assert (q2.code, q2.lr_current, q2.suggested_factor, q2.optimizer.torch_name) == ("LR002", 4e-4, 2.0, "AdamW")
     # the user's lr equals the linear rule: no separate "current" candidate, the linear one stands for it
     assert [c.role for c in q2.candidates()] == ["reference", "suggested", "unchanged", "linear"]
+    q3 = Q.from_finding(found["hf.yaml"])
+    assert (q3.batch_old, q3.batch_new, q3.accum_new, q3.optimizer.torch_name) == (8.0, 32.0, 4, "AdamW")
+
+
+def test_a_finding_without_a_batch_change_is_not_a_question(tmp_path):
+    found = findings_of(
+        tmp_path,
+        {
+            "train.py": "import torch\nbatch_size = 512\nlr = 0.1 * (batch_size / 256) ** 2\n"
+            "optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9)\n"
+        },
+    )
+    f = found["train.py"]
+    assert f.code == "LR002" and type(f.data).__name__ == "ExpressionRuleData"  # an lr expression's rule
+    with pytest.raises(Q.UsageError, match=r"^finding LR002 names no batch change with its lrs: nothing to train$"):
+        Q.from_finding(f)
 
 
 def test_verify_reads_the_linters_batch_tolerance_and_policy(capsys):

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lrlint.numbers import plain
 from lrlint.profiles import optimizer_table
 from lrlint.scaling import RULE_EXPONENT
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from lrlint.findings import Finding
 
 #: Reference batch of the default proxy; candidates run at ``PROXY_B0 * k``.
 PROXY_B0 = 8
@@ -266,28 +269,22 @@ def proxy_batches(k: float) -> tuple[int, int]:
     return PROXY_B0, max(1, round(PROXY_B0 * k))
 
 
-def from_finding(f: Any, default_momentum: float | None = None) -> Question:
-    """A Question from an LR001/LR002 :class:`lrlint.findings.Finding` (its ``data`` dict)."""
-    d = dict(getattr(f, "data", {}) or {})
-    missing = [key for key in ("batch_old", "batch_new") if not _pos(d.get(key))]
+def from_finding(f: Finding, default_momentum: float | None = None) -> Question:
+    """A Question from an LR001/LR002 finding: its :class:`lrlint.checks.data.ScalingData` (the batch
+    change, the lrs and what the policy expects); a finding without one states no batch change to train."""
+    from lrlint.checks.data import ScalingData
+
+    d = f.data
+    if not isinstance(d, ScalingData):
+        raise UsageError(f"finding {f.code} names no batch change with its lrs: nothing to train")
+    missing = [key for key, v in (("batch_old", d.batch_old), ("batch_new", d.batch_new)) if not _pos(v)]
     if missing:
-        raise UsageError(f"finding {getattr(f, 'code', '?')} lacks {', '.join(missing)}")
-    family = str(d.get("family") or "unknown")
-    display = str(d.get("optimizer") or "")
-    momentum = d.get("momentum")
-    if momentum is None:
-        momentum = default_momentum
-    choice = choose_optimizer(display, family, momentum)
-    policy = str(d.get("policy") or "linear")
-    if policy not in RULE_EXPONENT:
-        policy = "linear"
-    lr_old = _pos(d.get("lr_old"))
-    lr_new = _pos(d.get("lr_new"))
-    expected = _pos(d.get("expected_lr"))
-    parts = d.get("batch_parts") if isinstance(d.get("batch_parts"), dict) else {}
-    accum = _pos(parts.get("accum"))
-    span = getattr(f, "span", None)
-    origin = f"{span.path}:{span.line}" if span is not None else "config"
+        raise UsageError(f"finding {f.code} lacks {', '.join(missing)}")
+    momentum = d.momentum if d.momentum is not None else default_momentum
+    choice = choose_optimizer(d.optimizer or "", d.family or "unknown", momentum)
+    policy = d.policy if d.policy in RULE_EXPONENT else "linear"
+    lr_old, lr_new, expected = _pos(d.lr_old), _pos(d.lr_new), _pos(d.expected_lr)
+    accum = _pos(d.batch_parts.get("accum"))
     current = None
     if (
         lr_new is not None
@@ -298,16 +295,16 @@ def from_finding(f: Any, default_momentum: float | None = None) -> Question:
     ):
         current = lr_new
     return Question(
-        batch_old=float(d["batch_old"]),
-        batch_new=float(d["batch_new"]),
+        batch_old=float(d.batch_old),
+        batch_new=float(d.batch_new),
         lr_old=lr_old,
         lr_suggested=expected if lr_old is not None else None,
         policy=policy,
         optimizer=choice,
         lr_current=current,
-        origin=origin,
-        code=str(getattr(f, "code", "")),
-        message=str(getattr(f, "message", "")),
+        origin=f"{f.span.path}:{f.span.line}",
+        code=f.code,
+        message=f.message,
         accum_new=int(accum) if accum is not None and accum.is_integer() and accum > 1 else None,
     )
 
