@@ -270,6 +270,8 @@ def _questions(args: argparse.Namespace, settings: Settings, flags: Flags) -> tu
     from lrlint.verify import question as Q
     from lrlint.verify.render import Skipped
 
+    questions: list[Question]
+    skipped: list[Skipped]
     if flags.batch:
         questions, skipped = [_direct_question(args, settings)], []
     else:
@@ -400,13 +402,6 @@ def _model_spec(args: argparse.Namespace, settings: Settings) -> str | None:
         f"lrlint verify: importing the model factory {spec} named in {where} ([tool.lrlint.verify] model)\n"
     )
     return str(spec)
-
-
-def _device(args: argparse.Namespace, vset: Any) -> str:
-    flag = getattr(args, "device", None)
-    if flag and flag != "auto":
-        return str(flag)
-    return str(getattr(vset, "device", None) or flag or "auto")
 
 
 def _device(args: argparse.Namespace, settings: Settings) -> str:

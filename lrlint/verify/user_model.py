@@ -55,7 +55,7 @@ class VerifySetup:
 class ModelFactory(Protocol):
     """``pkg.module:factory``; it may take ``seed`` as a keyword argument."""
 
-    def __call__(self) -> VerifySetup | tuple[Any, Any, Any, Callable[[Any, Any], Any]]: ...
+    def __call__(self, **kwargs: Any) -> VerifySetup | tuple[Any, Any, Any, Callable[[Any, Any], Any]]: ...
 
 
 def load_factory(spec: str) -> ModelFactory:
