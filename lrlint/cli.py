@@ -10,6 +10,7 @@ from pathlib import Path
 from lrlint import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+TEXT_FORMATS = ("full", "concise")  # the formats a person reads; the others are parsed by tools
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,7 +117,8 @@ def _add_check_parser(sub) -> None:
     c.add_argument(
         "--explain",
         action="store_true",
-        help="also say, for each recipe without a finding, what was read and why nothing was compared",
+        help="also say, for each recipe, what was read, what it was compared with and why not when it was not "
+        "(on stdout after a full or concise report; on stderr with a machine-readable format, which stays valid)",
     )
     c.add_argument("--config", metavar="PATH", help="use this config file instead of searching for one")
     c.add_argument("--isolated", action="store_true", help="ignore all configuration files")
@@ -250,8 +252,8 @@ def _write_report(args, result, settings, fmt: str, fixed: dict, out) -> None:
         if fixed and (args.show_fixes or fmt in ("full", "concise")):
             _print_fixed(ctx)
         report.render(ctx)
-    if args.explain:
-        _explain(result, out)
+    if args.explain:  # a machine-readable report stays parseable: the explanations go to stderr
+        _explain(result, out if fmt in TEXT_FORMATS else sys.stderr)
     if fmt != "full" and not args.quiet and not args.statistics:  # the full report prints them itself
         for note in result.notes:
             print(f"lrlint: note: {_shown(note)}", file=sys.stderr)

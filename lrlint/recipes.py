@@ -9,7 +9,7 @@ from pathlib import PurePath
 from lrlint import keypaths
 from lrlint.profiles import OptimizerTable, Profile
 from lrlint.values import Document, Value
-from lrlint.vocabulary import BATCH_ROLES, PART_OF_ROLE, SINGLE_ROLES
+from lrlint.vocabulary import BATCH_ROLES, EVAL_SCOPES, PART_OF_ROLE, SINGLE_ROLES
 
 UNKNOWN_STRINGS = {"auto", "none", "null", "???", ""}
 
@@ -329,7 +329,12 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag 
                 from_tag=tag.text,
             )
         warmup = [v for p in profile.patterns("warmup") for k, v in values.items() if keypaths.matches(p, k)]
-        schedule = [v for p in profile.patterns("schedule_steps") for k, v in values.items() if keypaths.matches(p, k)]
+        schedule = [
+            v
+            for p in profile.patterns("schedule_steps")
+            for k, v in values.items()
+            if keypaths.matches(p, k) and EVAL_SCOPES.isdisjoint(k.lower().split(".")[:-1])
+        ]
         opt = roles.get("optimizer")
         opt_name = str(opt.value) if opt is not None and opt.known else profile.defaults.get("optimizer")
         display, family = optimizers.lookup(opt_name if opt_name is not None else None)

@@ -85,6 +85,9 @@ SINGLE_ROLES = (
 )
 # the roles an effective batch is made of: batch sizes first (the largest first), then multipliers
 BATCH_ROLES = ("batch_total", "batch_global", "batch_per_device", "grad_accum", "devices", "nodes")
+# key parts that open an evaluation scope: a length under them (``eval.max_iters``) counts evaluation
+# batches, not training steps
+EVAL_SCOPES = frozenset({"eval", "evaluation", "val", "valid", "validation", "test", "testing", "predict"})
 # the roles that are a batch size (not a multiplier of one)
 BATCH_SIZE_ROLES = ("batch_total", "batch_global", "batch_per_device")
 

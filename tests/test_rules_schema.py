@@ -31,6 +31,7 @@ def test_every_framework_profile_is_shipped():
         "huggingface",
         "hydra",
         "lightning",
+        "litgpt",
         "mmengine",
         "python_script",
         "timm",

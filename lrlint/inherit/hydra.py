@@ -34,6 +34,13 @@ def package_of(source: Source) -> str | None:
     return None
 
 
+def option_file(choice: object) -> str:
+    """The file name of a group option: ``default`` -> ``default.yaml``; Hydra 1.0 defaults lists name the
+    file with its extension (``trainer: default.yaml``), which Hydra also resolves."""
+    text = str(choice)
+    return text if text.endswith((".yaml", ".yml")) else f"{text}.yaml"
+
+
 def _prefix(values: dict[str, Value], package: str) -> dict[str, Value]:
     if not package:
         return dict(values)
@@ -113,13 +120,11 @@ class _Composition:
 
     def _option(self, abs_group: str, choice: object, v: Value | None, flags: tuple, stack: list[Path]):
         """The file of a group option, read (None, with a problem unless optional, when it cannot be)."""
-        target = next(
-            (c for r in self.roots if (c := resolved(r / abs_group / f"{choice}.yaml")).is_file()),
-            None,
-        )
+        name = option_file(choice)
+        target = next((c for r in self.roots if (c := resolved(r / abs_group / name)).is_file()), None)
         if target is None:
             if "optional" not in flags:
-                where = f"{self.r.display(self.roots[0] / abs_group)}/{choice}.yaml"
+                where = f"{self.r.display(self.roots[0] / abs_group)}/{name}"
                 what = (
                     f"Hydra config group '{abs_group}' has no option '{choice}'"
                     if abs_group
