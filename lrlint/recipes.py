@@ -279,16 +279,8 @@ def _scaling(
     return None
 
 
-def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag | None | bool = True) -> list[Recipe]:
-    """One recipe per lr (one lr per scope: the first lr pattern that matches there).
-
-    ``tag``: the file-name tag (True: read it from ``doc.path``); its device count stands in where the
-    config has none.
-    """
-    values = doc.values
-    if tag is True:
-        tag = name_tag(profile, doc.path)
-    tag = tag or None
+def _lrs(profile: Profile, values: dict[str, Value]) -> list[Value]:
+    """The lr of each scope: the first lr pattern that matches there (a word that is no number is no lr)."""
     lr_by_scope: dict[str, Value] = {}
     for pat in profile.patterns("lr"):
         rx = keypaths.compile_pattern(pat)
@@ -304,9 +296,32 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag 
                 )
             ):
                 lr_by_scope.setdefault(keypaths.parent(k), v)
+    return list(lr_by_scope.values())
+
+
+def _schedule(profile: Profile, values: dict[str, Value]) -> list[Value]:
+    """Step-based schedule lengths; a length under an evaluation scope (``eval.max_iters``) is none."""
+    return [
+        v
+        for p in profile.patterns("schedule_steps")
+        for k, v in values.items()
+        if keypaths.matches(p, k) and EVAL_SCOPES.isdisjoint(k.lower().split(".")[:-1])
+    ]
+
+
+def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag | None | bool = True) -> list[Recipe]:
+    """One recipe per lr (one lr per scope: the first lr pattern that matches there).
+
+    ``tag``: the file-name tag (True: read it from ``doc.path``); its device count stands in where the
+    config has none.
+    """
+    values = doc.values
+    if tag is True:
+        tag = name_tag(profile, doc.path)
+    tag = tag or None
     recipes = []
     seen_spans: set = set()
-    for lr in lr_by_scope.values():
+    for lr in _lrs(profile, values):
         # one literal read through two names (``args.lr`` and ``optimizer.lr``) is one recipe
         if lr.span is not None:
             if (lr.span.path, lr.span.start, lr.span.end) in seen_spans:
@@ -329,12 +344,7 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag 
                 from_tag=tag.text,
             )
         warmup = [v for p in profile.patterns("warmup") for k, v in values.items() if keypaths.matches(p, k)]
-        schedule = [
-            v
-            for p in profile.patterns("schedule_steps")
-            for k, v in values.items()
-            if keypaths.matches(p, k) and EVAL_SCOPES.isdisjoint(k.lower().split(".")[:-1])
-        ]
+        schedule = _schedule(profile, values)
         opt = roles.get("optimizer")
         opt_name = str(opt.value) if opt is not None and opt.known else profile.defaults.get("optimizer")
         display, family = optimizers.lookup(opt_name if opt_name is not None else None)
