@@ -171,14 +171,13 @@ class Engine:
     ) -> list[Reference]:
         """Every reference of ``recipe`` (document ``doc_index`` of ``parsed``; ``old``: the same at the git base)."""
         user = self.load_user_reference()
+        j = _same_document(doc, doc_index, old)
         return collect_references(
             recipe,
             doc,
             base=(parsed.bases[doc_index], parsed.base_labels[doc_index]),
             reference=([r for recs in user for r in recs], str(self.reference_path)) if user else None,
-            old=(old.recipes[doc_index], old.source.path.split(":")[0])
-            if old is not None and doc_index < len(old.recipes)
-            else None,
+            old=(old.recipes[j], old.source.path.split(":")[0]) if old is not None and j is not None else None,
         )
 
     # -- checking --------------------------------------------------------------------------
@@ -225,8 +224,8 @@ class Engine:
         lr_spans: dict[tuple, int] = {}
         for recs in parsed.recipes:
             for r in recs:
-                if r.lr.span is not None:
-                    key = (r.lr.span.path, r.lr.span.start)
+                if r.lr.span is not None:  # the branches of a script read branch by branch are apart
+                    key = (r.doc.variant, r.lr.span.path, r.lr.span.start)
                     lr_spans[key] = lr_spans.get(key, 0) + 1
         for i, (doc, recs) in enumerate(zip(parsed.docs, parsed.recipes, strict=True)):
             result.recipes.setdefault(path, []).extend(recs)
@@ -234,13 +233,16 @@ class Engine:
                 refs = self.references(recipe, i, doc, parsed, old)
                 ref = primary(refs)
                 pol = policy_for(recipe.family, self.settings, self.optimizers)
-                shared = recipe.lr.span is not None and lr_spans.get((recipe.lr.span.path, recipe.lr.span.start), 0) > 1
+                span = recipe.lr.span
+                shared = span is not None and lr_spans.get((doc.variant, span.path, span.start), 0) > 1
                 ctx = CheckContext(recipe, refs, ref, pol, self.settings, shared_lr=shared, source=src)
                 result.explanations.append(Explanation.of(recipe, ref))
                 for rule in checks.recipe_checks():
                     for f in rule.check(ctx):
                         if relocate is not None and f.span.path != path:
                             _relocate(f, doc, path, relocate)
+                        if doc.variant is not None:
+                            f.message += f" (in the branch where `{doc.variant}`)"
                         if recipe.profile.severity:
                             f.severity = recipe.profile.severity
                             if recipe.profile.note:
@@ -250,6 +252,20 @@ class Engine:
     def close(self) -> None:
         if self.git is not None:
             self.git.close()
+
+
+def _same_document(doc: Document, index: int, old: Parsed | None) -> int | None:
+    """The document of ``old`` (the file at the git base) that ``doc`` (number ``index``) is compared with: the
+    same branch of a script read branch by branch, else the same number; a script that was not read by
+    branch at the base compares each branch with its one document."""
+    if old is None:
+        return None
+    if doc.variant is not None:
+        same = next((j for j, d in enumerate(old.docs) if d.variant == doc.variant), None)
+        if same is not None:
+            return same
+        return 0 if len(old.docs) == 1 else None
+    return index if index < len(old.recipes) else None
 
 
 def _relocate(f: Finding, doc: Document, path: str, keys: frozenset[str]) -> None:

@@ -109,4 +109,6 @@ def resolve(values: dict[str, Value]) -> dict[str, Value]:
 def resolve_document(doc: Document) -> Document:
     if not any(isinstance(v.value, str) and "${" in v.value for v in doc.values.values()):
         return doc
-    return Document(doc.path, doc.format, resolve(doc.values), doc.index, doc.lines, doc.comments, doc.problems)
+    return Document(
+        doc.path, doc.format, resolve(doc.values), doc.index, doc.lines, doc.comments, doc.problems, doc.variant
+    )

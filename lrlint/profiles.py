@@ -78,7 +78,7 @@ class Inherit:
     __pydantic_config__ = FORBID
 
     key: str  # "_BASE_", "_base_", "defaults"
-    kind: Literal["path", "mmengine", "hydra_defaults"] = "path"
+    kind: Literal["path", "mmengine", "hydra_defaults", "python_imports"] = "path"
     delete_key: str | None = None  # "_delete_": a child mapping with it replaces the base's
     config_root: list[str] = field(default_factory=lambda: ["configs", "conf", "config"])  # hydra: conventional roots
     primary: list[str] = field(

@@ -150,6 +150,18 @@ class LazyCall:
 
 
 @dataclass(kw_only=True)
+class ImportBases:
+    """Detectron2 LazyConfig's inheritance: ``from ..common.optim import SGD as optimizer`` and
+    ``optimizer = model_zoo.get_config("common/optim.py").SGD`` take a top-level object of another config
+    file. A relative import binding one of ``names`` (or a ``loaders`` call's attribute assigned to one)
+    names a base of the profile's ``inherit.key``; a loader's path is under the tree's ``configs/`` root."""
+
+    __pydantic_config__ = FORBID
+    names: list[str]  # top-level names a config takes from another one (``optimizer``, ``dataloader``)
+    loaders: list[str] = field(default_factory=list)  # ``model_zoo.get_config``: a path under the config root
+
+
+@dataclass(kw_only=True)
 class PythonSection:
     """A profile's ``python:`` section."""
 
@@ -168,9 +180,26 @@ class PythonSection:
     hparams: Hparams = field(default_factory=Hparams)
     lazy_call: LazyCall | None = None
     base_imports: list[str] = field(default_factory=list)  # ``with read_base():`` imports name the profile's bases
+    import_bases: ImportBases | None = None  # relative imports of config objects name the profile's bases
+    # callables whose function argument is the command line (``CLI(setup)``): its parameters are options
+    entry_points: list[str] = field(default_factory=list)
+    passthrough: list[str] = field(default_factory=list)  # calls whose value is their first argument's
+    merges: list[str] = field(default_factory=list)  # calls whose value is their mapping arguments merged in order
+    # regexes (any case) on parameter names: a function default of such a parameter is a setting of the script
+    # (``def main(devices: int = 4)``)
+    setting_parameters: list[str] = field(default_factory=list)
+    # regexes (any case) on an ``if`` condition: true means the multi-device (distributed) branch
+    multi_device_conditions: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        _regexes("prefilter", self.prefilter + self.relevant_keys + self.batch_names)
+        _regexes(
+            "prefilter",
+            self.prefilter
+            + self.relevant_keys
+            + self.batch_names
+            + self.setting_parameters
+            + self.multi_device_conditions,
+        )
 
 
 def _any(patterns: list[str]) -> re.Pattern[str] | None:
@@ -222,6 +251,12 @@ class PythonTable:
     lazy_names: frozenset[str]
     lazy_target: str
     base_imports: dict[str, BaseImport]
+    import_bases: tuple[frozenset[str], frozenset[str], BaseImport] | None  # (names, loaders, key)
+    entry_points: frozenset[str]
+    passthrough: frozenset[str]
+    merges: frozenset[str]
+    setting_parameters: re.Pattern[str] | None
+    multi_device: re.Pattern[str] | None
     optimizer_classes: frozenset[str]
     optimizer_modules: frozenset[str]
     optimizer_not_parts: frozenset[str]
@@ -277,6 +312,13 @@ class PythonTable:
     def is_loader(self, qual: str) -> bool:
         """A loader named as written (``yaml.safe_load``) or qualified further (``mmengine.Config.fromfile``)."""
         return _has_suffix(qual, self.loaders)
+
+    def calls_kind(self, qual: str) -> str | None:
+        """``entry``, ``passthrough`` or ``merge`` for a callee of those lists (as written or qualified further)."""
+        for kind, names in (("entry", self.entry_points), ("passthrough", self.passthrough), ("merge", self.merges)):
+            if names and _has_suffix(qual, names):
+                return kind
+        return None
 
     def reads_environment(self, qual: str) -> bool:
         """An environment read: a name as listed, or a dotted one qualified further (``x.os.getenv``)."""
@@ -348,10 +390,13 @@ def merge(
                 )
     lazy = next((s.lazy_call for s in secs if s.lazy_call is not None), None)
     bases = {}
+    import_bases = None
     for s, inherit in sections:
         if inherit is not None:
             for n in s.base_imports:
                 bases.setdefault(n, inherit)
+            if s.import_bases is not None and import_bases is None:
+                import_bases = (frozenset(s.import_bases.names), frozenset(s.import_bases.loaders), inherit)
     helpers: dict[str, tuple[str, ...]] = {}
     for s in secs:
         for h in s.kwargs_helpers:
@@ -388,6 +433,12 @@ def merge(
         lazy_names=frozenset(lazy.names) if lazy else frozenset(),
         lazy_target=lazy.target_key if lazy else "_target_",
         base_imports=bases,
+        import_bases=import_bases,
+        entry_points=_union(s.entry_points for s in secs),
+        passthrough=_union(s.passthrough for s in secs),
+        merges=_union(s.merges for s in secs),
+        setting_parameters=_any([p for s in secs for p in s.setting_parameters]),
+        multi_device=_any([p for s in secs for p in s.multi_device_conditions]),
         optimizer_classes=optimizer_classes | frozenset(optimizers.classes),
         optimizer_modules=frozenset(optimizers.modules),
         optimizer_not_parts=frozenset(optimizers.not_parts),

@@ -36,6 +36,9 @@ __all__ = [
 ]
 
 
+ROOT_PREFIX = "configs-root:"  # a base named by a path under the tree's config root (``model_zoo.get_config``)
+
+
 @dataclass(frozen=True, slots=True)
 class ExprScaling:
     """An lr computed from batch-like names (``lr = base_lr * args.batch_size / 256``)."""
@@ -96,6 +99,8 @@ class Document:
     lines: LineIndex | None = None
     comments: dict[int, str] = field(default_factory=dict)  # 1-based line -> comment text (without '#')
     problems: list = field(default_factory=list)  # non-fatal SourceErrors (e.g. an unsafe tag in one node)
+    # one branch of a script whose branches set the batch or lr differently (``ddp``, ``not ddp``)
+    variant: str | None = None
 
     def get(self, key: str) -> Value | None:
         return self.values.get(key)

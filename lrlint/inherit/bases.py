@@ -7,13 +7,14 @@ base is resolved the same way (recursively). Paths are relative to the naming fi
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from lrlint.discover import resolved
 from lrlint.inherit.model import Loaded, Problem, Resolved, is_key, mark, merge, problem, with_values
 from lrlint.profiles import Inherit
 from lrlint.sources import INCLUDE_ERROR, Source, SourceError
-from lrlint.values import Document, Value
+from lrlint.values import ROOT_PREFIX, Document, Value
 
 _FILE_DIRNAME = re.compile(r"\{\{\s*fileDirname\s*\}\}")
 
@@ -63,6 +64,10 @@ class PathBases:
         """An entry that names a base outside this tree (left out, not a problem)."""
         return False
 
+    def optional(self, entry: Value) -> bool:
+        """An entry whose file may be outside this tree (left out when it names none here)."""
+        return False
+
     def restrict(self, entry: Value, values: dict[str, Value]) -> dict[str, Value]:
         """The part of a base's values the entry takes (all of them)."""
         return values
@@ -80,6 +85,8 @@ class PathBases:
             if self.skip(entry):
                 continue
             target = self.target(entry, fs)
+            if target is None and self.optional(entry):
+                continue
             if target is None:
                 problems.append(problem(entry, f"{inh.key} must name a file, not {entry.value!r}"))
                 continue
@@ -120,3 +127,44 @@ class MMEngineBases(PathBases):
         if not entry.names:
             return values
         return {k: v for k, v in values.items() if k.split(".", 1)[0] in entry.names}
+
+
+class ImportBases(PathBases):
+    """Detectron2 LazyConfig: ``from ..common.optim import SGD as optimizer`` takes the object ``SGD`` of
+    ``../common/optim.py`` as ``optimizer``; ``model_zoo.get_config("common/optim.py").SGD`` names the path
+    under the tree's ``configs/`` directory (the nearest one that has it, looking up from the file); one that
+    is not in the tree is the installed package's (left out)."""
+
+    def target(self, entry: Value, fs: Path) -> Path | None:
+        if isinstance(entry.value, str) and entry.value.startswith(ROOT_PREFIX):
+            rel = entry.value[len(ROOT_PREFIX) :]
+            for anc in fs.parents:
+                cand = anc / rel if anc.name == "configs" else anc / "configs" / rel
+                if cand.is_file():
+                    return cand
+            return None
+        return super().target(entry, fs)
+
+    def optional(self, entry: Value) -> bool:
+        return isinstance(entry.value, str) and entry.value.startswith(ROOT_PREFIX)
+
+    def resolve(self, r, me: Loaded, inh: Inherit) -> Resolved | None:
+        """The merged config; objects taken from several files (an optimizer from ``common/optim.py``, a
+        loader from ``common/data/coco.py``) were never trained together: no inheritance reference then,
+        only a config that takes everything from one other config has one."""
+        res = super().resolve(r, me, inh)
+        if res is not None and len(set(res.base_names)) > 1:
+            res.base = None
+        return res
+
+    def restrict(self, entry: Value, values: dict[str, Value]) -> dict[str, Value]:
+        out: dict[str, Value] = {}
+        for name in entry.names or ():
+            src, _, dst = name.partition(" as ")
+            dst = dst or src
+            for k, v in values.items():
+                head, dot, rest = k.partition(".")
+                if head == src:
+                    key = dst + dot + rest
+                    out[key] = replace(v, key=key) if key != k else v
+        return out

@@ -115,4 +115,4 @@ def with_values(doc: Document, values: dict[str, Value], key: str) -> Document:
     """``doc`` with the merged ``values``; the child's own entries under the inheritance ``key`` are kept
     (findings from bases point at them)."""
     values = {**values, **{k: v for k, v in doc.values.items() if is_key(k, key) and k not in values}}
-    return Document(doc.path, doc.format, values, doc.index, doc.lines, doc.comments, doc.problems)
+    return Document(doc.path, doc.format, values, doc.index, doc.lines, doc.comments, doc.problems, doc.variant)

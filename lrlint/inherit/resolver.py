@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lrlint import sources
 from lrlint.discover import display_path, resolved
-from lrlint.inherit.bases import MMEngineBases, PathBases
+from lrlint.inherit.bases import ImportBases, MMEngineBases, PathBases
 from lrlint.inherit.hydra import HydraDefaults
 from lrlint.inherit.model import MAX_DEPTH, Loaded, Resolved
 from lrlint.profiles import Profile
@@ -14,7 +14,12 @@ from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
 from lrlint.values import Document
 
 # ``inherit.kind`` of a profile -> how its configs name their bases
-STRATEGIES = {"path": PathBases(), "mmengine": MMEngineBases(), "hydra_defaults": HydraDefaults()}
+STRATEGIES = {
+    "path": PathBases(),
+    "mmengine": MMEngineBases(),
+    "hydra_defaults": HydraDefaults(),
+    "python_imports": ImportBases(),
+}
 
 
 def inherit_profile(doc: Document, profiles: tuple[Profile, ...]) -> Profile | None:

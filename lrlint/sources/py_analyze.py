@@ -34,22 +34,30 @@ import libcst as cst
 
 from lrlint.python_rules import BaseImport, PythonTable
 from lrlint.sources import py_fold as F
+from lrlint.sources.py_calls import Binder, call_arguments, callers_first
 from lrlint.sources.py_cli import ArgDef, CliOptions
 from lrlint.sources.py_ctors import Callables
 from lrlint.sources.py_eval import Evaluator
 from lrlint.sources.py_fold import DICT, LIST, MODULE, NAMESPACE, SCALAR, UNKNOWN_KIND, Sym
 from lrlint.sources.py_imports import ImportMap
 from lrlint.sources.py_keys import Keys
-from lrlint.sources.py_scope import ClassCtx, Scope, body_of, dotted, op_name
-from lrlint.values import ARGPARSE, EXPRESSION, LITERAL
+from lrlint.sources.py_scope import ClassCtx, Scope, body_of, dotted, op_name, str_of
+from lrlint.values import ARGPARSE, EXPRESSION, LITERAL, ROOT_PREFIX
 
 _COPY_FUNCS = frozenset({"copy.deepcopy", "copy.copy", "deepcopy", "dict.copy"})
 _STR_METHODS = ("lower", "upper", "strip")
 
 
 class Analyzer:
-    def __init__(self, modules: list[cst.Module], limits: Any, table: PythonTable) -> None:
+    """``forced``: conditions (as written) taken as true or false, to read one branch of an ``if`` lrlint
+    cannot decide; ``splits`` lists the conditions whose branches set a batch factor to different numbers."""
+
+    def __init__(
+        self, modules: list[cst.Module], limits: Any, table: PythonTable, forced: dict[str, bool] | None = None
+    ) -> None:
         self.modules = modules
+        self.forced = forced or {}
+        self.splits: list[str] = []
         self.table = table
         self.imports = ImportMap()
         self.import_nodes: dict[str, Any] = {}
@@ -63,6 +71,7 @@ class Analyzer:
         self.cli = CliOptions(table, self.imports, lambda n, s: self.ev.eval(n, s, 0), self.globals)
         self.ev = Evaluator(modules[0], table, self.imports, self.cli, self._call, self._bind)
         self.calls = Callables(table, self.ev, self.keys, self.cli, self.local_classes)
+        self.binder = Binder(self.local_funcs)
 
     # ------------------------------------------------------------------ entry
     def run(self) -> dict[str, Sym]:
@@ -70,6 +79,7 @@ class Analyzer:
             self.cli.prescan(m.body)
         for m in self.modules:
             self._block(m.body, self.globals)
+        self.deferred = callers_first(self.deferred)
         i = 0
         while i < len(self.deferred):
             fn, parent, cls = self.deferred[i]
@@ -77,8 +87,8 @@ class Analyzer:
             self._function(fn, parent, cls)
         for d in self.cli.args.values():
             key = f"args.{d.dest}"
-            if key not in self.values:
-                self._emit(key, self.cli.default(d))
+            if key not in self.values and not ((dflt := self.cli.default(d)).kind == DICT and dflt.items):
+                self._emit(key, dflt)
         if self.read_bases:
             self._emit_bases()
         return self.values
@@ -139,6 +149,10 @@ class Analyzer:
             kind = next((k for item in st.items if (k := self._base_import(item.item)) is not None), None)
             if kind is not None:
                 self._read_base(body_of(st), kind)
+                for item in st.items:
+                    self.ev.eval(item.item, scope)
+                self._block(body_of(st), Scope("<read_base>", {}, parent=scope))  # its imports are bases only
+                return
         for item in st.items:
             self.ev.eval(item.item, scope)
             if item.asname is not None:
@@ -178,8 +192,50 @@ class Analyzer:
                 )
                 self.read_bases.append((path, small.module, names, kind))
 
+    def _import_base(self, small: cst.ImportFrom) -> None:
+        """``from ..common.optim import SGD as optimizer`` in a config: the base ``../common/optim.py``, of which
+        the object ``SGD`` is taken as ``optimizer`` (the rules' ``import_bases``)."""
+        names, _loaders, kind = self.table.import_bases or (frozenset(), frozenset(), None)
+        mod = dotted(small.module) if small.module is not None else None
+        if not mod or isinstance(small.names, cst.ImportStar) or kind is None:
+            return
+        taken = []
+        for a in small.names:
+            src = dotted(a.name)
+            dst = a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name) else src
+            if src and dst in names:
+                taken.append(src if src == dst else f"{src} as {dst}")
+        if taken:
+            up = len(small.relative) - 1
+            path = ("./" if up == 0 else "../" * up) + mod.replace(".", "/") + ".py"
+            self.read_bases.append((path, small.module, taken, kind))
+
+    def _loaded_base(self, target: Any, value: Any) -> bool:
+        """``optimizer = model_zoo.get_config("common/optim.py").SGD``: a base under the config root."""
+        names, loaders, kind = self.table.import_bases or (frozenset(), frozenset(), None)
+        if kind is None or not isinstance(target, cst.Name) or target.value not in names:
+            return False
+        if not (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Call) and value.value.args):
+            return False
+        func = dotted(value.value.func)
+        path = str_of(value.value.args[0].value)
+        qual = self.imports.resolve(func) if func is not None else ""
+        if path is None or not any(qual == x or qual.endswith("." + x) for x in loaders):
+            return False
+        src = value.attr.value
+        taken = [src if src == target.value else f"{src} as {target.value}"]
+        self.read_bases.append((f"{ROOT_PREFIX}{path}", value.value, taken, kind))
+        return True
+
     def _small(self, small: Any, scope: Scope) -> None:
         if isinstance(small, cst.Assign):
+            if (
+                scope is self.globals
+                and len(small.targets) == 1
+                and self._loaded_base(small.targets[0].target, small.value)
+            ):
+                self._assign(small.targets[0].target, self.ev.eval(small.value, scope), scope, bind_only=True)
+                return
             self.calls.hint = dotted(small.targets[-1].target) if len(small.targets) == 1 else None
             val = self.ev.eval(small.value, scope)
             self.calls.hint = None
@@ -217,6 +273,8 @@ class Analyzer:
                 self.import_nodes[local] = alias.asname.name if asname else alias.name
 
     def _import_from(self, small: cst.ImportFrom, scope: Scope) -> None:
+        if scope is self.globals and small.relative and self.table.import_bases is not None:
+            self._import_base(small)
         mod = dotted(small.module) if small.module is not None else ""
         mod = "." * len(small.relative) + (mod or "")
         if isinstance(small.names, cst.ImportStar):
@@ -240,16 +298,21 @@ class Analyzer:
             else_body = body_of(orelse)
         elif isinstance(orelse, cst.If):
             else_body = (orelse,)
+        cond = None
+        if t is None:
+            cond = self.ev.module.code_for_node(st.test).strip() if len(body_of(st)) < 10_000 else "..."
+            t = self.forced.get(cond)
         if t is True:
             self._block(body_of(st), scope)
         elif t is False:
             self._block(else_body, scope)
-        else:
-            cond = self.ev.module.code_for_node(st.test) if len(body_of(st)) < 10_000 else "..."
-            self._branches(scope, [body_of(st), else_body], f"set differently depending on `{cond[:80]}`")
+        elif self._branches(scope, [body_of(st), else_body], f"set differently depending on `{cond[:80]}`"):
+            if scope.loop == 0 and cond not in self.splits:
+                self.splits.append(cond)
 
-    def _branches(self, scope: Scope, bodies: list, why: str) -> None:
-        """Run each body from the same state; a name set differently on two branches becomes unknown."""
+    def _branches(self, scope: Scope, bodies: list, why: str) -> bool:
+        """Run each body from the same state; a name set differently on two branches becomes unknown.
+        True when a batch factor is one of them, known on each branch."""
         before_env = dict(scope.env)
         before_ns = dict(self.cli.ns_over)
         results = []
@@ -259,6 +322,7 @@ class Analyzer:
             self._block(body, scope)
             results.append((scope.env, self.cli.ns_over))
         env = dict(before_env)
+        split = False
         for name in set().union(*(r[0].keys() for r in results)):
             vals = [v for r in results if (v := r[0].get(name, before_env.get(name))) is not None]
             m = _merged(vals, why)
@@ -267,6 +331,7 @@ class Analyzer:
                 key = self.keys.name_key(name, scope.name)
                 if key in self.values:
                     self._emit(key, m)
+                    split = split or self._splits_on(name, vals)
         scope.env = env
         ns = dict(before_ns)
         for name in set().union(*(r[1].keys() for r in results)):
@@ -278,7 +343,14 @@ class Analyzer:
             ns[name] = m
             if all(m is not v for v in vals):
                 self._emit(f"args.{name}", m)
+                split = split or self._splits_on(name, vals)
         self.cli.ns_over = ns
+        return split
+
+    def _splits_on(self, name: str, vals: list[Sym]) -> bool:
+        """A batch factor with a known number on every branch (``gradient_accumulation_steps``): the file is
+        worth reading branch by branch."""
+        return len(vals) > 1 and self.table.batch_like(name) and all(v.number is not None for v in vals)
 
     def _loop(self, body: Any, scope: Scope) -> None:
         """A loop body runs zero or more times; keys set before the loop keep their values."""
@@ -300,28 +372,44 @@ class Analyzer:
             cls=cls,
         )
         cli, opts = self.cli.cli_function(fn)
+        cli = cli or (cls is None and fn.name.value in self.binder.entries)
         params = list(fn.params.params) + list(fn.params.kwonly_params) + list(fn.params.posonly_params)
         for i, p in enumerate(params):
             name = p.name.value
             if cls is not None and i == 0 and name in ("self", "cls") and p in fn.params.params:
                 continue
-            if name in opts:
-                sym = self.cli.parameter(opts[name])
-                self._emit(f"args.{name}", sym)
-            elif p.default is not None:
-                dnode = self.cli.parameter_default(p.default)
-                if cli:
-                    sym = self.cli.parameter(ArgDef(name, p, dnode, {}))
-                    self._emit(f"args.{name}", sym)
-                elif dnode is not None:
-                    sym = self.ev.eval(dnode, self.globals)
-                else:
-                    sym = F.unknown(f"parameter {name} of {fn.name.value}()", p.name)
-            else:
-                sym = F.unknown(f"parameter {name} of {fn.name.value}()", p.name)
+            sym = self._parameter(fn, p, cli, opts, scope)
             scope.env[name] = sym
             scope.params[name] = sym
         self._block(body_of(fn), scope)
+
+    def _parameter(self, fn: cst.FunctionDef, p: cst.Param, cli: bool, opts: dict[str, ArgDef], scope: Scope) -> Sym:
+        """A parameter's value: a command-line option's default, the default, or what every call passes.
+        A config object as default (``train: TrainArgs = TrainArgs(global_batch_size=128)``) is keyed under the
+        parameter's name; a default of a setting parameter (``devices: int = 4``) is the script's setting."""
+        name = p.name.value
+        if name in opts:
+            sym = self.cli.parameter(opts[name])
+            self._emit(f"args.{name}", sym)
+            return sym
+        dnode = self.cli.parameter_default(p.default) if p.default is not None else None
+        if dnode is None:
+            passed = self.binder.value(fn.name.value, name) if scope.cls is None else None
+            return passed if passed is not None else F.unknown(f"parameter {name} of {fn.name.value}()", p.name)
+        if cli:
+            sym = self.cli.parameter(ArgDef(name, p, dnode, {}))
+        else:
+            sym = self.ev.eval(dnode, self.globals)
+        if sym.kind == DICT and sym.items:
+            self._emit(self.keys.name_key(name, scope.name), sym)
+        elif cli or (
+            sym.kind == SCALAR
+            and self.table.setting_parameters is not None
+            and self.table.setting_parameters.fullmatch(name)
+            and f"args.{name}" not in self.values
+        ):
+            self._emit(f"args.{name}", sym)
+        return sym
 
     def _class(self, st: cst.ClassDef, scope: Scope) -> None:
         name = st.name.value
@@ -457,6 +545,10 @@ class Analyzer:
         qual = self.imports.resolve(name) if name else ""
         local = name is not None and "." not in name and scope.lookup(name) is not None
         last = qual.rsplit(".", 1)[-1] if qual else (func.attr.value if isinstance(func, cst.Attribute) else "")
+        kind = self.table.calls_kind(qual) if qual and not local else None
+        self._bind_call(node, name if local else None, kind == "entry", scope, d)
+        if kind in ("passthrough", "merge"):
+            return self._passthrough(node, kind, scope, d)
         r = self._builtin_call(node, name, qual, last, local, scope, d)
         if r is None and isinstance(func, cst.Attribute):
             r = self._method_call(node, func, last, scope, d)
@@ -466,7 +558,52 @@ class Analyzer:
             return r
         if name in self.local_classes and self.local_classes[name].fields:
             return self._config_instance(node, self.local_classes[name], scope, d)
+        if name and not local and self.table.config_name is not None and self.table.config_name.search(last):
+            return self._foreign_config(node, scope, d)
         return self._opaque_call(node, name, last, scope, d)
+
+    def _foreign_config(self, node: cst.Call, scope: Scope, d: int) -> Sym:
+        """An imported config class called with keywords (``TrainArgs(global_batch_size=128, ...)``): the
+        keywords given (its own defaults live in another file)."""
+        items = {}
+        for a in node.args:
+            v = self.ev.eval(a.value, scope, d)
+            if a.keyword is not None:
+                items[a.keyword.value] = v
+            elif a.star == "**" and v.kind == DICT and v.items:
+                items.update(v.items)
+        return Sym(DICT, None, node, LITERAL, items=items)
+
+    def _bind_call(self, node: cst.Call, local: str | None, entry: bool, scope: Scope, d: int) -> None:
+        """What a call passes to the script's own functions (see :mod:`py_calls`)."""
+        funcs = self.local_funcs
+        if local is not None and local in funcs and scope.lookup(local) is not None:
+            self.binder.direct(local, node, [(kw, self.ev.eval(v, scope, d)) for kw, v in call_arguments(node)])
+        passed = [
+            n
+            for _kw, v in call_arguments(node)
+            if isinstance(v, cst.Name) and (n := v.value) in funcs and (s := scope.lookup(n)) and s.kind == MODULE
+        ]
+        if passed:
+            args = [
+                (kw, v.value if isinstance(v, cst.Name) else None, self.ev.eval(v, scope, d))
+                for kw, v in call_arguments(node)
+                if not (isinstance(v, cst.Name) and v.value in passed)
+            ]
+            for n in passed:
+                self.binder.passed(n, args, entry)
+
+    def _passthrough(self, node: cst.Call, kind: str, scope: Scope, d: int) -> Sym:
+        """``OmegaConf.create(x)`` is x; ``OmegaConf.merge(a, b)`` is the mappings merged in order (an argument
+        lrlint cannot read, such as the command line's overrides, leaves the defaults as they are)."""
+        args = [self.ev.eval(a.value, scope, d) for a in node.args if a.keyword is None and not a.star]
+        if kind == "passthrough":
+            return args[0] if args else Sym(DICT, None, node, LITERAL, items={})
+        items: dict[str, Sym] = {}
+        for a in args:
+            if a.kind == DICT and a.items:
+                _deep_update(items, a.items)
+        return Sym(DICT, None, node, LITERAL, items=items)
 
     def _builtin_call(
         self, node: cst.Call, name: str | None, qual: str, last: str, local: bool, scope: Scope, d: int
@@ -566,6 +703,17 @@ class Analyzer:
             for k, v in new.items():
                 self._emit(f"{path}.{k}", v)
         return F.unknown("update() returns None", node)
+
+
+def _deep_update(into: dict[str, Sym], new: dict[str, Sym]) -> None:
+    for k, v in new.items():
+        cur = into.get(k)
+        if cur is not None and cur.kind == DICT and v.kind == DICT and cur.items is not None and v.items:
+            merged = dict(cur.items)
+            _deep_update(merged, v.items)
+            into[k] = Sym(DICT, None, v.node, LITERAL, items=merged)
+        else:
+            into[k] = v
 
 
 def _merged(vals: list[Sym], why: str) -> Sym:

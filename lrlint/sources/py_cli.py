@@ -17,7 +17,7 @@ from typing import Any
 import libcst as cst
 
 from lrlint.python_rules import PythonTable
-from lrlint.sources.py_fold import LIST, SCALAR, UNKNOWN_KIND, Sym
+from lrlint.sources.py_fold import DICT, LIST, SCALAR, UNKNOWN_KIND, Sym
 from lrlint.sources.py_imports import ImportMap
 from lrlint.sources.py_scope import Scope, dotted, first_positional, keyword_args, last_name, str_of
 from lrlint.values import ARGPARSE, EXPRESSION, UNKNOWN
@@ -134,7 +134,7 @@ class CliOptions:
                     with contextlib.suppress(ValueError):
                         v = int(v) if typ == "int" else float(v)
                 sym = Sym(SCALAR, v, s.node, ARGPARSE, s.why if s.prov == EXPRESSION else "", origin=key)
-            elif s.kind == LIST:
+            elif s.kind in (LIST, DICT):
                 sym = s
             else:
                 why = s.why or "default not known statically"

@@ -224,7 +224,6 @@ def _parse(source: Source, limits: Limits, table: PythonTable) -> list[Document]
     import libcst as cst
 
     from lrlint.sources import py_guard
-    from lrlint.sources.py_analyze import Analyzer
     from lrlint.sources.py_positions import locate
 
     text = source.text
@@ -256,15 +255,9 @@ def _parse(source: Source, limits: Limits, table: PythonTable) -> list[Document]
             raise SourceError(LIMIT_EXCEEDED, "expression nested too deeply for the Python parser") from None
         except (ValueError, UnicodeError) as e:  # e.g. a coding cookie libcst re-reads
             raise SourceError(PARSE_ERROR, f"Python source cannot be parsed: {e}") from None
-        try:
-            syms = Analyzer(modules, limits, table).run()
-        except RecursionError:
-            raise SourceError(LIMIT_EXCEEDED, "statements or expressions nested too deeply to analyse") from None
-        except OverflowError as e:
-            raise SourceError(
-                LIMIT_EXCEEDED, f"{e}: the file was not checked (no batch or lr change was looked for)"
-            ) from None
-        targets = {id(s.node) for s in syms.values() if s.node is not None}
+        variants = _analyse(modules, limits, table)
+        targets = {id(s.node) for _, syms in variants for s in syms.values() if s.node is not None}
+        syms = variants[0][1]
         spans: dict = {}
         comments: list[tuple[int, str]] = []
         total = 0
@@ -279,12 +272,38 @@ def _parse(source: Source, limits: Limits, table: PythonTable) -> list[Document]
             gc.enable()
     if total != sum(b - a for a, b in ranges):  # pragma: no cover - libcst round-trips exactly
         raise SourceError(PARSE_ERROR, "libcst did not reproduce the file's text; positions would be wrong")
-    values = _values(source, syms, spans, table)
     cmap: dict[int, str] = {}
     for off, t in comments:
         line, _ = lines.line_col(off)
         cmap[line] = t[1:]
-    return [Document(source.path, "python", values, 0, lines, cmap)]
+    return [
+        Document(source.path, "python", _values(source, syms, spans, table), i, lines, cmap, variant=variant)
+        for i, (variant, syms) in enumerate(variants)
+    ]
+
+
+def _analyse(modules: list, limits: Limits, table: PythonTable) -> list[tuple[str | None, dict]]:
+    """The walk's keys: one set, or one per branch of the first ``if`` lrlint cannot decide whose branches
+    set a batch or lr setting differently (``if ddp: ... else: gradient_accumulation_steps *= 8``), named by
+    the branch's condition (``ddp``, ``not ddp``)."""
+    from lrlint.sources.py_analyze import Analyzer
+
+    try:
+        first = Analyzer(modules, limits, table)
+        syms = first.run()
+        if not first.splits:
+            return [(None, syms)]
+        cond = first.splits[0]
+        return [
+            (cond if taken else f"not {cond}", Analyzer(modules, limits, table, {cond: taken}).run())
+            for taken in (True, False)
+        ]
+    except RecursionError:
+        raise SourceError(LIMIT_EXCEEDED, "statements or expressions nested too deeply to analyse") from None
+    except OverflowError as e:
+        raise SourceError(
+            LIMIT_EXCEEDED, f"{e}: the file was not checked (no batch or lr change was looked for)"
+        ) from None
 
 
 def _values(source: Source, syms: dict, spans: dict, table: PythonTable) -> dict[str, Value]:
