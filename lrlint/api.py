@@ -75,7 +75,9 @@ class Engine:
         for doc in docs:
             merged, base_recs, label = doc, [], ""
             iprof = inherit_profile(doc, self.profiles) if fs_path is not None else None
-            res = (resolver or self.resolver).resolve(doc, src, fs_path, iprof) if iprof is not None else None
+            res = None
+            if fs_path is not None and iprof is not None:
+                res = (resolver or self.resolver).resolve(doc, src, fs_path, iprof)
             if res is not None:
                 merged = res.doc
                 parsed.problems.extend(res.problems)
@@ -161,7 +163,7 @@ class Engine:
             if not p.is_file() or fmt is None:
                 raise UsageError(f"--reference {self.reference_path}: not a YAML, JSON or Python file")
             try:
-                self.user_reference = self.read(Target(self.reference_path, p, fmt, True)).recipes
+                self.user_reference = self.read(Target(self.reference_path, p, fmt)).recipes
             except SourceError as e:
                 raise UsageError(f"--reference {self.reference_path}:{e.line}:{e.col}: {e.reason}") from None
         return self.user_reference
@@ -206,10 +208,10 @@ class Engine:
                 result.findings.append(input_finding(target.path, prob, src.lines))
         for bsrc in parsed.base_sources:
             result.sources.setdefault(bsrc.path, bsrc)
-        for prob in parsed.problems:
-            path = prob.path or target.path
+        for bprob in parsed.problems:
+            path = bprob.path or target.path
             psrc = result.sources.get(path)
-            self.report_problem(result, path, prob.error, psrc.lines if psrc is not None else None)
+            self.report_problem(result, path, bprob.error, psrc.lines if psrc is not None else None)
         if not any(parsed.recipes):
             return
         self.check_parsed(target.path, parsed, self.history(target), result)
@@ -237,8 +239,8 @@ class Engine:
                 shared = span is not None and lr_spans.get((doc.variant, span.path, span.start), 0) > 1
                 ctx = CheckContext(recipe, refs, ref, pol, self.settings, shared_lr=shared, source=src)
                 result.explanations.append(Explanation.of(recipe, ref))
-                for rule in checks.recipe_checks():
-                    for f in rule.check(ctx):
+                for check in checks.recipe_checks():
+                    for f in check(ctx):
                         if relocate is not None and f.span.path != path:
                             _relocate(f, doc, path, relocate)
                         if doc.variant is not None:
@@ -273,13 +275,17 @@ def _relocate(f: Finding, doc: Document, path: str, keys: frozenset[str]) -> Non
     its bases (under one of ``keys``, the profiles' inherit keys); the base file's line is kept as a related
     location."""
     names = next(
-        (v for v in doc.values.values() if v.span is not None and v.span.path == path and v.key.split(".")[0] in keys),
+        (
+            v.span
+            for v in doc.values.values()
+            if v.span is not None and v.span.path == path and v.key.split(".")[0] in keys
+        ),
         None,
     )
     if names is None:
         return
     f.related.insert(0, Related(f.span, "inherited from here"))
-    f.span = names.span
+    f.span = names
 
 
 def filter_findings(findings: list[Finding], result: Result, settings: Settings) -> list[Finding]:
@@ -368,7 +374,7 @@ def check_text(
     shown = STDIN_NAME if str(path) == STDIN_NAME else display_path(fs, cwd)
     result = Result()
     try:
-        check_targets(engine, [Target(shown, fs, fmt, True)], result)
+        check_targets(engine, [Target(shown, fs, fmt)], result)
     finally:
         engine.close()
     return _finish(engine, result, settings)

@@ -60,9 +60,8 @@ def build_parser(verify_options: bool = True) -> argparse.ArgumentParser:
     try:
         from lrlint.verify.cli import add_arguments
     except ImportError:  # pragma: no cover - verify not packaged
-        add_arguments = None
-    if add_arguments is not None:
-        add_arguments(v)
+        return p
+    add_arguments(v)
     return p
 
 

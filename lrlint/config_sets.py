@@ -102,7 +102,7 @@ def _load_members(engine: SetEngine, members: list[Path], result: Result) -> lis
             path = display_path(Path(cfg), engine.cwd) if cfg and err.line else shown
             engine.report_problem(result, path, err)
             continue
-        t = Target(shown, fs, fmt, True)
+        t = Target(shown, fs, fmt)
         result.covered.add(t.path)
         try:
             src = engine.read_source(t)

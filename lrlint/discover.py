@@ -39,7 +39,6 @@ class Target:
     path: str  # as shown (relative to cwd when below it)
     fs_path: Path
     format: str
-    explicit: bool
 
 
 class PathError(Exception):
@@ -105,7 +104,7 @@ def _git_files(directory: Path) -> tuple[list[str], list[str]] | None:
 
 
 def _walk(directory: Path) -> list[str]:
-    found = []
+    found: list[str] = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not _skipped_dir(d))
         rel_root = Path(root).relative_to(directory)
@@ -157,7 +156,7 @@ def discover(
             rp = resolved(p)
             if rp not in seen:
                 seen.add(rp)
-                out.append(Target(display_path(p, cwd), p, fmt, True))
+                out.append(Target(display_path(p, cwd), p, fmt))
             continue
         listed = _git_files(p) if settings.respect_gitignore else None
         rels = listed[0] if listed is not None else _walk(p)
@@ -184,5 +183,5 @@ def discover(
             if rp in seen:
                 continue
             seen.add(rp)
-            out.append(Target(display_path(fp, cwd), fp, fmt, False))
+            out.append(Target(display_path(fp, cwd), fp, fmt))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 
 
@@ -30,23 +31,23 @@ def matches(pattern: str, key: str) -> bool:
     return compile_pattern(pattern).match(key) is not None
 
 
-def first_match(patterns: list[str], keys) -> str | None:
+def first_match(patterns: list[str], keys: Iterable[str]) -> str | None:
     """The first key (in ``keys`` order) matched by the earliest pattern that matches any key."""
-    keys = keys if isinstance(keys, (list, tuple, dict)) else list(keys)
+    seq: Collection[str] = keys if isinstance(keys, (list, tuple, dict)) else list(keys)
     for p in patterns:
         if "*" not in p:  # a plain path: a lookup, no regex
-            if p in keys:
+            if p in seq:
                 return p
             continue
         if p.startswith("**.") and "*" not in p[3:]:  # a name anywhere: compare the tail
             tail = p[3:]
             dotted = "." + tail
-            for k in keys:
+            for k in seq:
                 if k == tail or k.endswith(dotted):
                     return k
             continue
         rx = compile_pattern(p)
-        for k in keys:
+        for k in seq:
             if rx.match(k):
                 return k
     return None

@@ -114,7 +114,6 @@ class Consistency:
     total: str
     factors: list[str]
     message: str
-    exact_when: list[str] = field(default_factory=list)  # keys that, all present, make it an equality
 
 
 @dataclass(kw_only=True)

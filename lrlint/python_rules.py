@@ -389,7 +389,7 @@ def merge(
                     re.compile(c.eval.unless, re.IGNORECASE) if c.eval.unless else None,
                 )
     lazy = next((s.lazy_call for s in secs if s.lazy_call is not None), None)
-    bases = {}
+    bases: dict[str, BaseImport] = {}
     import_bases = None
     for s, inherit in sections:
         if inherit is not None:

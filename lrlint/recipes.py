@@ -8,6 +8,7 @@ from pathlib import PurePath
 
 from lrlint import keypaths
 from lrlint.profiles import OptimizerTable, Profile
+from lrlint.spans import Span
 from lrlint.values import Document, Value
 from lrlint.vocabulary import BATCH_ROLES, EVAL_SCOPES, PART_OF_ROLE, SINGLE_ROLES
 
@@ -149,12 +150,10 @@ def _device_list(patterns: list[str], values: dict[str, Value], anchor: str) -> 
         return None
     head = max(groups, key=lambda h: keypaths.shared_depth(anchor, h + ".x"))
     items = groups[head]
-    first, last = items[0].span, items[-1].span
+    first, final = items[0].span, items[-1].span
     span = None
-    if first is not None and last is not None:
-        from lrlint.spans import Span
-
-        span = Span(first.path, first.start, last.end, first.line, first.col, last.end_line, last.end_col)
+    if first is not None and final is not None:
+        span = Span(first.path, first.start, final.end, first.line, first.col, final.end_line, final.end_col)
     return Value(head, len(items), span, items[0].provenance, raw="", why=f"{len(items)} devices listed")
 
 
@@ -232,13 +231,14 @@ def effective_batch(
         pd = num("batch_per_device")
         devices = num("devices")
         nodes = num("nodes", 1.0)
-        if pd is None or accum is None or (roles.get("devices") is not None and devices is None) or nodes is None:
-            return None, parts, unknown, []
-        if roles.get("devices") is None:
+        dv = roles.get("devices")
+        if dv is None:
             assumptions.append("devices not in the file: assumed unchanged")
             devices = 1.0 if devices is None else devices
-        elif roles["devices"].from_tag:
-            assumptions.append(roles["devices"].why)
+        elif dv.from_tag:
+            assumptions.append(dv.why)
+        if pd is None or accum is None or devices is None or nodes is None:  # a devices value that is not a number
+            return None, parts, unknown, []
         parts.update(per_device=pd, accum=accum, devices=devices, nodes=nodes)
         return pd * accum * devices * nodes, parts, [], assumptions
     return None, parts, ["no batch size found"], []
@@ -346,8 +346,9 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag 
         warmup = [v for p in profile.patterns("warmup") for k, v in values.items() if keypaths.matches(p, k)]
         schedule = _schedule(profile, values)
         opt = roles.get("optimizer")
-        opt_name = str(opt.value) if opt is not None and opt.known else profile.defaults.get("optimizer")
-        display, family = optimizers.lookup(opt_name if opt_name is not None else None)
+        default = profile.defaults.get("optimizer")
+        opt_name = str(opt.value) if opt is not None and opt.known else None if default is None else str(default)
+        display, family = optimizers.lookup(opt_name)
         eff, parts, unknown, assumptions = effective_batch(profile, roles, values)
         if not lr.known:
             unknown.append(lr.why or f"{lr.key} is not known statically")

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lrlint.profiles import OptimizerTable
+    from lrlint.settings import Settings, Thresholds
 
 RULE_EXPONENT = {"linear": 1.0, "sqrt": 0.5, "none": 0.0}
 RULE_TITLE = {"linear": "linear", "sqrt": "square-root", "none": "no-change"}
@@ -39,16 +44,16 @@ def rule_for_exponent(a: float) -> str:
     return f"k^{a:g}"
 
 
-def policy_for(family: str, settings, table) -> Policy:
+def policy_for(family: str, settings: Settings | None, table: OptimizerTable) -> Policy:
     fam = table.families.get(family) or table.families["unknown"]
     override = settings.policy_for(family) if settings is not None else None
     if override is not None:
-        return Policy(family, fam.title, override.fix, tuple(override.band), fam.safe, fam.note, True)
-    return Policy(family, fam.title, fam.fix, tuple(fam.band), fam.safe, fam.note)
+        return Policy(family, fam.title, override.fix, override.band, fam.safe, fam.note, True)
+    return Policy(family, fam.title, fam.fix, fam.band, fam.safe, fam.note)
 
 
 def factor(k: float, exponent: float) -> float:
-    return k**exponent
+    return float(k**exponent)
 
 
 def accepted_factors(k: float, policy: Policy) -> tuple[float, float]:
@@ -65,12 +70,12 @@ class Assessment:
     high: float
 
 
-def batch_changed(k: float, thresholds) -> bool:
+def batch_changed(k: float, thresholds: Thresholds) -> bool:
     lo, hi = thresholds.batch_tolerance
     return not (lo <= k <= hi)
 
 
-def assess(k: float, lr_factor: float, policy: Policy, thresholds) -> Assessment:
+def assess(k: float, lr_factor: float, policy: Policy, thresholds: Thresholds) -> Assessment:
     """Whether an lr factor fits the policy for a batch factor ``k``, within tolerance."""
     low, high = accepted_factors(k, policy)
     tol_lo, tol_hi = thresholds.lr_tolerance

@@ -28,6 +28,11 @@ class Span:
     end_line: int
     end_col: int
 
+    @classmethod
+    def file_start(cls, path: str) -> Span:
+        """The empty span at the top of ``path`` (what is said of a file as a whole)."""
+        return cls(path, 0, 0, 1, 1, 1, 1)
+
 
 class LineIndex:
     """Maps character offsets of a decoded text to byte offsets and 1-based line/column."""

@@ -18,7 +18,10 @@ import functools
 import sys
 import types
 import typing
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, TypeGuard, Union
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 # `Optional[X]` and `X | None` (PEP 604) are two origins of one idea
 _UNIONS = (Union, types.UnionType)
@@ -45,6 +48,11 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
 
 
+def _is_dataclass_type(tp: Any) -> TypeGuard[type]:
+    """Whether ``tp`` is a dataclass (the class, not an instance of one)."""
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
+
+
 def _aliases(cls: type) -> dict[str, str]:
     return getattr(cls, "__aliases__", {})
 
@@ -52,7 +60,7 @@ def _aliases(cls: type) -> dict[str, str]:
 def _normalise(tp: Any, data: Any) -> Any:
     """Rename user spellings (``batch-tolerance``) to field names, all the way down."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(data, dict):
+    if _is_dataclass_type(tp) and isinstance(data, dict):
         back = {alias: name for name, alias in _aliases(tp).items()}
         hints = _hints(tp)
         out = {}
@@ -62,7 +70,7 @@ def _normalise(tp: Any, data: Any) -> Any:
         return out
     if origin in _UNIONS:
         for a in args:
-            if dataclasses.is_dataclass(a) and isinstance(data, dict):
+            if _is_dataclass_type(a) and isinstance(data, dict):
                 return _normalise(a, data)
         return data
     if origin in (list, tuple) and isinstance(data, list) and args:
@@ -80,7 +88,7 @@ def build(cls: type, data: dict) -> Any:
 def _build(tp: Any, data: Any) -> Any:
     if data is None:
         return None
-    if dataclasses.is_dataclass(tp):
+    if _is_dataclass_type(tp):
         if isinstance(data, tp):
             return data
         hints = _hints(tp)
@@ -88,7 +96,7 @@ def _build(tp: Any, data: Any) -> Any:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in _UNIONS:
         for a in args:
-            if dataclasses.is_dataclass(a) and isinstance(data, dict):
+            if _is_dataclass_type(a) and isinstance(data, dict):
                 return _build(a, data)
         return data
     if origin is list and args:
@@ -133,7 +141,7 @@ def validate(cls: type, data: Any) -> Any:
         raise Invalid(keep if unions else [(loc, msg) for loc, msg, _ in described]) from None
 
 
-def _describe(cls: type, err: dict) -> tuple[str, str, str | None]:
+def _describe(cls: type, err: ErrorDetails) -> tuple[str, str, str | None]:
     """(location as the user spells it, message, the location of the union it went through) for one error."""
     loc: list[str] = []
     union_at = None
@@ -144,7 +152,7 @@ def _describe(cls: type, err: dict) -> tuple[str, str, str | None]:
             union_at = ".".join(loc)
             tp = next((a for a in typing.get_args(tp) if getattr(a, "__name__", "") == name), None)
             continue
-        if dataclasses.is_dataclass(tp):
+        if _is_dataclass_type(tp):
             loc.append(_aliases(tp).get(name, name))
             tp = _hints(tp).get(name)
         else:
@@ -154,7 +162,7 @@ def _describe(cls: type, err: dict) -> tuple[str, str, str | None]:
     msg = err["msg"]
     cause = (err.get("ctx") or {}).get("error")
     if isinstance(cause, FieldError):
-        owner = tp if dataclasses.is_dataclass(tp) else None
+        owner = tp if _is_dataclass_type(tp) else None
         loc.append(_aliases(owner).get(cause.field, cause.field) if owner else cause.field)
         msg = f"Value error, {cause}"
     if msg == "Unexpected keyword argument":

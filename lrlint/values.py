@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lrlint.problems import SourceError
 from lrlint.spans import LineIndex, Span
 from lrlint.vocabulary import (
     ARGPARSE,
@@ -66,9 +67,6 @@ class Value:
     alias_of: str | None = None  # Python: the key it was read through (``optimizer.lr`` from ``args.lr``)
     names: tuple[str, ...] | None = None  # Python: the names ``from .x import a, b`` takes from a base
     from_tag: str | None = None  # a device count read from the file-name tag (``8xb2``)
-    target: str | None = None  # an interpolation: the key it read
-    target_span: Span | None = None  # ... and where that key's value is
-    base_provenance: Provenance | None = None  # an inherited value: how the base file stated it
 
     @property
     def number(self) -> float | None:
@@ -98,7 +96,7 @@ class Document:
     index: int = 0  # document number within a multi-document file
     lines: LineIndex | None = None
     comments: dict[int, str] = field(default_factory=dict)  # 1-based line -> comment text (without '#')
-    problems: list = field(default_factory=list)  # non-fatal SourceErrors (e.g. an unsafe tag in one node)
+    problems: list[SourceError] = field(default_factory=list)  # non-fatal problems (an unsafe tag in one node)
     # one branch of a script whose branches set the batch or lr differently (``ddp``, ``not ddp``)
     variant: str | None = None
 

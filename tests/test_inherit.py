@@ -85,7 +85,7 @@ def test_each_base_file_is_parsed_once_however_many_children_share_it(tmp_path):
     from lrlint.discover import Target
 
     for i in range(10):
-        engine.check_file(Target(f"c{i}.yaml", tmp_path / f"c{i}.yaml", "yaml", True), result)
+        engine.check_file(Target(f"c{i}.yaml", tmp_path / f"c{i}.yaml", "yaml"), result)
     assert engine.resolver.parses == 1
     assert len([f for f in result.findings if f.code == "LR001"]) == 9
 

@@ -20,10 +20,10 @@ except ImportError:  # the test extra has it; CI must run these tests, not skip 
     if os.environ.get("CI"):
         raise
     pytest.skip("pytest-lsp is not installed (pip install -e '.[test]')", allow_module_level=True)
-from conftest import ROOT, GitRepo  # noqa: E402
-from lsprotocol import types as lsp  # noqa: E402
-from pygls import uris  # noqa: E402
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
+from conftest import ROOT, GitRepo
+from lsprotocol import types as lsp
+from pygls import uris
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SGD = "train:\n  batch_size: {bs}\n  warmup_epochs: 5\n  optimizer:\n    name: sgd\n    lr: {lr}\n"
 LION = "# lrlint: reference batch=256 lr=0.0001\nbatch_size: {bs}\nlr: 0.0001\noptimizer: lion\nwarmup_epochs: 5\n"

@@ -22,14 +22,14 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
-from conftest import ROOT  # noqa: E402
+from conftest import ROOT
 
-from lrlint.settings import Settings, VerifySettings  # noqa: E402
-from lrlint.verify import experiment as E  # noqa: E402
-from lrlint.verify import question as Q  # noqa: E402
-from lrlint.verify.cli import add_arguments, main  # noqa: E402
-from lrlint.verify.training import Options, Task  # noqa: E402
-from lrlint.verify.verdict import FAIL, INCONCLUSIVE, PASS  # noqa: E402
+from lrlint.settings import Settings, VerifySettings
+from lrlint.verify import experiment as E
+from lrlint.verify import question as Q
+from lrlint.verify.cli import add_arguments, main
+from lrlint.verify.training import Options, Task
+from lrlint.verify.verdict import FAIL, INCONCLUSIVE, PASS
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-from lrlint.checks.base import Rule
+from lrlint.checks.base import Check, Rule
 
 # Modules defining RULE (a scaling check) or RULES (several rules without a check function).
 MODULES = (
@@ -35,8 +35,8 @@ def rule(code: str) -> Rule | None:
     return all_rules().get(code.upper())
 
 
-def recipe_checks() -> list[Rule]:
-    return [r for r in all_rules().values() if r.check is not None]
+def recipe_checks() -> list[Check]:
+    return [r.check for r in all_rules().values() if r.check is not None]
 
 
 FIX_AVAILABILITY = {

@@ -24,6 +24,10 @@ class Example:
     expected_fix: str | None = None  # the whole file after applying the fix, when there is one
 
 
+# a recipe check: one recipe, its references and policy in; its findings out
+Check = Callable[["CheckContext"], Iterable[Finding]]
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -34,7 +38,7 @@ class Rule:
     doc: str  # markdown: What it does / Why is this bad? / Example / Fix safety
     valid: tuple[Example, ...] = ()
     invalid: tuple[Example, ...] = ()
-    check: Callable[[CheckContext], Iterable[Finding]] | None = None
+    check: Check | None = None
     default_enabled: bool = True
 
     @property

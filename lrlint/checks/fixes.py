@@ -11,6 +11,7 @@ from lrlint.findings import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Fix
 from lrlint.references import DECLARED
 from lrlint.spans import Span
 from lrlint.values import ARGPARSE, DEFAULT, EXPRESSION, INTERPOLATED, LITERAL, STRING, Value
+from lrlint.vocabulary import Applicability
 
 # lr values a fix does not edit, and why (the fix is display-only)
 NO_EDIT_WHY = {
@@ -59,7 +60,7 @@ def lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix | None:
     reasons = _guards(ctx, c)
     if lr.span.path != changed_batch_span(ctx).path:
         reasons.append("the lr lives in another file than the batch change")
-    applicability = UNSAFE if reasons else SAFE
+    applicability: Applicability = UNSAFE if reasons else SAFE
     edits = [Edit(lr.span, content)]
     record = _record_reference_lr(ctx, c)
     if record is not None:
@@ -73,7 +74,14 @@ def _record_reference_lr(ctx: CheckContext, c: Comparison) -> Edit | None:
     itself, which the fix is about to change. Writing ``lr=`` into the directive keeps the reference stable
     (else every ``--fix`` run would scale the lr again)."""
     ref, lr = ctx.reference, ctx.recipe.lr
-    if ref is None or ref.kind != DECLARED or ref.lr_recorded or ref.span is None or ref.span.path != lr.span.path:
+    if (
+        ref is None
+        or ref.kind != DECLARED
+        or ref.lr_recorded
+        or ref.span is None
+        or lr.span is None
+        or ref.span.path != lr.span.path
+    ):
         return None
     s = ref.span
     lines = ctx.recipe.doc.lines

@@ -29,7 +29,7 @@ def changed_batch_span(ctx: CheckContext) -> Span:
         v = r.roles.get(role)
         if v is not None and v.span is not None:
             return v.span
-    return r.lr.span
+    return r.lr.span if r.lr.span is not None else Span.file_start(r.doc.path)
 
 
 def _factors(ctx: CheckContext, primary: Span) -> list[Related]:

@@ -9,6 +9,7 @@ from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import ScalingData
 from lrlint.findings import ERROR, WARNING, Finding
 from lrlint.scaling import RULE_EXPONENT, RULE_TITLE, assess, same_number
+from lrlint.vocabulary import Severity
 
 DOC = """\
 ## What it does
@@ -76,7 +77,7 @@ def check(ctx: CheckContext):
         notes.append(wording.assumptions_text(ctx))
     msg += f" [{'; '.join(notes)}]"
     t = ctx.settings.thresholds
-    severity = ERROR if (c.k >= t.error_factor or c.k <= 1 / t.error_factor) else WARNING
+    severity: Severity = ERROR if (c.k >= t.error_factor or c.k <= 1 / t.error_factor) else WARNING
     yield Finding(
         RULE.code,
         RULE.name,

@@ -9,6 +9,7 @@ from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import ExpressionRuleData, ScalingData
 from lrlint.findings import ERROR, WARNING, Finding
 from lrlint.scaling import RULE_TITLE, assess, rule_for_exponent, same_number
+from lrlint.vocabulary import Severity
 
 DOC = """\
 ## What it does
@@ -70,7 +71,7 @@ def _expression(ctx: CheckContext):
         RULE.name,
         msg,
         WARNING,
-        r.lr.span,
+        r.lr.span or locations.changed_batch_span(ctx),
         data=ExpressionRuleData(
             lr_key=r.lr.key,
             family=r.family,
@@ -107,7 +108,7 @@ def check(ctx: CheckContext):
     )
     notes = [wording.references_text(ctx)] + ([wording.assumptions_text(ctx)] if r.assumptions else [])
     msg += f" [{'; '.join(notes)}]"
-    severity = ERROR if (a.deviation > ctx.settings.thresholds.error_factor or a.wrong_direction) else WARNING
+    severity: Severity = ERROR if (a.deviation > ctx.settings.thresholds.error_factor or a.wrong_direction) else WARNING
     yield Finding(
         RULE.code,
         RULE.name,

@@ -81,23 +81,29 @@ def check(ctx: CheckContext):
     t = ctx.settings.thresholds
     best = None
     for ref in ctx.references:
-        if ref.batch in (None, 0) or ref.lr in (None, 0):
+        if not ref.batch or not ref.lr:
             continue
         k = r.effective_batch / ref.batch
         f = r.lr_value / ref.lr
-        runtime = r.scaling is not None and r.scaling.name != "expression" and same_number(r.lr_value, ref.lr)
-        if runtime:
+        # the lr the file states is the reference's, and the runtime rescales it: the rescaled lr is what runs
+        runtime = r.scaling
+        if runtime is not None and (runtime.name == "expression" or not same_number(r.lr_value, ref.lr)):
+            runtime = None
+        if runtime is not None:
             rk = cmp.runtime_factor(ctx, ref) or 1.0  # the part of the change the runtime rescales the lr for
-            f = rk**r.scaling.exponent
-            runtime = not same_number(f, 1.0)
+            f = rk**runtime.exponent
+            if same_number(f, 1.0):
+                runtime = None
         if f >= t.warmup_factor and (best is None or f > best[0]):
             best = (f, ref, k, runtime)
     if best is None:
         return
     f, ref, k, runtime = best
+    if not ref.batch or not ref.lr:  # skipped above: stated for the type checker
+        return
     how = (
-        f"{r.scaling.description}: the lr runs x{numbers.plain(f)} the reference's"
-        if runtime
+        f"{runtime.description}: the lr runs x{numbers.plain(f)} the reference's"
+        if runtime is not None
         else f"{r.lr.key} {wording.fmt_lr(ctx, ref.lr)} -> {wording.fmt_lr(ctx, r.lr_value)} (x{numbers.plain(f)})"
     )
     msg = (
@@ -131,7 +137,7 @@ def check(ctx: CheckContext):
             k=k,
             lr_old=ref.lr,
             lr_new=r.lr_value,
-            runtime_scaling=runtime,
+            runtime_scaling=runtime is not None,
             threshold=t.warmup_factor,
             reference=RefLabel(ref.kind, ref.label),
             lr_key=r.lr.key,

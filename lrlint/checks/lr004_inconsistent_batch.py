@@ -9,6 +9,7 @@ from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import ConsistencyData, TagMismatchData
 from lrlint.findings import ERROR, WARNING, Finding, FindingData, Related
 from lrlint.spans import Span
+from lrlint.values import Value
 from lrlint.vocabulary import Severity
 
 DOC = """\
@@ -50,9 +51,7 @@ def _finding(
 ) -> Finding:
     r = ctx.recipe
     if span is None:
-        span = (
-            r.lr.span if r.lr.span is not None and r.lr.span.path == r.doc.path else Span(r.doc.path, 0, 0, 1, 1, 1, 1)
-        )
+        span = r.lr.span if r.lr.span is not None and r.lr.span.path == r.doc.path else Span.file_start(r.doc.path)
     return Finding(RULE.code, RULE.name, msg, severity, span, related=list(related), data=data)
 
 
@@ -108,15 +107,28 @@ def _tag(ctx: CheckContext):
         and not any("assumed" in a for a in r.assumptions)
         and r.effective_batch != tag.batch
     ):
-        bv = next((v for v in r.batch_values() if v.span is not None), None)
+        bv = next((v.span for v in r.batch_values() if v.span is not None), None)
         yield _finding(
             ctx,
             f"file name {name} says {tag.describe()}, but the config's effective batch is "
             f"{numbers.plain(r.effective_batch)}: "
             f"rename the file or fix the batch",
-            bv.span if bv is not None and bv.span.path == r.doc.path else None,
+            bv if bv is not None and bv.path == r.doc.path else None,
             TagMismatchData(r.profile.name, tag.text, tag.total, r.effective_batch),
         )
+
+
+def _nonzero_factors(values: dict[str, Value], keys: list[str]) -> tuple[list[Value], list[float]] | None:
+    """The values of ``keys`` and their numbers, when each is known and not zero."""
+    factors, nums = [], []
+    for k in keys:
+        f = values.get(k)
+        n = f.number if f is not None and f.known else None
+        if f is None or not n:
+            return None
+        factors.append(f)
+        nums.append(n)
+    return factors, nums
 
 
 def _consistency(ctx: CheckContext):
@@ -124,19 +136,18 @@ def _consistency(ctx: CheckContext):
     values = r.doc.values
     for c in r.profile.consistency:
         total = values.get(c.total)
-        if total is None or not total.known or total.number is None:
+        total_n = total.number if total is not None and total.known else None
+        known = _nonzero_factors(values, c.factors)
+        if total is None or total_n is None or known is None:
             continue
-        factors = [values.get(k) for k in c.factors]
-        if any(f is None or not f.known or f.number in (None, 0) for f in factors):
-            continue
-        nums = [f.number for f in factors]
+        factors, nums = known
         product = 1.0
         for n in nums:
             product *= n
-        if total.number % product == 0:
+        if total_n % product == 0:
             continue
         fields = {
-            "total": numbers.plain(total.number),
+            "total": numbers.plain(total_n),
             "product": numbers.plain(product),
             "factors": " * ".join(numbers.plain(n) for n in nums),
         }
@@ -147,7 +158,7 @@ def _consistency(ctx: CheckContext):
             ctx,
             c.message.format(**fields),
             span,
-            ConsistencyData(r.profile.name, c.total, total.number, dict(zip(c.factors, nums, strict=True))),
+            ConsistencyData(r.profile.name, c.total, total_n, dict(zip(c.factors, nums, strict=True))),
             ERROR,
             related,
         )

@@ -64,7 +64,7 @@ def check(ctx: CheckContext):
         ),
         None,
     )
-    if ref is None:
+    if ref is None or not ref.batch:
         return
     msg = (
         f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)} is past "

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from lrlint import numbers
 from lrlint.checks import compare as cmp
 from lrlint.checks import fixes, locations, wording
 from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import BaseBatchData, IgnoredPartData, RuntimeRuleData, ScalingData
 from lrlint.findings import DISPLAY_ONLY, ERROR, UNSAFE, WARNING, Edit, Finding, Fix, Related
-from lrlint.recipes import name_tag
+from lrlint.profiles import RuntimeScaling
+from lrlint.recipes import ActiveScaling, Recipe, name_tag
 from lrlint.scaling import rule_for_exponent, same_number
 
 DOC = """\
@@ -59,13 +62,13 @@ the team meant to keep is a decision.
 """
 
 
-def _runtime(r, s):
+def _runtime(r: Recipe, s: ActiveScaling) -> RuntimeScaling | None:
     return next((rs for rs in r.profile.runtime_scaling if rs.name == s.name), None)
 
 
-def _base_batch(ctx: CheckContext):
+def _base_batch(ctx: CheckContext, s: ActiveScaling) -> Iterator[Finding]:
     """The declared base batch disagrees with the file-name tag of the file that sets the lr."""
-    r, s = ctx.recipe, ctx.recipe.scaling
+    r = ctx.recipe
     ref = s.reference_batch
     if ref is None or not ref.known or not ref.number or r.lr.span is None:
         return
@@ -129,9 +132,9 @@ def _base_batch(ctx: CheckContext):
     )
 
 
-def _adaptive(ctx: CheckContext):
+def _adaptive(ctx: CheckContext, s: ActiveScaling) -> Iterator[Finding]:
     """A runtime rule outside the team's band for this optimizer family (linear auto-scaling of AdamW under sqrt)."""
-    r, s, policy = ctx.recipe, ctx.recipe.scaling, ctx.policy
+    r, policy = ctx.recipe, ctx.policy
     lo, hi = policy.band
     if lo - 1e-9 <= s.exponent <= hi + 1e-9:
         return
@@ -161,16 +164,16 @@ def _adaptive(ctx: CheckContext):
     )
 
 
-def _ignored(ctx: CheckContext):
+def _ignored(ctx: CheckContext, s: ActiveScaling) -> Iterator[Finding]:
     """The runtime rule leaves out a batch multiplier that is not 1 (MMEngine ignores accumulative_counts)."""
-    r, s = ctx.recipe, ctx.recipe.scaling
+    r = ctx.recipe
     rs = _runtime(r, s)
     if rs is None or r.effective_batch is None:
         return
     for role in rs.ignores:
         v = r.roles.get(role)
         n = v.number if v is not None and v.known else None
-        if not n or n <= 1:
+        if v is None or not n or n <= 1:
             continue
         span = v.span or r.lr.span
         if span is None:
@@ -202,9 +205,9 @@ def check(ctx: CheckContext):
     s = r.scaling
     if s is None or s.name == "expression":
         return
-    yield from _base_batch(ctx)
-    yield from _adaptive(ctx)
-    yield from _ignored(ctx)
+    yield from _base_batch(ctx, s)
+    yield from _adaptive(ctx, s)
+    yield from _ignored(ctx, s)
     c = cmp.compare(ctx)
     if c is None or not cmp.compensated(ctx, c) or same_number(c.new_lr, c.old_lr):
         return  # a change the runtime does not compensate is LR001/LR002's

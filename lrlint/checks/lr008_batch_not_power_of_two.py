@@ -39,7 +39,7 @@ def check(ctx: CheckContext):
     for role in BATCH_SIZE_ROLES:
         v = r.roles.get(role)
         n = v.number if v is not None and v.known else None
-        if n is None or v.span is None or _power_of_two(n):
+        if v is None or n is None or v.span is None or _power_of_two(n):
             continue
         lower = 1 << (int(n).bit_length() - 1)
         yield Finding(

@@ -7,6 +7,7 @@ from lrlint.checks.data import InputData
 from lrlint.findings import ERROR, INFO, Finding
 from lrlint.sources import SourceError
 from lrlint.spans import LineIndex, Span
+from lrlint.vocabulary import Severity
 
 _SAFETY = "\n## Fix safety\nNo fix: lrlint never writes a file it cannot parse.\n"
 
@@ -89,7 +90,7 @@ def input_finding(path: str, err: SourceError, lines: LineIndex | None = None) -
 
     A file deleted from the work tree is information only; every other input problem is an error."""
     rule = _BY_CODE.get(err.code)
-    severity = INFO if "deleted" in err.reason else ERROR
+    severity: Severity = INFO if "deleted" in err.reason else ERROR
     start = end = 0
     if lines is not None:
         start = lines.byte(lines.offset(err.line, err.col))

@@ -32,11 +32,13 @@ def optimizer_label(ctx: CheckContext) -> str:
 def references_text(ctx: CheckContext) -> str:
     """Name the reference used, and the others when they disagree with it."""
     ref = ctx.reference
+    if ref is None:
+        return ""
     parts = [f"vs {ref.label}"]
     for other in ctx.references:
         if other is ref or other.batch is None:
             continue
-        if not same_number(other.batch, ref.batch):
+        if ref.batch is None or not same_number(other.batch, ref.batch):
             parts.append(f"{other.label} had batch {numbers.plain(other.batch)}; the {ref.kind} reference wins")
     return "; ".join(parts)
 

@@ -24,18 +24,19 @@ def select(findings: list[Finding], unsafe: bool) -> dict[str, list[Finding]]:
     chosen: dict[str, list[Finding]] = {}
     taken: dict[str, list[tuple[int, int]]] = {}
     for f in findings:
-        if not applicable(f, unsafe):
+        if f.fix is None or not applicable(f, unsafe):
             continue
+        edits = f.fix.edits
         ok = True
-        for e in f.fix.edits:
+        for e in edits:
             for s, t in taken.get(e.span.path, []):
                 if _overlaps((e.span.start, e.span.end), (s, t)):
                     ok = False
         if not ok:
             continue
-        for e in f.fix.edits:
+        for e in edits:
             taken.setdefault(e.span.path, []).append((e.span.start, e.span.end))
-        for p in {e.span.path for e in f.fix.edits}:
+        for p in {e.span.path for e in edits}:
             chosen.setdefault(p, []).append(f)
     return chosen
 

@@ -224,7 +224,7 @@ def _recheck(data: dict[str, bytes], formats: dict[str, str], run: _Run) -> Resu
     engine = api.Engine(run.settings, base=run.base, reference=run.reference, overlay=overlay)
     res = Result()
     try:
-        api.check_targets(engine, [Target(path, Path(path), formats[path], True) for path in data], res)
+        api.check_targets(engine, [Target(path, Path(path), formats[path]) for path in data], res)
     finally:
         engine.close()
     res.findings = api.filter_findings(res.findings, res, run.settings)

@@ -93,7 +93,7 @@ def mark(values: dict[str, Value], own_path: str) -> dict[str, Value]:
     out = {}
     for k, v in values.items():
         if v.span is not None and v.span.path != own_path and v.provenance not in (INHERITED, UNKNOWN):
-            v = replace(v, provenance=INHERITED, base_provenance=v.provenance)
+            v = replace(v, provenance=INHERITED)
         out[k] = v
     return out
 

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from lrlint import sources
 from lrlint.discover import display_path, resolved
 from lrlint.inherit.bases import ImportBases, MMEngineBases, PathBases
 from lrlint.inherit.hydra import HydraDefaults
 from lrlint.inherit.model import MAX_DEPTH, Loaded, Resolved
-from lrlint.profiles import Profile
+from lrlint.profiles import Inherit, Profile
 from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
 from lrlint.values import Document
 
+
+class Strategy(Protocol):
+    """How the configs of one ``inherit.kind`` name their bases, and how a child merges over them."""
+
+    def resolve(self, r: Resolver, me: Loaded, inh: Inherit) -> Resolved | None: ...
+
+
 # ``inherit.kind`` of a profile -> how its configs name their bases
-STRATEGIES = {
+STRATEGIES: dict[str, Strategy] = {
     "path": PathBases(),
     "mmengine": MMEngineBases(),
     "hydra_defaults": HydraDefaults(),

@@ -17,6 +17,7 @@ from pygls.workspace.position_codec import PositionCodec
 from lrlint import checks, directives, numbers, sources
 from lrlint.checks.data import ScalingData
 from lrlint.findings import ERROR, INFO, SAFE, UNSAFE, WARNING, Edit, Finding
+from lrlint.results import Result
 from lrlint.spans import Span
 
 SOURCE = "lrlint"
@@ -33,7 +34,7 @@ class View:
     """One check's result with what maps it to the editor: the directory paths are shown from, the
     open buffers' text (by resolved path) and the position codec."""
 
-    result: object  # lrlint.api.Result
+    result: Result
     cwd: Path
     texts: dict[Path, str] = field(default_factory=dict)
     codec: PositionCodec = field(default_factory=PositionCodec)

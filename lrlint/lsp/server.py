@@ -24,8 +24,8 @@ from lrlint import __version__, api, profiles, sources
 from lrlint import settings as settings_mod
 from lrlint.discover import display_path, excluded, included
 from lrlint.lsp import convert
-from lrlint.profiles import RulesError
-from lrlint.settings import ConfigError
+from lrlint.profiles import OptimizerTable, RulesError
+from lrlint.settings import ConfigError, Settings
 
 log = logging.getLogger("lrlint.lsp")
 DEBOUNCE_S = 0.15  # typing pauses shorter than this do not start a check
@@ -42,7 +42,7 @@ class Checked:
     version: int | None
     shown: str  # the document's path as the result shows it
     cwd: Path
-    settings: object
+    settings: Settings
     result: api.Result
     reads: set[Path] = field(default_factory=set)  # resolved files the check read (bases, set members, itself)
     seconds: float = 0.0
@@ -55,8 +55,8 @@ class LrlintServer(LanguageServer):
         self.checked: dict[str, Checked] = {}
         self.pending: dict[str, asyncio.Task] = {}
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lrlint-check")
-        self._settings: dict[Path, object] = {}
-        self.optimizers = None
+        self._settings: dict[Path, Settings] = {}
+        self.optimizers: OptimizerTable | None = None
         self._last_error = ""
 
     # -- what to check ---------------------------------------------------------------------
@@ -68,11 +68,11 @@ class LrlintServer(LanguageServer):
             if root and path.is_relative_to(Path(root).resolve()) and (best is None or len(root) > len(str(best))):
                 best = Path(root).resolve()
         if best is None and self.workspace.root_path:
-            root = Path(self.workspace.root_path).resolve()
-            best = root if path.is_relative_to(root) else None
+            top = Path(self.workspace.root_path).resolve()
+            best = top if path.is_relative_to(top) else None
         return best or path.parent
 
-    def settings_for(self, path: Path):
+    def settings_for(self, path: Path) -> Settings:
         d = path.parent
         if d not in self._settings:
             self._settings[d] = settings_mod.load(d)
@@ -275,8 +275,8 @@ def _actions(server: LrlintServer) -> None:
         def wanted(kind: str) -> bool:  # kinds are hierarchical: "source" asks for "source.fixAll.lrlint"
             return not only or any(kind == k or kind.startswith(f"{k}.") for k in only)
 
-        here = [f for f in c.result.findings if f.span.path == c.shown]
-        here = [(f, d) for f in here if convert.overlaps((d := convert.diagnostic(f, view)).range, params.range)]
+        mine = [f for f in c.result.findings if f.span.path == c.shown]
+        here = [(f, d) for f in mine if convert.overlaps((d := convert.diagnostic(f, view)).range, params.range)]
         if wanted(lsp.CodeActionKind.QuickFix):
             for f, diag in here:
                 out.extend(a for a in (convert.fix_action(f, diag, view), convert.ignore_action(f, diag, view)) if a)

@@ -18,7 +18,6 @@ class Reference:
     batch: float | None
     lr: float | None
     span: Span | None = None  # where the reference is stated (comment line, base file's batch)
-    lr_span: Span | None = None
     recipe: Recipe | None = None  # the reference Recipe, when there is one
     parts: dict[str, float] | None = None  # batch parts of the reference recipe
     # other values the reference states (``# lrlint: reference batch=16 SOLVER.MAX_ITER=90000``)

@@ -123,7 +123,6 @@ def _from_pair(kind: ReferenceKind, label: str, recipe: Recipe, candidates: list
         r.effective_batch if not r.unknown else None,
         r.lr_value,
         span=batch_v.span if batch_v else None,
-        lr_span=r.lr.span,
         recipe=r,
         parts=dict(r.parts),
     )

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from lrlint.findings import Finding
+    from lrlint.results import Result
+    from lrlint.settings import Settings
 
 FORMATS = {
     "full": "lrlint.report.full",
@@ -20,9 +25,9 @@ FORMATS = {
 
 @dataclass
 class ReportContext:
-    findings: list  # list[Finding], sorted
-    result: object  # lrlint.api.Result (sources for code frames, files, notes)
-    settings: object
+    findings: list[Finding]  # sorted
+    result: Result  # sources for code frames, files, notes
+    settings: Settings
     stream: TextIO
     color: bool = False
     format: str = "full"

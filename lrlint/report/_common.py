@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-from lrlint.findings import ERROR, INFO, WARNING  # noqa: F401 - re-exported for the renderers
+from lrlint.findings import ERROR, WARNING
 
 
 def printable(text: str, keep: str = "") -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from lrlint.findings import ERROR, INFO, WARNING
+from collections.abc import Mapping
+
+from lrlint.findings import ERROR, INFO, WARNING, Finding
 from lrlint.report import ReportContext, fix_marker, summary_lines
 from lrlint.report._common import printable
+from lrlint.sources import Source
+from lrlint.spans import Span
 
 SEVERITY_STYLE = {ERROR: "bold red", WARNING: "bold yellow", INFO: "bold cyan"}
 
@@ -39,9 +43,9 @@ class _Out:
             self.console.print(Text.assemble(*parts))
 
 
-def _frames(f, sources) -> list[tuple[str, list[tuple[object, str, bool]]]]:
+def _frames(f: Finding, sources: Mapping[str, Source]) -> list[tuple[str, list[tuple[Span, str, bool]]]]:
     """(path, [(span, label, primary)]) groups, primary file first."""
-    groups: dict[str, list] = {f.span.path: [(f.span, "", True)]}
+    groups: dict[str, list[tuple[Span, str, bool]]] = {f.span.path: [(f.span, "", True)]}
     for r in f.related:
         groups.setdefault(r.span.path, []).append((r.span, r.label, False))
     return [(p, marks) for p, marks in groups.items() if p in sources]

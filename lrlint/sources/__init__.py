@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lrlint.findings import Edit
+from lrlint.problems import Missing, SourceError
 from lrlint.spans import LineIndex
 from lrlint.values import Document
 
@@ -69,31 +70,6 @@ class Source:
         self.lines = LineIndex(self.text, self.encoding, len(self.bom))
 
 
-class SourceError(Exception):
-    """A problem with one input file; becomes an LR9xx finding at ``line``/``col`` (1-based)."""
-
-    def __init__(
-        self,
-        code: str,
-        reason: str,
-        line: int = 1,
-        col: int = 1,
-        end_line: int | None = None,
-        end_col: int | None = None,
-    ):
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-        self.line = line
-        self.col = col
-        self.end_line = end_line or line
-        self.end_col = end_col or col
-
-
-class Missing(SourceError):
-    """The path names nothing (deleted, or a link to nothing)."""
-
-
 def format_of(path: str | Path) -> str | None:
     return SUFFIXES.get(Path(path).suffix.lower())
 
@@ -110,8 +86,8 @@ def decode(path: str, fmt: str, data: bytes) -> Source:
     if data.startswith(codecs.BOM_UTF8):
         bom = codecs.BOM_UTF8
     elif fmt == "python":
-        for line in data.splitlines()[:2]:
-            m = _COOKIE.match(line)
+        for head in data.splitlines()[:2]:
+            m = _COOKIE.match(head)
             if m:
                 encoding = m.group(1).decode("ascii")
                 break

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import json.decoder
 import re
+from collections.abc import Callable
+from typing import cast
 
 from lrlint.sources import LIMIT_EXCEEDED, PARSE_ERROR, Limits, Source, SourceError
-from lrlint.values import LITERAL, STRING, Document, Value
+from lrlint.values import LITERAL, STRING, Document, Scalar, Value
+from lrlint.vocabulary import Provenance
 
 __all__ = ["parse"]
 
-_scanstring = json.decoder.scanstring
+# json's own string scanner (C-accelerated); typeshed leaves it out of json.decoder's stubs
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _WS = re.compile(r"[ \t\n\r]*")
+# the whitespace pattern matches the empty string too: its match is never None
+_skip_ws = cast(Callable[[str, int], re.Match[str]], _WS.match)
 _NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _CONSTANTS = {
     "true": True,
@@ -53,7 +59,7 @@ def _scan(source: Source, limits: Limits, problems: list[SourceError]) -> dict[s
     lines = source.lines
     span = lines.span
     path_name = source.path
-    ws = _WS.match
+    ws = _skip_ws
     number = _NUMBER.match
     max_depth = limits.max_depth
     max_values = limits.max_values
@@ -96,10 +102,11 @@ def _scan(source: Source, limits: Limits, problems: list[SourceError]) -> dict[s
             start = pos
             if c == '"':
                 try:
+                    value: Scalar
                     value, pos = _scanstring(text, pos + 1, True)
                 except json.JSONDecodeError as e:
                     raise error(_msg(e), e.pos) from None
-                prov = STRING
+                prov: Provenance = STRING
             else:
                 m = number(text, pos)
                 if m is not None:

@@ -264,11 +264,12 @@ class Analyzer(CallSites):
         for alias in small.names:
             mod = dotted(alias.name)
             if mod:
-                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                as_node = _as_name(alias)
+                asname = as_node.value if as_node is not None else None
                 self.imports.add_import(mod, asname)
                 local = asname or mod.split(".", 1)[0]
                 scope.env.pop(local, None)
-                self.import_nodes[local] = alias.asname.name if asname else alias.name
+                self.import_nodes[local] = as_node if as_node is not None else alias.name
 
     def _import_from(self, small: cst.ImportFrom, scope: Scope) -> None:
         if scope is self.globals and small.relative and self.table.import_bases is not None:
@@ -281,10 +282,11 @@ class Analyzer(CallSites):
         for alias in small.names:
             name = dotted(alias.name)
             if name:
-                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                as_node = _as_name(alias)
+                asname = as_node.value if as_node is not None else None
                 self.imports.add_from(mod, name, asname)
                 scope.env.pop(asname or name, None)
-                self.import_nodes[asname or name] = alias.asname.name if asname else alias.name
+                self.import_nodes[asname or name] = as_node if as_node is not None else alias.name
 
     # ------------------------------------------------------------ branching
     def _if(self, st: cst.If, scope: Scope) -> None:
@@ -335,10 +337,9 @@ class Analyzer(CallSites):
         ns = dict(before_ns)
         for name in set().union(*(r[1].keys() for r in results)):
             base = self.cli.args.get(name)
-            vals = [r[1].get(name, before_ns.get(name)) for r in results]
-            vals = [v if v is not None else (self.cli.default(base) if base else None) for v in vals]
-            vals = [v for v in vals if v is not None]
-            m = _merged(vals, why)
+            found = [r[1].get(name, before_ns.get(name)) for r in results]
+            found = [v if v is not None else (self.cli.default(base) if base else None) for v in found]
+            m = _merged([v for v in found if v is not None], why)
             ns[name] = m
             if all(m is not v for v in vals):
                 self._emit(f"args.{name}", m)
@@ -536,3 +537,10 @@ def _merged(vals: list[Sym], why: str) -> Sym:
     for v in vals[1:]:
         m = F.merge(m, v, why)
     return m
+
+
+def _as_name(alias: cst.ImportAlias) -> cst.Name | None:
+    """The ``y`` of ``import x as y`` (``None`` without ``as``, or for ``as`` a dotted or starred target)."""
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name
+    return None

@@ -43,10 +43,10 @@ def _dest(flags: list[str], lower: bool = False) -> str | None:
     longs = [f for f in flags if f.startswith("--")]
     shorts = [f for f in flags if f.startswith("-") and not f.startswith("--")]
     pos = [f for f in flags if not f.startswith("-")]
-    name = (longs or shorts or pos or [None])[0]
-    if name is None:
+    names = longs or shorts or pos
+    if not names:
         return None
-    dest = name.lstrip("-").replace("-", "_")
+    dest = names[0].lstrip("-").replace("-", "_")
     return dest.lower() if lower else dest
 
 

@@ -8,7 +8,7 @@ where the value comes from at run time. Detectron2-style lazy calls keep their t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 import libcst as cst
 
@@ -130,7 +130,7 @@ class Callables:
         return {}
 
     # -- lazy calls ------------------------------------------------------------------------------
-    def is_lazy(self, func: Any) -> bool:
+    def is_lazy(self, func: Any) -> TypeGuard[cst.Call]:
         """``L(x)`` in ``L(x)(...)``: a lazy call the rules name, with its one argument."""
         if not (isinstance(func, cst.Call) and len(func.args) == 1):
             return False

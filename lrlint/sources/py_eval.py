@@ -149,10 +149,11 @@ class Evaluator:
                 if base.kind == DICT and base.items:
                     items.update(base.items)
                 continue
-            k = self.eval(e.key, scope, d)
-            v = self.eval(e.value, scope, d)
-            if k.kind == SCALAR and isinstance(k.value, (str, int)) and not isinstance(k.value, bool):
-                items[str(k.value)] = v
+            if isinstance(e, cst.DictElement):
+                k = self.eval(e.key, scope, d)
+                v = self.eval(e.value, scope, d)
+                if k.kind == SCALAR and isinstance(k.value, (str, int)) and not isinstance(k.value, bool):
+                    items[str(k.value)] = v
         return Sym(DICT, None, node, LITERAL, items=items)
 
     def _set(self, node: cst.Set, scope: Scope, d: int) -> Sym:

@@ -374,9 +374,9 @@ def merge(a: Sym, b: Sym, why: str) -> Sym:
         return a
     sa, sb = a.scale, b.scale
     scale = None
-    if sa is not None or sb is not None:
+    base = sa if sa is not None else sb
+    if base is not None:
         exps = sorted({*_exponents(sa), *_exponents(sb)})
-        base = sa or sb
         deps = dict(base.deps)
         if sa is not None and sb is not None:
             for k, e in sb.deps.items():

@@ -70,7 +70,7 @@ def check(text: str, start: int, end: int, lines: LineIndex) -> None:
         b = starts[first_line + last - 1] if first_line + last - 1 < len(starts) else len(text)
         return bisect.bisect_left(tokens, b) - bisect.bisect_left(tokens, a)
 
-    stack: list[ast.AST] = list(tree.body)
+    stack: list[ast.stmt] = list(tree.body)
     while stack:
         stmt = stack.pop()
         nested = [v for _, v in ast.iter_fields(stmt) if isinstance(v, list) and v and isinstance(v[0], _BODIES)]
@@ -86,8 +86,8 @@ def check(text: str, start: int, end: int, lines: LineIndex) -> None:
 def _measure(roots: list[ast.AST], lines: LineIndex, first_line: int) -> None:
     """Nesting below ``roots`` (iterative): operator-chain levels and the other expression levels apart;
     LR905 at the outermost expression of the path that goes past a limit."""
-    stack: list[tuple[ast.AST, int, int, ast.AST | None]] = [(r, 0, 0, None) for r in roots]
-    worst: tuple[int, int, ast.AST] | None = None  # (depth, chain, anchor) past a limit, the deepest
+    stack: list[tuple[ast.AST, int, int, ast.expr | None]] = [(r, 0, 0, None) for r in roots]
+    worst: tuple[int, int, ast.expr] | None = None  # (depth, chain, anchor) past a limit, the deepest
     while stack:
         node, depth, chain, anchor = stack.pop()
         if isinstance(node, ast.expr):

@@ -53,12 +53,12 @@ class _OffsetState(CodegenState):
         self.targets = targets
         self.found: dict[Any, tuple[int, int]] = {}
         # per-token and per-node hooks as C callables: the pass runs them ~10^5 times per file
-        self.add_token = self.tokens.append  # type: ignore[method-assign]
+        self.add_token = self.tokens.append  # type: ignore[assignment]  # list.append for the method: same call
 
     before_codegen = staticmethod(id)  # type: ignore[assignment]
     after_codegen = staticmethod(id)  # type: ignore[assignment]
 
-    def record_syntactic_position(self, node: Any, *, start_node: Any = None, end_node: Any = None):  # type: ignore[override]
+    def record_syntactic_position(self, node: Any, *, start_node: Any = None, end_node: Any = None):
         if id(node) in self.targets:
             return _Recorder(self, node)
         return _NULL
