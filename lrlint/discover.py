@@ -8,9 +8,13 @@ import shlex
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lrlint import gitproc
 from lrlint.sources import format_of
+
+if TYPE_CHECKING:
+    from lrlint.settings import Settings
 
 SKIP_DIRS = {
     "node_modules",
@@ -112,7 +116,7 @@ def _walk(directory: Path) -> list[str]:
     return found
 
 
-def excluded(p: Path, settings) -> bool:
+def excluded(p: Path, settings: Settings) -> bool:
     """Whether the exclude globs of ``settings`` cover the file ``p``."""
     root = Path(settings.root).resolve()
     try:
@@ -122,13 +126,17 @@ def excluded(p: Path, settings) -> bool:
     return _matches_any(rel, list(settings.exclude) + list(settings.extend_exclude))
 
 
-def included(p: Path, settings) -> bool:
+def included(p: Path, settings: Settings) -> bool:
     """Whether the file name matches the include globs of ``settings`` (what a directory walk would check)."""
     return _matches_any(p.name, settings.include)
 
 
 def discover(
-    paths: list[str], settings, force_exclude: bool = False, cwd: Path | None = None, notes: list[str] | None = None
+    paths: list[str],
+    settings: Settings,
+    force_exclude: bool = False,
+    cwd: Path | None = None,
+    notes: list[str] | None = None,
 ) -> list[Target]:
     """``notes``: receives what a walk did not look into (git submodules)."""
     cwd = (cwd or Path.cwd()).resolve()

@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 PROTECT = ("-c", "core.fsmonitor=false")
 DIFF_SAFETY = ("--no-ext-diff", "--no-textconv", "--no-color")
@@ -50,7 +51,7 @@ def environment(config: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
 
 def run(
     args: list[str], cwd: Path, config: tuple[tuple[str, str], ...] = (), text: bool = True
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[Any]:  # str output with text, else bytes
     """``git -c core.fsmonitor=false ARGS`` in ``cwd``, output captured, nothing read from stdin."""
     return subprocess.run(
         ["git", *PROTECT, *args],
@@ -63,7 +64,7 @@ def run(
     )
 
 
-def popen(args: list[str], cwd: Path) -> subprocess.Popen:
+def popen(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
     """A long-lived git process fed through stdin (``cat-file --batch``)."""
     return subprocess.Popen(
         ["git", *PROTECT, *args],

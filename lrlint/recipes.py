@@ -320,7 +320,7 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag 
         tag = name_tag(profile, doc.path)
     tag = tag or None
     recipes = []
-    seen_spans: set = set()
+    seen_spans: set[tuple[str, int, int]] = set()
     for lr in _lrs(profile, values):
         # one literal read through two names (``args.lr`` and ``optimizer.lr``) is one recipe
         if lr.span is not None:

@@ -21,6 +21,7 @@ import typing
 from typing import TYPE_CHECKING, Any, TypeGuard, Union
 
 if TYPE_CHECKING:
+    from pydantic import TypeAdapter
     from pydantic_core import ErrorDetails
 
 # `Optional[X]` and `X | None` (PEP 604) are two origins of one idea
@@ -80,7 +81,7 @@ def _normalise(tp: Any, data: Any) -> Any:
     return data
 
 
-def build(cls: type, data: dict) -> Any:
+def build(cls: type, data: dict[str, Any]) -> Any:
     """An instance of ``cls`` from trusted data (nested dicts become the nested dataclasses)."""
     return _build(cls, _normalise(cls, data))
 
@@ -113,7 +114,7 @@ def _build(tp: Any, data: Any) -> Any:
 
 
 @functools.cache
-def _adapter(cls: type):
+def _adapter(cls: type) -> TypeAdapter[Any]:
     from pydantic import TypeAdapter
 
     return TypeAdapter(cls)

@@ -1,5 +1,5 @@
 """The package's shape: no import cycle (function-level imports included), small modules, short functions;
-and the project's own linters (ruff) pass on the repository.
+and the project's own linters (ruff, mypy) pass on the repository.
 
 The shape is read from the source text (every module's AST), so an import inside a function counts as much
 as one at the top, and nothing is imported to check it.
@@ -8,8 +8,10 @@ as one at the top, and nothing is imported to check it.
 from __future__ import annotations
 
 import ast
+import hashlib
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from conftest import ROOT
@@ -185,3 +187,11 @@ def test_ruff_check_passes():
 def test_ruff_format_leaves_the_tree_unchanged():
     code, out = _linter("ruff", "format", "--no-cache", "--check", ".")
     assert code == 0, f"ruff format --check (run `ruff format`):\n{out}"
+
+
+def test_mypy_passes():
+    """mypy with ``[tool.mypy]`` (the package; the core modules strictly). Its cache lives in the temporary
+    directory, one per checkout: a second run on this machine reads it and takes seconds."""
+    cache = Path(tempfile.gettempdir()) / f"lrlint-mypy-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}"
+    code, out = _linter("mypy", "--cache-dir", str(cache))
+    assert code == 0, f"mypy:\n{out}"

@@ -79,7 +79,7 @@ def apply_edits(data: bytes, edits: list[Edit], encoding: str = "utf-8") -> byte
 # -- the new literal must load as the same type as the old one ---------------------------------
 
 
-def _load_scalar(fmt: str, text: str):
+def _load_scalar(fmt: str, text: str) -> type | None:
     """The type a scalar literal loads as in ``fmt``; None when the text is not a lone scalar."""
     text = text.strip()
     if not text or "\n" in text:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,7 +40,7 @@ class Loaded:
     fs: Path
 
 
-def _list_heads(keys) -> set[str]:
+def _list_heads(keys: Iterable[str]) -> set[str]:
     """Key prefixes that are lists (a part that is an index follows them)."""
     heads = set()
     for k in keys:

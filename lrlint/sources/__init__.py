@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lrlint.findings import Edit
-from lrlint.problems import Missing, SourceError
+from lrlint.problems import Missing as Missing  # re-exported beside the LR9xx codes
+from lrlint.problems import SourceError as SourceError
 from lrlint.spans import LineIndex
 from lrlint.values import Document
 
@@ -183,7 +184,8 @@ def read(path: str, fs_path: Path, fmt: str, limits: Limits) -> Source:
 def parse(source: Source, limits: Limits) -> list[Document]:
     """Parse with the format's parser (imported on first use)."""
     mod = importlib.import_module(PARSERS[source.format])
-    return mod.parse(source, limits)
+    docs: list[Document] = mod.parse(source, limits)
+    return docs
 
 
 def override_edit(source: Source, dotted: str, content: str) -> Edit | None:
@@ -193,4 +195,5 @@ def override_edit(source: Source, dotted: str, content: str) -> Edit | None:
     name = EDITORS.get(source.format)
     if name is None:
         return None
-    return importlib.import_module(name).override(source, dotted, content)
+    edit: Edit | None = importlib.import_module(name).override(source, dotted, content)
+    return edit

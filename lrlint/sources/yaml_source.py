@@ -24,6 +24,8 @@ How it reads (nothing is ever constructed from a tag):
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 from yaml.events import (
     AliasEvent,
@@ -43,10 +45,8 @@ from lrlint.sources.comments import find_comments
 from lrlint.spans import lf_breaks
 from lrlint.values import LITERAL, STRING, Document, Value
 
-try:
-    from yaml import CSafeLoader as DEFAULT_LOADER
-except ImportError:  # PyYAML built without libyaml
-    from yaml import SafeLoader as DEFAULT_LOADER
+# libyaml's loader; the pure-Python one when PyYAML was built without libyaml
+DEFAULT_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 __all__ = ["parse", "parse_with", "DEFAULT_LOADER"]
 
@@ -186,7 +186,7 @@ def parse_with(source: Source, limits: Limits, loader_class: type) -> list[Docum
 
 def _is_libyaml(loader_class: type) -> bool:
     try:
-        from yaml.cyaml import CParser
+        from yaml.cyaml import CParser  # type: ignore[attr-defined]  # PyYAML's name, not re-exported by the stubs
     except ImportError:
         return False
     return issubclass(loader_class, CParser)
@@ -266,9 +266,9 @@ def _compose(loader, source: Source, limits: Limits, ranges: list[tuple[int, int
     resolve = loader.resolve
     constructors = loader.yaml_constructors
     get_event = loader.get_event
-    cache: dict[tuple, object] = {}
+    cache: dict[tuple[str, Any], tuple[str, object]] = {}
     docs: list[_Doc] = []
-    doc: _Doc | None = None
+    doc = _Doc(0)  # replaced at each document start (the first event after the stream's start)
     anchors: dict[str, object] = {}
     stack: list = []  # open collections
     keys: list = []  # per open mapping: the pending key node (or None)
@@ -487,11 +487,15 @@ _PAST_LIMIT = (
 )
 
 
-def _deref(node: object) -> object:
+# Below, nodes are told apart by their exact class (``n.__class__ is _Mapping``, the fast test in these
+# loops), which a type checker does not follow: a node is typed Any.
+
+
+def _deref(node: Any) -> Any:
     return node.target if node.__class__ is _Alias else node
 
 
-def _children(node: object, ctx: _Context) -> list:
+def _children(node: Any, ctx: _Context) -> list[Any]:
     if node.bad:
         return []
     if node.__class__ is _Mapping:
@@ -500,7 +504,7 @@ def _children(node: object, ctx: _Context) -> list:
     return [_deref(v) for v in node.items]
 
 
-def _measure(root: object, ctx: _Context) -> None:
+def _measure(root: Any, ctx: _Context) -> None:
     """Leaves, nodes and nesting of the expanded tree, computed over the shared (aliased) nodes.
 
     Linear in the composed document, so a billion-laughs file is rejected without
@@ -588,6 +592,7 @@ def _effective(node: _Mapping, ctx: _Context) -> dict:
                 )
         n.eff = eff
         todo.pop()
+    assert node.eff is not None  # the loop ends once every mapping on it has its eff
     return node.eff
 
 
