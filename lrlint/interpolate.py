@@ -3,7 +3,7 @@
 Resolved where the value is static (a key of the same composed config); otherwise the Value becomes
 UNKNOWN with the reason (an environment variable, a resolver that runs at run time, a missing key, a
 cycle), so no check guesses at it. A resolved Value keeps the span where the interpolation is written
-(``provenance`` INTERPOLATED, ``why`` naming the key it read).
+(``provenance`` INTERPOLATED, ``target`` the key it read).
 """
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ def resolve(values: dict[str, Value]) -> dict[str, Value]:
             if t is None:
                 out[key] = replace(v, provenance=UNKNOWN, why=why)
             else:
-                out[key] = replace(v, value=t.value, provenance=INTERPOLATED, raw=t.raw, why=f"{text} = {t.key}")
+                out[key] = replace(
+                    v, value=t.value, provenance=INTERPOLATED, raw=t.raw, why=f"{text} = {t.key}", target=t.key
+                )
             continue
         # a string with interpolations inside: a string, resolved when every part is static
         s, whys = _substitute(key, v.value, values)

@@ -67,6 +67,7 @@ class Value:
     alias_of: str | None = None  # Python: the key it was read through (``optimizer.lr`` from ``args.lr``)
     names: tuple[str, ...] | None = None  # Python: the names ``from .x import a, b`` takes from a base
     from_tag: str | None = None  # a device count read from the file-name tag (``8xb2``)
+    target: str | None = None  # an interpolation: the key it read
 
     @property
     def number(self) -> float | None:
