@@ -28,6 +28,7 @@ Key conventions (docs: ``python_source`` module docstring):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import libcst as cst
@@ -324,7 +325,7 @@ class Analyzer(CallSites):
             results.append((scope.env, self.cli.ns_over))
         env = dict(before_env)
         split = False
-        for name in set().union(*(r[0].keys() for r in results)):
+        for name in _union_keys(r[0] for r in results):
             vals = [v for r in results if (v := r[0].get(name, before_env.get(name))) is not None]
             m = _merged(vals, why)
             env[name] = m
@@ -335,15 +336,16 @@ class Analyzer(CallSites):
                     split = split or self._splits_on(name, vals)
         scope.env = env
         ns = dict(before_ns)
-        for name in set().union(*(r[1].keys() for r in results)):
+        for name in _union_keys(r[1] for r in results):
             base = self.cli.args.get(name)
             found = [r[1].get(name, before_ns.get(name)) for r in results]
             found = [v if v is not None else (self.cli.default(base) if base else None) for v in found]
-            m = _merged([v for v in found if v is not None], why)
+            known = [v for v in found if v is not None]
+            m = _merged(known, why)
             ns[name] = m
-            if all(m is not v for v in vals):
+            if all(m is not v for v in known):
                 self._emit(f"args.{name}", m)
-                split = split or self._splits_on(name, vals)
+                split = split or self._splits_on(name, known)
         self.cli.ns_over = ns
         return split
 
@@ -530,6 +532,11 @@ class Analyzer(CallSites):
             if p and idx.kind == SCALAR and isinstance(idx.value, (str, int)) and not isinstance(idx.value, bool):
                 return f"{p}.{idx.value}"
         return None
+
+
+def _union_keys(maps: Iterable[dict[str, Sym]]) -> list[str]:
+    """The names set on any branch, in the order the branches set them (never a set's hash order)."""
+    return list(dict.fromkeys(name for m in maps for name in m))
 
 
 def _merged(vals: list[Sym], why: str) -> Sym:
