@@ -248,7 +248,7 @@ class Engine:
                         if recipe.profile.severity:
                             f.severity = recipe.profile.severity
                             if recipe.profile.note:
-                                f.message += f" ({recipe.profile.note})"
+                                f.notes.append(recipe.profile.note)
                         result.findings.append(f)
 
     def close(self) -> None:
@@ -383,7 +383,8 @@ def check_text(
 def _finish(engine: Engine, result: Result, settings) -> Result:
     if engine.git is not None:
         result.git_root = str(engine.git.root)
-    if engine.git_note and (engine.base_rev or any(result.recipes.values())):
+    # no git matters when --base asked for it, or when a recipe was left without any reference
+    if engine.git_note and (engine.base_rev or any(e.reference is None for e in result.explanations)):
         result.notes.append(engine.git_note)
     result.findings = filter_findings(result.findings, result, settings)
     return result

@@ -129,7 +129,15 @@ def _add_check_parser(sub) -> None:
     c.add_argument(
         "--color", choices=["auto", "always", "never"], default="auto", help="colored output (NO_COLOR disables auto)"
     )
-    c.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary or notes")
+    c.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print the findings in the chosen format, without the summary or notes",
+    )
+    c.add_argument(
+        "-s", "--silent", action="store_true", help="print nothing (the exit code still says whether findings remain)"
+    )
 
 
 def _shown(text: str) -> str:
@@ -206,7 +214,8 @@ def cmd_check(args) -> int:
             return EXIT_FINDINGS if outcome.diff else EXIT_OK
         result, fixed = outcome.result, outcome.fixed
 
-    _report(args, result, settings, fmt, fixed, sys.stderr if stdin is not None and args.fix else sys.stdout)
+    if not args.silent:
+        _report(args, result, settings, fmt, fixed, sys.stderr if stdin is not None and args.fix else sys.stdout)
     if args.exit_zero:
         return EXIT_OK
     if args.exit_non_zero_on_fix and fixed:
@@ -215,17 +224,21 @@ def cmd_check(args) -> int:
 
 
 def _report(args, result, settings, fmt: str, fixed: dict, default_out) -> None:
-    """The report (or the statistics, or the bare findings) in ``fmt``, to ``--output-file`` or
-    ``default_out``; then ``--explain``'s lines and the run's notes."""
+    """The report (or the statistics) in ``fmt``, to ``--output-file`` or ``default_out``; then
+    ``--explain``'s lines. The run's notes go to stderr (not with ``-q``)."""
     if args.output_file:
         with open(args.output_file, "w", encoding="utf-8") as out:
             _write_report(args, result, settings, fmt, fixed, out)
     else:
         _write_report(args, result, settings, fmt, fixed, default_out)
+    if not args.quiet:
+        for note in result.notes:
+            print(f"lrlint: note: {_shown(note)}", file=sys.stderr)
 
 
 def _write_report(args, result, settings, fmt: str, fixed: dict, out) -> None:
     from lrlint import report
+    from lrlint.report.layout import width_for
 
     color = _use_color(args.color, out)
     ctx = report.ReportContext(
@@ -239,23 +252,17 @@ def _write_report(args, result, settings, fmt: str, fixed: dict, out) -> None:
         show_fixes=args.show_fixes,
         unsafe_fixes=bool(args.unsafe_fixes),
         root=_report_root(fmt, result, settings),
+        width=width_for(out),
+        summary=not args.quiet,
     )
     if args.statistics:
         _statistics(ctx)
-    elif args.quiet and fmt in ("full", "concise"):
-        from lrlint.report.concise import line
-
-        for f in result.findings:
-            out.write(line(f, ctx.unsafe_fixes) + "\n")
     else:
-        if fixed and (args.show_fixes or fmt in ("full", "concise")):
+        if fixed and (args.show_fixes or fmt in ("full", "concise")) and not args.quiet:
             _print_fixed(ctx)
         report.render(ctx)
     if args.explain:  # a machine-readable report stays parseable: the explanations go to stderr
         _explain(result, out if fmt in TEXT_FORMATS else sys.stderr)
-    if fmt != "full" and not args.quiet and not args.statistics:  # the full report prints them itself
-        for note in result.notes:
-            print(f"lrlint: note: {_shown(note)}", file=sys.stderr)
 
 
 def _fix(args, result, settings, stdin: bytes | None):
@@ -272,7 +279,7 @@ def _fix(args, result, settings, stdin: bytes | None):
     )
     if args.diff:
         sys.stdout.write(outcome.diff)
-    for msg in outcome.problems:
+    for msg in [] if args.silent else outcome.problems:
         print(f"lrlint: {_shown(msg)}", file=sys.stderr)
     if stdin is not None and not args.diff:  # the fixed text is stdout's only content; the report goes to stderr
         files = outcome.result.files
@@ -308,12 +315,13 @@ def _check_stdin(args, settings, data: bytes):
 
 
 def _print_fixed(ctx) -> None:
-    total = sum(len(v) for v in ctx.fixed.values())
-    ctx.stream.write(f"Fixed {total} error{'s' if total != 1 else ''}:\n")
+    from lrlint.report import severity_counts
+
+    ctx.stream.write(f"Fixed {severity_counts(i.severity for v in ctx.fixed.values() for i in v)}:\n")
     for path, items in sorted(ctx.fixed.items()):
         ctx.stream.write(f"- {_shown(path)}:\n")
         counts: dict = {}
-        for code, name in items:
+        for code, name, *_ in items:
             counts[(code, name)] = counts.get((code, name), 0) + 1
         for (code, name), n in sorted(counts.items()):
             ctx.stream.write(f"    {n} \u00d7 {code} ({name})\n")

@@ -99,6 +99,9 @@ class Finding:
     data: FindingData | None = None
     fix: Fix | None = None
     related: list[Related] = field(default_factory=list)
+    # where the compared numbers come from and what was assumed, one sentence each, naming the file
+    # each refers to (the message is the headline: what changed, what is expected)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

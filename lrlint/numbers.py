@@ -1,4 +1,5 @@
-"""The one number formatter: fewest digits for 4 significant digits, in a literal's own style."""
+"""The one number formatter: fewest digits for 4 significant digits, in a literal's own style; a suggested
+value (an lr a rule computed) at the precision of the literal it replaces."""
 
 from __future__ import annotations
 
@@ -63,7 +64,40 @@ def _scientific(x: float, digits: str, exp: int, *, dot: bool, esign: str, pad: 
     return ("-" if x < 0 else "") + f"{mant}{letter}{sign}{str(abs(exp)).zfill(pad)}"
 
 
-def format_like(x: float, template: str | None, yaml_plain: bool = False) -> str:
+MIN_SUGGESTED_DIGITS = 2
+MAX_ROUNDING = 0.025  # a suggested value is at most this far (relative) from the exact one
+
+
+def _sig_of(template: str) -> int | None:
+    """The significant digits a number literal is written with (``2e-5``: 1, ``0.0125``: 3, ``1.0e-4``: 2);
+    None for an integer literal or a text that is no number."""
+    body = template.strip().strip("'\"").lstrip("+-")
+    mant = re.split(r"[eE]", body, maxsplit=1)[0].replace("_", "")
+    if not mant or not any(ch.isdigit() for ch in mant) or ("." not in mant and not re.search(r"[eE]", body)):
+        return None
+    digits = mant.replace(".", "").lstrip("0")
+    return max(len(digits), 1)
+
+
+def suggested_digits(x: float, template: str | None) -> int:
+    """The significant digits to suggest ``x`` with in place of the literal ``template``: the literal's
+    own (at least two), more only when rounding would move ``x`` by more than 2.5%."""
+    own = _sig_of(template) if template else None
+    if own is None or x == 0:
+        return SIG_DIGITS
+    sig = max(MIN_SUGGESTED_DIGITS, own)
+    while sig < SIG_DIGITS and abs(float(f"{x:.{sig - 1}e}") - x) > MAX_ROUNDING * abs(x):
+        sig += 1
+    return sig
+
+
+def suggest(x: float, template: str | None, yaml_plain: bool = False) -> str:
+    """A computed value (the lr a rule expects) written like ``template`` and rounded to its precision:
+    ``suggest(5.657e-5, "2e-5") == "5.7e-5"``. The exact value stays in the JSON data."""
+    return format_like(x, template, yaml_plain, sig=suggested_digits(x, template))
+
+
+def format_like(x: float, template: str | None, yaml_plain: bool = False, sig: int = SIG_DIGITS) -> str:
     """Write ``x`` in the style of the literal ``template`` (quotes kept, scientific stays scientific).
 
     A template mantissa with a dot keeps its dot (``1.0e-5`` -> ``4.0e-5``) so that PyYAML still
@@ -72,14 +106,14 @@ def format_like(x: float, template: str | None, yaml_plain: bool = False) -> str
     PyYAML reads as a string, gets a dotless mantissa too (``4243e-7``) so the type stays a string.
     """
     if not template:
-        return plain(x)
+        return plain(x, sig)
     quote = ""
     body = template.strip()
     if len(body) >= 2 and body[0] == body[-1] and body[0] in "'\"":
         quote, body = body[0], body[1:-1]
     if x == 0:
         return f"{quote}0{quote}"
-    digits, exp = _digits(x)
+    digits, exp = _digits(x, sig)
     m = _SCI.match(body)
     if m and yaml_plain and not quote and "." not in m["mant"] and len(digits) > 1:
         exp -= len(digits) - 1

@@ -26,13 +26,13 @@ STEPS = ACTION["runs"]["steps"]
 EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 SGD = "train:\n  batch_size: {bs}\n  warmup_epochs: 5\n  optimizer:\n    name: sgd\n    lr: {lr}\n"
 RULES = "https://github.com/lrlint/lrlint/blob/main/docs/rules.md"
-MESSAGE = (
-    "effective batch 256 -> 1024 (x4) but train.optimizer.lr stays 0.1; SGD (SGD family): linear rule expects 0.4 "
-    "[vs git {base} (merge base {short}); devices not in the file: assumed unchanged]"
-)
+MESSAGE = "effective batch 256 -> 1024 (x4) but train.optimizer.lr stays 0.1; expected 0.4 (linear rule)"
 ANNOTATION = (
     "::error file=configs/train.yaml,line=2,col=15,endLine=2,endColumn=19,title=LR001 unscaled-lr::"
     + MESSAGE
+    + "%0Anote: policy for SGD (SGD family): linear rule"
+    + "%0Anote: compared with git {base} (merge base {short}) (batch 256, lr 0.1)"
+    + "%0Anote: devices not in the file: assumed unchanged"
     + "%0Ahelp: Set train.optimizer.lr to 0.4"
 )
 

@@ -33,6 +33,11 @@ def concise(repo, *args):
     )
 
 
+def notes(repo, *args) -> list[list[str]]:
+    """Each finding's notes (where the compared numbers come from), in report order."""
+    return [f["notes"] for f in json.loads(repo.lrlint("check", "--output-format", "json", *args).stdout)]
+
+
 def test_hf_adamw_batch_x4_lr_unchanged_is_lr001_sqrt(repo):
     repo.write("configs/sft.yaml", HF.format(bs=8, acc=8, lr="2e-5"))
     repo.commit()
@@ -40,9 +45,16 @@ def test_hf_adamw_batch_x4_lr_unchanged_is_lr001_sqrt(repo):
     code, lines, r = concise(repo)
     assert code == 1, r.stderr
     assert lines == [
-        "configs/sft.yaml:2:30: LR001 [*] effective batch 64 -> 256 (x4) but learning_rate stays 2e-5; AdamW "
-        "(adaptive, Hugging Face TrainingArguments default): square-root rule expects 4e-5 (linear would be 8e-5) "
-        "[vs git HEAD; devices not in the file: assumed unchanged]"
+        "configs/sft.yaml:2:30: LR001 [*] error: effective batch 64 -> 256 (x4) but learning_rate stays 2e-5; "
+        "expected 4e-5 (square-root rule)"
+    ]
+    assert notes(repo) == [
+        [
+            "policy for AdamW (adaptive, Hugging Face TrainingArguments default): square-root to linear rule; "
+            "the linear rule gives 8e-5",
+            "compared with git HEAD (batch 64, lr 2e-5)",
+            "devices not in the file: assumed unchanged",
+        ]
     ]
 
 
@@ -64,9 +76,14 @@ def test_sgd_linear_rule_and_json_data(repo):
     [f] = json.loads(r.stdout)
     assert f["code"] == "LR001" and f["name"] == "unscaled-lr" and f["severity"] == "error"
     assert f["location"] == {"row": 2, "column": 15} and f["end_location"] == {"row": 2, "column": 19}
-    assert f["message"].startswith(
-        "effective batch 256 -> 1024 (x4) but train.optimizer.lr stays 0.1; SGD (SGD family): linear rule expects 0.4"
+    assert (
+        f["message"] == "effective batch 256 -> 1024 (x4) but train.optimizer.lr stays 0.1; expected 0.4 (linear rule)"
     )
+    assert f["notes"] == [
+        "policy for SGD (SGD family): linear rule",
+        "compared with git HEAD (batch 256, lr 0.1)",
+        "devices not in the file: assumed unchanged",
+    ]
     assert f["fix"]["applicability"] == "safe"
     assert f["fix"]["edits"] == [
         {"content": "0.4", "location": {"row": 5, "column": 9}, "end_location": {"row": 5, "column": 12}}
@@ -90,10 +107,11 @@ def test_accumulation_change_alone(repo):
     repo.write("sft.yaml", HF.format(bs=8, acc=16, lr="1.0e-5"))
     code, lines, _ = concise(repo)
     assert code == 1
-    assert lines[0].startswith(
-        "sft.yaml:3:30: LR001 [*] effective batch 32 -> 128 (x4) but learning_rate stays 1.0e-5;"
+    assert lines[0] == (
+        "sft.yaml:3:30: LR001 [*] error: effective batch 32 -> 128 (x4) but learning_rate stays 1.0e-5; "
+        "expected 2.0e-5 (square-root rule)"
     )
-    assert "square-root rule expects 2.0e-5 (linear would be 4.0e-5)" in lines[0]
+    assert "square-root to linear rule; the linear rule gives 4.0e-5" in notes(repo)[0][0]
 
 
 LIGHTNING = """\
@@ -121,9 +139,10 @@ def test_devices_change_in_lightning_cli(repo):
     code, lines, _ = concise(repo)
     assert code == 1
     assert lines == [
-        "fit.yaml:2:13: LR001 [*] effective batch 128 -> 512 (x4) but optimizer.init_args.lr stays 0.1; SGD (SGD "
-        "family): linear rule expects 0.4 [vs git HEAD]"
+        "fit.yaml:2:13: LR001 [*] error: effective batch 128 -> 512 (x4) but optimizer.init_args.lr stays 0.1; "
+        "expected 0.4 (linear rule)"
     ]
+    assert notes(repo) == [["policy for SGD (SGD family): linear rule", "compared with git HEAD (batch 128, lr 0.1)"]]
 
 
 def test_global_batch_key_detectron2(repo):
@@ -137,8 +156,14 @@ def test_global_batch_key_detectron2(repo):
     code, lines, _ = concise(repo, "--ignore", "LR006")  # MAX_ITER kept: LR006 (tests/test_checks_lr003_006.py)
     assert code == 1
     assert lines == [
-        "d2.yaml:4:18: LR001 [*] effective batch 16 -> 64 (x4) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, "
-        "Detectron2 (yacs) default): linear rule expects 0.08 [vs git HEAD]"
+        "d2.yaml:4:18: LR001 [*] error: effective batch 16 -> 64 (x4) but SOLVER.BASE_LR stays 0.02; "
+        "expected 0.08 (linear rule)"
+    ]
+    assert notes(repo, "--ignore", "LR006") == [
+        [
+            "policy for SGD (SGD family, Detectron2 (yacs) default): linear rule",
+            "compared with git HEAD (batch 16, lr 0.02)",
+        ]
     ]
 
 
@@ -167,10 +192,11 @@ def test_deepspeed_global_batch(repo):
     repo.write("ds_config.json", ds.format(tb=1024))
     code, lines, _ = concise(repo)
     assert code == 1
-    assert lines[0].startswith(
-        "ds_config.json:2:23: LR001 [*] effective batch 256 -> 1024 (x4) but optimizer.params.lr stays 3e-4; AdamW "
-        "(adaptive): square-root rule expects 6e-4 (linear would be 1.2e-3)"
+    assert lines[0] == (
+        "ds_config.json:2:23: LR001 [*] error: effective batch 256 -> 1024 (x4) but optimizer.params.lr stays 3e-4; "
+        "expected 6e-4 (square-root rule)"
     )
+    assert notes(repo)[0][0] == "policy for AdamW (adaptive): square-root to linear rule; the linear rule gives 1.2e-3"
 
 
 def test_wrong_direction_is_lr002_error(repo):
@@ -180,10 +206,11 @@ def test_wrong_direction_is_lr002_error(repo):
     r = repo.lrlint("check", "--output-format", "json")
     [f] = json.loads(r.stdout)
     assert (f["code"], f["severity"], f["location"]["row"]) == ("LR002", "error", 5)
-    assert (
-        "0.1 -> 0.05 (x0.5); the lr moved the wrong way; SGD (SGD family) accepts x4 (linear rule): linear rule "
-        "expects 0.4" in f["message"]
+    assert f["message"] == (
+        "effective batch 256 -> 1024 (x4) and train.optimizer.lr 0.1 -> 0.05 (x0.5); the lr moved the wrong way; "
+        "expected 0.4 (linear rule)"
     )
+    assert f["notes"][0] == "policy for SGD (SGD family): linear rule, lr x4 accepted"
 
 
 def test_sqrt_scaled_sgd_is_lr002_warning(repo):
@@ -209,8 +236,11 @@ def test_rename_is_followed(repo):
     p.write_text(p.read_text().replace("batch_size: 256", "batch_size: 512"))
     code, lines, _ = concise(repo)
     assert code == 1
-    assert lines[0].startswith("new_train.yaml:2:15: LR001 [*] effective batch 256 -> 512 (x2)")
-    assert lines[0].endswith("[vs git HEAD; devices not in the file: assumed unchanged]")
+    assert lines[0].startswith("new_train.yaml:2:15: LR001 [*] error: effective batch 256 -> 512 (x2)")
+    assert notes(repo)[0][1:] == [
+        "compared with git HEAD (batch 256, lr 0.1)",
+        "devices not in the file: assumed unchanged",
+    ]
     # checking only the new path (pre-commit): the limited diff sees an added file and looks further
     assert concise(repo, "new_train.yaml")[1] == lines
 
@@ -223,7 +253,7 @@ def test_file_name_with_glob_characters_is_not_a_pattern(repo):
     repo.write("exp1.yaml", SGD.format(bs=512, lr=0.1))
     assert concise(repo, "exp[1].yaml")[:2] == (0, [])
     code, lines, _ = concise(repo, "exp1.yaml")
-    assert code == 1 and lines[0].startswith("exp1.yaml:2:15: LR001 [*] effective batch 256 -> 512 (x2)")
+    assert code == 1 and lines[0].startswith("exp1.yaml:2:15: LR001 [*] error: effective batch 256 -> 512 (x2)")
 
 
 def test_base_uses_merge_base(repo):
@@ -238,7 +268,7 @@ def test_base_uses_merge_base(repo):
     repo.git("checkout", "-q", "feature")
     code, lines, _ = concise(repo, "--base", "main")
     assert code == 1 and "effective batch 256 -> 512 (x2)" in lines[0]
-    assert "vs git main (merge base" in lines[0]
+    assert notes(repo, "--base", "main")[0][1].startswith("compared with git main (merge base ")
 
 
 def test_bad_base_is_usage_error(repo):
@@ -253,7 +283,13 @@ def test_not_a_git_repo_gives_one_note(tmp_path):
     (tmp_path / "b.yaml").write_text(SGD.format(bs=256, lr=0.1))
     r = run_lrlint("check", ".", cwd=tmp_path)
     assert r.returncode == 0
-    assert r.stdout.count("note: not inside a git work tree: no history reference") == 1
+    assert r.stdout == "All checks passed!\n"  # notes go to stderr: stdout is the report alone
+    assert r.stderr == "lrlint: note: not inside a git work tree: no history reference\n"
+    # only when relevant: every recipe has a reference of its own, so the missing git history changes nothing
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text("# lrlint: reference batch=256 lr=0.1\n" + SGD.format(bs=256, lr=0.1))
+    r = run_lrlint("check", ".", cwd=tmp_path)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "All checks passed!\n", "")
 
 
 def test_inline_reference_without_git(tmp_path):
@@ -261,9 +297,15 @@ def test_inline_reference_without_git(tmp_path):
     r = run_lrlint("check", "--output-format", "concise", ".", cwd=tmp_path)
     assert r.returncode == 1
     assert r.stdout.splitlines()[0] == (
-        "a.yaml:3:15: LR001 [*] effective batch 256 -> 512 (x2) but train.optimizer.lr stays 0.1; SGD (SGD family): "
-        "linear rule expects 0.2 [vs inline reference (line 1); devices not in the file: assumed unchanged]"
+        "a.yaml:3:15: LR001 [*] error: effective batch 256 -> 512 (x2) but train.optimizer.lr stays 0.1; "
+        "expected 0.2 (linear rule)"
     )
+    [f] = json.loads(run_lrlint("check", "--output-format", "json", ".", cwd=tmp_path).stdout)
+    assert f["notes"] == [
+        "policy for SGD (SGD family): linear rule",
+        "compared with inline reference at a.yaml:1 (batch 256, lr 0.1)",
+        "devices not in the file: assumed unchanged",
+    ]
 
 
 def test_declared_reference_wins_over_history(repo):
@@ -275,10 +317,11 @@ def test_declared_reference_wins_over_history(repo):
     repo.write("a.yaml", "# lrlint: reference batch=512 lr=0.2\n" + SGD.format(bs=1024, lr=0.2))
     code, lines, _ = concise(repo)
     assert code == 1
-    assert lines[0].endswith(
-        "[vs inline reference (line 1); git HEAD had batch 256; the declared reference wins; devices not in the "
-        "file: assumed unchanged]"
-    )
+    assert notes(repo)[0][1:] == [
+        "compared with inline reference at a.yaml:1 (batch 512, lr 0.2)",
+        "git HEAD had batch 256; the declared reference wins",
+        "devices not in the file: assumed unchanged",
+    ]
 
 
 def test_reference_file(tmp_path):
@@ -287,9 +330,15 @@ def test_reference_file(tmp_path):
     r = run_lrlint("check", "--output-format", "concise", "--reference", "paper.yaml", "mine.yaml", cwd=tmp_path)
     assert r.returncode == 1
     assert r.stdout.splitlines()[0] == (
-        "mine.yaml:2:15: LR001 [*] effective batch 256 -> 64 (x0.25) but train.optimizer.lr stays 0.1; SGD (SGD "
-        "family): linear rule expects 0.025 [vs --reference paper.yaml; devices not in the file: assumed unchanged]"
+        "mine.yaml:2:15: LR001 [*] error: effective batch 256 -> 64 (x0.25) but train.optimizer.lr stays 0.1; "
+        "expected 0.025 (linear rule)"
     )
+    args = ("check", "--output-format", "json", "--reference", "paper.yaml", "mine.yaml")
+    [f] = json.loads(run_lrlint(*args, cwd=tmp_path).stdout)
+    assert f["notes"][1:] == [
+        "compared with --reference paper.yaml (batch 256, lr 0.1)",
+        "devices not in the file: assumed unchanged",
+    ]
 
 
 def test_suppression_comments(tmp_path):
@@ -316,15 +365,30 @@ def test_select_ignore_exit_zero_statistics(tmp_path):
 def test_full_output_has_code_frame(tmp_path):
     (tmp_path / "a.yaml").write_text("# lrlint: reference batch=256 lr=0.1\n" + SGD.format(bs=512, lr=0.1))
     r = run_lrlint("check", "a.yaml", cwd=tmp_path)
-    out = r.stdout.splitlines()
-    assert out[0].startswith("a.yaml:3:15: LR001 [*] effective batch 256 -> 512 (x2)")
-    assert "3 |   batch_size: 512" in r.stdout
-    assert "  |               ^^^" in r.stdout
-    assert "6 |     lr: 0.1" in r.stdout
-    assert "  |         --- train.optimizer.lr tuned for batch 256" in r.stdout
-    assert "  = why: Goyal et al. 2017: multiply the lr by k when the batch grows by k" in r.stdout
-    assert "  = help: Set train.optimizer.lr to 0.2" in r.stdout
-    assert out[-2:] == ["Found 1 error.", "[*] 1 fixable with the `--fix` option."]
+    assert r.stdout == (
+        "LR001 [*] error: effective batch 256 -> 512 (x2) but train.optimizer.lr stays 0.1; "
+        "expected 0.2 (linear rule)\n"
+        " --> a.yaml:3:15\n"
+        "  |\n"
+        "1 | # lrlint: reference batch=256 lr=0.1\n"
+        "  | ------------------------------------ declared reference\n"
+        "2 | train:\n"
+        "3 |   batch_size: 512\n"
+        "  |               ^^^\n"
+        " ...\n"
+        "5 |     name: sgd\n"
+        "6 |     lr: 0.1\n"
+        "  |         --- tuned for batch 256\n"
+        "  |\n"
+        "  = note: policy for SGD (SGD family): linear rule\n"
+        "  = note: compared with inline reference at a.yaml:1 (batch 256, lr 0.1)\n"
+        "  = note: devices not in the file: assumed unchanged\n"
+        "  = why: Goyal et al. 2017: multiply the lr by k when the batch grows by k\n"
+        "  = help: Set train.optimizer.lr to 0.2\n"
+        "\n"
+        "Found 1 error.\n"
+        "[*] 1 fixable with the `--fix` option.\n"
+    )
 
 
 def test_missing_path_is_usage_error(tmp_path):
@@ -366,11 +430,11 @@ def test_two_lr_keys_one_schedule_value_reported_once(repo):
     code, lines, _ = concise(repo, "--select", "LR006")
     assert code == 1
     assert lines == [
-        "ds_config.json:6:25: LR006 effective batch 1024 -> 512 (x0.5) but the step-based "
-        "scheduler.params.warmup_num_steps stays 100: counted in samples it now lasts x0.5 as long; "
-        "expected 200 (multiplied by 2, as Detectron2's auto_scale_workers does) [vs git HEAD]",
+        "ds_config.json:6:25: LR006 warning: effective batch 1024 -> 512 (x0.5) but the step-based "
+        "scheduler.params.warmup_num_steps stays 100; expected 200 (multiplied by 2)",
         "1 hidden fix can be enabled with the `--unsafe-fixes` option.",
     ]
+    assert notes(repo, "--select", "LR006") == [["compared with git HEAD (batch 1024, lr 6e-05)"]]
 
 
 def test_readme_demo_on_the_bundled_examples():
@@ -393,8 +457,14 @@ def test_readme_demo_on_the_bundled_examples():
         ("examples/scripts/train_imagenet.py", "LR001"),
     ]
     assert (
-        "examples/lightning_cli/data.yaml:6:17: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr "
-        "stays 0.1" in r.stdout
+        "examples/lightning_cli/data.yaml:6:17: LR001 error: effective batch 256 -> 512 (x2) but "
+        "optimizer.init_args.lr "
+        "stays 0.1; expected 0.2 (linear rule)\n" in r.stdout
+    )
+    assert r.stdout.endswith(
+        "Found 6 errors and 2 warnings.\n"
+        "[*] 5 fixable with the `--fix` option.\n"
+        "3 hidden fixes can be enabled with the `--unsafe-fixes` option.\n"
     )
 
 
@@ -418,7 +488,7 @@ def test_history_of_an_inheriting_child_uses_its_base_at_the_base_revision(repo)
     assert (code, lines) == (
         1,
         [
-            "child.yaml:3:18: LR001 [*] effective batch 16 -> 32 (x2) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, "
-            "Detectron2 (yacs) default): linear rule expects 0.04 [vs git HEAD]"
+            "child.yaml:3:18: LR001 [*] error: effective batch 16 -> 32 (x2) but SOLVER.BASE_LR stays 0.02; "
+            "expected 0.04 (linear rule)"
         ],
     )

@@ -36,9 +36,14 @@ SGD = "# lrlint: reference batch=256 lr=0.1\nbatch_size: {b}\nlr: {lr}\noptimize
 def test_lr003_message_and_location(tmp_path):
     [f] = codes(check(tmp_path, "c.yaml", SGD.format(b=1024, lr=0.4, opt="sgd", extra="")), "LR003")
     assert (f.span.line, f.severity) == (3, "warning")
-    assert f.message == (
-        "lr 0.1 -> 0.4 (x4) for effective batch 256 -> 1024, with no warmup configured: add a gradual warmup "
-        "(e.g. warmup_steps) (Goyal et al. 2017 warm up over 5 epochs) [vs inline reference (line 1)]"
+    assert f.message == "lr 0.1 -> 0.4 (x4) with no warmup configured; add a gradual warmup (e.g. warmup_steps)"
+    assert f.notes == [
+        "effective batch 256 -> 1024",
+        "compared with inline reference at c.yaml:1 (batch 256, lr 0.1)",
+        "devices not in the file: assumed unchanged",
+    ]
+    assert f.data.note() == (
+        "Goyal et al. 2017 trained the linearly scaled lr at batch 8192 only after a 5-epoch gradual warmup"
     )
 
 
@@ -130,10 +135,14 @@ LARGE = "# lrlint: reference batch=4096 lr=1.6\nbatch_size: 16384\nlr: 6.4\nopti
 def test_lr005_message(tmp_path):
     [f] = codes(check(tmp_path, "c.yaml", LARGE.format(opt="sgd")), "LR005")
     assert f.message == (
-        "effective batch 4096 -> 16384 is past 8192, where linear lr scaling stops holding for SGD (SGD family) "
-        "(Goyal et al. 2017): use LARS (You et al. 2017) or check the run with `lrlint verify` [vs inline reference "
-        "(line 1)]"
+        "effective batch 4096 -> 16384 is past 8192, where linear lr scaling stops holding; use LARS or check the run "
+        "with `lrlint verify`"
     )
+    assert f.notes == [
+        "optimizer: SGD (SGD family)",
+        "compared with inline reference at c.yaml:1 (batch 4096, lr 1.6)",
+        "devices not in the file: assumed unchanged",
+    ]
     assert f.span.line == 2 and f.fix is None
 
 
@@ -164,9 +173,12 @@ def test_lr006_integers_stay_integers_and_fix_is_unsafe(tmp_path):
         (6, 333, "333", "unsafe"),
     ]
     assert fs[0].message == (
-        "effective batch 16 -> 48 (x3) but the step-based SOLVER.MAX_ITER stays 90000: counted in samples it now "
-        "lasts x3 as long; expected 30000 (divided by 3, as Detectron2's auto_scale_workers does) [vs inline "
-        "reference (line 1)]"
+        "effective batch 16 -> 48 (x3) but the step-based SOLVER.MAX_ITER stays 90000; expected 30000 (divided by 3)"
+    )
+    assert fs[0].notes == ["compared with inline reference at d2.yaml:1 (batch 16, lr 0.02)"]
+    assert fs[0].data.note() == (
+        "counted in samples, a length in steps lasts x3 as long; "
+        "Detectron2's auto_scale_workers rescales it the same way"
     )
 
 
@@ -250,10 +262,13 @@ def test_lr007_linear_runtime_rule_for_adamw_under_a_sqrt_policy(tmp_path):
     )  # default band accepts linear
     [f] = codes(check(tmp_path, "args.yaml", TIMM.format(scale="linear"), policy={"adaptive": "sqrt"}), "LR007")
     assert f.message == (
-        "timm computes lr = lr_base x global batch / lr_base_size at run time: the linear rule, but AdamW (adaptive) "
-        "policy is the square-root rule; turn the runtime scaling off and scale lr_base by hand, or change "
-        "[tool.lrlint.policy] adaptive"
+        "timm computes lr = lr_base x global batch / lr_base_size at run time: the linear rule; expected the "
+        "square-root rule"
     )
+    assert f.notes == [
+        "policy for AdamW (adaptive): square-root rule",
+        "turn the runtime scaling off and scale lr_base by hand, or change [tool.lrlint.policy] adaptive",
+    ]
     assert codes(check(tmp_path, "args.yaml", TIMM.format(scale="sqrt"), policy={"adaptive": "sqrt"}), "LR007") == []
 
 

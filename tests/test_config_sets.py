@@ -45,14 +45,15 @@ def test_batch_changed_in_one_file_lr_in_another(tmp_path):
     repo = _repo(tmp_path)
     repo.write("configs/data.yaml", DATA.format(bs=256))
     expected = [
-        "configs/data.yaml:5:17: LR001 effective batch 256 -> 1024 (x4) but optimizer.init_args.lr stays 0.1; "
-        "SGD (SGD family): linear rule expects 0.4 [vs git HEAD]"
+        "configs/data.yaml:5:17: LR001 error: effective batch 256 -> 1024 (x4) but optimizer.init_args.lr stays 0.1; "
+        "expected 0.4 (linear rule)"
     ]
     assert concise(repo) == (1, expected)  # the whole tree: the set once, no member alone
     assert concise(repo, "configs/data.yaml") == (1, expected)  # pre-commit passes only the changed member
     assert concise(repo, "configs/model.yaml") == (1, expected)
     r = repo.lrlint("check", "configs/data.yaml")
-    assert " ::: configs/model.yaml:8:9" in r.stdout and "optimizer.init_args.lr tuned for batch 256" in r.stdout
+    assert " ::: configs/model.yaml:8:9" in r.stdout and "    lr: 0.1\n  |         --- tuned for batch 256" in r.stdout
+    assert "  = note: compared with git HEAD (batch 256, lr 0.1)\n" in r.stdout
     assert " ::: configs/trainer.yaml:3:12" in r.stdout
 
 
@@ -62,8 +63,8 @@ def test_devices_changed_in_the_trainer_file(tmp_path):
     assert concise(repo) == (
         1,
         [
-            "configs/trainer.yaml:3:12: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr stays 0.1; "
-            "SGD (SGD family): linear rule expects 0.2 [vs git HEAD]"
+            "configs/trainer.yaml:3:12: LR001 error: effective batch 256 -> 512 (x2) but optimizer.init_args.lr "
+            "stays 0.1; expected 0.2 (linear rule)"
         ],
     )
 
@@ -100,9 +101,12 @@ def test_inline_reference_in_a_member_without_git(tmp_path):
     r = run_lrlint("check", "--output-format", "concise", cwd=root)
     assert r.returncode == 1
     assert r.stdout.splitlines()[0] == (
-        "configs/data.yaml:5:17: LR001 effective batch 256 -> 512 (x2) but optimizer.init_args.lr stays 0.1; "
-        "SGD (SGD family): linear rule expects 0.2 [vs inline reference (line 1)]"
+        "configs/data.yaml:5:17: LR001 error: effective batch 256 -> 512 (x2) but optimizer.init_args.lr stays 0.1; "
+        "expected 0.2 (linear rule)"
     )
+    # the reference is named with the member that states it, not the file the finding is in
+    r = run_lrlint("check", cwd=root)
+    assert "  = note: compared with inline reference at configs/model.yaml:1 (batch 256, lr 0.1)\n" in r.stdout
 
 
 def test_missing_member_is_reported_at_its_entry_and_the_rest_is_checked(tmp_path):
@@ -112,7 +116,7 @@ def test_missing_member_is_reported_at_its_entry_and_the_rest_is_checked(tmp_pat
     code, lines = concise(repo)
     assert code == 1
     assert lines == [
-        "configs/data.yaml:5:17: LR001 effective batch 256 -> 1024 (x4) but optimizer.init_args.lr stays 0.1; "
-        "SGD (SGD family): linear rule expects 0.4 [vs git HEAD]",
-        "pyproject.toml:3:85: LR906 configs/extra.yaml is listed in tool.lrlint.config-sets but does not exist",
+        "configs/data.yaml:5:17: LR001 error: effective batch 256 -> 1024 (x4) but optimizer.init_args.lr stays 0.1; "
+        "expected 0.4 (linear rule)",
+        "pyproject.toml:3:85: LR906 error: configs/extra.yaml is listed in tool.lrlint.config-sets but does not exist",
     ]

@@ -133,12 +133,25 @@ def test_formatter_keeps_the_pyyaml_type_of_plain_yaml_scalars(x, template, out)
 
 
 def test_yaml_3e4_times_sqrt2_stays_a_string(tmp_path):
+    # 3e-4 x sqrt(2) = 4.243e-4, written at the literal's precision (two digits) and PyYAML's type (a string)
     text = "# lrlint: reference batch=64 lr=3e-4\nper_device_train_batch_size: 128\nlearning_rate: 3e-4  # tuned\n"
     p = write(tmp_path / "sft.yaml", text.encode())
     r = check(tmp_path, "--fix", "sft.yaml")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert p.read_text() == text.replace("3e-4  #", "4243e-7  #")
-    assert yaml.safe_load(p.read_text())["learning_rate"] == "4243e-7"
+    assert p.read_text() == text.replace("3e-4  #", "42e-5  #")
+    assert yaml.safe_load(p.read_text())["learning_rate"] == "42e-5"
+
+
+def test_suggested_lr_is_rounded_to_the_files_precision_and_exact_in_json(tmp_path):
+    # 2e-5 x sqrt(8) = 5.657e-5: the message and the fix say 5.7e-5 (one digit more than the file writes);
+    # the JSON data keeps the exact value
+    text = "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 512\nlearning_rate: 2e-5\n"
+    write(tmp_path / "sft.yaml", text.encode())
+    r = check(tmp_path, "--output-format", "json", "sft.yaml")
+    [f] = json.loads(r.stdout)
+    assert f["message"].endswith("but learning_rate stays 2e-5; expected 5.7e-5 (square-root rule)")
+    assert f["fix"]["message"] == "Set learning_rate to 57e-6"  # a dotless YAML literal stays a string
+    assert f["data"]["expected_lr"] == 2e-5 * 8**0.5
 
 
 def test_crlf_and_bom_are_kept(tmp_path):
@@ -512,7 +525,7 @@ def test_a_fix_with_several_edits_is_applied_whole(tmp_path):
     assert fix.apply(res, _settings(tmp_path), unsafe=False).changed == {}
     out = fix.apply(res, _settings(tmp_path), unsafe=True)
     assert p.read_bytes() == b"max_iter: 22500\nsteps: [15000, 20000]\n"
-    assert out.fixed == {str(p): [("LR006", "schedule-not-rescaled")]}
+    assert out.fixed == {str(p): [fix.Fixed("LR006", "schedule-not-rescaled", ERROR)]}
 
 
 def test_batch_only_reference_gets_the_lr_recorded_so_a_second_fix_changes_nothing(tmp_path):

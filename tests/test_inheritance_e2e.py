@@ -30,6 +30,17 @@ def concise(cwd: Path, *args: str) -> tuple[int, list[str]]:
     ]
 
 
+def noted(cwd: Path, *args: str) -> list[tuple[str, list[str]]]:
+    """Each finding's concise headline line (without the severity's fix marker) and its notes."""
+    r = run_lrlint("check", "--output-format", "json", *args, cwd=cwd)
+    out = []
+    for f in json.loads(r.stdout):
+        path = Path(f["filename"]).relative_to(cwd.resolve()).as_posix()
+        loc = f["location"]
+        out.append((f"{path}:{loc['row']}:{loc['column']}: {f['code']} {f['message']}", f["notes"]))
+    return out
+
+
 def _mmengine_inherits() -> bool:
     return any(p.name == "mmengine" and p.inherit is not None for p in profiles.builtin_profiles())
 
@@ -42,28 +53,34 @@ AUTO = "configs/COCO-InstanceSegmentation/mask_rcnn_R_50_FPN_3x_lr_auto.yaml"
 def test_detectron2_tree_exact_findings(tmp_path):
     root = tree(tmp_path, "detectron2")
     code, lines = concise(root, "configs")
-    vs = "[vs base configs/COCO-Detection/faster_rcnn_R_50_FPN_1x.yaml]"
-    vs3 = f"[vs base {M3}]"
     assert code == 1
     assert lines == [
-        f"{D2}:3:18: LR001 [*] effective batch 16 -> 64 (x4) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, "
-        f"Detectron2 (yacs) default): linear rule expects 0.08 {vs}",
-        f"{D2}:3:18: LR006 effective batch 16 -> 64 (x4) but the step-based SOLVER.MAX_ITER stays 90000 (inherited "
-        "from configs/Base-RCNN-FPN.yaml): counted in samples it now lasts x4 as long; expected 22500 (divided by "
-        f"4, as Detectron2's auto_scale_workers does) {vs}",
-        f"{D2}:3:18: LR006 effective batch 16 -> 64 (x4) but the step-based SOLVER.STEPS stays 60000, 80000 "
-        "(inherited from configs/Base-RCNN-FPN.yaml): counted in samples it now lasts x4 as long; expected 15000, "
-        f"20000 (divided by 4, as Detectron2's auto_scale_workers does) {vs}",
+        f"{D2}:3:18: LR001 [*] error: effective batch 16 -> 64 (x4) but SOLVER.BASE_LR stays 0.02; "
+        "expected 0.08 (linear rule)",
+        f"{D2}:3:18: LR006 warning: effective batch 16 -> 64 (x4) but the step-based SOLVER.MAX_ITER stays 90000; "
+        "expected 22500 (divided by 4)",
+        f"{D2}:3:18: LR006 warning: effective batch 16 -> 64 (x4) but the step-based SOLVER.STEPS stays 60000, 80000; "
+        "expected 15000, 20000 (divided by 4)",
         # REFERENCE_WORLD_SIZE rescales from the file's own IMS_PER_BATCH/BASE_LR for other worker counts:
         # the child's edit of IMS_PER_BATCH (16 -> 32) with the inherited lr is not compensated by anyone
-        f"{AUTO}:3:18: LR001 [*] effective batch 16 -> 32 (x2) but SOLVER.BASE_LR stays 0.02; SGD (SGD family, "
-        f"Detectron2 (yacs) default): linear rule expects 0.04 {vs3}",
-        f"{AUTO}:3:18: LR006 effective batch 16 -> 32 (x2) but the step-based SOLVER.MAX_ITER stays 270000 "
-        f"(inherited from {M3}): counted in samples it now lasts x2 as long; expected 135000 (divided by 2, as "
-        f"Detectron2's auto_scale_workers does) {vs3}",
-        f"{AUTO}:3:18: LR006 effective batch 16 -> 32 (x2) but the step-based SOLVER.STEPS stays 210000, 250000 "
-        f"(inherited from {M3}): counted in samples it now lasts x2 as long; expected 105000, 125000 (divided by 2, "
-        f"as Detectron2's auto_scale_workers does) {vs3}",
+        f"{AUTO}:3:18: LR001 [*] error: effective batch 16 -> 32 (x2) but SOLVER.BASE_LR stays 0.02; "
+        "expected 0.04 (linear rule)",
+        f"{AUTO}:3:18: LR006 warning: effective batch 16 -> 32 (x2) but the step-based SOLVER.MAX_ITER stays 270000; "
+        "expected 135000 (divided by 2)",
+        f"{AUTO}:3:18: LR006 warning: effective batch 16 -> 32 (x2) but the step-based SOLVER.STEPS stays "
+        "210000, 250000; "
+        "expected 105000, 125000 (divided by 2)",
+    ]
+    vs = "compared with the base config configs/COCO-Detection/faster_rcnn_R_50_FPN_1x.yaml (batch 16, lr 0.02)"
+    vs3 = f"compared with the base config {M3} (batch 16, lr 0.02)"
+    d2_policy = "policy for SGD (SGD family, Detectron2 (yacs) default): linear rule"
+    assert [n for _, n in noted(root, "configs")] == [
+        [d2_policy, vs],
+        ["SOLVER.MAX_ITER is inherited from configs/Base-RCNN-FPN.yaml", vs],
+        ["SOLVER.STEPS is inherited from configs/Base-RCNN-FPN.yaml", vs],
+        [d2_policy, vs3],
+        [f"SOLVER.MAX_ITER is inherited from {M3}", vs3],
+        [f"SOLVER.STEPS is inherited from {M3}", vs3],
     ]
     # silent: the scaled sibling (lr x4, schedule /4), the 3x child (own schedule, same batch), and the child that only
     # sets REFERENCE_WORLD_SIZE (same pair, rescaled at run time for other worker counts)
@@ -73,7 +90,7 @@ def test_detectron2_code_frame_shows_the_base_lines_and_json_data(tmp_path):
     root = tree(tmp_path, "detectron2")
     r = run_lrlint("check", D2, cwd=root)
     assert " ::: configs/Base-RCNN-FPN.yaml:12:12" in r.stdout
-    assert "12 |   BASE_LR: 0.02" in r.stdout and "SOLVER.BASE_LR tuned for batch 16" in r.stdout
+    assert "12 |   BASE_LR: 0.02\n   |            ---- tuned for batch 16\n" in r.stdout
     assert "11 |   IMS_PER_BATCH: 16" in r.stdout and "inheritance reference" in r.stdout
     r = run_lrlint("check", "--output-format", "json", D2, cwd=root)
     lr001 = next(f for f in json.loads(r.stdout) if f["code"] == "LR001")
@@ -109,13 +126,17 @@ def test_hydra_experiments_exact_findings(tmp_path):
     code, lines = concise(root, "configs")
     assert code == 1
     assert lines == [
-        "configs/experiment/example.yaml:13:9: LR002 [*] effective batch 128 -> 64 (x0.5) and model.optimizer.lr "
-        "0.001 -> 0.002 (x2); the lr moved the wrong way; Adam (adaptive) accepts x0.5 to x0.7071 (square-root to "
-        "linear rule): square-root rule expects 0.0007071 [vs base configs/train.yaml]",
+        "configs/experiment/example.yaml:13:9: LR002 [*] error: effective batch 128 -> 64 (x0.5) and "
+        "model.optimizer.lr "
+        "0.001 -> 0.002 (x2); the lr moved the wrong way; expected 0.00071 (square-root rule)",
         # data.batch_size changed through the defaults list (override /data: mnist_large): reported on that line
-        "configs/experiment/large_batch.yaml:4:21: LR001 [*] effective batch 128 -> 512 (x4) but model.optimizer.lr "
-        "stays 0.001; Adam (adaptive): square-root rule expects 0.002 (linear would be 0.004) [vs base "
-        "configs/train.yaml]",
+        "configs/experiment/large_batch.yaml:4:21: LR001 [*] error: effective batch 128 -> 512 (x4) but "
+        "model.optimizer.lr stays 0.001; expected 0.002 (square-root rule)",
+    ]
+    vs = "compared with the base config configs/train.yaml (batch 128, lr 0.001)"
+    assert [n for _, n in noted(root, "configs")] == [
+        ["policy for Adam (adaptive): square-root to linear rule, lr x0.5 to x0.7071 accepted", vs],
+        ["policy for Adam (adaptive): square-root to linear rule; the linear rule gives 0.004", vs],
     ]
     # env_lr.yaml: the lr is ${oc.env:MNIST_LR,0.001}: unknown statically, no finding, explained in json data
     r = run_lrlint("check", "--output-format", "json", "configs/experiment/large_batch.yaml", cwd=root)
@@ -142,41 +163,79 @@ def test_mmdetection_tree_exact_findings(tmp_path):
     root = tree(tmp_path, "mmdet")
     code, lines = concise(root, "configs")
     sched = "configs/_base_/schedules/schedule_1x.py"
-    warm = (
-        "but the step-based param_scheduler.0.end stays 500 (inherited from "
-        "configs/_base_/schedules/schedule_1x.py): counted in samples it now lasts x{k} as long; expected {e} "
-        "({how}, as Detectron2's auto_scale_workers does) [vs base {b}]"
-    )
+    warm = "but the step-based param_scheduler.0.end stays 500; expected {e} ({how})"
     retina = "configs/retinanet/retinanet_r50_fpn_8xb2-1x_coco.py"
     fr = "configs/faster_rcnn/faster-rcnn_r50_fpn_8xb4-1x_coco.py"
+    r2, r4, r8 = (f"configs/retinanet/retinanet_r50_fpn_{n}-1x_coco.py" for n in ("2xb8", "4xb8", "8xb4"))
     assert code == 1
-    assert lines == [
-        f"{fr}:2:36: LR006 effective batch 16 -> 32 (x2) "
-        + warm.format(k=2, e=250, how="divided by 2", b="configs/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py"),
-        f"{fr}:3:40: LR007 effective batch 16 -> 32 (x2) and optim_wrapper.optimizer.lr 0.02 -> 0.04 by hand, but "
-        "MMEngine scales the lr by world_size x batch_size / auto_scale_lr.base_batch_size at run time "
-        "(auto_scale_lr.enable=True): the lr is scaled twice; keep optim_wrapper.optimizer.lr at 0.02 [vs "
-        f"auto_scale_lr.base_batch_size = 16 in {sched}]",
+    found = noted(root, "configs")
+    assert [line for line, _ in found] == [
+        f"{fr}:2:36: LR006 effective batch 16 -> 32 (x2) " + warm.format(e=250, how="divided by 2"),
+        f"{fr}:3:40: LR007 effective batch 16 -> 32 (x2) and optim_wrapper.optimizer.lr 0.02 -> 0.04 by hand, but the "
+        "runtime scales it too; expected 0.02",
         f"{fr}:4:29: LR007 auto_scale_lr.base_batch_size = 16, but optim_wrapper.optimizer.lr 0.04 was written for "
-        "batch 32 (file name 8xb4: 8 devices x 4 per device = 32): MMEngine scales the lr by world_size x "
-        "batch_size / auto_scale_lr.base_batch_size at run time, so it scales from the wrong base, x2 off; set "
-        "auto_scale_lr.base_batch_size to 32",
-        "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:1:10: LR001 effective batch 16 -> 4 (x0.25) but "
-        "optim_wrapper.optimizer.lr stays 0.01; SGD (SGD family): linear rule expects 0.0025 [vs "
-        f"auto_scale_lr.base_batch_size = 16 in {sched}; 2 devices from the file name (2xb8)]",
-        "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:1:10: LR006 effective batch 16 -> 4 (x0.25) "
-        + warm.format(k=0.25, e=2000, how="multiplied by 4", b=retina),
-        "configs/retinanet/retinanet_r50_fpn_2xb8-1x_coco.py:2:40: LR004 file name retinanet_r50_fpn_2xb8-1x_coco.py "
-        "says 2xb8: 2 devices x 8 per device = 16, but train_dataloader.batch_size is 2 (inherited from "
-        "configs/_base_/datasets/coco_detection.py): rename the file or set the batch it names",
-        "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py:2:36: LR001 [*] effective batch 16 -> 32 (x2) but "
-        "optim_wrapper.optimizer.lr stays 0.01; SGD (SGD family): linear rule expects 0.02 [vs "
-        f"auto_scale_lr.base_batch_size = 16 in {sched}; 4 devices from the file name (4xb8)]",
-        "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py:2:36: LR006 effective batch 16 -> 32 (x2) "
-        + warm.format(k=2, e=250, how="divided by 2", b=retina),
+        "batch 32; expected auto_scale_lr.base_batch_size = 32",
+        f"{r2}:1:10: LR001 effective batch 16 -> 4 (x0.25) but optim_wrapper.optimizer.lr stays 0.01; expected 0.0025 "
+        "(linear rule)",
+        f"{r2}:1:10: LR006 effective batch 16 -> 4 (x0.25) " + warm.format(e=2000, how="multiplied by 4"),
+        f"{r2}:2:40: LR004 file name retinanet_r50_fpn_2xb8-1x_coco.py says 2xb8: 2 devices x 8 per device = 16, "
+        "but train_dataloader.batch_size is 2: rename the file or set the batch it names",
+        f"{r4}:2:36: LR001 effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.01; expected 0.02 "
+        "(linear rule)",
+        f"{r4}:2:36: LR006 effective batch 16 -> 32 (x2) " + warm.format(e=250, how="divided by 2"),
         # 8xb4 scaled its lr (0.01 -> 0.02): only the warmup length is left
-        "configs/retinanet/retinanet_r50_fpn_8xb4-1x_coco.py:2:36: LR006 effective batch 16 -> 32 (x2) "
-        + warm.format(k=2, e=250, how="divided by 2", b=retina),
+        f"{r8}:2:36: LR006 effective batch 16 -> 32 (x2) " + warm.format(e=250, how="divided by 2"),
+    ]
+    inherited = f"param_scheduler.0.end is inherited from {sched}"
+    auto = f"compared with auto_scale_lr.base_batch_size = 16 in {sched}"
+    sgd = "policy for SGD (SGD family): linear rule"
+    assert [n for _, n in found] == [
+        [
+            inherited,
+            "compared with the base config configs/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py (batch 16, lr 0.02)",
+            "8 devices from the file name (8xb4)",
+        ],
+        [
+            "MMEngine scales the lr by world_size x batch_size / auto_scale_lr.base_batch_size at run time "
+            "(auto_scale_lr.enable=True): the lr is scaled twice",
+            f"{auto} (batch 16, lr 0.02)",
+            "8 devices from the file name (8xb4)",
+        ],
+        [
+            "file name 8xb4: 8 devices x 4 per device = 32",
+            "MMEngine scales the lr by world_size x batch_size / auto_scale_lr.base_batch_size at run time: it scales "
+            "from the wrong base, x2 off",
+            f"auto_scale_lr.base_batch_size is set in {sched}",
+        ],
+        [sgd, f"{auto} (batch 16, lr 0.01)", "2 devices from the file name (2xb8)"],
+        [
+            inherited,
+            f"compared with the base config {retina} (batch 16, lr 0.01)",
+            "2 devices from the file name (2xb8)",
+        ],
+        ["train_dataloader.batch_size is inherited from configs/_base_/datasets/coco_detection.py"],
+        [sgd, f"{auto} (batch 16, lr 0.01)", "4 devices from the file name (4xb8)"],
+        [
+            inherited,
+            f"compared with the base config {retina} (batch 16, lr 0.01)",
+            "4 devices from the file name (4xb8)",
+        ],
+        [
+            inherited,
+            f"compared with the base config {retina} (batch 16, lr 0.01)",
+            "8 devices from the file name (8xb4)",
+        ],
+    ]
+    assert [line.split(": ", 2)[1] for line in lines] == [
+        "LR006 warning",
+        "LR007 error",
+        "LR007 error",
+        "LR001 error",
+        "LR006 warning",
+        "LR004 warning",
+        "LR001 [*] error",
+        "LR006 warning",
+        "LR006 warning",
     ]
 
 
@@ -188,7 +247,10 @@ def test_mmdetection_child_lr001_shows_the_base_lr_line_and_fixes_the_child(tmp_
     child = "configs/retinanet/retinanet_r50_fpn_4xb8-1x_coco.py"
     r = run_lrlint("check", "--select", "LR001", child, cwd=root)
     assert " ::: configs/retinanet/retinanet_r50_fpn_8xb2-1x_coco.py:8:35" in r.stdout
-    assert "optim_wrapper.optimizer.lr tuned for batch 16" in r.stdout
+    assert (
+        "lr=0.01, momentum=0.9, weight_decay=0.0001))\n   |                                   ---- tuned for batch 16\n"
+        in r.stdout
+    )
     run_lrlint("check", "--select", "LR001", "--fix", child, cwd=root)
     assert (root / child).read_text() == (
         "_base_ = './retinanet_r50_fpn_8xb2-1x_coco.py'\ntrain_dataloader = dict(batch_size=8)\n"
@@ -207,21 +269,24 @@ def test_read_base_tree_exact_findings(tmp_path):
     code, lines = concise(root, "configs")
     sched = "configs/_base_/schedules/schedule_1x.py"
     warm = (
-        "LR006 effective batch 16 -> 32 (x2) but the step-based param_scheduler.0.end stays 500 (inherited from "
-        f"{sched}): counted in samples it now lasts x2 as long; expected 250 (divided by 2, as Detectron2's "
-        "auto_scale_workers does) [vs base configs/retinanet/retinanet_r50_fpn_8xb2_1x_coco.py]"
+        "LR006 warning: effective batch 16 -> 32 (x2) but the step-based param_scheduler.0.end stays 500; "
+        "expected 250 (divided by 2)"
+    )
+    lr001 = (
+        "LR001 [*] error: effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.02; expected 0.04 "
+        "(linear rule)"
     )
     assert code == 1
-    assert lines == [
-        f"{R4}:7:36: LR001 [*] effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.02; SGD (SGD "
-        f"family): linear rule expects 0.04 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 4 devices from the "
-        "file name (4xb8)]",
-        f"{R4}:7:36: {warm}",
-        # ``train_dataloader = dict(...)`` rebinds the name: batch 4 from the child, the base's other keys gone
-        f"{R84}:7:36: LR001 [*] effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.02; SGD (SGD "
-        f"family): linear rule expects 0.04 [vs auto_scale_lr.base_batch_size = 16 in {sched}; 8 devices from the "
-        "file name (8xb4)]",
-        f"{R84}:7:36: {warm}",
+    # ``train_dataloader = dict(...)`` rebinds the name: batch 4 from the child, the base's other keys gone
+    assert lines == [f"{R4}:7:36: {lr001}", f"{R4}:7:36: {warm}", f"{R84}:7:36: {lr001}", f"{R84}:7:36: {warm}"]
+    auto = f"compared with auto_scale_lr.base_batch_size = 16 in {sched} (batch 16, lr 0.02)"
+    base = "compared with the base config configs/retinanet/retinanet_r50_fpn_8xb2_1x_coco.py (batch 16, lr 0.02)"
+    inherited = f"param_scheduler.0.end is inherited from {sched}"
+    assert [n for _, n in noted(root, "configs")] == [
+        ["policy for SGD (SGD family): linear rule", auto, "4 devices from the file name (4xb8)"],
+        [inherited, base, "4 devices from the file name (4xb8)"],
+        ["policy for SGD (SGD family): linear rule", auto, "8 devices from the file name (8xb4)"],
+        [inherited, base, "8 devices from the file name (8xb4)"],
     ]
     # silent: the 8xb2 config itself (16 = its bases' batch), the _lr sibling (lr and base_batch_size scaled);
     # the absolute import (an installed package's file) is left out, not reported

@@ -162,12 +162,14 @@ async def test_open_change_publishes_the_check_diagnostics(client, project):
     assert d.severity == lsp.DiagnosticSeverity.Error
     assert d.range == _range(1, 14, 1, 18)
     assert d.message == (
-        "effective batch 256 -> 1024 (x4) but train.optimizer.lr stays 0.1; SGD (SGD family): linear rule "
-        "expects 0.4 [vs git HEAD; devices not in the file: assumed unchanged]"
+        "effective batch 256 -> 1024 (x4) but train.optimizer.lr stays 0.1; expected 0.4 (linear rule)\n"
+        "note: policy for SGD (SGD family): linear rule\n"
+        "note: compared with git HEAD (batch 256, lr 0.1)\n"
+        "note: devices not in the file: assumed unchanged"
     )
     assert d.code_description.href == f"{RULES}#lr001-unscaled-lr"
     assert [(r.location.uri, r.location.range, r.message) for r in d.related_information] == [
-        (ed.uri("configs/train.yaml"), _range(5, 8, 5, 11), "train.optimizer.lr tuned for batch 256")
+        (ed.uri("configs/train.yaml"), _range(5, 8, 5, 11), "tuned for batch 256")
     ]
     assert (project.path / "configs/train.yaml").read_text() == SGD.format(bs=256, lr=0.1)
 
@@ -278,9 +280,10 @@ async def test_child_is_rechecked_when_its_open_base_changes(client, project):
     ed.change("configs/base.yaml", "16", "32")  # unsaved edit of the base: the child is now x2 with x4 lr
     [d] = await ed.diagnostics("configs/child.yaml")
     assert d.code == "LR002" and d.range == _range(3, 11, 3, 15)
-    assert d.message.startswith("effective batch 32 -> 64 (x2) and SOLVER.BASE_LR 0.02 -> 0.08 (x4); ")
+    assert d.message.startswith("effective batch 32 -> 64 (x2) and SOLVER.BASE_LR 0.02 -> 0.08 (x4); expected 0.04")
     assert d.message.endswith(
-        "expects 0.04 [vs base configs/base.yaml; git HEAD had batch 64; the inheritance reference wins]"
+        "\nnote: compared with the base config configs/base.yaml (batch 32, lr 0.02)"
+        "\nnote: git HEAD had batch 64; the inheritance reference wins"
     )
     assert [(r.location.uri, r.message) for r in d.related_information][-1] == (
         ed.uri("configs/base.yaml"),

@@ -105,7 +105,7 @@ def test_github_levels_escaping_and_columns_only_on_single_line_spans():
 def test_github_ends_with_a_summary_line(project):
     _, out = output(project, "github")
     last = out.splitlines()[-1]
-    assert last == "lrlint: 3 errors, 0 warnings in 3 files (4 checked)"
+    assert last == "lrlint: 3 errors in 3 files (4 checked)"
     _, out = output(project, "github", "configs/ok.yaml")
     assert out == "lrlint: all checks passed (1 file checked)\n"
 

@@ -69,7 +69,8 @@ def test_argparse_batch_default_changed_lr_kept(repo):
     ]
     text = repo.lrlint("check", "train.py").stdout
     assert 'parser.add_argument("--lr", type=float, default=0.1)' in text
-    assert text.startswith("train.py:6:55: LR001")
+    assert text.startswith("LR001 [*] error: effective batch 256 -> 1024 (x4) but optimizer.lr stays 0.1; ")
+    assert "\n --> train.py:6:55\n" in text
 
 
 def test_argparse_fix_rewrites_the_default_literal(repo):
@@ -287,7 +288,13 @@ def test_linear_expression_for_adamw_is_lr002_under_the_sqrt_policy(repo):
     findings = _json(proc)
     assert _summary(findings) == [("LR002", 5, 6, 5, 32, None)]
     msg = findings[0]["message"]
-    assert "linear rule (base_lr * batch_size / 256)" in msg and 'adaptive = "linear"' in msg
+    assert msg == (
+        "optimizer.lr follows the batch by the linear rule (base_lr * batch_size / 256); expected the square-root rule"
+    )
+    assert findings[0]["notes"] == [
+        "policy for AdamW (adaptive): square-root rule",
+        'to keep linear scaling, set [tool.lrlint.policy] adaptive = "linear"',
+    ]
 
 
 def test_sqrt_expression_for_sgd_is_lr002(repo):
@@ -367,8 +374,8 @@ def test_lr_expression_does_not_cover_an_accumulation_change(repo):
     proc = repo.lrlint("check", "train.py", "--output-format", "concise")
     assert proc.returncode == 1
     assert proc.stdout.splitlines()[0] == (
-        "train.py:4:14: LR001 effective batch 64 -> 256 (x4) but optimizer.lr stays 0.00025; SGD (SGD family): "
-        "linear rule expects 0.001 [vs git HEAD; devices not in the file: assumed unchanged]"
+        "train.py:4:14: LR001 error: effective batch 64 -> 256 (x4) but optimizer.lr stays 0.00025; "
+        "expected 0.001 (linear rule)"
     )
 
 
@@ -378,9 +385,8 @@ def test_lr_expression_partly_covering_a_change_names_both_parts(repo):
     )
     proc = repo.lrlint("check", "train.py", "--output-format", "concise", "--select", "LR001,LR002")
     assert proc.stdout.splitlines()[0] == (
-        "train.py:4:14: LR001 effective batch 64 -> 256 (x4; x2 of it is rescaled at run time, x2 is not) but "
-        "optimizer.lr stays 0.00025; SGD (SGD family): linear rule expects 0.0005 [vs git HEAD; devices not in the "
-        "file: assumed unchanged]"
+        "train.py:4:14: LR001 error: effective batch 64 -> 256 (x4; x2 of it is rescaled at run time, x2 is not) but "
+        "optimizer.lr stays 0.00025; expected 0.0005 (linear rule)"
     )
     repo.write(
         "train.py",

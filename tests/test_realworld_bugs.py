@@ -47,9 +47,16 @@ def test_hydra_1_0_defaults_name_their_files_with_the_extension(repo: GitRepo):
     r = repo.lrlint("check", "--output-format", "concise", "configs")
     assert "LR906" not in r.stdout, r.stdout
     assert r.stdout.splitlines()[0] == (
-        "configs/experiment/big.yaml:9:15: LR001 [*] effective batch 64 -> 256 (x4) but model.optimizer.lr stays "
-        "0.001; Adam (adaptive): square-root rule expects 0.002 (linear would be 0.004) [vs base configs/train.yaml]"
+        "configs/experiment/big.yaml:9:15: LR001 [*] error: effective batch 64 -> 256 (x4) but model.optimizer.lr "
+        "stays 0.001; expected 0.002 (square-root rule)"
     )
+    [f] = [
+        f for f in json.loads(repo.lrlint("check", "--output-format", "json", "configs").stdout) if f["code"] == "LR001"
+    ]
+    assert f["notes"] == [
+        "policy for Adam (adaptive): square-root to linear rule; the linear rule gives 0.004",
+        "compared with the base config configs/train.yaml (batch 64, lr 0.001)",
+    ]
 
 
 def test_explain_with_json_output_keeps_stdout_valid_json(repo: GitRepo):
@@ -100,12 +107,10 @@ def test_litgpt_eval_max_iters_is_not_a_schedule_and_global_batch_is_global(repo
     r = repo.lrlint("check", "--output-format", "concise", "config_hub")
     lines = [line for line in r.stdout.splitlines() if ": LR0" in line]
     assert lines == [
-        "config_hub/finetune/gemma-2b/full.yaml:8:22: LR001 [*] effective batch 6 -> 16 (x2.667) but "
-        "optimizer.init_args.lr stays 0.0002; AdamW (adaptive): square-root rule expects 0.0003266 (linear would be "
-        "0.0005333) [vs git HEAD]",
-        "config_hub/finetune/gemma-2b/full.yaml:10:20: LR006 effective batch 6 -> 16 (x2.667) but the step-based "
-        "train.lr_warmup_steps stays 100: counted in samples it now lasts x2.667 as long; expected 38 (divided by "
-        "2.667, as Detectron2's auto_scale_workers does) [vs git HEAD]",
+        "config_hub/finetune/gemma-2b/full.yaml:8:22: LR001 [*] error: effective batch 6 -> 16 (x2.667) but "
+        "optimizer.init_args.lr stays 0.0002; expected 0.00033 (square-root rule)",  # 0.0003266 at the file's digits
+        "config_hub/finetune/gemma-2b/full.yaml:10:20: LR006 warning: effective batch 6 -> 16 (x2.667) but the "
+        "step-based train.lr_warmup_steps stays 100; expected 38 (divided by 2.667)",
     ]
     # devices alone do not change LitGPT's global batch: no finding
     repo.write("config_hub/finetune/gemma-2b/full.yaml", LITGPT_FULL.format(devices=4, batch=6))

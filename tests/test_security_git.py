@@ -12,7 +12,7 @@ import pytest
 from conftest import GitRepo, run_lrlint
 
 SGD = "train:\n  batch_size: {bs}\n  optimizer:\n    name: sgd\n    lr: 0.1\n"
-LR001 = "c.yaml:2:15: LR001 [*] effective batch 256 -> 512 (x2)"
+LR001 = "c.yaml:2:15: LR001 [*] error: effective batch 256 -> 512 (x2)"
 
 
 def changed_repo(repo: GitRepo) -> GitRepo:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from lrlint import numbers
 from lrlint.checks.base import CheckContext
 from lrlint.checks.compare import Comparison
 from lrlint.findings import FindingData
@@ -117,6 +118,9 @@ class WarmupData(FindingData):
     lr_key: str
     profile: str
 
+    def note(self) -> str:
+        return "Goyal et al. 2017 trained the linearly scaled lr at batch 8192 only after a 5-epoch gradual warmup"
+
 
 class TagMismatchData(FindingData):
     """LR004: a file-name batch tag that disagrees with the config."""
@@ -149,6 +153,9 @@ class LinearRegimeData(FindingData):
     reference: RefLabel
     profile: str
 
+    def note(self) -> str:
+        return "Goyal et al. 2017: linear scaling held up to batch 8192; LARS (You et al. 2017) trains past it"
+
 
 class ScheduleData(FindingData):
     """LR006: a step-based schedule length left as it was."""
@@ -161,6 +168,15 @@ class ScheduleData(FindingData):
     batch_new: float
     reference: RefLabel
     profile: str
+
+    def about(self) -> str:
+        return self.key
+
+    def note(self) -> str:
+        return (
+            f"counted in samples, a length in steps lasts x{numbers.plain(self.k)} as long; Detectron2's "
+            "auto_scale_workers rescales it the same way"
+        )
 
 
 class BaseBatchData(FindingData):

@@ -21,11 +21,13 @@ NO_EDIT_WHY = {
 }
 
 
-def literal_for(value: Value, x: float) -> str:
-    """The literal a fix writes for ``value``: its own style, and its PyYAML type kept."""
-    return numbers.format_like(
-        x, value.raw or None, yaml_plain=value.span is not None and value.span.path.endswith((".yaml", ".yml"))
-    )
+def literal_for(value: Value, x: float, suggested: bool = True) -> str:
+    """The literal a fix writes for ``value``: its own style, and its PyYAML type kept; a ``suggested`` value
+    (computed by a rule) at the literal's precision, else exact (a value restored)."""
+    yaml_plain = value.span is not None and value.span.path.endswith((".yaml", ".yml"))
+    if suggested:
+        return numbers.suggest(x, value.raw or None, yaml_plain=yaml_plain)
+    return numbers.format_like(x, value.raw or None, yaml_plain=yaml_plain)
 
 
 def override_edit(ctx: CheckContext, key: str, content: str) -> tuple[Edit | None, str]:
@@ -52,7 +54,8 @@ def lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix | None:
     if lr.provenance in NO_EDIT_WHY:
         # shown, never applied: the message says why lrlint does not rewrite it
         why = NO_EDIT_WHY[lr.provenance] + (f" (`{lr.raw}`)" if lr.raw and lr.provenance == EXPRESSION else "")
-        return Fix(DISPLAY_ONLY, f"Set {lr.key} to {numbers.plain(expected)}", [], why)
+        template = lr.raw if lr.provenance != EXPRESSION else None
+        return Fix(DISPLAY_ONLY, f"Set {lr.key} to {numbers.suggest(expected, template or None)}", [], why)
     if lr.provenance not in (LITERAL, STRING, ARGPARSE):
         return None
     content = literal_for(lr, expected)
@@ -119,7 +122,7 @@ def _inherited_lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix 
     lr = ctx.recipe.lr
     content = literal_for(lr, expected)
     if ctx.source is not None and ctx.source.format == "yaml":
-        content = numbers.format_like(expected, lr.raw or None, yaml_plain=True)
+        content = numbers.suggest(expected, lr.raw or None, yaml_plain=True)
     title = (
         f"Set {lr.key} to {content.strip(chr(39) + chr(34))} in {ctx.recipe.doc.path} "
         f"(overrides the base's {numbers.plain(c.old_lr)})"

@@ -8,7 +8,7 @@ from lrlint.checks import fixes, locations, wording
 from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import ScalingData
 from lrlint.findings import ERROR, WARNING, Finding
-from lrlint.scaling import RULE_EXPONENT, RULE_TITLE, assess, same_number
+from lrlint.scaling import RULE_TITLE, assess, same_number
 from lrlint.vocabulary import Severity
 
 DOC = """\
@@ -63,19 +63,10 @@ def check(ctx: CheckContext):
         return
     expected = c.old_lr * c.k**policy.fix_exponent
     r = ctx.recipe
-    rule_name = RULE_TITLE[policy.fix]
     msg = (
-        f"{wording.batch_text(c)} "
-        f"but {r.lr.key} stays {wording.fmt_lr(ctx, c.new_lr)}; {wording.optimizer_label(ctx)}: "
-        f"{rule_name} rule expects {wording.fmt_lr(ctx, expected)}"
+        f"{wording.batch_text(c)} but {r.lr.key} stays {wording.fmt_lr(ctx, c.new_lr)}; "
+        f"expected {wording.fmt_suggested(ctx, expected)} ({RULE_TITLE[policy.fix]} rule)"
     )
-    if policy.band[0] != policy.band[1]:
-        other = "linear" if policy.fix == "sqrt" else "sqrt"
-        msg += f" ({RULE_TITLE[other]} would be {wording.fmt_lr(ctx, c.old_lr * c.k ** RULE_EXPONENT[other])})"
-    notes = [wording.references_text(ctx)]
-    if wording.assumptions_text(ctx):
-        notes.append(wording.assumptions_text(ctx))
-    msg += f" [{'; '.join(notes)}]"
     t = ctx.settings.thresholds
     severity: Severity = ERROR if (c.k >= t.error_factor or c.k <= 1 / t.error_factor) else WARNING
     yield Finding(
@@ -86,7 +77,8 @@ def check(ctx: CheckContext):
         locations.changed_batch_span(ctx),
         data=ScalingData.of(ctx, c, expected),
         fix=fixes.lr_fix(ctx, c, expected),
-        related=locations.related(ctx, f"{r.lr.key} tuned for batch {numbers.plain(c.old_batch)}"),
+        related=locations.related(ctx, f"tuned for batch {numbers.plain(c.old_batch)}"),
+        notes=[wording.rule_note(ctx, c), *wording.reference_notes(ctx)],
     )
 
 

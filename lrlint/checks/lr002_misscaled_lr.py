@@ -49,6 +49,10 @@ computed by an expression gets no fix: change the expression or the policy.
 """
 
 
+def _policy_name(exponent: float) -> str:
+    return "linear" if exponent == 1 else "sqrt"
+
+
 def _expression(ctx: CheckContext):
     """An lr computed from the batch with a rule outside the family's band."""
     r, policy = ctx.recipe, ctx.policy
@@ -60,12 +64,12 @@ def _expression(ctx: CheckContext):
         return
     used = rule_for_exponent(s.exponent)
     want = rule_for_exponent(policy.fix_exponent)
-    msg = (
-        f"{r.lr.key} is scaled with the batch by the {used} rule ({s.description.split(': ', 1)[-1]}), "
-        f"but {wording.optimizer_label(ctx)} policy is the {policy.describe()}: use the {want} rule, "
-        f'or set [tool.lrlint.policy] {policy.family} = "{"linear" if s.exponent == 1 else "sqrt"}" '
-        f"if the team wants {used} scaling"
-    )
+    how = s.description.split(": ", 1)[-1]
+    msg = f"{r.lr.key} follows the batch by the {used} rule ({how}); expected the {want} rule"
+    notes = [
+        f"policy for {wording.optimizer_label(ctx)}: {policy.describe()}",
+        f'to keep {used} scaling, set [tool.lrlint.policy] {policy.family} = "{_policy_name(s.exponent)}"',
+    ]
     yield Finding(
         RULE.code,
         RULE.name,
@@ -81,6 +85,7 @@ def _expression(ctx: CheckContext):
             expression_exponent=s.exponent,
             profile=r.profile.name,
         ),
+        notes=notes,
     )
 
 
@@ -95,19 +100,18 @@ def check(ctx: CheckContext):
         return
     r = ctx.recipe
     expected = c.old_lr * c.k**policy.fix_exponent
-    if a.low == a.high:
-        accepted = f"x{numbers.plain(a.low)} ({policy.describe()})"
-    else:
-        accepted = f"x{numbers.plain(a.low)} to x{numbers.plain(a.high)} ({policy.describe()})"
+    accepted = numbers.plain(a.low) if a.low == a.high else f"{numbers.plain(a.low)} to x{numbers.plain(a.high)}"
     direction = "; the lr moved the wrong way" if a.wrong_direction else ""
     msg = (
         f"{wording.batch_text(c)} "
         f"and {r.lr.key} {wording.fmt_lr(ctx, c.old_lr)} -> {wording.fmt_lr(ctx, c.new_lr)} "
-        f"(x{numbers.plain(c.lr_factor)}){direction}; {wording.optimizer_label(ctx)} accepts {accepted}: "
-        f"{RULE_TITLE[policy.fix]} rule expects {wording.fmt_lr(ctx, expected)}"
+        f"(x{numbers.plain(c.lr_factor)}){direction}; expected {wording.fmt_suggested(ctx, expected)} "
+        f"({RULE_TITLE[policy.fix]} rule)"
     )
-    notes = [wording.references_text(ctx)] + ([wording.assumptions_text(ctx)] if r.assumptions else [])
-    msg += f" [{'; '.join(notes)}]"
+    notes = [
+        f"policy for {wording.optimizer_label(ctx)}: {policy.describe()}, lr x{accepted} accepted",
+        *wording.reference_notes(ctx),
+    ]
     severity: Severity = ERROR if (a.deviation > ctx.settings.thresholds.error_factor or a.wrong_direction) else WARNING
     yield Finding(
         RULE.code,
@@ -118,6 +122,7 @@ def check(ctx: CheckContext):
         data=ScalingData.of(ctx, c, expected, deviation=a.deviation, wrong_direction=a.wrong_direction),
         fix=fixes.lr_fix(ctx, c, expected),
         related=locations.batch_related(ctx, c),
+        notes=notes,
     )
 
 

@@ -106,11 +106,11 @@ def check(ctx: CheckContext):
         if runtime is not None
         else f"{r.lr.key} {wording.fmt_lr(ctx, ref.lr)} -> {wording.fmt_lr(ctx, r.lr_value)} (x{numbers.plain(f)})"
     )
-    msg = (
-        f"{how} for effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)}, "
-        f"with no warmup configured: add a gradual warmup{_hint(r)} (Goyal et al. 2017 warm up over 5 epochs) "
-        f"[vs {ref.label}]"
-    )
+    msg = f"{how} with no warmup configured; add a gradual warmup{_hint(r)}"
+    notes = [
+        f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)}",
+        *wording.reference_notes(ctx, ref),
+    ]
     span = (
         r.lr.span
         if r.lr.span is not None and not locations.inherited(ctx, r.lr)
@@ -143,6 +143,7 @@ def check(ctx: CheckContext):
             lr_key=r.lr.key,
             profile=r.profile.name,
         ),
+        notes=notes,
     )
 
 

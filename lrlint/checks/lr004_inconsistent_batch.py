@@ -47,12 +47,18 @@ No fix: which of the two statements is right is the author's call.
 
 
 def _finding(
-    ctx: CheckContext, msg: str, span: Span | None, data: FindingData, severity: Severity = WARNING, related=()
+    ctx: CheckContext,
+    msg: str,
+    span: Span | None,
+    data: FindingData,
+    severity: Severity = WARNING,
+    related=(),
+    notes=(),
 ) -> Finding:
     r = ctx.recipe
     if span is None:
         span = r.lr.span if r.lr.span is not None and r.lr.span.path == r.doc.path else Span.file_start(r.doc.path)
-    return Finding(RULE.code, RULE.name, msg, severity, span, related=list(related), data=data)
+    return Finding(RULE.code, RULE.name, msg, severity, span, related=list(related), data=data, notes=list(notes))
 
 
 def _tag(ctx: CheckContext):
@@ -71,13 +77,14 @@ def _tag(ctx: CheckContext):
     ):
         yield _finding(
             ctx,
-            f"file name {name} says {tag.describe()}, but {pd.key} is {numbers.plain(pd.number)}"
-            f"{' (inherited from ' + pd.span.path + ')' if pd.span is not None and pd.span.path != r.doc.path else ''}"
-            ": "
-            f"rename the file or set the batch it names",
+            f"file name {name} says {tag.describe()}, but {pd.key} is {numbers.plain(pd.number)}: "
+            "rename the file or set the batch it names",
             pd.span if pd.span is not None and pd.span.path == r.doc.path else None,
             TagMismatchData(r.profile.name, tag.text, tag.total, pd.number, pd.key),
             related=[Related(pd.span, "per-device batch")]
+            if pd.span is not None and pd.span.path != r.doc.path
+            else [],
+            notes=[f"{pd.key} is inherited from {pd.span.path}"]
             if pd.span is not None and pd.span.path != r.doc.path
             else [],
         )

@@ -68,10 +68,10 @@ def check(ctx: CheckContext):
         return
     msg = (
         f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)} is past "
-        f"{numbers.plain(t.linear_regime_batch)}, where linear lr scaling stops holding for "
-        f"{wording.optimizer_label(ctx)} "
-        f"(Goyal et al. 2017): use LARS (You et al. 2017) or check the run with `lrlint verify` [vs {ref.label}]"
+        f"{numbers.plain(t.linear_regime_batch)}, where linear lr scaling stops holding; use LARS or check the run "
+        "with `lrlint verify`"
     )
+    notes = [f"optimizer: {wording.optimizer_label(ctx)}", *wording.reference_notes(ctx, ref)]
     span = locations.changed_batch_span(ctx) if ctx.reference is not None else r.lr.span
     if span is None:
         return
@@ -90,6 +90,7 @@ def check(ctx: CheckContext):
             reference=RefLabel(ref.kind, ref.label),
             profile=r.profile.name,
         ),
+        notes=notes,
     )
 
 

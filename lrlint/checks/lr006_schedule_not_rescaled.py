@@ -6,7 +6,7 @@ import re
 
 from lrlint import keypaths, numbers
 from lrlint.checks import compare as cmp
-from lrlint.checks import fixes, locations
+from lrlint.checks import fixes, locations, wording
 from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import RefLabel, ScheduleData
 from lrlint.findings import DISPLAY_ONLY, UNSAFE, WARNING, Edit, Finding, Fix, Related
@@ -158,11 +158,10 @@ def _finding(ctx: CheckContext, v: Value, cur: list[float], ref: Reference, k: f
     inherited = locations.inherited(ctx, v)
     msg = (
         f"effective batch {numbers.plain(ref.batch)} -> {numbers.plain(r.effective_batch)} (x{numbers.plain(k)}) "
-        f"but the step-based {v.key} stays {shown_old}"
-        f"{' (inherited from ' + v.span.path + ')' if inherited else ''}: "
-        f"counted in samples it now lasts x{numbers.plain(k)} as long; expected {shown_new} ({how}, "
-        f"as Detectron2's auto_scale_workers does) [vs {ref.label}]"
+        f"but the step-based {v.key} stays {shown_old}; expected {shown_new} ({how})"
     )
+    notes = [f"{v.key} is inherited from {v.span.path}"] if inherited else []
+    notes += wording.reference_notes(ctx, ref)
     fix, span, related = _fix(ctx, v, _content(v, new, as_int), inherited)
     data = ScheduleData(
         key=v.key,
@@ -174,7 +173,7 @@ def _finding(ctx: CheckContext, v: Value, cur: list[float], ref: Reference, k: f
         reference=RefLabel(ref.kind, ref.label),
         profile=r.profile.name,
     )
-    return Finding(RULE.code, RULE.name, msg, WARNING, span, related=related, fix=fix, data=data)
+    return Finding(RULE.code, RULE.name, msg, WARNING, span, related=related, fix=fix, data=data, notes=notes)
 
 
 def _fix(ctx: CheckContext, v: Value, content: str, inherited: bool) -> tuple[Fix, Span, list[Related]]:

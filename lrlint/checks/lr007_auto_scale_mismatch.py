@@ -77,10 +77,14 @@ def _base_batch(ctx: CheckContext, s: ActiveScaling) -> Iterator[Finding]:
         return
     msg = (
         f"{ref.key} = {numbers.plain(ref.number)}, but {r.lr.key} {wording.fmt_lr(ctx, r.lr_value or 0)} "
-        "was written for batch "
-        f"{tag.total} (file name {tag.describe()}): {s.description.split(' (')[0]}, so it scales from the wrong base, "
-        f"x{numbers.plain(tag.total / ref.number)} off; set {ref.key} to {tag.total}"
+        f"was written for batch {tag.total}; expected {ref.key} = {tag.total}"
     )
+    notes = [
+        f"file name {tag.describe()}",
+        f"{s.description.split(' (')[0]}: it scales from the wrong base, x{numbers.plain(tag.total / ref.number)} off",
+    ]
+    if ref.span is not None and ref.span.path != r.doc.path:
+        notes.append(f"{ref.key} is set in {ref.span.path}")
     fix = None
     if ref.span is not None:
         content = str(tag.total)
@@ -121,6 +125,7 @@ def _base_batch(ctx: CheckContext, s: ActiveScaling) -> Iterator[Finding]:
         span,
         fix=fix,
         related=related,
+        notes=notes,
         data=BaseBatchData(
             declared_base_batch=ref.number,
             tag=tag.text,
@@ -141,17 +146,18 @@ def _adaptive(ctx: CheckContext, s: ActiveScaling) -> Iterator[Finding]:
     span = s.value.span if s.value is not None and s.value.span is not None else r.lr.span
     if span is None:
         return
-    msg = (
-        f"{s.description.split(' (')[0]}: the {rule_for_exponent(s.exponent)} rule, "
-        f"but {wording.optimizer_label(ctx)} policy is the {policy.describe()}; turn the runtime scaling off "
-        f"and scale {r.lr.key} by hand, or change [tool.lrlint.policy] {policy.family}"
-    )
+    msg = f"{s.description.split(' (')[0]}: the {rule_for_exponent(s.exponent)} rule; expected the {policy.describe()}"
+    notes = [
+        f"policy for {wording.optimizer_label(ctx)}: {policy.describe()}",
+        f"turn the runtime scaling off and scale {r.lr.key} by hand, or change [tool.lrlint.policy] {policy.family}",
+    ]
     yield Finding(
         RULE.code,
         RULE.name,
         msg,
         WARNING,
         span,
+        notes=notes,
         data=RuntimeRuleData(
             runtime_scaling=s.name,
             exponent=s.exponent,
@@ -180,16 +186,19 @@ def _ignored(ctx: CheckContext, s: ActiveScaling) -> Iterator[Finding]:
             continue
         msg = (
             f"{s.description.split(' (')[0]}, but it ignores {v.key} = {numbers.plain(n)}: it scales for batch "
-            f"{numbers.plain(r.effective_batch / n)}, not the effective {numbers.plain(r.effective_batch)} "
-            f"(open-mmlab/mmengine#894); scale {r.lr.key} for the accumulation by hand, "
-            "or accumulate only to emulate the reference batch"
+            f"{numbers.plain(r.effective_batch / n)}, not the effective {numbers.plain(r.effective_batch)}"
         )
+        notes = [
+            "open-mmlab/mmengine#894: the runtime rule leaves the accumulation out",
+            f"scale {r.lr.key} for the accumulation by hand, or accumulate only to emulate the reference batch",
+        ]
         yield Finding(
             RULE.code,
             RULE.name,
             msg,
             WARNING,
             span,
+            notes=notes,
             data=IgnoredPartData(
                 runtime_scaling=s.name,
                 ignored=v.key,
@@ -213,13 +222,14 @@ def check(ctx: CheckContext):
         return  # a change the runtime does not compensate is LR001/LR002's
     msg = (
         f"effective batch {numbers.plain(c.old_batch)} -> {numbers.plain(c.new_batch)} "
-        f"(x{numbers.plain(c.k * c.runtime_k)}) and "
-        f"{r.lr.key} {wording.fmt_lr(ctx, c.old_lr)} -> {wording.fmt_lr(ctx, c.new_lr)} by hand, but {s.description}: "
-        f"the lr is scaled twice; keep {r.lr.key} at {wording.fmt_lr(ctx, c.old_lr)} [{wording.references_text(ctx)}]"
+        f"(x{numbers.plain(c.k * c.runtime_k)}) and {r.lr.key} {wording.fmt_lr(ctx, c.old_lr)} -> "
+        f"{wording.fmt_lr(ctx, c.new_lr)} by hand, but the runtime scales it too; expected "
+        f"{wording.fmt_lr(ctx, c.old_lr)}"
     )
+    notes = [f"{s.description}: the lr is scaled twice", *wording.reference_notes(ctx)]
     fix = None
     if r.lr.span is not None and r.lr.raw:
-        content = fixes.literal_for(r.lr, c.old_lr)
+        content = fixes.literal_for(r.lr, c.old_lr, suggested=False)
         fix = Fix(
             UNSAFE,
             f"Restore {r.lr.key} to {content}",
@@ -236,6 +246,7 @@ def check(ctx: CheckContext):
         data=ScalingData.of(ctx, c, c.old_lr, runtime_scaling=s.name),
         fix=fix,
         related=related,
+        notes=notes,
     )
 
 

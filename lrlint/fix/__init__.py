@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from lrlint.fix.edits import applicable, apply_edits, newline_of, select, type_kept
 from lrlint.fix.files import fsync_dir, read_current, unified_diff, write_atomic
-from lrlint.fix.loop import MAX_ITERATIONS, FixOutcome, apply
+from lrlint.fix.loop import MAX_ITERATIONS, Fixed, FixOutcome, apply
 
 __all__ = [
     "MAX_ITERATIONS",
     "FixOutcome",
+    "Fixed",
     "applicable",
     "apply",
     "apply_edits",

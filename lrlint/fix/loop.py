@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from lrlint import api, sources
 from lrlint.discover import Target
@@ -24,10 +25,18 @@ MAX_ITERATIONS = 10
 Place = tuple[str, int, int]  # (path, line, col) of an edit
 
 
+class Fixed(NamedTuple):
+    """A finding a fix removed."""
+
+    code: str
+    name: str
+    severity: str
+
+
 @dataclass
 class FixOutcome:
     result: Result  # the re-checked result
-    fixed: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # path -> (code, name) fixed
+    fixed: dict[str, list[Fixed]] = field(default_factory=dict)  # path -> the findings fixed there
     diff: str = ""
     problems: list[str] = field(default_factory=list)
     changed: dict[str, bytes] = field(default_factory=dict)  # path -> new bytes (written unless --diff)
@@ -50,7 +59,7 @@ class _Run:
         self.comments = dict(result.comments)
         self.recipes = dict(result.recipes)
         self.changed: dict[str, bytes] = {}  # path -> bytes after fixing
-        self.fixed: dict[str, list[tuple[str, str]]] = {}
+        self.fixed: dict[str, list[Fixed]] = {}
         self.problems: list[str] = []
         self.broken: set[str] = set()  # files whose fixes are given up
         self.rewritten: set[Place] = set()  # places an edit of this run rewrote
@@ -145,7 +154,7 @@ class _Run:
             self.recipes[path] = rechecked.recipes.get(path, [])
             for f in rnd.fixed[path]:
                 assert f.fix is not None
-                self.fixed.setdefault(path, []).append((f.code, f.name))
+                self.fixed.setdefault(path, []).append(Fixed(f.code, f.name, f.severity))
                 self.rewritten.update(
                     (e.span.path, e.span.line, e.span.col) for e in f.fix.edits if e.span.path == path
                 )

@@ -95,7 +95,7 @@ def diagnostic(f: Finding, view: View) -> lsp.Diagnostic:
             related.append(lsp.DiagnosticRelatedInformation(location=loc, message=r.label))
     return lsp.Diagnostic(
         range=view.range(f.span),
-        message=f.message,
+        message="\n".join([f.message, *(f"note: {n}" for n in f.notes)]),
         severity=SEVERITY.get(f.severity, lsp.DiagnosticSeverity.Warning),
         code=f.code,
         code_description=lsp.CodeDescription(href=rule.url) if rule is not None else None,

@@ -14,7 +14,7 @@ __all__ = ["DECLARED", "HISTORY", "INHERITANCE", "STRENGTH", "USER", "Reference"
 @dataclass
 class Reference:
     kind: ReferenceKind
-    label: str  # e.g. "git HEAD", "inline reference (line 2)"
+    label: str  # e.g. "git HEAD", "inline reference at configs/a.yaml:2"
     batch: float | None
     lr: float | None
     span: Span | None = None  # where the reference is stated (comment line, base file's batch)

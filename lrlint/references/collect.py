@@ -40,9 +40,8 @@ def declared(recipe: Recipe, doc: Document) -> list[Reference]:
         if lines is not None:
             start = lines.offset(d.line, 1)
             span = lines.span(doc.path, start, start + len(lines.line_text(d.line)))
-        refs.append(
-            Reference(DECLARED, f"inline reference (line {d.line})", d.batch, d.lr, span, values=d.values or None)
-        )
+        where = f"{span.path if span is not None else doc.path}:{d.line}"
+        refs.append(Reference(DECLARED, f"inline reference at {where}", d.batch, d.lr, span, values=d.values or None))
     # a declared global batch says nothing about a per-device batch on unknown devices
     devices_known = recipe.roles.get("batch_per_device") is None or recipe.roles.get("devices") is not None
     for key in recipe.profile.declared_batch:

@@ -31,10 +31,12 @@ class ReportContext:
     stream: TextIO
     color: bool = False
     format: str = "full"
-    fixed: dict = field(default_factory=dict)  # path -> list of (code, name) fixed by --fix
+    fixed: dict = field(default_factory=dict)  # path -> the findings --fix removed (lrlint.fix.Fixed)
     show_fixes: bool = False
     unsafe_fixes: bool = False
     root: str = "."
+    width: int | None = None  # the terminal's columns (text wraps between words); None: never wrapped
+    summary: bool = True  # the closing "Found ..." lines (-q leaves them out)
 
 
 def available(name: str) -> bool:
@@ -52,29 +54,42 @@ def render(ctx: ReportContext) -> None:
     mod.render(ctx)
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 'es' if word.endswith('x') else 's'}"
+
+
+def severity_counts(severities) -> str:
+    """``6 errors and 2 warnings``: each severity that occurs (``0 errors`` when none does)."""
+    from lrlint.findings import ERROR, INFO, WARNING
+
+    seen = list(severities)
+    parts = [
+        plural(n, word)
+        for sev, word in ((ERROR, "error"), (WARNING, "warning"), (INFO, "note"))
+        if (n := sum(1 for s in seen if s == sev))
+    ]
+    if not parts:
+        return plural(0, "error")
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def summary_lines(ctx: ReportContext) -> list[str]:
-    """ruff's closing lines: counts and the fix hint."""
+    """ruff's closing lines, with the severities: ``Found 6 errors and 2 warnings.``, then the fix hints."""
     from lrlint.findings import SAFE, UNSAFE
 
     n = len(ctx.findings)
-    lines = []
-    fixed = sum(len(v) for v in ctx.fixed.values())
-    if n == 0 and fixed == 0:
-        lines.append("All checks passed!")
-        return lines
-    if fixed:
-        lines.append(f"Found {n + fixed} error{'s' if n + fixed != 1 else ''} ({fixed} fixed, {n} remaining).")
-    else:
-        lines.append(f"Found {n} error{'s' if n != 1 else ''}.")
+    fixed = [item for items in ctx.fixed.values() for item in items]
+    if n == 0 and not fixed:
+        return ["All checks passed!"]
+    counts = severity_counts([f.severity for f in ctx.findings] + [i.severity for i in fixed])
+    lines = [f"Found {counts} ({len(fixed)} fixed, {n} remaining)." if fixed else f"Found {counts}."]
     safe = sum(1 for f in ctx.findings if f.fix and f.fix.applicability == SAFE)
     unsafe = sum(1 for f in ctx.findings if f.fix and f.fix.applicability == UNSAFE)
     if safe or (unsafe and ctx.unsafe_fixes):
         k = safe + (unsafe if ctx.unsafe_fixes else 0)
         lines.append(f"[*] {k} fixable with the `--fix` option.")
     if unsafe and not ctx.unsafe_fixes:
-        lines.append(
-            f"{unsafe} hidden fix{'es' if unsafe != 1 else ''} can be enabled with the `--unsafe-fixes` option."
-        )
+        lines.append(f"{plural(unsafe, 'hidden fix')} can be enabled with the `--unsafe-fixes` option.")
     return lines
 
 

@@ -7,8 +7,6 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-from lrlint.findings import ERROR, WARNING
-
 
 def printable(text: str, keep: str = "") -> str:
     """``text`` safe to print in any report: every character that is not printable (control characters,
@@ -86,21 +84,16 @@ def line_hash(ctx, path: str, line: int) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
-def counts(findings) -> tuple[int, int, int]:
-    e = sum(1 for f in findings if f.severity == ERROR)
-    w = sum(1 for f in findings if f.severity == WARNING)
-    return e, w, len(findings) - e - w
-
-
 def summary(ctx) -> str:
-    e, w, n = counts(ctx.findings)
+    """``lrlint: 6 errors and 2 warnings in 5 files (14 checked)``: the severities as the text formats'
+    ``Found ...`` line counts them."""
+    from lrlint.report import plural, severity_counts
+
     files = len({f.span.path for f in ctx.findings})
     checked = len(getattr(ctx.result, "files", []) or [])
     fixed = sum(len(v) for v in (getattr(ctx, "fixed", None) or {}).values())
     fixed_text = f", {fixed} fixed" if fixed else ""
     if not ctx.findings:
-        return f"lrlint: all checks passed ({checked} file{'s' if checked != 1 else ''} checked{fixed_text})"
-    bits = [f"{e} error{'s' if e != 1 else ''}", f"{w} warning{'s' if w != 1 else ''}"]
-    if n:
-        bits.append(f"{n} note{'s' if n != 1 else ''}")
-    return f"lrlint: {', '.join(bits)} in {files} file{'s' if files != 1 else ''} ({checked} checked{fixed_text})"
+        return f"lrlint: all checks passed ({plural(checked, 'file')} checked{fixed_text})"
+    counts = severity_counts(f.severity for f in ctx.findings)
+    return f"lrlint: {counts} in {plural(files, 'file')} ({checked} checked{fixed_text})"

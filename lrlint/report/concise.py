@@ -1,4 +1,5 @@
-"""One line per finding: ``path:line:col: CODE [*] message``."""
+"""One line per finding: ``path:line:col: CODE [*] severity: message`` (the headline; notes are in the
+full, JSON and SARIF formats)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from lrlint.report._common import printable
 
 def line(f, unsafe_fixes: bool = False) -> str:
     where = f"{printable(f.span.path)}:{f.span.line}:{f.span.col}"
-    return f"{where}: {f.code} {fix_marker(f, unsafe_fixes)}{printable(f.message)}"
+    return f"{where}: {f.code} {fix_marker(f, unsafe_fixes)}{f.severity}: {printable(f.message)}"
 
 
 def render(ctx: ReportContext) -> None:
     w = ctx.stream.write
     for f in ctx.findings:
         w(line(f, ctx.unsafe_fixes) + "\n")
-    for s in summary_lines(ctx):
-        w(s + "\n")
+    if ctx.summary:
+        for s in summary_lines(ctx):
+            w(s + "\n")

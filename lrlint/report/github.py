@@ -28,7 +28,7 @@ def line(f, root: str = ".") -> str:
     if s.end_line == s.line:
         props.append(("endColumn", str(max(s.col, s.end_col, 1))))
     props.append(("title", f"{f.code} {f.name}"))
-    msg = f.message
+    msg = "\n".join([f.message, *(f"note: {n}" for n in f.notes)])
     if f.fix is not None and f.fix.edits:
         msg += f"\nhelp: {f.fix.message}" + (f" ({f.fix.applicability} fix)" if f.fix.applicability != "safe" else "")
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)

@@ -1,4 +1,8 @@
-"""JSON with ruff's field names (code, name, message, severity, filename, location, ...) plus ``data``."""
+"""JSON with ruff's field names (code, name, message, severity, filename, location, ...) plus ``notes``,
+``related`` and ``data``.
+
+Paths are absolute, as ruff writes ``filename``: ``filename`` and ``related[].filename`` alike. A file
+read from git (``HEAD:configs/a.yaml``) is no path on disk and stays as shown; so does stdin's ``-``."""
 
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ def finding_dict(f, root: str = ".") -> dict:
         "name": f.name,
         "message": f.message,
         "severity": f.severity,
-        "filename": os.path.abspath(f.span.path) if not _is_rev(f.span.path) else f.span.path,
+        "filename": filename(f.span.path),
         "location": _loc(f.span.line, f.span.col),
         "end_location": _loc(f.span.end_line, f.span.end_col),
         "fix": fix,
@@ -45,19 +49,23 @@ def finding_dict(f, root: str = ".") -> dict:
         "url": rule.url if rule else None,
         "related": [
             {
-                "filename": r.span.path,
+                "filename": filename(r.span.path),
                 "location": _loc(r.span.line, r.span.col),
                 "end_location": _loc(r.span.end_line, r.span.end_col),
                 "message": r.label,
             }
             for r in f.related
         ],
+        "notes": list(f.notes),
         "data": f.data.to_json() if f.data is not None else {},
     }
 
 
-def _is_rev(path: str) -> bool:
-    return ":" in path and not os.path.exists(path)
+def filename(path: str) -> str:
+    """``path`` made absolute, unless it names no file on disk (a git revision's file, stdin)."""
+    if path == "-" or (":" in path and not os.path.exists(path)):
+        return path
+    return os.path.abspath(path)
 
 
 def render(ctx: ReportContext) -> None:

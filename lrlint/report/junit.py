@@ -44,7 +44,12 @@ def document(ctx: ReportContext) -> ET.Element:
             )
             message = printable(f.message)
             fail = ET.SubElement(case, "failure", message=message, type=f.severity)
-            fail.text = f"line {f.span.line}, col {f.span.col}, {f.code} {f.name}: {message}"
+            fail.text = "\n".join(
+                [
+                    f"line {f.span.line}, col {f.span.col}, {f.code} {f.name}: {message}",
+                    *(f"note: {printable(n)}" for n in f.notes),
+                ]
+            )
     return suites
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lrlint.findings import ERROR, INFO, WARNING
 from lrlint.report import ReportContext
-from lrlint.report._common import clean, fingerprint, line_hash, rel_uri, uri_reference
+from lrlint.report._common import clean, fingerprint, line_hash, printable, rel_uri, uri_reference
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/lrlint/lrlint"
@@ -80,6 +80,14 @@ def _fix(f, root: str) -> dict | None:
     }
 
 
+def _with_notes(results: list[dict], findings) -> list[dict]:
+    """Each result's message text followed by its finding's notes, one per line (each escaped alone: the
+    line breaks between them are the message's own)."""
+    for res, f in zip(results, findings, strict=True):
+        res["message"]["text"] = "\n".join([res["message"]["text"], *(f"note: {printable(n)}" for n in f.notes)])
+    return results
+
+
 def document(ctx: ReportContext) -> dict:
     from lrlint import __version__, checks
 
@@ -133,7 +141,7 @@ def document(ctx: ReportContext) -> dict:
                 },
                 "originalUriBaseIds": {ROOT_ID: {"uri": root_uri}},
                 "columnKind": "unicodeCodePoints",
-                "results": clean(results),  # messages escaped; URIs are percent-encoded already
+                "results": _with_notes(clean(results), ctx.findings),  # escaped; URIs percent-encoded already
             }
         ],
     }
