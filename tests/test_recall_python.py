@@ -92,10 +92,11 @@ def test_dataclass_default_of_the_entry_function_changed_lr_kept(repo):
         ("LR001", "litgpt_like/finetune/lora.py", 17, 27, pytest.approx(1.0607e-4, rel=1e-4))
     ]
     f = findings[0]
-    assert f["message"].startswith(
-        "effective batch 128 -> 16 (x0.125) but optimizer.lr stays 3e-4; AdamW (adaptive): square-root rule"
+    assert f["message"] == (
+        "effective batch 128 -> 16 (x0.125) but optimizer.lr stays 3e-4; expected 1.06e-4 (square-root rule)"
     )
-    assert f["data"]["optimizer"] == "AdamW" and f["fix"]["edits"][0]["content"] == "1.061e-4"
+    assert f["notes"][0].startswith("policy for AdamW (adaptive): square-root to linear rule")
+    assert f["data"]["optimizer"] == "AdamW" and f["fix"]["edits"][0]["content"] == "1.06e-4"
     assert [(r["location"]["row"], r["location"]["column"]) for r in f["related"]] == [(21, 23)]
     assert proc.returncode == 1
 
@@ -152,9 +153,11 @@ def test_ddp_branch_is_compared_branch_by_branch(repo):
         ("LR001", "train.py", 7, 31, pytest.approx(6e-4 * 5**0.5)),
         ("LR001", "train.py", 22, 5, pytest.approx(6e-4 * 40**0.5)),
     ]
-    assert findings[0]["message"].startswith("effective batch 12 -> 60 (x5) but optimizer.lr stays 6e-4; AdamW")
+    assert findings[0]["message"].startswith("effective batch 12 -> 60 (x5) but optimizer.lr stays 6e-4; expected")
+    assert findings[0]["notes"][0].startswith("policy for AdamW (adaptive)")
     assert findings[0]["message"].endswith("(in the branch where `ddp`)")
-    assert findings[1]["message"].startswith("effective batch 12 -> 480 (x40) but optimizer.lr stays 6e-4; AdamW")
+    assert findings[1]["message"].startswith("effective batch 12 -> 480 (x40) but optimizer.lr stays 6e-4; expected")
+    assert findings[1]["notes"][0].startswith("policy for AdamW (adaptive)")
     assert findings[1]["message"].endswith("(in the branch where `not ddp`)")
 
 
@@ -255,10 +258,14 @@ def test_lazyconfig_relative_import_chain(repo):
     repo.write(child, D2_CHILD + "dataloader.train.total_batch_size = 32\n")
     findings = _findings(repo.lrlint("check", child, "--output-format", "json"))
     assert _summary(findings, repo.path) == [("LR001", child, 6, 37, pytest.approx(0.04))]
-    assert findings[0]["message"].startswith(
-        "effective batch 16 -> 32 (x2) but optimizer.lr stays 0.02; SGD (SGD family)"
+    assert (
+        findings[0]["message"]
+        == "effective batch 16 -> 32 (x2) but optimizer.lr stays 0.02; expected 0.04 (linear rule)"
     )
-    assert [(r["filename"], r["location"]["row"]) for r in findings[0]["related"]] == [("configs/common/optim.py", 8)]
+    assert findings[0]["notes"][0] == "policy for SGD (SGD family): linear rule"
+    assert [(os.path.relpath(r["filename"], repo.path), r["location"]["row"]) for r in findings[0]["related"]] == [
+        ("configs/common/optim.py", 8)
+    ]
 
 
 def test_lazyconfig_objects_from_several_files_are_not_a_trained_reference(repo):
@@ -282,7 +289,7 @@ def test_lazyconfig_model_zoo_chain_history(repo):
         ("LR001", child, 4, 37, pytest.approx(5e-5)),
         ("LR006", child, 7, 18, None),  # the iterations were set for 64 images a step
     ]
-    assert "AdamW (adaptive)" in findings[0]["message"]
+    assert findings[0]["notes"][0].startswith("policy for AdamW (adaptive)")
 
 
 CONSTANTS = """\
@@ -310,9 +317,11 @@ def test_module_constants_passed_to_a_function(repo):
     repo.write("train.py", CONSTANTS.replace("BATCH_SIZE = 64", "BATCH_SIZE = 256"))
     findings = _findings(repo.lrlint("check", "train.py", "--output-format", "json"))
     assert _summary(findings, repo.path) == [("LR001", "train.py", 4, 14, pytest.approx(0.4))]
-    assert findings[0]["message"].startswith(
-        "effective batch 64 -> 256 (x4) but optimizer.lr stays 0.1; SGD (SGD family)"
+    assert (
+        findings[0]["message"]
+        == "effective batch 64 -> 256 (x4) but optimizer.lr stays 0.1; expected 0.4 (linear rule)"
     )
+    assert findings[0]["notes"][0] == "policy for SGD (SGD family): linear rule"
     assert findings[0]["fix"]["edits"][0]["location"]["row"] == 5
 
 
