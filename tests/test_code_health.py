@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 PACKAGE = ROOT / "lrlint"
@@ -195,3 +196,25 @@ def test_mypy_passes():
     cache = Path(tempfile.gettempdir()) / f"lrlint-mypy-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}"
     code, out = _linter("mypy", "--cache-dir", str(cache))
     assert code == 0, f"mypy:\n{out}"
+
+
+def test_pre_commit_config_is_valid():
+    """The repository's own hooks (.pre-commit-config.yaml) pass pre-commit's schema."""
+    code, out = _linter("pre_commit", "validate-config", ".pre-commit-config.yaml")
+    assert code == 0, f"pre-commit validate-config:\n{out}"
+
+
+def test_lrlint_passes_on_its_own_repository():
+    """lrlint's own hook over the repository's tracked configs and sources (examples/ are demos with findings)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--", "*.py", "*.yaml", "*.yml", "*.json"],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout")
+    files = [f for f in listed.stdout.decode().split("\0") if f and not f.startswith("examples/")]
+    assert len(files) > 100, files
+    code, out = _linter("lrlint", "check", "--force-exclude", "--output-format", "concise", *files)
+    assert code == 0, f"lrlint check:\n{out}"
