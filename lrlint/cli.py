@@ -20,7 +20,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _codes(text: str) -> list[str]:
-    return [c.strip().upper() for c in text.split(",") if c.strip()]
+    """Rule selectors given on the command line: each a rule code, a prefix of some, or ALL; a bad one is
+    the flag's error (argparse names the flag), never the config file's."""
+    from lrlint import checks
+
+    codes = [c.strip().upper() for c in text.split(",") if c.strip()]
+    known = list(checks.all_rules())
+    for c in codes:
+        if c != "ALL" and not any(k.startswith(c) for k in known):
+            raise argparse.ArgumentTypeError(
+                f"{c!r} selects no rule (a rule code or prefix: {', '.join(known)}, LR0, LR9 or ALL)"
+            )
+    return codes
 
 
 def build_parser(verify_options: bool = True) -> argparse.ArgumentParser:

@@ -39,8 +39,10 @@ class FindingData(Record):
         return {k: _json(v) for k, v in fields(self) if not (v is None and k in self.__omit_none__)}
 
     def about(self) -> str:
-        """The config key the finding is about (for fingerprints); "" when it names none."""
-        return str(getattr(self, "lr_key", "") or "")
+        """The config keys the finding is about, for fingerprints: its own key (a schedule length, a batch
+        key) and the lr key it concerns; "" when it names none."""
+        keys = [getattr(self, name, None) for name in ("key", "total_key", "batch_key", "ignored", "lr_key")]
+        return " ".join(str(k) for k in keys if k)
 
     def note(self) -> str:
         """Why the finding's advice holds, when the rule states it (the policy's note); "" otherwise."""

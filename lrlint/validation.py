@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from pydantic import TypeAdapter
     from pydantic_core import ErrorDetails
 
+# fields set by lrlint itself, never written by users (not offered as valid keys)
+INTERNAL_KEYS = frozenset({"root", "config_file"})
+
 # `Optional[X]` and `X | None` (PEP 604) are two origins of one idea
 _UNIONS = (Union, types.UnionType)
 
@@ -142,11 +145,27 @@ def validate(cls: type, data: Any) -> Any:
         raise Invalid(keep if unions else [(loc, msg) for loc, msg, _ in described]) from None
 
 
+def unknown_key(name: str, valid: list[str]) -> str:
+    """``unknown key `selec`; did you mean `select`? (valid keys: ...)``: what to write instead of a key
+    that is not one of ``valid``."""
+    import difflib
+
+    close = difflib.get_close_matches(name, valid, n=1)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    return f"unknown key `{name}`{hint} (valid keys: {', '.join(valid)})"
+
+
+def _keys(tp: Any) -> list[str]:
+    """The keys a user may write in a table of dataclass ``tp`` (as spelled: ``batch-tolerance``)."""
+    return [_aliases(tp).get(f.name, f.name) for f in dataclasses.fields(tp) if f.init and not f.name.startswith("_")]
+
+
 def _describe(cls: type, err: ErrorDetails) -> tuple[str, str, str | None]:
     """(location as the user spells it, message, the location of the union it went through) for one error."""
     loc: list[str] = []
     union_at = None
     tp: Any = cls
+    owner: Any = None  # the dataclass whose table holds the last key
     for part in err["loc"]:
         name = str(part)
         if typing.get_origin(tp) in _UNIONS:  # pydantic names the branch it tried: not part of the user's key
@@ -154,6 +173,7 @@ def _describe(cls: type, err: ErrorDetails) -> tuple[str, str, str | None]:
             tp = next((a for a in typing.get_args(tp) if getattr(a, "__name__", "") == name), None)
             continue
         if _is_dataclass_type(tp):
+            owner = tp
             loc.append(_aliases(tp).get(name, name))
             tp = _hints(tp).get(name)
         else:
@@ -166,6 +186,6 @@ def _describe(cls: type, err: ErrorDetails) -> tuple[str, str, str | None]:
         owner = tp if _is_dataclass_type(tp) else None
         loc.append(_aliases(owner).get(cause.field, cause.field) if owner else cause.field)
         msg = f"Value error, {cause}"
-    if msg == "Unexpected keyword argument":
-        msg = "Extra inputs are not permitted"
+    if err.get("type") in ("unexpected_keyword_argument", "extra_forbidden") and owner is not None and loc:
+        msg = unknown_key(loc[-1], [k for k in _keys(owner) if k not in INTERNAL_KEYS])
     return ".".join(loc), msg, union_at

@@ -119,3 +119,98 @@ def test_quiet_keeps_the_format_and_drops_the_summary_silent_prints_nothing(tmp_
     silent = run_lrlint("check", "-s", "a.yaml", cwd=tmp_path)
     assert (silent.returncode, silent.stdout, silent.stderr) == (1, "", "")
     assert run_lrlint("check", "--silent", "--exit-zero", "a.yaml", cwd=tmp_path).returncode == 0
+
+
+# -- fingerprints ---------------------------------------------------------------------------------
+
+
+def test_fingerprints_are_unique_over_the_examples():
+    gitlab = json.loads(run_lrlint("check", "--output-format", "gitlab", "examples/", cwd=ROOT).stdout)
+    assert len(gitlab) == 8
+    assert len({i["fingerprint"] for i in gitlab}) == 8  # GitLab keeps one issue per fingerprint
+    sarif = json.loads(run_lrlint("check", "--output-format", "sarif", "examples/", cwd=ROOT).stdout)
+    results = sarif["runs"][0]["results"]
+    assert len({r["partialFingerprints"]["lrlintFinding/v1"] for r in results}) == len(results) == 8
+    # the two LR006 findings of one line (SOLVER.MAX_ITER and SOLVER.STEPS) are two issues
+    lr006 = [i for i in gitlab if i["check_name"].startswith("LR006")]
+    assert [i["location"]["positions"]["begin"]["line"] for i in lr006] == [7, 7]
+    assert lr006[0]["fingerprint"] != lr006[1]["fingerprint"]
+    # SARIF and GitLab agree: one identity per finding whatever the format
+    assert [i["fingerprint"] for i in gitlab] == [r["partialFingerprints"]["lrlintFinding/v1"] for r in results]
+
+
+D2_BASE = "SOLVER:\n  IMS_PER_BATCH: 16\n  BASE_LR: 0.02\n  STEPS: (60000, 80000)\n  MAX_ITER: 90000\n"
+D2_CHILD = '{pad}_BASE_: "base.yaml"\nSOLVER:\n  IMS_PER_BATCH: 64\n'
+
+
+def test_fingerprints_are_stable_across_runs_and_line_moves(tmp_path):
+    (tmp_path / "base.yaml").write_text(D2_BASE)
+    child = tmp_path / "child.yaml"
+
+    def prints():
+        r = run_lrlint("check", "--output-format", "gitlab", "child.yaml", cwd=tmp_path)
+        return [
+            (i["check_name"], i["location"]["positions"]["begin"]["line"], i["fingerprint"])
+            for i in json.loads(r.stdout)
+        ]
+
+    child.write_text(D2_CHILD.format(pad=""))
+    first = prints()
+    assert [(name, line) for name, line, _ in first] == [
+        ("LR001 unscaled-lr", 3),
+        ("LR006 schedule-not-rescaled", 3),
+        ("LR006 schedule-not-rescaled", 3),
+    ]
+    assert len({fp for _, _, fp in first}) == 3
+    assert prints() == first  # another run
+    child.write_text(D2_CHILD.format(pad="# moved down by a comment\n\n"))
+    moved = prints()
+    assert [line for _, line, _ in moved] == [5, 5, 5]
+    assert [fp for _, _, fp in moved] == [fp for _, _, fp in first]
+
+
+def test_findings_identical_in_every_part_still_get_their_own_fingerprint():
+    import io
+
+    from lrlint.findings import ERROR, Finding
+    from lrlint.report import ReportContext
+    from lrlint.report._common import fingerprint, fingerprints
+    from lrlint.results import Result
+    from lrlint.settings import Settings
+    from lrlint.spans import Span
+
+    span = Span("a.yaml", 0, 1, 1, 1, 1, 2)
+    same = [Finding("LR005", "beyond-linear-regime", m, ERROR, span) for m in ("one recipe", "another recipe")]
+    ctx = ReportContext(same, Result(), Settings(), io.StringIO())
+    first, second = fingerprints(ctx)
+    assert first == fingerprint(same[0], ctx) and second != first
+    assert fingerprints(ctx) == [first, second]  # deterministic: the report's order decides the rank
+
+
+# -- messages that blame the right place ----------------------------------------------------------
+
+
+def test_a_bad_rule_code_on_the_command_line_is_the_flags_error(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.lrlint]\n")
+    r = run_lrlint("check", "--select", "XX1", ".", cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith("usage: lrlint check ")
+    assert r.stderr.splitlines()[-1] == (
+        "lrlint check: error: argument --select: 'XX1' selects no rule (a rule code or prefix: LR001, LR002, "
+        "LR003, LR004, LR005, LR006, LR007, LR008, LR901, LR902, LR903, LR904, LR905, LR906, LR0, LR9 or ALL)"
+    )
+    assert "pyproject.toml" not in r.stderr
+    ignored = run_lrlint("check", "--ignore", "lr9,LR00", ".", cwd=tmp_path)  # prefixes, any case
+    assert ignored.returncode == 0, ignored.stderr
+
+
+def test_an_unknown_settings_key_is_named_with_the_valid_ones(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.lrlint]\nselec = ["LR0"]\n')
+    r = run_lrlint("check", ".", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == (
+        f"lrlint: error: {tmp_path / 'pyproject.toml'}: tool.lrlint.selec: unknown key `selec`; did you mean "
+        "`select`? (valid keys: select, extend-select, ignore, extend-ignore, per-file-ignores, include, exclude, "
+        "extend-exclude, respect-gitignore, base, max-file-size, profiles, config-sets, policy, thresholds, "
+        "verify, output-format)\n"
+    )

@@ -65,7 +65,7 @@ def test_optimizer_table_validates_and_fast_build_is_equal():
     "text, needle",
     [
         ("name: x\ntitle: t\nroles: {learning_rate: [lr]}\n", "roles: Value error, unknown role 'learning_rate'"),
-        ("name: x\ntitle: t\nroels: {}\n", "roels: Extra inputs are not permitted"),
+        ("name: x\ntitle: t\nroels: {}\n", "roels: unknown key `roels`; did you mean `roles`? (valid keys: name, "),
         ("name: x\ntitle: t\nname_tags: [{pattern: 'bs(\\d+)'}]\n", "name_tags.0.pattern: Value error, name tag"),
         (
             "name: x\ntitle: t\nruntime_scaling: [{name: a, when: [{key: k, op: sometimes}], description: d}]\n",

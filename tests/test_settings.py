@@ -24,7 +24,10 @@ def test_lrlint_toml_wins_in_same_directory(tmp_path):
     "toml, needle",
     [
         ('[tool.lrlint]\nselect = ["XX1"]\n', "tool.lrlint.select: Value error, 'XX1' is not a rule code"),
-        ("[tool.lrlint]\nunknown-key = 1\n", "tool.lrlint.unknown-key: Extra inputs are not permitted"),
+        (
+            "[tool.lrlint]\nunknown-key = 1\n",
+            "tool.lrlint.unknown-key: unknown key `unknown-key` (valid keys: select, ",
+        ),
         ('[tool.lrlint.policy]\nadaptive = "cubic"\n', "unknown policy 'cubic'"),
         ("[tool.lrlint.thresholds]\nerror-factor = 0.5\n", "tool.lrlint.thresholds.error-factor"),
         (
@@ -35,10 +38,27 @@ def test_lrlint_toml_wins_in_same_directory(tmp_path):
     ],
 )
 def test_bad_settings_name_the_key(tmp_path, toml, needle):
+    """The message names the file and the key, and what to write instead (never pydantic's wording)."""
     (tmp_path / "pyproject.toml").write_text(toml)
     with pytest.raises(ConfigError) as e:
         load(tmp_path)
     assert needle in str(e.value)
+    assert "Extra inputs are not permitted" not in str(e.value)
+
+
+def test_an_unknown_key_offers_the_closest_valid_one(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.lrlint]\nselec = ["LR0"]\n[tool.lrlint.thresholds]\nwarmup = 4\n')
+    with pytest.raises(ConfigError) as e:
+        load(tmp_path)
+    path = tmp_path / "pyproject.toml"
+    assert sorted(str(e.value).splitlines()) == [
+        f"{path}: tool.lrlint.selec: unknown key `selec`; did you mean `select`? (valid keys: select, extend-select, "
+        "ignore, extend-ignore, per-file-ignores, include, exclude, extend-exclude, respect-gitignore, base, "
+        "max-file-size, profiles, config-sets, policy, thresholds, verify, output-format)",
+        f"{path}: tool.lrlint.thresholds.warmup: unknown key `warmup`; did you mean `warmup-factor`? (valid keys: "
+        "batch-tolerance, lr-tolerance, error-factor, max-safe-batch, max-safe-factor, warmup-factor, "
+        "linear-regime-batch)",
+    ]
 
 
 def test_selection_prefixes_and_per_file_ignores():

@@ -169,9 +169,6 @@ class ScheduleData(FindingData):
     reference: RefLabel
     profile: str
 
-    def about(self) -> str:
-        return self.key
-
     def note(self) -> str:
         return (
             f"counted in samples, a length in steps lasts x{numbers.plain(self.k)} as long; Detectron2's "

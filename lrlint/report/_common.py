@@ -63,11 +63,13 @@ def line_text(ctx, path: str, line: int) -> str:
         return ""
 
 
-def fingerprint(f, ctx) -> str:
-    """Stable across runs and across unrelated edits elsewhere in the file.
+def fingerprint(f, ctx, occurrence: int = 1) -> str:
+    """Stable across runs and across line moves: never built from line numbers.
 
-    Built from the rule, the file (relative to the root), the lr key the finding is about and the
-    text of the flagged line (whitespace-normalized), never from line numbers.
+    Built from the rule, the file (relative to the root), the keys the finding is about (a schedule
+    length, a batch key, the lr key) and the text of the flagged line
+    (whitespace-normalized). ``occurrence``: the finding's rank among the report's findings that share
+    all of these (two recipes of one file flagging one line), so that each finding has its own.
     """
     parts = [
         f.code,
@@ -75,7 +77,20 @@ def fingerprint(f, ctx) -> str:
         f.data.about() if f.data is not None else "",
         " ".join(line_text(ctx, f.span.path, f.span.line).split()),
     ]
+    if occurrence > 1:
+        parts.append(str(occurrence))
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def fingerprints(ctx) -> list[str]:
+    """One fingerprint per finding of ``ctx``, all different (GitLab keeps one issue per fingerprint)."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for f in ctx.findings:
+        first = fingerprint(f, ctx)
+        seen[first] = seen.get(first, 0) + 1
+        out.append(first if seen[first] == 1 else fingerprint(f, ctx, seen[first]))
+    return out
 
 
 def line_hash(ctx, path: str, line: int) -> str:

@@ -6,12 +6,12 @@ import json
 
 from lrlint.findings import ERROR, WARNING
 from lrlint.report import ReportContext
-from lrlint.report._common import clean, fingerprint, rel_uri
+from lrlint.report._common import clean, fingerprints, rel_uri
 
 SEVERITY = {ERROR: "major", WARNING: "minor"}
 
 
-def issue(f, ctx) -> dict:
+def issue(f, ctx, fingerprint: str) -> dict:
     s = f.span
     return {
         "type": "issue",
@@ -19,7 +19,7 @@ def issue(f, ctx) -> dict:
         "description": f"{f.code} {f.message}",
         "categories": ["Bug Risk"] if f.code.startswith("LR0") else ["Compatibility"],
         "severity": SEVERITY.get(f.severity, "info"),
-        "fingerprint": fingerprint(f, ctx),
+        "fingerprint": fingerprint,
         "location": {
             "path": rel_uri(s.path, ctx.root),
             "positions": {
@@ -31,4 +31,5 @@ def issue(f, ctx) -> dict:
 
 
 def render(ctx: ReportContext) -> None:
-    ctx.stream.write(json.dumps(clean([issue(f, ctx) for f in ctx.findings]), indent=2) + "\n")
+    issues = [issue(f, ctx, fp) for f, fp in zip(ctx.findings, fingerprints(ctx), strict=True)]
+    ctx.stream.write(json.dumps(clean(issues), indent=2) + "\n")

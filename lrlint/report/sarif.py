@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lrlint.findings import ERROR, INFO, WARNING
 from lrlint.report import ReportContext
-from lrlint.report._common import clean, fingerprint, line_hash, printable, rel_uri, uri_reference
+from lrlint.report._common import clean, fingerprints, line_hash, printable, rel_uri, uri_reference
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/lrlint/lrlint"
@@ -95,7 +95,7 @@ def document(ctx: ReportContext) -> dict:
     ids = list(rules)
     results = []
     seen: dict[tuple[str, str], int] = {}
-    for f in ctx.findings:
+    for f, fp in zip(ctx.findings, fingerprints(ctx), strict=True):
         key = (f.span.path, line_hash(ctx, f.span.path, f.span.line))
         seen[key] = seen.get(key, 0) + 1
         res: dict = {
@@ -105,7 +105,7 @@ def document(ctx: ReportContext) -> dict:
             "locations": [_location(f.span, ctx.root)],
             "partialFingerprints": {
                 "primaryLocationLineHash": f"{key[1]}:{seen[key]}",
-                "lrlintFinding/v1": fingerprint(f, ctx),
+                "lrlintFinding/v1": fp,
             },
         }
         if f.code in rules:
