@@ -168,6 +168,10 @@ def _scaling_lines(p: Profile) -> list[str]:
         out.append(f"- Consistency (LR004): `{c.total}` is a multiple of {' x '.join(f'`{f}`' for f in c.factors)}")
     for e in p.epoch_flags:
         out.append(f"- `{e.pattern}` counts epochs when `{e.key}` is true (default {str(e.default).lower()})")
+    if p.warmup_fix:
+        w = p.warmup_fix
+        how = f"`{w.item}` first in `{w.key}`" if w.item else f"`{w.key}: {w.value}`"
+        out.append(f"- Warmup fix (LR003, unsafe): {how}" + (f": {w.description}" if w.description else ""))
     return out + [""] if out else []
 
 

@@ -128,6 +128,24 @@ class EpochFlag:
 
 
 @dataclass(kw_only=True)
+class WarmupFix:
+    """How ``--unsafe-fixes`` adds a warmup in this framework (LR003): ``key`` set to the literal ``value``,
+    or, with ``item``, the literal ``item`` put first in the list assigned to ``key`` (MMEngine's
+    ``param_scheduler``)."""
+
+    __pydantic_config__ = FORBID
+
+    key: str
+    value: str = ""  # the literal written, in the file's syntax (YAML and Python agree for numbers)
+    item: str = ""
+    description: str = ""  # what the warmup does, for the fix's title
+
+    def __post_init__(self) -> None:
+        if bool(self.value) == bool(self.item):
+            raise FieldError("warmup_fix", "give exactly one of value and item")
+
+
+@dataclass(kw_only=True)
 class Detect:
     __pydantic_config__ = FORBID
 
@@ -154,6 +172,7 @@ class Profile:
     declared_batch: list[str] = field(default_factory=list)  # keys stating the batch the lr was tuned for
     consistency: list[Consistency] = field(default_factory=list)
     epoch_flags: list[EpochFlag] = field(default_factory=list)
+    warmup_fix: WarmupFix | None = None  # how an unsafe fix adds a warmup (LR003)
     severity: Severity | None = None  # overrides finding severity
     note: str = ""  # shown with every finding of this profile
     url: str = ""

@@ -7,7 +7,8 @@ from lrlint.checks import compare as cmp
 from lrlint.checks import fixes, locations, wording
 from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import ScalingData
-from lrlint.findings import ERROR, WARNING, Finding
+from lrlint.checks.lr003_missing_warmup import has_warmup, warmup_keys
+from lrlint.findings import ERROR, WARNING, Finding, Fix
 from lrlint.scaling import RULE_TITLE, assess, same_number
 from lrlint.vocabulary import Severity
 
@@ -76,10 +77,22 @@ def check(ctx: CheckContext):
         severity,
         locations.changed_batch_span(ctx),
         data=ScalingData.of(ctx, c, expected),
-        fix=fixes.lr_fix(ctx, c, expected),
+        fix=_with_warmup_advice(ctx, fixes.lr_fix(ctx, c, expected), expected / c.old_lr),
         related=locations.related(ctx, f"tuned for batch {numbers.plain(c.old_batch)}"),
         notes=[wording.rule_note(ctx, c), *wording.reference_notes(ctx)],
     )
+
+
+def _with_warmup_advice(ctx: CheckContext, fix: Fix | None, factor: float) -> Fix | None:
+    """A fix that raises the lr by the warmup threshold or more in a config without a warmup leads to LR003:
+    its help says so first and names the warmup settings the profile reads."""
+    r = ctx.recipe
+    if fix is None or factor < ctx.settings.thresholds.warmup_factor or has_warmup(r):
+        return fix
+    keys = warmup_keys(r.profile)
+    add = f": add one with {' or '.join(keys[:2])}" if keys else ""
+    fix.message += f"; the lr then rises x{numbers.plain(factor)} with no warmup (LR003){add}"
+    return fix
 
 
 RULE = Rule(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from lrlint import numbers
+from lrlint import numbers, sources
 from lrlint.checks import compare as cmp
-from lrlint.checks import locations, wording
+from lrlint.checks import fixes, locations, wording
 from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import RefLabel, WarmupData
-from lrlint.findings import WARNING, Finding, Related
+from lrlint.findings import DISPLAY_ONLY, UNSAFE, WARNING, Finding, Fix, Related
 from lrlint.scaling import same_number
 
 DOC = """\
@@ -43,8 +43,13 @@ warmup_epochs: 5
 ```
 
 ## Fix safety
-No fix: the length and shape of a warmup are a choice (Goyal et al. used 5
-epochs, Detectron2 1000 iterations, Ultralytics 3 epochs).
+Unsafe, and only where the framework's profile knows how to add a warmup
+(`lrlint profile NAME` shows it): Hugging Face and axolotl `warmup_ratio: 0.05`,
+Detectron2 `SOLVER.WARMUP_ITERS: 1000`, LitGPT `train.lr_warmup_steps: 100`,
+MMEngine a `LinearLR` warmup over 500 iterations first in `param_scheduler`.
+The length and shape of a warmup are a choice (Goyal et al. used 5 epochs,
+Detectron2 1000 iterations, Ultralytics 3 epochs): review it. Where the
+scheduler list is inherited from a base file, the fix is shown, not applied.
 
 ## Options
 `[tool.lrlint.thresholds] warmup-factor` (default 4).
@@ -69,9 +74,42 @@ def has_warmup(recipe) -> bool:
     return False
 
 
+def warmup_keys(profile) -> list[str]:
+    """The warmup settings a profile reads, as a user writes them (the fix's key first)."""
+    keys = [p.replace("**.", "") for p in profile.patterns("warmup")]
+    keys = [k for k in keys if "*" not in k]
+    w = profile.warmup_fix
+    if w is not None and w.item:  # a scheduler in a list: its fields are not settings of their own
+        keys = [f"a warmup scheduler first in {w.key}"] + [k for k in keys if not k.startswith(w.key + ".")]
+    elif w is not None:
+        keys.insert(0, w.key)
+    return list(dict.fromkeys(keys))
+
+
 def _hint(recipe) -> str:
-    pats = [p.replace("**.", "") for p in recipe.profile.patterns("warmup") if "*" not in p.replace("**.", "")]
-    return f" (e.g. {pats[0]})" if pats else ""
+    keys = warmup_keys(recipe.profile)
+    return f" (e.g. {keys[0]})" if keys else ""
+
+
+def warmup_fix(ctx: CheckContext) -> Fix | None:
+    """The profile's way to add a warmup, as an unsafe fix in the checked file; display-only where the file
+    does not hold what it edits (a scheduler list inherited from a base)."""
+    w = ctx.recipe.profile.warmup_fix
+    src = ctx.source
+    if w is None or src is None:
+        return None
+    why = "the length of a warmup is a choice" + (f" ({w.description})" if w.description else "")
+    if w.item:
+        edits = sources.prepend_edits(src, w.key, w.item)
+        title = f"Add {w.item} first in {w.key}"
+        if edits is None:
+            return Fix(DISPLAY_ONLY, title, [], f"{w.key} is not assigned in {src.path}: add it by hand")
+        return Fix(UNSAFE, title, edits, why)
+    edit, reason = fixes.override_edit(ctx, w.key, w.value)
+    title = f"Set {w.key} to {w.value}"
+    if edit is None:
+        return Fix(DISPLAY_ONLY, title, [], reason)
+    return Fix(UNSAFE, title, [edit], why)
 
 
 def check(ctx: CheckContext):
@@ -130,6 +168,7 @@ def check(ctx: CheckContext):
         WARNING,
         span,
         related=related,
+        fix=warmup_fix(ctx),
         data=WarmupData(
             lr_factor=f,
             batch_old=ref.batch,
@@ -152,7 +191,7 @@ RULE = Rule(
     name="missing-warmup",
     summary="Learning rate raised by a large factor with no warmup configured",
     severity=WARNING,
-    fix_availability="none",
+    fix_availability="sometimes",
     doc=DOC,
     check=check,
     valid=(
@@ -164,6 +203,15 @@ RULE = Rule(
         Example(
             "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\nwarmup_epochs: 0\n",
             expect=("LR003",),
+        ),
+        Example(
+            "# lrlint: reference batch=8 lr=2.0e-5\nper_device_train_batch_size: 128\nlearning_rate: 8.0e-5\n",
+            filename="train_args.yaml",
+            expect=("LR003",),
+            expected_fix=(
+                "# lrlint: reference batch=8 lr=2.0e-5\nper_device_train_batch_size: 128\nlearning_rate: 8.0e-5\n"
+                "warmup_ratio: 0.05\n"
+            ),
         ),
     ),
 )

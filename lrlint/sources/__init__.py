@@ -197,3 +197,15 @@ def override_edit(source: Source, dotted: str, content: str) -> Edit | None:
         return None
     edit: Edit | None = importlib.import_module(name).override(source, dotted, content)
     return edit
+
+
+def prepend_edits(source: Source, name: str, item: str) -> list[Edit] | None:
+    """The edits that put the literal ``item`` first in the list that the top-level assignment ``name = [...]``
+    writes (a single ``name = dict(...)`` becomes a list of two); None where the file does not assign
+    ``name`` itself (it is inherited) or its format has no such editor."""
+    module = EDITORS.get(source.format)
+    editor = getattr(importlib.import_module(module), "prepend", None) if module else None
+    if editor is None:
+        return None
+    edits: list[Edit] | None = editor(source, name, item)
+    return edits

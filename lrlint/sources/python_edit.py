@@ -66,6 +66,36 @@ def _append(src: Source, tree: ast.Module, parts: list[str], content: str) -> Ed
     return Edit(_span_at(src, len(text)), f"{prefix}{parts[0]} = {value}\n")
 
 
+def prepend(src: Source, name: str, item: str) -> list[Edit] | None:
+    """Put ``item`` first in the list of the file's last top-level ``name = [...]`` (one line of its own,
+    indented like the list's first item, in a list written over several lines); a single ``name = dict(...)``
+    becomes ``[item, dict(...)]``. None where the file does not assign ``name`` a list or a ``dict(...)``."""
+    try:
+        tree = ast.parse(src.text)
+    except SyntaxError:
+        return None
+    value = None
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and [getattr(t, "id", None) for t in stmt.targets] == [name]:
+            value = stmt.value
+    if isinstance(value, ast.List):
+        start = _char_of(src, value.lineno, value.col_offset) + 1  # after "["
+        if not value.elts:
+            return [Edit(_span_at(src, start), item)]
+        first = value.elts[0]
+        if first.lineno != value.lineno:  # one item per line: a line of its own, same indentation
+            line_start = src.lines.line_starts[first.lineno - 1]
+            indent = src.text[line_start : _char_of(src, first.lineno, first.col_offset)]
+            if indent.strip():
+                return None
+            return [Edit(_span_at(src, line_start), f"{indent}{item},\n")]
+        return [Edit(_span_at(src, start), f"{item}, ")]
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict":
+        s, e = _char_of(src, value.lineno, value.col_offset), _char_of(src, value.end_lineno, value.end_col_offset)
+        return [Edit(_span_at(src, s), f"[{item}, "), Edit(_span_at(src, e), "]")]
+    return None
+
+
 def _set_in_dict(src: Source, node: ast.expr, parts: list[str], content: str) -> Edit | None:
     """Replace the keyword's value, or add the missing keyword (nested ``dict(...)`` calls) before ``)``."""
     text = src.text
