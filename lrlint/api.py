@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lrlint import checks, config_sets, directives, interpolate, profiles, sources
+from lrlint import bigstack, checks, config_sets, directives, interpolate, profiles, sources
 from lrlint.checks.base import CheckContext
 from lrlint.checks.lr9xx_input import input_finding
-from lrlint.discover import Target, discover, display_path, resolved
+from lrlint.discover import Target, discover, display_path, resolved, resolving
 from lrlint.findings import Finding, Related
 from lrlint.inherit import AtRevision, Resolver, inherit_keys, inherit_profile
+from lrlint.inherit.model import Loaded
+from lrlint.keypaths import KeyIndex
 from lrlint.recipes import Recipe, build, name_tag, select_profile
 from lrlint.references import Reference, primary
 from lrlint.references.collect import collect as collect_references
@@ -38,7 +40,9 @@ class Engine:
         reference: str | None = None,
         cwd: Path | None = None,
         overlay: dict[Path, bytes] | None = None,
+        parsed: dict[Path, Loaded] | None = None,
     ):
+        """``parsed``: files an earlier run read from disk (``Result.parsed``), taken as parsed."""
         self.settings = settings
         self.cwd = (cwd or Path.cwd()).resolve()
         self.limits = Limits(max_file_size=settings.max_file_size)
@@ -55,20 +59,38 @@ class Engine:
         # files whose text is given, not read from disk (stdin, an editor's unsaved buffers), by resolved path
         self.overlay = {(self.cwd / p).resolve(): data for p, data in (overlay or {}).items()}
         self.resolver.overlay = self.overlay
+        if parsed:
+            self.resolver.seed(parsed)
         self._at_base: AtRevision | None = None  # the resolver of the git reference (bases at the base revision)
         self._reported: set[tuple] = set()  # input problems already reported (bases shared by children)
+        self.problems_reported: list[tuple[Finding, tuple]] = []  # those findings and their keys, in order
+
+    def forget(self) -> None:
+        """Drop the files parsed so far (a long run's memory stays flat; they are parsed again when needed)."""
+        self.resolver = Resolver(self.profiles, self.limits, self.cwd)
+        self.resolver.overlay = self.overlay
+        self._at_base = None
 
     # -- reading ---------------------------------------------------------------------------
     def parse_source(
-        self, src: Source, fs_path: Path | None = None, remember: bool = True, resolver: Resolver | None = None
+        self,
+        src: Source,
+        fs_path: Path | None = None,
+        remember: bool = True,
+        resolver: Resolver | None = None,
+        docs: list[Document] | None = None,
     ) -> Parsed:
-        """Parse ``src``; with ``fs_path`` (where it lives), resolve its bases and build the reference recipes."""
-        if src.format == "python":
-            from lrlint.sources import python_source
+        """Parse ``src`` (``docs``: its documents, when they are already parsed); with ``fs_path`` (where it
+        lives), resolve its bases and build the reference recipes."""
+        if docs is None:
+            if src.format == "python":
+                from lrlint.sources import python_source
 
-            if not python_source.mentions_training_names(src.text):
-                return Parsed(src, [], [])
-        docs = sources.parse(src, self.limits)
+                if not python_source.mentions_training_names(src.text):
+                    return Parsed(src, [], [])
+            docs = sources.parse(src, self.limits)
+        elif not docs:
+            return Parsed(src, [], [])
         if fs_path is not None and remember:
             self.resolver.remember(fs_path, src, docs)
         parsed = Parsed(src, [], [])
@@ -83,15 +105,17 @@ class Engine:
                 parsed.problems.extend(res.problems)
                 parsed.base_sources.extend(res.sources)
             merged = interpolate.resolve_document(merged) if merged.format == "yaml" else merged
-            prof = select_profile(merged, self.profiles)
-            recs = build(merged, prof, self.optimizers) if prof else []
+            index = KeyIndex(merged.values)
+            prof = select_profile(merged, self.profiles, index)
+            recs = build(merged, prof, self.optimizers, index=index) if prof else []
             if res is not None and res.base is not None and prof is not None:
                 bdoc = interpolate.resolve_document(res.base) if res.base.format == "yaml" else res.base
-                bprof = select_profile(bdoc, self.profiles) or prof
+                bindex = KeyIndex(bdoc.values)
+                bprof = select_profile(bdoc, self.profiles, bindex) or prof
                 tag = next((t for n in reversed(res.base_names) if (t := name_tag(bprof, n)) is not None), None)
                 if tag is None and recs:
                     tag = recs[0].tag  # no tag of its own: the devices are assumed unchanged
-                base_recs = build(bdoc, bprof, self.optimizers, tag=tag or False)
+                base_recs = build(bdoc, bprof, self.optimizers, tag=tag or False, index=bindex)
                 label = res.base_label
             parsed.docs.append(merged)
             parsed.recipes.append(recs)
@@ -112,6 +136,10 @@ class Engine:
         return build(doc, profile, self.optimizers) if profile else []
 
     def read(self, target: Target) -> Parsed:
+        """The target parsed: once per run, also when it was read before as another file's base."""
+        known = self.resolver.parsed(target.fs_path)
+        if known is not None and known.source.path == target.path:
+            return self.parse_source(known.source, target.fs_path, docs=known.docs)
         return self.parse_source(self.read_source(target), target.fs_path)
 
     # -- references ------------------------------------------------------------------------
@@ -132,14 +160,14 @@ class Engine:
 
     def history(self, target: Target) -> Parsed | None:
         """The target as it was at the git base; None without git, or when it is unchanged or new since then."""
-        start = target.fs_path.resolve().parent
+        start = resolved(target.fs_path).parent
         git = self.open_git(start if start.exists() else self.cwd)
         if git is None:
             return None
         rel = git.relative(target.fs_path)
         if rel is None:
             return None  # outside the repository
-        if target.fs_path.resolve() not in self.overlay and not git.is_changed(rel):
+        if resolved(target.fs_path) not in self.overlay and not git.is_changed(rel):
             return None  # identical at the base: nothing to compare (given text is compared with the blob)
         if self._at_base is None:  # the child's bases as they were at the base revision too
             self._at_base = AtRevision(self.resolver, git)
@@ -189,7 +217,9 @@ class Engine:
         if key in self._reported:
             return
         self._reported.add(key)
-        result.findings.append(input_finding(path, err, lines))
+        finding = input_finding(path, err, lines)
+        result.findings.append(finding)
+        self.problems_reported.append((finding, key))
 
     def check_file(self, target: Target, result: Result) -> None:
         try:
@@ -308,14 +338,32 @@ def filter_findings(findings: list[Finding], result: Result, settings: Settings)
     return sorted(out, key=lambda f: f.sort_key)
 
 
-def check_targets(engine: Engine, targets: list[Target], result: Result) -> None:
-    """Check each target; a member of a config set checks its whole set, once."""
-    engine.pathspec = [resolved(t.fs_path) for t in targets]
-    sets = config_sets.sets_of(engine.settings)
-    member_of = {m: i for i, group in enumerate(sets) for m in group}
-    wanted = sorted({member_of[p] for p in engine.pathspec if p in member_of})
-    engine.pathspec += [m for i in wanted for m in sets[i] if m not in engine.pathspec]
-    done: set[int] = set()
+def set_members(settings: Settings) -> tuple[list[list[Path]], dict[Path, int]]:
+    """The configured config sets and the set of each member (resolved paths)."""
+    sets = config_sets.sets_of(settings)
+    return sets, {m: i for i, group in enumerate(sets) for m in group}
+
+
+def pathspec_of(settings: Settings, targets: list[Target]) -> list[Path]:
+    """The files a run reads as checked files: the targets and the other members of their config sets."""
+    sets, member_of = set_members(settings)
+    spec = [resolved(t.fs_path) for t in targets]
+    wanted = sorted({member_of[p] for p in spec if p in member_of})
+    return spec + [m for i in wanted for m in sets[i] if m not in spec]
+
+
+def check_targets(
+    engine: Engine,
+    targets: list[Target],
+    result: Result,
+    pathspec: list[Path] | None = None,
+    sets_done: frozenset[int] = frozenset(),
+) -> None:
+    """Check each target; a member of a config set checks its whole set, once. ``pathspec``: every file of
+    the run, when ``targets`` are a part of it; ``sets_done``: config sets already checked by another part."""
+    engine.pathspec = pathspec if pathspec is not None else pathspec_of(engine.settings, targets)
+    sets, member_of = set_members(engine.settings)
+    done: set[int] = set(sets_done)
     for t in targets:
         result.files.append(t.path)
         result.covered.add(t.path)
@@ -333,14 +381,56 @@ def check_paths(
     base: str | None = None,
     reference: str | None = None,
     force_exclude: bool = False,
+    keep_parsed: bool = False,
 ) -> Result:
-    """Check files and directories; raises UsageError or PathError for exit-2 problems."""
+    """Check files and directories; raises UsageError or PathError for exit-2 problems. ``keep_parsed``: the
+    result keeps the parsed files (``Result.parsed``, for --fix's re-check)."""
+    return bigstack.run(lambda: _check_paths(paths, settings, base, reference, force_exclude, keep_parsed))
+
+
+def _check_paths(
+    paths: list[str],
+    settings: Settings,
+    base: str | None,
+    reference: str | None,
+    force_exclude: bool,
+    keep_parsed: bool = False,
+) -> Result:
+    with resolving():
+        notes: list[str] = []
+        targets = discover(paths, settings, force_exclude=force_exclude, notes=notes)
+        return _check_found(targets, notes, settings, base, reference, keep_parsed)
+
+
+def check_found(
+    targets: list[Target],
+    notes: list[str],
+    settings: Settings,
+    base: str | None = None,
+    reference: str | None = None,
+    keep_parsed: bool = False,
+) -> Result:
+    """``check_paths`` on files already discovered (``notes``: what the discovery said)."""
+    return bigstack.run(lambda: _check_found(targets, notes, settings, base, reference, keep_parsed))
+
+
+def _check_found(
+    targets: list[Target],
+    notes: list[str],
+    settings: Settings,
+    base: str | None,
+    reference: str | None,
+    keep_parsed: bool,
+) -> Result:
     engine = Engine(settings, base=base, reference=reference)
-    result = Result()
+    result = Result(notes=notes)
     try:
-        check_targets(engine, discover(paths, settings, force_exclude=force_exclude, notes=result.notes), result)
+        with resolving():
+            check_targets(engine, targets, result)
     finally:
         engine.close()
+    if keep_parsed:
+        result.parsed = engine.resolver.read_from_disk()
     return _finish(engine, result, settings)
 
 
@@ -372,19 +462,32 @@ def check_text(
     raw = data.encode("utf-8") if isinstance(data, str) else data
     engine = Engine(settings, base=base, reference=reference, cwd=cwd, overlay={**(overlay or {}), fs: raw})
     shown = STDIN_NAME if str(path) == STDIN_NAME else display_path(fs, cwd)
+    return bigstack.run(lambda: _check_one(engine, Target(shown, fs, fmt), settings))
+
+
+def _check_one(engine: Engine, target: Target, settings: Settings) -> Result:
     result = Result()
     try:
-        check_targets(engine, [Target(shown, fs, fmt)], result)
+        with resolving():
+            check_targets(engine, [target], result)
     finally:
         engine.close()
     return _finish(engine, result, settings)
 
 
-def _finish(engine: Engine, result: Result, settings) -> Result:
-    if engine.git is not None:
-        result.git_root = str(engine.git.root)
+def _finish(engine: Engine, result: Result, settings: Settings) -> Result:
+    git_root = str(engine.git.root) if engine.git is not None else None
+    return finish(result, settings, git_root, engine.git_note, engine.base_rev)
+
+
+def finish(
+    result: Result, settings: Settings, git_root: str | None, git_note: str | None, base_rev: str | None
+) -> Result:
+    """A run's last step: the git root and note, rule selection and suppressions."""
+    if git_root is not None:
+        result.git_root = git_root
     # no git matters when --base asked for it, or when a recipe was left without any reference
-    if engine.git_note and (engine.base_rev or any(e.reference is None for e in result.explanations)):
-        result.notes.append(engine.git_note)
+    if git_note and (base_rev or any(e.reference is None for e in result.explanations)):
+        result.notes.append(git_note)
     result.findings = filter_findings(result.findings, result, settings)
     return result

@@ -133,6 +133,11 @@ def _add_check_parser(sub) -> None:
     c.add_argument("--config", metavar="PATH", help="use this config file instead of searching for one")
     c.add_argument("--isolated", action="store_true", help="ignore all configuration files")
     c.add_argument(
+        "--jobs",
+        metavar="N",
+        help="processes a run over many files uses (default: the usable CPUs; env LRLINT_JOBS; 1: in-process)",
+    )
+    c.add_argument(
         "--force-exclude",
         action="store_true",
         help="apply exclude globs even to files named on the command line (pre-commit)",
@@ -184,7 +189,7 @@ def _settings(args, overrides: dict):
 
 
 def cmd_check(args) -> int:
-    from lrlint import api, report
+    from lrlint import api, parallel, report
     from lrlint.discover import PathError
     from lrlint.profiles import RulesError
     from lrlint.settings import ConfigError
@@ -211,10 +216,16 @@ def cmd_check(args) -> int:
                     sys.stdout.buffer.write(stdin)
                 return EXIT_OK
         else:
-            result = api.check_paths(
-                args.paths, settings, base=args.base, reference=args.reference, force_exclude=args.force_exclude
+            result = parallel.check_paths(
+                args.paths,
+                settings,
+                base=args.base,
+                reference=args.reference,
+                force_exclude=args.force_exclude,
+                keep_parsed=bool(args.fix or args.diff),
+                jobs=parallel.jobs_setting(args.jobs, os.environ.get("LRLINT_JOBS")),
             )
-    except (ConfigError, RulesError, PathError, api.UsageError) as e:
+    except (ConfigError, RulesError, PathError, api.UsageError, parallel.JobsError) as e:
         print(f"lrlint: error: {_shown(str(e))}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
@@ -49,8 +52,32 @@ class PathError(Exception):
     """A path given on the command line does not exist: exit 2."""
 
 
+# a run's resolved paths (``resolving()``): each path is resolved once per run, however many stages ask
+_RESOLVED: ContextVar[dict[Path, Path] | None] = ContextVar("lrlint_resolved", default=None)
+
+
+@contextmanager
+def resolving() -> Iterator[None]:
+    """Within the block, ``resolved`` resolves each path once (a run: links do not change under it)."""
+    token = _RESOLVED.set({})
+    try:
+        yield
+    finally:
+        _RESOLVED.reset(token)
+
+
 def resolved(p: Path) -> Path:
     """``p`` with its links followed; a link loop (or a path the OS refuses) stays as written, made absolute."""
+    cache = _RESOLVED.get()
+    if cache is not None:
+        hit = cache.get(p)
+        if hit is None:
+            hit = cache[p] = _resolve(p)
+        return hit
+    return _resolve(p)
+
+
+def _resolve(p: Path) -> Path:
     try:
         return p.resolve()
     except (RuntimeError, OSError):  # RuntimeError: Python < 3.13 on a link loop

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from functools import lru_cache
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
 
 
 @lru_cache(maxsize=4096)
@@ -75,3 +78,49 @@ def shared_depth(a: str, b: str) -> int:
 def in_scope(key: str, scope: str) -> bool:
     """Whether ``key`` lies in the subtree ``scope`` (``""`` is the root)."""
     return scope == "" or key == scope or key.startswith(scope + ".")
+
+
+class KeyIndex(Generic[V]):
+    """A document's keys indexed by their last part, built once and shared by the profile matching and the
+    recipe of every lr: a pattern whose last part is a name is tried only on the keys that end with it (a
+    key matches a pattern only when their last parts agree). Lists keep the keys' order."""
+
+    def __init__(self, values: dict[str, V]) -> None:
+        self.values = values
+        self._items = list(values.items())
+        self._by_last: dict[str, list[tuple[str, V]]] = {}
+        for k, v in self._items:
+            self._by_last.setdefault(k.rpartition(".")[2], []).append((k, v))
+        self._regex: dict[str, list[tuple[str, V]]] = {}
+        self._matches: dict[str, list[tuple[str, V]]] = {}
+
+    def _candidates(self, pattern: str) -> list[tuple[str, V]]:
+        last = pattern.rpartition(".")[2]
+        return self._items if last in ("*", "**") else self._by_last.get(last, [])
+
+    def regex(self, pattern: str) -> list[tuple[str, V]]:
+        """The (key, value) pairs ``compile_pattern(pattern)`` matches, in the document's order."""
+        hit = self._regex.get(pattern)
+        if hit is None:
+            rx = compile_pattern(pattern)
+            hit = self._regex[pattern] = [(k, v) for k, v in self._candidates(pattern) if rx.match(k)]
+        return hit
+
+    def matching(self, pattern: str) -> list[tuple[str, V]]:
+        """The (key, value) pairs ``matches(pattern, key)`` holds for, in the document's order."""
+        hit = self._matches.get(pattern)
+        if hit is None:
+            if "*" not in pattern:
+                hit = [(pattern, self.values[pattern])] if pattern in self.values else []
+            else:
+                hit = [(k, v) for k, v in self._candidates(pattern) if matches(pattern, k)]
+            self._matches[pattern] = hit
+        return hit
+
+    def has(self, pattern: str) -> bool:
+        """Whether ``first_match([pattern], keys)`` finds a key."""
+        if "*" not in pattern:
+            return pattern in self.values
+        if pattern.startswith("**.") and "*" not in pattern[3:]:
+            return bool(self.matching(pattern))
+        return bool(self.regex(pattern))

@@ -100,17 +100,20 @@ def name_tag(profile: Profile, filename: str) -> Tag | None:
     return None
 
 
-def select_profile(doc: Document, profiles: tuple[Profile, ...]) -> Profile | None:
-    """The profile that claims a document: a file-name match, else the best key score."""
+def select_profile(
+    doc: Document, profiles: tuple[Profile, ...], index: keypaths.KeyIndex[Value] | None = None
+) -> Profile | None:
+    """The profile that claims a document: a file-name match, else the best key score (``index``: the
+    document's keys, when they are already indexed)."""
     name = PurePath(doc.path).name
-    keys = list(doc.values)
+    index = index or keypaths.KeyIndex(doc.values)
     best: tuple[int, int] | None = None
     chosen = None
     for p in profiles:
         if doc.format not in p.detect.formats:
             continue
         score = 1000 if any(fnmatch(name, g) for g in p.detect.files) else 0
-        score += sum(1 for pat in p.detect.keys if keypaths.first_match([pat], keys) is not None)
+        score += sum(1 for pat in p.detect.keys if index.has(pat))
         if score < p.detect.min_score or (score == 0 and p.detect.min_score > 0):
             continue
         rank = (score if p.detect.min_score > 0 else -1, p.priority)
@@ -124,14 +127,13 @@ def _present(v: Value | None) -> bool:
     return v is not None and (v.value is not None or not v.known)
 
 
-def _pick(patterns: list[str], values: dict[str, Value], anchor: str) -> Value | None:
+def _pick(patterns: list[str], index: keypaths.KeyIndex[Value], anchor: str) -> Value | None:
     """The value for a role nearest to ``anchor`` (longest shared scope), then by pattern order."""
     best = None
     best_rank = None
     for i, pat in enumerate(patterns):
-        rx = keypaths.compile_pattern(pat)
-        for k, v in values.items():
-            if not _present(v) or not rx.match(k):
+        for k, v in index.regex(pat):
+            if not _present(v):
                 continue
             rank = (keypaths.shared_depth(anchor, k), -i)
             if best_rank is None or rank > best_rank:
@@ -279,55 +281,57 @@ def _scaling(
     return None
 
 
-def _lrs(profile: Profile, values: dict[str, Value]) -> list[Value]:
+def _lrs(profile: Profile, index: keypaths.KeyIndex[Value]) -> list[Value]:
     """The lr of each scope: the first lr pattern that matches there (a word that is no number is no lr)."""
     lr_by_scope: dict[str, Value] = {}
     for pat in profile.patterns("lr"):
-        rx = keypaths.compile_pattern(pat)
-        for k, v in values.items():
-            if (
-                rx.match(k)
-                and _present(v)
-                and not (
-                    isinstance(v.value, str)
-                    and v.number is None
-                    and v.known
-                    and v.value.strip().lower() not in UNKNOWN_STRINGS
-                )
+        for k, v in index.regex(pat):
+            if _present(v) and not (
+                isinstance(v.value, str)
+                and v.number is None
+                and v.known
+                and v.value.strip().lower() not in UNKNOWN_STRINGS
             ):
                 lr_by_scope.setdefault(keypaths.parent(k), v)
     return list(lr_by_scope.values())
 
 
-def _schedule(profile: Profile, values: dict[str, Value]) -> list[Value]:
+def _schedule(profile: Profile, index: keypaths.KeyIndex[Value]) -> list[Value]:
     """Step-based schedule lengths; a length under an evaluation scope (``eval.max_iters``) is none."""
     return [
         v
         for p in profile.patterns("schedule_steps")
-        for k, v in values.items()
-        if keypaths.matches(p, k) and EVAL_SCOPES.isdisjoint(k.lower().split(".")[:-1])
+        for k, v in index.matching(p)
+        if EVAL_SCOPES.isdisjoint(k.lower().split(".")[:-1])
     ]
 
 
-def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag | None | bool = True) -> list[Recipe]:
+def build(
+    doc: Document,
+    profile: Profile,
+    optimizers: OptimizerTable,
+    tag: Tag | None | bool = True,
+    index: keypaths.KeyIndex[Value] | None = None,
+) -> list[Recipe]:
     """One recipe per lr (one lr per scope: the first lr pattern that matches there).
 
     ``tag``: the file-name tag (True: read it from ``doc.path``); its device count stands in where the
-    config has none.
+    config has none. ``index``: the document's keys, when they are already indexed.
     """
     values = doc.values
+    index = index or keypaths.KeyIndex(values)
     if tag is True:
         tag = name_tag(profile, doc.path)
     tag = tag or None
     recipes = []
     seen_spans: set[tuple[str, int, int]] = set()
-    for lr in _lrs(profile, values):
+    for lr in _lrs(profile, index):
         # one literal read through two names (``args.lr`` and ``optimizer.lr``) is one recipe
         if lr.span is not None:
             if (lr.span.path, lr.span.start, lr.span.end) in seen_spans:
                 continue
             seen_spans.add((lr.span.path, lr.span.start, lr.span.end))
-        roles = {r: _pick(profile.patterns(r), values, lr.key) for r in SINGLE_ROLES}
+        roles = {r: _pick(profile.patterns(r), index, lr.key) for r in SINGLE_ROLES}
         if roles["devices"] is None:
             roles["devices"] = _device_list(profile.patterns("devices"), values, lr.key)
         if (
@@ -343,8 +347,8 @@ def build(doc: Document, profile: Profile, optimizers: OptimizerTable, tag: Tag 
                 why=f"{tag.devices} devices from the file name ({tag.text})",
                 from_tag=tag.text,
             )
-        warmup = [v for p in profile.patterns("warmup") for k, v in values.items() if keypaths.matches(p, k)]
-        schedule = _schedule(profile, values)
+        warmup = [v for p in profile.patterns("warmup") for _k, v in index.matching(p)]
+        schedule = _schedule(profile, index)
         opt = roles.get("optimizer")
         default = profile.defaults.get("optimizer")
         opt_name = str(opt.value) if opt is not None and opt.known else None if default is None else str(default)

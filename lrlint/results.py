@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lrlint.findings import Finding
 from lrlint.inherit import Problem
+from lrlint.inherit.model import Loaded
 from lrlint.recipes import Recipe
 from lrlint.records import Record
 from lrlint.references import Reference
@@ -81,3 +83,7 @@ class Result:
     comments: dict[str, dict[int, str]] = field(default_factory=dict)  # per file, for suppressions
     git_root: str | None = None  # the work tree's top level, when git was asked (repository-relative report paths)
     covered: set[str] = field(default_factory=set)  # files whose findings this result states in full
+    # files the run read and parsed from disk, by resolved path (``check_paths(keep_parsed=True)``): --fix's
+    # re-check takes them as parsed instead of parsing the bases of each fixed file again
+    parsed: dict[Path, Loaded] = field(default_factory=dict, repr=False, compare=False)
+    workers: int = 0  # worker processes that checked files (0: the run was in-process)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from lrlint import api, sources
+from lrlint import api, bigstack, sources
 from lrlint.discover import Target
 from lrlint.findings import Finding
 from lrlint.fix.edits import applicable, apply_edits, select, type_kept
@@ -58,6 +58,7 @@ class _Run:
         self.sources: dict[str, Source] = dict(result.sources)
         self.comments = dict(result.comments)
         self.recipes = dict(result.recipes)
+        self.parsed = result.parsed  # files the check parsed: the re-check does not parse the bases again
         self.changed: dict[str, bytes] = {}  # path -> bytes after fixing
         self.fixed: dict[str, list[Fixed]] = {}
         self.problems: list[str] = []
@@ -207,6 +208,18 @@ def apply(
     max_iterations: int = MAX_ITERATIONS,
 ) -> FixOutcome:
     """Apply fixes to the files of ``result``; return the re-checked result, what was fixed and the diff."""
+    return bigstack.run(lambda: _apply(result, settings, unsafe, write, base, reference, max_iterations))
+
+
+def _apply(
+    result: Result,
+    settings: Settings,
+    unsafe: bool,
+    write: bool,
+    base: str | None,
+    reference: str | None,
+    max_iterations: int,
+) -> FixOutcome:
     run = _Run(result, settings, unsafe, base, reference)
     while run.iterations < max_iterations:
         chosen = select(run.candidates(), unsafe)
@@ -230,7 +243,7 @@ def _recheck(data: dict[str, bytes], formats: dict[str, str], run: _Run) -> Resu
     """Check files whose bytes are given in memory (an overlay of the fixed bytes), exactly as
     ``api.check_paths`` would."""
     overlay = {Path(p): d for p, d in data.items()}
-    engine = api.Engine(run.settings, base=run.base, reference=run.reference, overlay=overlay)
+    engine = api.Engine(run.settings, base=run.base, reference=run.reference, overlay=overlay, parsed=run.parsed)
     res = Result()
     try:
         api.check_targets(engine, [Target(path, Path(path), formats[path]) for path in data], res)

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from lrlint.discover import resolved
-from lrlint.inherit.model import Loaded, Problem, Resolved, is_key, mark, merge, problem, with_values
+from lrlint.inherit.model import MAX_DEPTH, Loaded, Problem, Resolved, is_key, mark, merge, problem, with_values
 from lrlint.profiles import Inherit
 from lrlint.sources import INCLUDE_ERROR, Source, SourceError
 from lrlint.values import ROOT_PREFIX, Document, Value
@@ -39,11 +39,11 @@ class PathBases:
         doc = me.doc
         problems: list[Problem] = []
         read: dict[str, Source] = {}
-        base, names = self._bases(r, doc, me.fs, inh, [me.fs], problems, read)
+        base, names, _ = self._bases(r, doc, me.fs, inh, [me.fs], problems, read)
         if base is None:
             return Resolved(doc, None, problems=problems) if problems else None
-        merged = mark(merge(base, dict(doc.values), inh.delete_key), doc.path)
-        bdoc = Document(names[-1][1] if names else doc.path, doc.format, mark(base, ""), lines=None)
+        merged = mark(merge(base, dict(doc.values), inh.delete_key), doc.path, r.marks)
+        bdoc = Document(names[-1][1] if names else doc.path, doc.format, mark(base, "", r.marks), lines=None)
         return Resolved(
             with_values(doc, merged, inh.key),
             bdoc,
@@ -74,13 +74,15 @@ class PathBases:
 
     def _bases(
         self, r, doc: Document, fs: Path, inh: Inherit, stack: list[Path], problems: list[Problem], read: dict
-    ) -> tuple[dict[str, Value] | None, list[tuple[str, str]]]:
-        """The merged values of ``doc``'s bases (None when it names none) and (file name, shown path) of each."""
+    ) -> tuple[dict[str, Value] | None, list[tuple[str, str]], int]:
+        """The merged values of ``doc``'s bases (None when it names none), (file name, shown path) of each, and
+        the height of its chain (how many levels of bases below ``stack`` were checked for cycles and depth)."""
         entries = _entries(doc, inh.key)
         if not entries:
-            return None, []
+            return None, [], 0
         merged: dict[str, Value] = {}
         names: list[tuple[str, str]] = []
+        height = 0
         for entry in entries:
             if self.skip(entry):
                 continue
@@ -91,6 +93,7 @@ class PathBases:
                 problems.append(problem(entry, f"{inh.key} must name a file, not {entry.value!r}"))
                 continue
             target = resolved(target)
+            height = max(height, 1)
             why = r.chain_problem(target, stack)
             if why:
                 problems.append(problem(entry, why))
@@ -102,12 +105,36 @@ class PathBases:
                 problems.append(problem(entry, f"base config {entry.value!r} cannot be read: {reason}"))
                 continue
             read[loaded.source.path] = loaded.source
-            sub, _ = self._bases(r, loaded.doc, target, inh, stack + [target], problems, read)
-            own = {k: v for k, v in loaded.doc.values.items() if not is_key(k, inh.key)}
-            values = merge(sub if sub is not None else {}, own, inh.delete_key)
-            merged = merge(merged, self.restrict(entry, values), inh.delete_key)
+            values, below = self._merged_file(r, loaded, target, inh, stack, problems, read)
+            height = max(height, 1 + below)
+            taken = self.restrict(entry, values)
+            merged = merge(merged, taken, inh.delete_key, r.shape(taken, inh.delete_key) if merged else None)
             names.append((target.name, loaded.source.path))
-        return merged, names
+        return merged, names, height
+
+    def _merged_file(
+        self, r, loaded: Loaded, target: Path, inh: Inherit, stack: list[Path], problems: list[Problem], read: dict
+    ) -> tuple[dict[str, Value], int]:
+        """A base file's own values merged over its bases, and the height of its chain, once per run: a result
+        without problems is kept (``r.merged``) with the files it read, and reused wherever its chain still
+        fits under MAX_DEPTH (a chain without problems reaches no file of any stack that leads to it)."""
+        key = (type(self), inh.key, inh.delete_key, target)
+        hit = r.merged.get(key)
+        if hit is not None and len(stack) + hit[2] <= MAX_DEPTH:
+            values, files, height = hit
+            for path, src in files:
+                read[path] = src
+            return values, height
+        mine: list[Problem] = []
+        sub_read: dict[str, Source] = {}
+        sub, _, height = self._bases(r, loaded.doc, target, inh, stack + [target], mine, sub_read)
+        own = {k: v for k, v in loaded.doc.values.items() if not is_key(k, inh.key)}
+        values = merge(sub if sub is not None else {}, own, inh.delete_key)
+        problems.extend(mine)
+        read.update(sub_read)
+        if not mine:
+            r.merged[key] = (values, tuple(sub_read.items()), height)
+        return values, height
 
 
 class MMEngineBases(PathBases):

@@ -177,8 +177,8 @@ class HydraDefaults:
         base = _Composition(r, inh, root, roots, {}, [], {}).compose(primary, "", [primary.fs], None)
         read.pop(me.source.path, None)
         return Resolved(
-            with_values(doc, mark(values, doc.path), inh.key),
-            Document(primary.source.path, "yaml", mark(base, ""), lines=None),
+            with_values(doc, mark(values, doc.path, r.marks), inh.key),
+            Document(primary.source.path, "yaml", mark(base, "", r.marks), lines=None),
             primary.source.path,
             [primary.fs.name],
             list(read.values()),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,63 +37,84 @@ class Loaded:
     source: Source
     doc: Document
     fs: Path
+    docs: list[Document] | None = None  # every document the file holds (None: not read from disk by the resolver)
 
 
-def _list_heads(keys: Iterable[str]) -> set[str]:
-    """Key prefixes that are lists (a part that is an index follows them)."""
-    heads = set()
-    for k in keys:
-        parts = k.split(".")
-        for i in range(1, len(parts)):
-            if parts[i].isdigit():
-                heads.add(".".join(parts[:i]))
-    return heads
+@dataclass
+class Shape:
+    """What a merge needs to know of the child's keys (computed once per child dict, see ``shape``)."""
+
+    drop: set[str]  # scopes of the base the child replaces whole: deleted mappings, lists
+    prefixes: set[str]  # every proper prefix of a child key (the child's mappings)
+    heads: set[str]  # the first part of every child key
 
 
-def merge(base: dict[str, Value], child: dict[str, Value], delete_key: str | None = None) -> dict[str, Value]:
-    """``child`` over ``base`` on flattened keys: scalars and lists replace, mappings merge."""
-    drop: set[str] = set()
-    if delete_key:
-        for k, v in child.items():
-            is_delete = k == delete_key or k.endswith("." + delete_key)
-            if is_delete and v.value not in (False, None, 0) and str(v.value).lower() not in ("false", "0"):
-                drop.add(keypaths.parent(k))
-    drop |= _list_heads(child)
-    child_keys = set(child)
-    all_child_prefixes = set()
-    for k in child:
-        parts = k.split(".")
-        for i in range(1, len(parts)):
-            all_child_prefixes.add(".".join(parts[:i]))
-    out: dict[str, Value] = {}
-    for k, v in base.items():
-        if any(keypaths.in_scope(k, d) for d in drop):
-            continue
-        if k in all_child_prefixes:  # a base scalar where the child has a mapping
-            continue
-        head = k
-        replaced = False
-        while "." in head:
-            head = keypaths.parent(head)
-            if head in child_keys:  # the child has a scalar where the base has a mapping
-                replaced = True
-                break
-        if replaced:
-            continue
-        out[k] = v
+def shape(child: dict[str, Value], delete_key: str | None = None) -> Shape:
+    """The child's mappings, lists and deleted scopes, from its keys."""
+    out = Shape(set(), set(), set())
     for k, v in child.items():
-        if delete_key and (k == delete_key or k.endswith("." + delete_key)):
-            continue
-        out[k] = v
+        deleting = delete_key and (k == delete_key or k.endswith("." + delete_key))
+        if deleting and v.value not in (False, None, 0) and str(v.value).lower() not in ("false", "0"):
+            out.drop.add(keypaths.parent(k))
+        out.heads.add(k.partition(".")[0])
+        start = 0
+        while (i := k.find(".", start)) >= 0:
+            out.prefixes.add(k[:i])
+            if k[i + 1 : (j if (j := k.find(".", i + 1)) >= 0 else len(k))].isdigit():
+                out.drop.add(k[:i])  # a list: a part that is an index follows
+            start = i + 1
     return out
 
 
-def mark(values: dict[str, Value], own_path: str) -> dict[str, Value]:
-    """Values from files other than ``own_path`` become INHERITED (UNKNOWN ones stay unknown)."""
+def merge(
+    base: dict[str, Value], child: dict[str, Value], delete_key: str | None = None, child_shape: Shape | None = None
+) -> dict[str, Value]:
+    """``child`` over ``base`` on flattened keys: scalars and lists replace, mappings merge.
+
+    Each base key under a head of the child is tested by set lookups of its own prefixes; ``child_shape``:
+    ``shape(child, delete_key)``, when it is known."""
+    out: dict[str, Value] = {}
+    if base:
+        sh = child_shape or shape(child, delete_key)
+        drop, prefixes = sh.drop, sh.prefixes
+        if "" not in drop:  # a delete key at the top replaces the whole base
+
+            def kept(k: str) -> bool:
+                if k in prefixes or k in drop:  # a base scalar where the child has a mapping; a dropped scope
+                    return False
+                head = k
+                while (i := head.rfind(".")) >= 0:
+                    head = head[:i]
+                    if head in child or head in drop:  # the child has a scalar where the base has a mapping
+                        return False
+                return True
+
+            heads = sh.heads  # a base key under no head of the child is kept as it is
+            out = {k: v for k, v in base.items() if k.partition(".")[0] not in heads or kept(k)}
+    if not delete_key:
+        out.update(child)
+        return out
+    for k, v in child.items():
+        if not (k == delete_key or k.endswith("." + delete_key)):
+            out[k] = v
+    return out
+
+
+def mark(
+    values: dict[str, Value], own_path: str, cache: dict[int, tuple[Value, Value]] | None = None
+) -> dict[str, Value]:
+    """Values from files other than ``own_path`` become INHERITED (UNKNOWN ones stay unknown); ``cache``
+    (id of a value -> the value and its INHERITED copy) makes each copy once per run."""
     out = {}
     for k, v in values.items():
         if v.span is not None and v.span.path != own_path and v.provenance not in (INHERITED, UNKNOWN):
-            v = replace(v, provenance=INHERITED)
+            if cache is None:
+                v = replace(v, provenance=INHERITED)
+            else:
+                hit = cache.get(id(v))
+                if hit is None or hit[0] is not v:
+                    hit = cache[id(v)] = (v, replace(v, provenance=INHERITED))
+                v = hit[1]
         out[k] = v
     return out
 

@@ -9,10 +9,10 @@ from lrlint import sources
 from lrlint.discover import display_path, resolved
 from lrlint.inherit.bases import ImportBases, MMEngineBases, PathBases
 from lrlint.inherit.hydra import HydraDefaults
-from lrlint.inherit.model import MAX_DEPTH, Loaded, Resolved
+from lrlint.inherit.model import MAX_DEPTH, Loaded, Resolved, Shape, shape
 from lrlint.profiles import Inherit, Profile
 from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
-from lrlint.values import Document
+from lrlint.values import Document, Value
 
 
 class Strategy(Protocol):
@@ -56,6 +56,10 @@ class Resolver:
         self._files: dict[Path, Loaded | SourceError] = {}
         self.parses = 0  # files parsed by the resolver (tests check each base is parsed once)
         self.overlay: dict[Path, bytes] = {}  # resolved path -> bytes not yet on disk (an editor's buffers)
+        # a base file's values merged over its bases, by (strategy, key, delete key, file): computed once
+        self.merged: dict[tuple, tuple[dict[str, Value], tuple[tuple[str, Source], ...], int]] = {}
+        self.marks: dict[int, tuple[Value, Value]] = {}  # a value's INHERITED copy, made once (model.mark)
+        self._shapes: dict[tuple[int, str | None], tuple[dict[str, Value], Shape]] = {}
 
     # -- files ---------------------------------------------------------------------------
     def display(self, fs: Path) -> str:
@@ -74,7 +78,26 @@ class Resolver:
         """Seed the cache with a file the engine already parsed."""
         fs = resolved(fs)
         if fs not in self._files and docs:
-            self._files[fs] = Loaded(source, docs[0], fs)
+            self._files[fs] = Loaded(source, docs[0], fs, None if fs in self.overlay else docs)
+
+    def size(self) -> int:
+        """How many files this resolver holds."""
+        return len(self._files)
+
+    def read_from_disk(self) -> dict[Path, Loaded]:
+        """Every file this resolver read and parsed from disk (a later run over the same files may reuse them)."""
+        return {fs: hit for fs, hit in self._files.items() if isinstance(hit, Loaded) and hit.docs is not None}
+
+    def seed(self, files: dict[Path, Loaded]) -> None:
+        """Files another run read from disk, taken as parsed (those given in the overlay are read again)."""
+        for fs, hit in files.items():
+            if fs not in self.overlay:
+                self._files.setdefault(fs, hit)
+
+    def parsed(self, fs: Path) -> Loaded | None:
+        """A file this resolver has already read and parsed from disk (a base), with all its documents."""
+        hit = self._files.get(resolved(fs))
+        return hit if isinstance(hit, Loaded) and hit.docs is not None and hit.fs not in self.overlay else None
 
     def load(self, fs: Path) -> Loaded:
         fs = resolved(fs)
@@ -91,7 +114,7 @@ class Resolver:
                     raise SourceError(INCLUDE_ERROR, f"{self.display(fs)}: no parser for {fmt} files") from None
                 self.parses += 1
                 doc = docs[0] if docs else Document(src.path, fmt, {}, lines=src.lines)
-                hit = Loaded(src, doc, fs)
+                hit = Loaded(src, doc, fs, docs)
             except SourceError as e:
                 hit = e
             self._files[fs] = hit
@@ -106,6 +129,14 @@ class Resolver:
             return sources.read(self.display(fs), fs, fmt, self.limits)
         except sources.Missing:
             raise SourceError(INCLUDE_ERROR, f"{self.display(fs)} does not exist") from None
+
+    def shape(self, values: dict[str, Value], delete_key: str | None) -> Shape:
+        """``model.shape`` of a base's merged values, once per run (a base merged into many children)."""
+        key = (id(values), delete_key)
+        hit = self._shapes.get(key)
+        if hit is None or hit[0] is not values:
+            hit = self._shapes[key] = (values, shape(values, delete_key))
+        return hit[1]
 
     # -- entry point ---------------------------------------------------------------------
     def resolve(self, doc: Document, src: Source, fs: Path, profile: Profile) -> Resolved | None:

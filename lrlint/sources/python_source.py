@@ -40,18 +40,18 @@ Guards: files nested deeper than ``limits.max_depth`` brackets (CPython itself
 stops at 200), holding an expression chain libcst parses in quadratic time, or an
 expression nested deeper than :mod:`lrlint.sources.py_guard` allows are LR905;
 syntax errors (Python 2 included) are LR901 with the parser's line and
-column. The parse runs on a thread with a large stack, so libcst's native parser
-cannot overflow the interpreter's stack.
+column. The parse runs on a thread with a large stack (:mod:`lrlint.bigstack`: one per run), so
+libcst's native parser cannot overflow the interpreter's stack.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-import threading
 from itertools import accumulate
 from typing import Any
 
+from lrlint import bigstack
 from lrlint.python_rules import PythonTable, python_table
 from lrlint.sources import LIMIT_EXCEEDED, PARSE_ERROR, Limits, Source, SourceError
 from lrlint.values import EXPRESSION, UNKNOWN, Document, ExprScaling, Value
@@ -65,7 +65,6 @@ _PY2_HINT = re.compile(
     r"^\s*(?:print\s+[^(\s=]|exec\s+['\"]|except\s+[\w.]+\s*,\s*\w+\s*:|raise\s+\w+\s*,)|`|\b0[0-7]+\b|\bur['\"]|<>"
 )
 MAX_CHAIN = 1000
-STACK_SIZE = 256 * 1024 * 1024
 DEEP_RECURSION = 30_000
 
 
@@ -140,33 +139,6 @@ def _syntax_error(source: Source, e: Any) -> SourceError:
     return SourceError(PARSE_ERROR, reason, line, col)
 
 
-def _run_big_stack(fn: Any) -> Any:
-    """Run ``fn`` on a thread with a large stack (libcst's native parser recurses deeply)."""
-    out: list = []
-
-    def target() -> None:
-        try:
-            out.append((True, fn()))
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
-            out.append((False, e))
-
-    old = threading.stack_size()
-    try:
-        threading.stack_size(STACK_SIZE)
-    except (ValueError, RuntimeError):  # pragma: no cover - platform without the setting
-        return fn()
-    try:
-        t = threading.Thread(target=target, name="lrlint-libcst")
-        t.start()
-    finally:
-        threading.stack_size(old)
-    t.join()
-    ok, val = out[0]
-    if ok:
-        return val
-    raise val
-
-
 def parse(source: Source, limits: Limits, table: PythonTable | None = None) -> list[Document]:
     """The file's one Document (none when it mentions no training name); ``table``: the rules' Python
     knowledge (default: the shipped profiles')."""
@@ -174,7 +146,7 @@ def parse(source: Source, limits: Limits, table: PythonTable | None = None) -> l
     if not table.mentions_training_names(source.text):
         return []
     _guard(source, limits)
-    return _run_big_stack(lambda: _parse(source, limits, table))
+    return bigstack.run(lambda: _parse(source, limits, table))
 
 
 CHUNK_CHARS = 128 * 1024

@@ -1,0 +1,226 @@
+"""Every core: a run over many files checks contiguous parts of the file list in worker processes.
+
+The targets are discovered once, in order, and cut into contiguous parts (several per worker, so a slow
+part does not leave the other workers idle); each worker keeps one ``Engine`` for all the parts it
+checks, so a base config shared by many children is parsed at most once per worker. The parts' results
+are joined in the targets' order, which is the order a serial run produces them in: the report is the
+same byte for byte. Input problems of a base shared by several parts are reported once, where a serial
+run reports them (at the first part that meets them).
+
+A worker returns what the report needs: the findings, the explanations, the files checked, and the
+sources and comments of the files findings point at. A run over few files (fewer than ``MIN_FILES``),
+``jobs`` 1 and a platform without ``fork`` run in-process (``lrlint.api``); so do the editor server and
+stdin. When a worker dies (killed, out of memory), the parts it had not returned are checked in-process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lrlint import api, bigstack
+from lrlint.discover import Target, discover, resolved, resolving
+from lrlint.findings import Finding
+from lrlint.results import Result
+from lrlint.settings import Settings
+
+MIN_FILES = 40  # fewer files are checked in-process: starting workers costs more than it gains
+PARTS_PER_JOB = 4  # parts per worker
+PART_FILES = 500  # at most this many files per part (a big run: more parts)
+KEEP_FILES = 1000  # a worker that holds more parsed files starts its next part afresh
+
+
+class JobsError(ValueError):
+    """A --jobs or LRLINT_JOBS value that is not a positive whole number."""
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the platform has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def jobs_setting(option: str | int | None, env: str | None) -> int:
+    """The number of processes a run may use: ``--jobs`` wins, then ``LRLINT_JOBS``, else the usable CPUs."""
+    for name, raw in (("--jobs", option), ("LRLINT_JOBS", env)):
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        try:
+            n = int(str(raw).strip())
+        except ValueError:
+            raise JobsError(f"{name}: {raw!r} is not a whole number") from None
+        if n < 1:
+            raise JobsError(f"{name}: {n} must be 1 or more")
+        return n
+    return usable_cpus()
+
+
+@dataclass
+class _Part:
+    """What a worker returns for one part of the targets."""
+
+    result: Result
+    problems: list[tuple[int, tuple]] = field(default_factory=list)  # (finding index, key) of input problems
+    git_root: str | None = None
+    git_note: str | None = None
+    pid: int = 0
+
+
+# the worker process's one engine (set by _start, used by _check_part)
+_WORKER: dict[str, object] = {}
+
+
+def _start(settings: Settings, base: str | None, reference: str | None, cwd: Path, pathspec: list[Path]) -> None:
+    _WORKER["engine"] = api.Engine(settings, base=base, reference=reference, cwd=cwd)
+    _WORKER["pathspec"] = pathspec
+
+
+def _check_part(targets: list[Target], sets_done: frozenset[int]) -> _Part:
+    engine = _WORKER["engine"]
+    assert isinstance(engine, api.Engine)
+    pathspec = _WORKER["pathspec"]
+    assert isinstance(pathspec, list)
+    return bigstack.run(lambda: _part(engine, targets, sets_done, pathspec))
+
+
+def _part(engine: api.Engine, targets: list[Target], sets_done: frozenset[int], pathspec: list[Path]) -> _Part:
+    result = Result()
+    engine.problems_reported.clear()
+    if engine.resolver.size() > KEEP_FILES:  # memory stays flat: a worker keeps one part's files, not all
+        engine.forget()
+    with resolving():
+        api.check_targets(engine, targets, result, pathspec=pathspec, sets_done=sets_done)
+    where = {id(f): i for i, f in enumerate(result.findings)}
+    problems = [(where[id(f)], key) for f, key in engine.problems_reported if id(f) in where]
+    git_root = str(engine.git.root) if engine.git is not None else None
+    return _Part(_for_report(result), problems, git_root, engine.git_note, os.getpid())
+
+
+def _for_report(result: Result) -> Result:
+    """The part of a result the report needs: the sources and comments of the files findings point at."""
+    paths = referenced(result.findings)
+    return Result(
+        findings=result.findings,
+        files=result.files,
+        sources={p: s for p, s in result.sources.items() if p in paths},
+        explanations=result.explanations,
+        comments={p: c for p, c in result.comments.items() if p in paths},
+        covered=result.covered,
+    )
+
+
+def referenced(findings: list[Finding]) -> set[str]:
+    """Every file a finding points at: its own span, its related locations and its fix's edits."""
+    paths: set[str] = set()
+    for f in findings:
+        paths.add(f.span.path)
+        paths.update(r.span.path for r in f.related)
+        if f.fix is not None:
+            paths.update(e.span.path for e in f.fix.edits)
+    return paths
+
+
+def cut(targets: list[Target], settings: Settings, parts: int) -> list[tuple[list[Target], frozenset[int]]]:
+    """Contiguous parts of about equal size, each with the config sets an earlier part checks (a set is
+    checked where its first member is listed, as in a serial run)."""
+    size = max(1, -(-len(targets) // parts))
+    _sets, member_of = api.set_members(settings)
+    out: list[tuple[list[Target], frozenset[int]]] = []
+    seen: set[int] = set()
+    for start in range(0, len(targets), size):
+        chunk = targets[start : start + size]
+        out.append((chunk, frozenset(seen)))
+        seen.update(i for t in chunk if (i := member_of.get(resolved(t.fs_path))) is not None)
+    return out
+
+
+def check_paths(
+    paths: list[str],
+    settings: Settings,
+    base: str | None = None,
+    reference: str | None = None,
+    force_exclude: bool = False,
+    keep_parsed: bool = False,
+    jobs: int = 1,
+    min_files: int = MIN_FILES,
+) -> Result:
+    """``api.check_paths`` on ``jobs`` processes when there are at least ``min_files`` files (the same result)."""
+    notes: list[str] = []
+    with resolving():
+        targets = discover(paths, settings, force_exclude=force_exclude, notes=notes)
+        if jobs <= 1 or len(targets) < min_files or not _can_fork():
+            return api.check_found(targets, notes, settings, base, reference, keep_parsed)
+        pathspec = api.pathspec_of(settings, targets)
+        parts = cut(targets, settings, min(len(targets), max(jobs * PARTS_PER_JOB, -(-len(targets) // PART_FILES))))
+    cwd = Path.cwd().resolve()
+    outs = _run(parts, jobs, (settings, base, reference, cwd, pathspec))
+    return join(outs, settings, notes, base or settings.base)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _run(parts: list[tuple[list[Target], frozenset[int]]], jobs: int, init: tuple) -> list[_Part]:
+    """Each part's result, in order; the parts a dead worker did not return are checked in-process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    outs: list[_Part | None] = [None] * len(parts)
+    ctx = multiprocessing.get_context("fork")
+    try:
+        workers = min(jobs, len(parts))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start, initargs=init) as ex:
+            futures = [ex.submit(_check_part, chunk, done) for chunk, done in parts]
+            for i, fut in enumerate(futures):
+                try:
+                    outs[i] = fut.result()
+                except BrokenProcessPool:
+                    break
+    except BrokenProcessPool:
+        pass
+    missing = [i for i, o in enumerate(outs) if o is None]
+    if missing:
+        _start(*init)
+        for i in missing:
+            chunk, done = parts[i]
+            outs[i] = _check_part(chunk, done)
+        _close_worker()
+    return [o for o in outs if o is not None]
+
+
+def _close_worker() -> None:
+    engine = _WORKER.pop("engine", None)
+    if isinstance(engine, api.Engine):
+        engine.close()
+
+
+def join(outs: list[_Part], settings: Settings, notes: list[str], base_rev: str | None) -> Result:
+    """The parts' results as one, in order, as a serial run builds it."""
+    result = Result(notes=list(notes))
+    seen: set[tuple] = set()
+    git_root = git_note = None
+    for out in outs:
+        part = out.result
+        repeated = set()
+        for i, key in out.problems:
+            if key in seen:
+                repeated.add(i)
+            seen.add(key)
+        result.findings.extend(f for i, f in enumerate(part.findings) if i not in repeated)
+        result.files.extend(part.files)
+        result.covered |= part.covered
+        result.explanations.extend(part.explanations)
+        for p, s in part.sources.items():
+            result.sources.setdefault(p, s)
+        result.comments.update(part.comments)
+        git_root = git_root or out.git_root
+        git_note = git_note or out.git_note
+    result.workers = len({o.pid for o in outs if o.pid != os.getpid()})
+    return api.finish(result, settings, git_root, git_note, base_rev)
