@@ -27,9 +27,10 @@ def run(tree: Path, corpus: Path, extra: list[str], fix: bool) -> tuple[bytes, b
     env.pop("LRLINT_OUTPUT_FORMAT", None)
     work = corpus
     tmp = None
-    if fix:
-        tmp = tempfile.mkdtemp(prefix="lrlint-same-")
-        work = Path(tmp) / corpus.name
+    if fix:  # the same path for every run: the reports name files by absolute path
+        tmp = Path(tempfile.gettempdir()) / "lrlint-same-output"
+        shutil.rmtree(tmp, ignore_errors=True)
+        work = tmp / corpus.name
         shutil.copytree(corpus, work, symlinks=True)
     try:
         cmd = [sys.executable, "-m", "lrlint", "check", "--isolated", "--output-format", "json", "--explain"]

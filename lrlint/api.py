@@ -26,6 +26,10 @@ from lrlint.values import Document
 __all__ = ["Engine", "Parsed", "Result", "UsageError", "check_paths", "check_targets", "filter_findings"]
 
 
+KEEP_FILES = 1000  # a lean run drops the parsed files when the engine holds more (parsed again when needed)
+LEAN_EVERY = 200  # a lean run drops what the report does not need every this many files
+
+
 class UsageError(Exception):
     """Exit 2: a bad path, revision or reference file."""
 
@@ -358,13 +362,20 @@ def check_targets(
     result: Result,
     pathspec: list[Path] | None = None,
     sets_done: frozenset[int] = frozenset(),
+    lean: bool = False,
 ) -> None:
     """Check each target; a member of a config set checks its whole set, once. ``pathspec``: every file of
-    the run, when ``targets`` are a part of it; ``sets_done``: config sets already checked by another part."""
+    the run, when ``targets`` are a part of it; ``sets_done``: config sets already checked by another part;
+    ``lean``: the result keeps only what the report needs and the engine at most about KEEP_FILES parsed
+    files (flat memory over many files)."""
     engine.pathspec = pathspec if pathspec is not None else pathspec_of(engine.settings, targets)
     sets, member_of = set_members(engine.settings)
     done: set[int] = set(sets_done)
-    for t in targets:
+    for n, t in enumerate(targets, 1):
+        if lean and n % LEAN_EVERY == 0:
+            result.keep_for_report()
+            if engine.resolver.size() > KEEP_FILES:
+                engine.forget()
         result.files.append(t.path)
         result.covered.add(t.path)
         i = member_of.get(resolved(t.fs_path))
@@ -409,9 +420,11 @@ def check_found(
     base: str | None = None,
     reference: str | None = None,
     keep_parsed: bool = False,
+    lean: bool = False,
 ) -> Result:
-    """``check_paths`` on files already discovered (``notes``: what the discovery said)."""
-    return bigstack.run(lambda: _check_found(targets, notes, settings, base, reference, keep_parsed))
+    """``check_paths`` on files already discovered (``notes``: what the discovery said; ``lean``: see
+    ``check_targets``)."""
+    return bigstack.run(lambda: _check_found(targets, notes, settings, base, reference, keep_parsed, lean))
 
 
 def _check_found(
@@ -421,16 +434,19 @@ def _check_found(
     base: str | None,
     reference: str | None,
     keep_parsed: bool,
+    lean: bool = False,
 ) -> Result:
     engine = Engine(settings, base=base, reference=reference)
     result = Result(notes=notes)
     try:
         with resolving():
-            check_targets(engine, targets, result)
+            check_targets(engine, targets, result, lean=lean)
     finally:
         engine.close()
     if keep_parsed:
         result.parsed = engine.resolver.read_from_disk()
+    if lean:
+        result.keep_for_report()
     return _finish(engine, result, settings)
 
 

@@ -21,14 +21,13 @@ from pathlib import Path
 
 from lrlint import api, bigstack
 from lrlint.discover import Target, discover, resolved, resolving
-from lrlint.findings import Finding
 from lrlint.results import Result
 from lrlint.settings import Settings
 
 MIN_FILES = 40  # fewer files are checked in-process: starting workers costs more than it gains
 PARTS_PER_JOB = 4  # parts per worker
 PART_FILES = 500  # at most this many files per part (a big run: more parts)
-KEEP_FILES = 1000  # a worker that holds more parsed files starts its next part afresh
+KEEP_FILES = api.KEEP_FILES  # a worker that holds more parsed files starts its next part afresh
 
 
 class JobsError(ValueError):
@@ -92,7 +91,7 @@ def _part(engine: api.Engine, targets: list[Target], sets_done: frozenset[int], 
     if engine.resolver.size() > KEEP_FILES:  # memory stays flat: a worker keeps one part's files, not all
         engine.forget()
     with resolving():
-        api.check_targets(engine, targets, result, pathspec=pathspec, sets_done=sets_done)
+        api.check_targets(engine, targets, result, pathspec=pathspec, sets_done=sets_done, lean=True)
     where = {id(f): i for i, f in enumerate(result.findings)}
     problems = [(where[id(f)], key) for f, key in engine.problems_reported if id(f) in where]
     git_root = str(engine.git.root) if engine.git is not None else None
@@ -100,27 +99,16 @@ def _part(engine: api.Engine, targets: list[Target], sets_done: frozenset[int], 
 
 
 def _for_report(result: Result) -> Result:
-    """The part of a result the report needs: the sources and comments of the files findings point at."""
-    paths = referenced(result.findings)
+    """The part of a result the report needs (``Result.keep_for_report``)."""
+    result.keep_for_report()
     return Result(
         findings=result.findings,
         files=result.files,
-        sources={p: s for p, s in result.sources.items() if p in paths},
+        sources=result.sources,
         explanations=result.explanations,
-        comments={p: c for p, c in result.comments.items() if p in paths},
+        comments=result.comments,
         covered=result.covered,
     )
-
-
-def referenced(findings: list[Finding]) -> set[str]:
-    """Every file a finding points at: its own span, its related locations and its fix's edits."""
-    paths: set[str] = set()
-    for f in findings:
-        paths.add(f.span.path)
-        paths.update(r.span.path for r in f.related)
-        if f.fix is not None:
-            paths.update(e.span.path for e in f.fix.edits)
-    return paths
 
 
 def cut(targets: list[Target], settings: Settings, parts: int) -> list[tuple[list[Target], frozenset[int]]]:
@@ -152,7 +140,7 @@ def check_paths(
     with resolving():
         targets = discover(paths, settings, force_exclude=force_exclude, notes=notes)
         if jobs <= 1 or len(targets) < min_files or not _can_fork():
-            return api.check_found(targets, notes, settings, base, reference, keep_parsed)
+            return api.check_found(targets, notes, settings, base, reference, keep_parsed, lean=True)
         pathspec = api.pathspec_of(settings, targets)
         parts = cut(targets, settings, min(len(targets), max(jobs * PARTS_PER_JOB, -(-len(targets) // PART_FILES))))
     cwd = Path.cwd().resolve()

@@ -72,6 +72,17 @@ class Explanation(Record):
         )
 
 
+def referenced(findings: list[Finding]) -> set[str]:
+    """Every file a finding points at: its own span, its related locations and its fix's edits."""
+    paths: set[str] = set()
+    for f in findings:
+        paths.add(f.span.path)
+        paths.update(r.span.path for r in f.related)
+        if f.fix is not None:
+            paths.update(e.span.path for e in f.fix.edits)
+    return paths
+
+
 @dataclass
 class Result:
     findings: list[Finding] = field(default_factory=list)
@@ -87,3 +98,11 @@ class Result:
     # re-check takes them as parsed instead of parsing the bases of each fixed file again
     parsed: dict[Path, Loaded] = field(default_factory=dict, repr=False, compare=False)
     workers: int = 0  # worker processes that checked files (0: the run was in-process)
+
+    def keep_for_report(self) -> None:
+        """Keep what the report needs: the sources and comments of the files findings point at (a run over
+        many files keeps its memory flat); the recipes are dropped."""
+        paths = referenced(self.findings)
+        self.sources = {p: s for p, s in self.sources.items() if p in paths}
+        self.comments = {p: c for p, c in self.comments.items() if p in paths}
+        self.recipes = {}
