@@ -171,9 +171,17 @@ def main() -> int:
             table.append(("python", lrl_py, peer, pairs(lrl_py, peer, reps)))
         serial = Row("lrlint check --jobs 1", [*lr, "--jobs", "1", "."], py_root, n_py)
         fix = Row("lrlint check --fix (a fresh copy each run)", [*lr, "--fix", "."], fix_copy, n_py, fresh_fix_copy)
+        fix1 = Row(
+            "lrlint check --fix --jobs 1 (a fresh copy each run)",
+            [*lr, "--fix", "--jobs", "1", "."],
+            fix_copy,
+            n_py,
+            fresh_fix_copy,
+        )
         for _ in range(a.reps):
             serial.run()
             fix.run()
+            fix1.run()
         lrl_yaml = Row("lrlint check (default jobs)", [*lr, "."], yaml_root, n_yaml)
         yl = Row("yamllint -d relaxed", [*tool("yamllint"), "-d", "relaxed", *map(str, yaml_files)], yaml_root, n_yaml)
         table.append(("yaml", lrl_yaml, yl, pairs(lrl_yaml, yl, a.reps)))
@@ -203,7 +211,15 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(ENV["PYTHONPYCACHEPREFIX"], ignore_errors=True)
     text = report(
-        table, serial, fix, lrl_py, (s_yaml, s_yl, s_py, floor, single_pairs), scaling, a, load_before, load_after
+        table,
+        serial,
+        (fix, fix1),
+        lrl_py,
+        (s_yaml, s_yl, s_py, floor, single_pairs),
+        scaling,
+        a,
+        load_before,
+        load_after,
     )
     print(text)
     if not a.no_write:
@@ -268,8 +284,10 @@ def report(table, serial, fix, lrl_py, single, scaling, a, load_before, load_aft
             shown.add(id(lrl))
             lines.append(row(tree, lrl))
         lines.append(row(tree, peer, f"{statistics.median(ratios):.2f}x"))
+    fix, fix1 = fix
     lines.append(row("python", serial))
     lines.append(row("python", fix, f"(--fix / check: {fix.med(0) / lrl_py.med(0):.2f}x)"))
+    lines.append(row("python", fix1, f"(--fix / check, --jobs 1: {fix1.med(0) / serial.med(0):.2f}x)"))
     lines += [
         "",
         "One file (pre-commit's case; the package byte-compiled: .pyc files written by an earlier run):",
