@@ -4,12 +4,15 @@ A pre-commit run on one file must feel instant, and importing pydantic alone cos
 checking the file. So what pydantic validated once (a ``[tool.lrlint]`` table, a user profile)
 and the shipped rules are kept here, keyed by everything they were built from (lrlint's
 version, the Python version, the code of the classes, the input itself); a stale, corrupt or
-unwritable cache only means building again. ``LRLINT_CACHE_DIR`` moves it; an empty value turns
-it off.
+unwritable cache only means building again. It lives in the platform's user cache directory
+(platformdirs: ``~/.cache/lrlint`` on Linux), holds at most ``MAX_ENTRIES`` files (the least recently
+used go first) and ``lrlint clean`` removes it. ``LRLINT_CACHE_DIR`` or ``--cache-dir`` moves it;
+an empty ``LRLINT_CACHE_DIR`` or ``--no-cache`` turns it off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import zlib
@@ -17,14 +20,65 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+MAX_ENTRIES = 64  # distinct settings tables, profiles and rule builds kept
+_chosen: tuple[Path | None] | None = None  # (the directory --cache-dir/--no-cache chose; None: off), or unset
+
+
+def use_dir(directory: Path | None) -> None:
+    """Use ``directory`` for this process's cache (None: no cache), over ``LRLINT_CACHE_DIR``."""
+    global _chosen
+    _chosen = (directory,)
+
 
 def cache_dir() -> Path | None:
-    """``LRLINT_CACHE_DIR``, else ``$XDG_CACHE_HOME/lrlint`` (``~/.cache/lrlint``); None: off."""
+    """The chosen directory, else ``LRLINT_CACHE_DIR``, else the platform's user cache directory; None: off."""
+    if _chosen is not None:
+        return _chosen[0]
     raw = os.environ.get("LRLINT_CACHE_DIR")
     if raw is not None:
         return Path(raw) if raw else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "lrlint"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("lrlint", appauthor=False))
+
+
+def entries(where: Path) -> list[Path]:
+    """lrlint's files in ``where`` (its pickles and their temporary files), nothing else."""
+    try:
+        return [p for p in where.iterdir() if p.is_file() and (p.suffix == ".pickle" or p.name.endswith(".tmp"))]
+    except OSError:
+        return []
+
+
+def clean(where: Path) -> int:
+    """Remove lrlint's files from ``where`` (and the directory when that leaves it empty); how many."""
+    n = 0
+    for p in entries(where):
+        try:
+            p.unlink()
+            n += 1
+        except OSError:
+            pass
+    with contextlib.suppress(OSError):  # absent, or holds files that are not lrlint's
+        where.rmdir()
+    return n
+
+
+def _prune(where: Path) -> None:
+    """Keep the ``MAX_ENTRIES`` most recently used files."""
+    files = entries(where)
+    if len(files) <= MAX_ENTRIES:
+        return
+
+    def used(p: Path) -> int:
+        try:
+            return p.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    for p in sorted(files, key=used)[: len(files) - MAX_ENTRIES]:
+        with contextlib.suppress(OSError):
+            p.unlink()
 
 
 def code_key(*modules: str) -> str:
@@ -53,6 +107,7 @@ def cached(kind: str, key: str, make: Callable[[], Any]) -> Any:
             with open(path, "rb") as fh:
                 stored_key, value = pickle.load(fh)
             if stored_key == key:
+                _touch(path)
                 return value
         except Exception:  # absent, unreadable, or written by other code: build again
             pass
@@ -63,6 +118,13 @@ def cached(kind: str, key: str, make: Callable[[], Any]) -> Any:
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             tmp.write_bytes(pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(tmp, path)
+            _prune(path.parent)
         except OSError:
             pass
     return value
+
+
+def _touch(path: Path) -> None:
+    """Mark ``path`` used (its mtime orders the pruning); a read-only cache stays as it is."""
+    with contextlib.suppress(OSError):
+        os.utime(path)

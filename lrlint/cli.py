@@ -2,158 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
-from lrlint import __version__
+from lrlint.cli_parser import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, build_parser
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 TEXT_FORMATS = ("full", "concise")  # the formats a person reads; the others are parsed by tools
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse exits 2 on usage errors, like ruff
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def _codes(text: str) -> list[str]:
-    """Rule selectors given on the command line: each a rule code, a prefix of some, or ALL; a bad one is
-    the flag's error (argparse names the flag), never the config file's."""
-    from lrlint import checks
-
-    codes = [c.strip().upper() for c in text.split(",") if c.strip()]
-    known = list(checks.all_rules())
-    for c in codes:
-        if c != "ALL" and not any(k.startswith(c) for k in known):
-            raise argparse.ArgumentTypeError(
-                f"{c!r} selects no rule (a rule code or prefix: {', '.join(known)}, LR0, LR9 or ALL)"
-            )
-    return codes
-
-
-def build_parser(verify_options: bool = True) -> argparse.ArgumentParser:
-    """The command line; ``verify_options=False`` leaves out the ``verify`` subcommand's options (a
-    ``check`` run then does not import ``lrlint.verify.cli``)."""
-    p = _Parser(prog="lrlint", description="Catch batch-size changes without the matching learning-rate scaling.")
-    p.add_argument("--version", action="version", version=f"lrlint {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    _add_check_parser(sub)
-
-    r = sub.add_parser("rule", help="explain a rule (or --all)", description="Print a rule's documentation.")
-    r.add_argument("code", nargs="?", help="rule code, e.g. LR001")
-    r.add_argument("--all", action="store_true", help="every rule")
-    r.add_argument(
-        "--output-format",
-        choices=["text", "json", "markdown"],
-        default="text",
-        help="markdown: the docs/rules.md page (every rule, linkable anchors)",
-    )
-
-    _add_profile_parser(sub)
-
-    sub.add_parser(
-        "server",
-        help="run the Language Server over stdio (editors; needs lrlint[lsp])",
-        description="Run lrlint's Language Server over stdin/stdout: diagnostics, fixes and hovers for open configs.",
-    )
-
-    v = sub.add_parser(
-        "verify",
-        help="check a suggested lr with a short PyTorch training run",
-        description="Verify lrlint's suggested learning rate with a short training run (needs lrlint[verify]).",
-    )
-    if not verify_options:
-        return p
-    try:
-        from lrlint.verify.cli import add_arguments
-    except ImportError:  # pragma: no cover - verify not packaged
-        return p
-    add_arguments(v)
-    return p
-
-
-def _add_check_parser(sub) -> None:
-    c = sub.add_parser(
-        "check",
-        help="check configs and training scripts (default: the current directory)",
-        description="Check YAML/JSON configs and Python training scripts for batch changes without lr scaling.",
-    )
-    c.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); - reads stdin")
-    c.add_argument(
-        "--stdin-filename",
-        metavar="PATH",
-        help="the path a text read from stdin is checked as (its git reference, settings and bases)",
-    )
-    c.add_argument(
-        "--base",
-        metavar="REV",
-        help="git revision to compare with (default: HEAD; CI passes the target branch, merge-base semantics)",
-    )
-    c.add_argument("--reference", metavar="FILE", help="compare every checked file with this config")
-    c.add_argument(
-        "--select",
-        type=_codes,
-        metavar="CODES",
-        help="comma-separated rule codes or prefixes to enable (ALL for every rule)",
-    )
-    c.add_argument(
-        "--extend-select", type=_codes, metavar="CODES", help="enable these in addition to the selected rules"
-    )
-    c.add_argument("--ignore", type=_codes, metavar="CODES", help="comma-separated rule codes or prefixes to disable")
-    c.add_argument(
-        "--output-format",
-        choices=["full", "concise", "json", "json-lines", "sarif", "github", "gitlab", "junit"],
-        default=None,
-        help="output format (default: full; env LRLINT_OUTPUT_FORMAT)",
-    )
-    c.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE")
-    c.add_argument("--fix", action="store_true", default=None, help="apply safe fixes")
-    c.add_argument(
-        "--unsafe-fixes", action="store_true", default=None, help="also apply (with --fix) or show unsafe fixes"
-    )
-    c.add_argument("--diff", action="store_true", help="print the diff of what --fix would change; write nothing")
-    c.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
-    c.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
-    c.add_argument(
-        "--exit-non-zero-on-fix",
-        action="store_true",
-        help="exit 1 when --fix changed files, even if nothing remains (pre-commit)",
-    )
-    c.add_argument("--statistics", action="store_true", help="print counts per rule instead of the findings")
-    c.add_argument(
-        "--explain",
-        action="store_true",
-        help="also say, for each recipe, what was read, what it was compared with and why not when it was not "
-        "(on stdout after a full or concise report; on stderr with a machine-readable format, which stays valid)",
-    )
-    c.add_argument("--config", metavar="PATH", help="use this config file instead of searching for one")
-    c.add_argument("--isolated", action="store_true", help="ignore all configuration files")
-    c.add_argument(
-        "--jobs",
-        metavar="N",
-        help="processes a run over many files uses (default: the usable CPUs; env LRLINT_JOBS; 1: in-process)",
-    )
-    c.add_argument(
-        "--force-exclude",
-        action="store_true",
-        help="apply exclude globs even to files named on the command line (pre-commit)",
-    )
-    c.add_argument(
-        "--color", choices=["auto", "always", "never"], default="auto", help="colored output (NO_COLOR disables auto)"
-    )
-    c.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        help="print the findings in the chosen format, without the summary or notes",
-    )
-    c.add_argument(
-        "-s", "--silent", action="store_true", help="print nothing (the exit code still says whether findings remain)"
-    )
 
 
 def _shown(text: str) -> str:
@@ -173,42 +28,104 @@ def _use_color(choice: str, stream) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
+def config_options(values: list[str] | None) -> tuple[str | None, dict]:
+    """``--config`` values: the config file (at most one) and the settings given inline as TOML ``KEY = VALUE``
+    pairs (ruff's two forms; a value that names an existing file is the file)."""
+    from lrlint.api import UsageError
+    from lrlint.settings import ConfigError, merged_tables, tomllib
+
+    path: str | None = None
+    inline: dict = {}
+    for value in values or []:
+        if "=" not in value or Path(value).is_file():
+            if path is not None:
+                raise UsageError(f"--config {value}: only one config file can be given (already {path})")
+            path = value
+            continue
+        try:
+            table = tomllib.loads(value)
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(
+                f"--config {value!r}: neither a config file nor a TOML KEY = VALUE pair ({e}); "
+                "a string value needs quotes: output-format = 'concise'"
+            ) from None
+        inline = merged_tables(inline, table)
+    return path, inline
+
+
 def _settings(args, overrides: dict):
     from lrlint import settings as settings_mod
+    from lrlint.settings import merged_tables
 
     named = getattr(args, "stdin_filename", None) or (args.paths[0] if getattr(args, "paths", None) else None)
     start = Path(named) if named and named != "-" else Path.cwd()
     if start.is_file():
         start = start.parent
+    config = getattr(args, "config", None)
+    path, inline = config_options(config) if isinstance(config, list) or config is None else (config, {})
     return settings_mod.load(
         start if start.exists() else Path.cwd(),
-        config=getattr(args, "config", None),
-        overrides=overrides,
+        config=path,
+        overrides=merged_tables(inline, overrides),
         isolated=getattr(args, "isolated", False),
     )
 
 
+def _overrides(args) -> dict:
+    """The settings the rule flags set (over the config file's and ``--config``'s)."""
+    flags = (("select", args.select), ("extend-select", args.extend_select), ("extend-ignore", args.ignore))
+    return {key: value for key, value in flags if value is not None}
+
+
 def cmd_check(args) -> int:
+    from lrlint import cache
+
+    if args.no_cache:
+        cache.use_dir(None)
+    elif args.cache_dir:
+        cache.use_dir(Path(args.cache_dir))
+    if args.fix_only:
+        args.fix = True
+    if args.watch:
+        from lrlint.api import UsageError
+        from lrlint.watch import watch
+
+        if args.stdin_filename is not None or "-" in args.paths:
+            print(f"lrlint: error: {UsageError('--watch cannot watch stdin')}", file=sys.stderr)
+            return EXIT_USAGE
+        return watch(lambda: check_once(args), lambda: _watched(args))
+    return check_once(args)
+
+
+def _watched(args) -> list[Path]:
+    """The files ``--watch`` polls: those a check reads now, and the settings file."""
+    from lrlint.discover import discover
+
+    try:
+        settings = _settings(args, _overrides(args))
+        found = [t.fs_path for t in discover(args.paths, settings, force_exclude=args.force_exclude)]
+    except Exception:  # a bad settings file or a missing path: the run says so; watch what is there
+        return [Path(p) for p in args.paths or ["."]]
+    return found + ([Path(settings.config_file)] if settings.config_file else [])
+
+
+def check_once(args) -> int:
+    """One ``lrlint check`` run: settings, the check, fixes, the report; the exit code."""
     from lrlint import api, parallel, report
     from lrlint.discover import PathError
     from lrlint.profiles import RulesError
     from lrlint.settings import ConfigError
 
-    overrides = {
-        key: value
-        for key, value in (
-            ("select", args.select),
-            ("extend-select", args.extend_select),
-            ("extend-ignore", args.ignore),
-        )
-        if value is not None
-    }
     try:
         stdin = _read_stdin(args)
-        settings = _settings(args, overrides)
+        settings = _settings(args, _overrides(args))
         fmt = args.output_format or os.environ.get("LRLINT_OUTPUT_FORMAT") or settings.output_format or "full"
         if fmt not in report.FORMATS:
             raise ConfigError(f"unknown output format {fmt!r}")
+        if args.show_settings or args.show_files:
+            from lrlint.show import show_files, show_settings
+
+            return show_settings(args, settings) if args.show_settings else show_files(args, settings)
         if stdin is not None:
             result = _check_stdin(args, settings, stdin)
             if result is None:  # excluded (--force-exclude): nothing to report, the text passes through
@@ -228,14 +145,25 @@ def cmd_check(args) -> int:
     except (ConfigError, RulesError, PathError, api.UsageError, parallel.JobsError) as e:
         print(f"lrlint: error: {_shown(str(e))}", file=sys.stderr)
         return EXIT_USAGE
+    return _after_check(args, result, settings, fmt, stdin)
 
+
+def _after_check(args, result, settings, fmt: str, stdin: bytes | None) -> int:
+    """Fixes (``--fix``, ``--diff``), ``--add-noqa``, the report and the exit code."""
+    if args.add_noqa:
+        from lrlint.fix.noqa import add_noqa
+
+        return add_noqa(result, quiet=args.quiet or args.silent)
     fixed: dict = {}
     if args.fix or args.diff:
         outcome = _fix(args, result, settings, stdin)
         if args.diff:
             return EXIT_FINDINGS if outcome.diff else EXIT_OK
         result, fixed = outcome.result, outcome.fixed
-
+    if args.fix_only:
+        if fixed and not (args.quiet or args.silent):
+            _print_fixed_only(fixed, sys.stderr if stdin is not None else sys.stdout)
+        return EXIT_FINDINGS if args.exit_non_zero_on_fix and fixed else EXIT_OK
     if not args.silent:
         _report(args, result, settings, fmt, fixed, sys.stderr if stdin is not None and args.fix else sys.stdout)
     if args.exit_zero:
@@ -243,6 +171,13 @@ def cmd_check(args) -> int:
     if args.exit_non_zero_on_fix and fixed:
         return EXIT_FINDINGS
     return EXIT_FINDINGS if any(f.fails for f in result.findings) else EXIT_OK
+
+
+def _print_fixed_only(fixed: dict, out) -> None:
+    """``--fix-only``'s one line (ruff's): ``Fixed 2 errors.``"""
+    from lrlint.report import severity_counts
+
+    out.write(f"Fixed {severity_counts(i.severity for items in fixed.values() for i in items)}.\n")
 
 
 def _report(args, result, settings, fmt: str, fixed: dict, default_out) -> None:
@@ -278,7 +213,9 @@ def _write_report(args, result, settings, fmt: str, fixed: dict, out) -> None:
         summary=not args.quiet,
     )
     if args.statistics:
-        _statistics(ctx)
+        from lrlint.report import statistics
+
+        statistics.render(ctx)
     else:
         if fixed and (args.show_fixes or fmt in ("full", "concise")) and not args.quiet:
             _print_fixed(ctx)
@@ -300,7 +237,7 @@ def _fix(args, result, settings, stdin: bytes | None):
         reference=args.reference,
     )
     if args.diff:
-        sys.stdout.write(outcome.diff)
+        _print_diff(args, outcome)
     for msg in [] if args.silent else outcome.problems:
         print(f"lrlint: {_shown(msg)}", file=sys.stderr)
     if stdin is not None and not args.diff:  # the fixed text is stdout's only content; the report goes to stderr
@@ -308,6 +245,28 @@ def _fix(args, result, settings, stdin: bytes | None):
         sys.stdout.buffer.write(outcome.changed.get(files[0], stdin) if files else stdin)
         sys.stdout.flush()
     return outcome
+
+
+def _print_diff(args, outcome) -> None:
+    """The diff (coloured on a terminal), then ruff's ``Would fix 2 errors.`` (not with -q/-s)."""
+    from lrlint.findings import UNSAFE
+    from lrlint.report.diff import coloured, would_fix
+
+    if args.silent:
+        return
+    sys.stdout.write(coloured(outcome.diff) if _use_color(args.color, sys.stdout) else outcome.diff)
+    if args.quiet:
+        return
+    unsafe_left = (
+        0
+        if args.unsafe_fixes
+        else sum(
+            1 for f in outcome.result.findings if f.fix is not None and f.fix.applicability == UNSAFE and f.fix.edits
+        )
+    )
+    line = would_fix([i.severity for items in outcome.fixed.values() for i in items], unsafe_left)
+    if line:
+        sys.stdout.write(("\n" if outcome.diff else "") + line + "\n")
 
 
 def _read_stdin(args) -> bytes | None:
@@ -361,18 +320,6 @@ def _report_root(fmt: str, result, settings) -> str:
 
     top = toplevel(Path.cwd())
     return str(top) if top is not None else settings.root
-
-
-def _statistics(ctx) -> None:
-    from lrlint.findings import SAFE
-
-    counts: dict = {}
-    for f in ctx.findings:
-        n, fixable, name = counts.get(f.code, (0, 0, f.name))
-        counts[f.code] = (n + 1, fixable + (1 if f.fix and f.fix.applicability == SAFE else 0), name)
-    width = max((len(str(n)) for n, _, _ in counts.values()), default=1)
-    for code, (n, fixable, name) in sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0])):
-        ctx.stream.write(f"{n:>{width}}\t{code}\t{'[*] ' if fixable else ''}{name}\n")
 
 
 def _explain(result, out) -> None:
@@ -445,20 +392,6 @@ def cmd_rule(args) -> int:
     return EXIT_OK
 
 
-def _add_profile_parser(sub) -> None:
-    p = sub.add_parser(
-        "profile", help="show a framework profile (or --all)", description="Print what lrlint knows of a framework."
-    )
-    p.add_argument("name", nargs="?", help="profile name, e.g. mmengine")
-    p.add_argument("--all", action="store_true", help="every built-in profile (and the optimizer table)")
-    p.add_argument(
-        "--output-format",
-        choices=["text", "json", "markdown"],
-        default="text",
-        help="markdown: the docs/profiles.md page (every profile and the optimizer table)",
-    )
-
-
 def cmd_profile(args) -> int:
     import json
 
@@ -480,6 +413,19 @@ def cmd_profile(args) -> int:
         sys.stdout.write(profile_docs.markdown(chosen, optimizer_table()))
     else:
         sys.stdout.write("\n".join(profile_docs.text(p) for p in chosen))
+    return EXIT_OK
+
+
+def cmd_clean(args) -> int:
+    """``lrlint clean``: remove the cache (ruff's ``clean``)."""
+    from lrlint import cache
+
+    where = Path(args.cache_dir) if args.cache_dir else cache.cache_dir()
+    if where is None:
+        print("lrlint: the cache is off (LRLINT_CACHE_DIR is empty): nothing to remove", file=sys.stderr)
+        return EXIT_OK
+    n = cache.clean(where)
+    print(f"Removed {n} cache file{'' if n == 1 else 's'} from {_shown(str(where))}.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -528,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_profile(args)
         if args.command == "server":
             return cmd_server()
+        if args.command == "clean":
+            return cmd_clean(args)
         return cmd_verify(args)
     except KeyboardInterrupt:
         return 130

@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lrlint import gitproc
+from lrlint import gitproc, globs
 from lrlint.sources import format_of
 
 if TYPE_CHECKING:
@@ -97,12 +96,8 @@ def _skipped_dir(part: str) -> bool:
 
 
 def _matches_any(rel: str, patterns: list[str]) -> bool:
-    name = rel.rsplit("/", 1)[-1]
-    for p in patterns:
-        p = p.rstrip("/")
-        if fnmatch(rel, p) or fnmatch(name, p) or fnmatch(rel, p + "/*") or rel.startswith(p + "/"):
-            return True
-    return False
+    """Whether a path relative to the settings' root matches one of the gitignore-style ``patterns``."""
+    return globs.matches(rel, patterns)
 
 
 _STAGED = re.compile(r"([0-7]{6}) [0-9a-f]{40,64} [0-3]\t(.*)", re.S)
@@ -154,8 +149,12 @@ def excluded(p: Path, settings: Settings) -> bool:
 
 
 def included(p: Path, settings: Settings) -> bool:
-    """Whether the file name matches the include globs of ``settings`` (what a directory walk would check)."""
-    return _matches_any(p.name, settings.include)
+    """Whether the file matches the include globs of ``settings`` (what a directory walk would check)."""
+    try:
+        rel = resolved(p).relative_to(Path(settings.root).resolve()).as_posix()
+    except ValueError:
+        rel = p.name
+    return _matches_any(rel, settings.include)
 
 
 def discover(
@@ -209,9 +208,9 @@ def discover(
             if any(_skipped_dir(d) for d in parts[:-1]):
                 continue
             fmt = format_of(rel)
-            if fmt is None or not _matches_any(parts[-1], settings.include):
-                continue
             fp = p / rel
+            if fmt is None or not _matches_any(rel_to_root(fp), settings.include):
+                continue
             if _matches_any(rel_to_root(fp), excludes):
                 continue
             rp = resolved(fp)

@@ -171,6 +171,20 @@ class Settings:
             return None
         return POLICY_NAMES[rule] if isinstance(rule, str) else rule
 
+    def relative(self, path: str) -> str:
+        """``path`` (as shown: relative to the working directory, or absolute) relative to the root, as the
+        globs read it; a path outside the root stays as it is."""
+        import os
+
+        try:
+            full = Path(path).resolve()
+        except (OSError, RuntimeError):  # a link loop
+            full = Path(os.path.abspath(path))
+        try:
+            return full.relative_to(Path(self.root).resolve()).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
+
     def selected(self, code: str, path: str | None = None) -> bool:
         """ruff's rule selection: the longest matching prefix wins; ignore wins a tie."""
 
@@ -182,24 +196,38 @@ class Settings:
             return False
         sel = best(selectors)
         ign = best(self.ignore + self.extend_ignore)
-        if path is not None:
-            from fnmatch import fnmatch
+        if path is not None and self.per_file_ignores:
+            from lrlint import globs
 
+            rel = self.relative(path)
             for pattern, codes in self.per_file_ignores.items():
                 neg = pattern.startswith("!")
-                hit = fnmatch(path, pattern.lstrip("!")) or fnmatch(Path(path).name, pattern.lstrip("!"))
-                if hit != neg:
+                if globs.matches(rel, [pattern.removeprefix("!")]) != neg:
                     ign = max(ign, best(codes))
         return sel >= 0 and sel > ign
 
 
-def _validated(table: dict, source: str) -> Settings:
+def _validated(table: dict, source: str, cli_keys: frozenset[str] = frozenset()) -> Settings:
+    """``table`` validated; an error names where its key was written: the config file (``source``), or
+    ``--config`` for a key given on the command line (``cli_keys``)."""
     try:
         return validate(Settings, table)
     except Invalid as e:
-        raise ConfigError(
-            "\n".join(f"{source}: tool.lrlint.{loc}: {msg}" if loc else f"{source}: {msg}" for loc, msg in e.errors)
-        ) from None
+        lines = []
+        for loc, msg in e.errors:
+            if loc.split(".")[0] in cli_keys:
+                lines.append(f"--config: {loc}: {msg}")
+            else:
+                lines.append(f"{source}: tool.lrlint.{loc}: {msg}" if loc else f"{source}: {msg}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def merged_tables(base: dict, top: dict) -> dict:
+    """``top`` over ``base``, table by table (``thresholds.error-factor = 3`` keeps the other thresholds)."""
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = merged_tables(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 def find_config(start: Path) -> tuple[Path, dict] | None:
@@ -249,7 +277,7 @@ def load(
         if found:
             f, table = found
             root, config_file = f.parent, str(f)
-    merged = {**table, **(overrides or {})}
+    merged = merged_tables(table, overrides or {})
     # profiles are relative to the config file
     if "profiles" in table:
         merged["profiles"] = [str(root / p) if not Path(p).is_absolute() else p for p in table["profiles"]] + list(
@@ -263,4 +291,5 @@ def load(
     from lrlint import cache
 
     key = cache.code_key(__name__, "lrlint.validation") + "\n" + repr(merged)
-    return cache.cached("settings", key, lambda: _validated(merged, config_file or "settings"))
+    cli_keys = frozenset(overrides or {})
+    return cache.cached("settings", key, lambda: _validated(merged, config_file or "settings", cli_keys))

@@ -14,9 +14,10 @@ from lsprotocol import types as lsp
 from pygls import uris
 from pygls.workspace.position_codec import PositionCodec
 
-from lrlint import checks, directives, numbers, sources
+from lrlint import checks, numbers, sources
 from lrlint.checks.data import ScalingData
 from lrlint.findings import ERROR, INFO, SAFE, UNSAFE, WARNING, Edit, Finding
+from lrlint.fix import noqa
 from lrlint.results import Result
 from lrlint.spans import Span
 
@@ -146,39 +147,12 @@ def fix_action(f: Finding, diag: lsp.Diagnostic, view: View) -> lsp.CodeAction |
 
 
 def ignore_edit(f: Finding, view: View) -> Edit | None:
-    """An edit that adds ``# lrlint: ignore[CODE]`` on the finding's line (or the code to one there).
-
-    None for JSON (no comments) and wherever the edited text would not parse or would not suppress
-    the finding: the edit is tried on the text first.
-    """
-    path = f.span.path
-    fmt = sources.format_of(path)
-    src = view.result.sources.get(path)
-    if fmt not in ("yaml", "python") or src is None:
+    """An edit that adds ``# lrlint: ignore[CODE]`` on the finding's line (or the code to one there); None
+    for JSON and where the edited text would not parse or would not suppress the finding."""
+    src = view.result.sources.get(f.span.path)
+    if src is None or sources.format_of(f.span.path) not in ("yaml", "python"):
         return None
-    lines = src.lines
-    line = f.span.line
-    text = lines.line_text(line)
-    start = lines.offset(line, 1)
-    existing = directives.IGNORE_BRACKETS.search(text)
-    if existing is not None:
-        codes = [c.strip() for c in existing["codes"].split(",") if c.strip()] + [f.code]
-        s, e = start + existing.start("codes"), start + existing.end("codes")
-        new_text, content = src.text[:s] + ", ".join(codes) + src.text[e:], ", ".join(codes)
-    else:
-        s = e = start + len(text.rstrip())
-        content = f"  # lrlint: ignore[{f.code}]"
-        new_text = src.text[:s] + content + src.text[e:]
-    try:
-        docs = sources.parse(sources.Source(path, fmt, new_text.encode(src.encoding), new_text), sources.Limits())
-    except sources.SourceError:
-        return None
-    comments: dict[int, str] = {}
-    for d in docs:
-        comments.update(d.comments)
-    if not directives.suppressed(comments, line, f.code):
-        return None
-    return Edit(lines.span(path, s, e), content)
+    return noqa.ignore_edit(src, f.span.path, f.span.line, [f.code])
 
 
 def ignore_action(f: Finding, diag: lsp.Diagnostic, view: View) -> lsp.CodeAction | None:
