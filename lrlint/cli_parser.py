@@ -134,6 +134,11 @@ def _add_check_parser(sub) -> None:
     c.add_argument(
         "--unsafe-fixes", action="store_true", default=None, help="also apply (with --fix) or show unsafe fixes"
     )
+    _add_fix_options(c)
+    _add_output_options(c)
+
+
+def _add_fix_options(c) -> None:
     c.add_argument(
         "--fix-only",
         action="store_true",
@@ -150,6 +155,9 @@ def _add_check_parser(sub) -> None:
         help="add '# lrlint: ignore[CODE]' to each line with a finding (YAML and Python; JSON has no comments)",
     )
     c.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
+
+
+def _add_output_options(c) -> None:
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
     c.add_argument(
         "--exit-non-zero-on-fix",

@@ -359,7 +359,7 @@ def test_select_ignore_exit_zero_statistics(tmp_path):
     assert run_lrlint("check", "--select", "LR002", "a.yaml", cwd=tmp_path).returncode == 0
     assert run_lrlint("check", "--exit-zero", "a.yaml", cwd=tmp_path).returncode == 0
     r = run_lrlint("check", "--statistics", "a.yaml", cwd=tmp_path)
-    assert r.stdout == "1\tLR001\t[*] unscaled-lr\n"
+    assert r.stdout == "1\tLR001\t[*] unscaled-lr\nFound 1 error.\n[*] 1 fixable with the `--fix` option.\n"
 
 
 def test_full_output_has_code_frame(tmp_path):

@@ -179,6 +179,7 @@ def test_diff_prints_a_unified_diff_writes_nothing_and_exits_1(tmp_path):
     assert r.stdout == (
         "--- a/train.yaml\n+++ b/train.yaml\n@@ -1,5 +1,5 @@\n # lrlint: reference batch=256 lr=0.1\n"
         " batch_size: 1024\n-lr: 0.1  # tuned\n+lr: 0.4  # tuned\n optimizer: sgd\n warmup_epochs: 5\n"
+        "\nWould fix 1 error.\n"
     )
     assert p.read_bytes() == SGD_YAML
 
