@@ -1,6 +1,6 @@
 """ruff's flag behaviours, as a ruff user expects them: --statistics, --diff, inline --config, gitignore-style
 globs, a sub-command's usage, --fix-only, --add-noqa, the cache flags and `lrlint clean`, --show-settings,
---show-files, --watch and the progress display."""
+--show-files and --watch."""
 
 from __future__ import annotations
 
