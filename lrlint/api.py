@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lrlint import bigstack, checks, config_sets, directives, interpolate, profiles, sources
+from lrlint.checks import lr100_unused_suppression as unused_suppression
 from lrlint.checks.base import CheckContext
 from lrlint.checks.lr9xx_input import input_finding
 from lrlint.discover import Target, discover, display_path, resolved, resolving
@@ -322,10 +323,18 @@ def _relocate(f: Finding, doc: Document, path: str, keys: frozenset[str]) -> Non
     f.span = names
 
 
+def _suppressed_at(f: Finding, comments: dict[int, str]) -> int | None:
+    """The line whose suppression comment hides ``f``: its own line (first or last), or a line of its file it
+    points to (the batch or the lr of the pair); None when none does."""
+    lines = [f.span.line, f.span.end_line] + [r.span.line for r in f.related if r.span.path == f.span.path]
+    return next((line for line in dict.fromkeys(lines) if directives.suppressed(comments, line, f.code)), None)
+
+
 def filter_findings(findings: list[Finding], result: Result, settings: Settings) -> list[Finding]:
-    """Rule selection, per-file ignores and inline suppressions."""
+    """Rule selection, per-file ignores and inline suppressions; then LR100 for suppressions that hid nothing."""
     out = []
     seen: set[tuple] = set()
+    used: dict[str, dict[int, set[str]]] = {}  # path -> line -> the codes its suppression hid
     for f in findings:
         if not settings.selected(f.code, f.span.path):
             continue
@@ -333,12 +342,14 @@ def filter_findings(findings: list[Finding], result: Result, settings: Settings)
         if key in seen:  # two recipes of one file (two lr keys) reach the same schedule value
             continue
         seen.add(key)
-        comments = result.comments.get(f.span.path, {})
-        if directives.suppressed(comments, f.span.line, f.code) or (
-            f.span.end_line != f.span.line and directives.suppressed(comments, f.span.end_line, f.code)
-        ):
+        line = _suppressed_at(f, result.comments.get(f.span.path, {}))
+        if line is not None:
+            used.setdefault(f.span.path, {}).setdefault(line, set()).add(f.code)
             continue
         out.append(f)
+    if any(settings.selected(unused_suppression.RULE.code, p) for p in result.files):
+        stale = unused_suppression.unused(result, settings, used)
+        out += [f for f in stale if settings.selected(f.code, f.span.path)]
     return sorted(out, key=lambda f: f.sort_key)
 
 

@@ -221,7 +221,8 @@ def _write_report(args, result, settings, fmt: str, fixed: dict, out) -> None:
             _print_fixed(ctx)
         report.render(ctx)
     if args.explain:  # a machine-readable report stays parseable: the explanations go to stderr
-        _explain(result, out if fmt in TEXT_FORMATS else sys.stderr)
+        text = fmt in TEXT_FORMATS
+        _explain(result, out if text else sys.stderr, after_report=text)
 
 
 def _fix(args, result, settings, stdin: bytes | None):
@@ -322,9 +323,11 @@ def _report_root(fmt: str, result, settings) -> str:
     return str(top) if top is not None else settings.root
 
 
-def _explain(result, out) -> None:
+def _explain(result, out, after_report: bool) -> None:
+    """``--explain``'s lines under their header (a blank line first when they follow a report)."""
     from lrlint import numbers
 
+    out.write(("\n" if after_report else "") + f"Recipes checked ({len(result.explanations)}):\n")
     for e in result.explanations:
         ref = e.reference
         ref_text = (

@@ -43,7 +43,8 @@ def _codes(text: str) -> list[str]:
     for c in codes:
         if c != "ALL" and not any(k.startswith(c) for k in known):
             raise argparse.ArgumentTypeError(
-                f"{c!r} selects no rule (a rule code or prefix: {', '.join(known)}, LR0, LR9 or ALL)"
+                f"{c!r} selects no rule (a rule code or prefix: {', '.join(known)}, "
+                f"{', '.join(sorted({k[:3] for k in known}))} or ALL)"
             )
     return codes
 
@@ -173,8 +174,9 @@ def _add_output_options(c) -> None:
     c.add_argument(
         "--explain",
         action="store_true",
-        help="also say, for each recipe, what was read, what it was compared with and why not when it was not "
-        "(on stdout after a full or concise report; on stderr with a machine-readable format, which stays valid)",
+        help="after the report, a line per recipe (an lr and the batch it goes with) under 'Recipes checked:': "
+        "the effective batch, lr, optimizer and profile read, the reference compared with, or why nothing was "
+        "compared (on stdout after a full or concise report; on stderr with a machine-readable format)",
     )
     c.add_argument(
         "--config",

@@ -19,6 +19,37 @@ def _codes(text: str | None) -> frozenset[str] | None:
     return frozenset(c.strip().upper() for c in re.split(r"[,\s]+", text) if c.strip())
 
 
+@dataclass(frozen=True)
+class Suppression:
+    """A suppression comment as written: ``comment`` (its text after ``#``), the lrlint ``codes`` it names
+    (None: every code), where they stand in ``comment`` (the bracket form's ``[...]``; None otherwise) and
+    whether the directive is the whole comment (it can be removed without removing anything else)."""
+
+    comment: str
+    codes: tuple[str, ...] | None
+    codes_at: tuple[int, int] | None
+    whole: bool
+
+
+def suppression(comment: str) -> Suppression | None:
+    """The lrlint suppression in ``comment`` (``lrlint: ignore[...]``, or ``noqa`` naming lrlint codes); None
+    for none, and for a ``noqa`` that names no lrlint code (it is another tool's)."""
+    m = _IGNORE.search(comment)
+    if m is not None:
+        raw = m["codes"] if m["codes"] is not None else m["codes2"]
+        codes = _codes(raw)
+        at = (m.start("codes"), m.end("codes")) if m["codes"] is not None else None
+        return Suppression(comment, tuple(sorted(codes)) if codes else None, at, m[0].strip() == comment.strip())
+    m = _NOQA.search(comment)
+    if m is None or not m["codes"]:
+        return None
+    codes = _codes(m["codes"]) or frozenset()
+    ours = tuple(sorted(c for c in codes if c.startswith("LR")))
+    if not ours:
+        return None
+    return Suppression(comment, ours, None, len(ours) == len(codes) and m[0].strip() == comment.strip())
+
+
 def suppressed(comments: dict[int, str], line: int, code: str) -> bool:
     """Whether a ``# lrlint: ignore[...]`` or ``# noqa: ...`` comment on ``line`` covers ``code``."""
     text = comments.get(line)

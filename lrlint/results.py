@@ -101,8 +101,12 @@ class Result:
 
     def keep_for_report(self) -> None:
         """Keep what the report needs: the sources and comments of the files findings point at (a run over
-        many files keeps its memory flat); the recipes are dropped."""
+        many files keeps its memory flat), and of the files with a suppression comment (LR100 reads them);
+        the recipes are dropped."""
+        from lrlint import directives
+
         paths = referenced(self.findings)
+        paths |= {p for p, c in self.comments.items() if any(directives.suppression(t) for t in c.values())}
         self.sources = {p: s for p, s in self.sources.items() if p in paths}
         self.comments = {p: c for p, c in self.comments.items() if p in paths}
         self.recipes = {}

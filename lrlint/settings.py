@@ -20,7 +20,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_FILES = (".lrlint.toml", "lrlint.toml", "pyproject.toml")
-DEFAULT_OFF = frozenset({"LR008"})  # style rules: only when selected by their exact code or ALL
+DEFAULT_OFF = frozenset({"LR008", "LR100"})  # style rules: only when selected by their exact code or ALL
 
 
 def _families() -> tuple[str, ...]:

@@ -287,3 +287,68 @@ def test_watch_checks_again_when_a_file_changes(repo):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# -- suppressions ---------------------------------------------------------------------------------
+
+PAIR = "per_device_train_batch_size: {bs}{c1}\nlearning_rate: 2.0e-5{c2}\n"
+
+
+@pytest.mark.parametrize("c1, c2", [("  # lrlint: ignore[LR001]", ""), ("", "  # lrlint: ignore[LR001]")])
+def test_a_suppression_on_either_line_of_the_pair_hides_the_finding(repo, c1, c2):
+    repo.write("a.yaml", PAIR.format(bs=8, c1="", c2=""))
+    repo.commit()
+    repo.write("a.yaml", PAIR.format(bs=32, c1="", c2=""))
+    assert repo.lrlint("check", "a.yaml").returncode == 1
+    repo.write("a.yaml", PAIR.format(bs=32, c1=c1, c2=c2))
+    r = repo.lrlint("check", "--extend-select", "LR100", "a.yaml")
+    assert (r.returncode, r.stdout) == (0, "All checks passed!\n")  # hidden, and the suppression is used
+
+
+def test_unused_suppressions_are_lr100_when_selected(repo):
+    text = (
+        "per_device_train_batch_size: 32  # lrlint: ignore[LR001]\n"
+        "learning_rate: 2.0e-5  # noqa: E501\n"
+        "warmup_steps: 10  # lrlint: ignore\n"
+    )
+    repo.write("a.yaml", text)
+    assert repo.lrlint("check", "a.yaml").stdout == "All checks passed!\n"  # off by default, as RUF100
+    r = repo.lrlint("check", "--extend-select", "LR100", "--output-format", "concise", "-q", "a.yaml")
+    assert r.returncode == 1
+    assert r.stdout == (
+        "a.yaml:1:34: LR100 [*] warning: unused suppression `lrlint: ignore[LR001]`: it hides no LR001 finding "
+        "here\n"
+        "a.yaml:3:19: LR100 [*] warning: unused suppression `lrlint: ignore`: it hides no finding on this line\n"
+    )  # a noqa naming only other tools' codes is theirs
+    fixed = repo.lrlint("check", "--extend-select", "LR100", "--fix", "a.yaml")
+    assert fixed.returncode == 0, fixed.stdout
+    assert (repo.path / "a.yaml").read_text() == (
+        "per_device_train_batch_size: 32\nlearning_rate: 2.0e-5  # noqa: E501\nwarmup_steps: 10\n"
+    )
+
+
+def test_lr100_keeps_the_codes_that_hide_a_finding(repo):
+    repo.write("a.yaml", PAIR.format(bs=8, c1="", c2=""))
+    repo.commit()
+    repo.write("a.yaml", PAIR.format(bs=32, c1="  # lrlint: ignore[LR001, LR004]", c2=""))
+    r = repo.lrlint("check", "--extend-select", "LR100", "--output-format", "json", "a.yaml")
+    [f] = json.loads(r.stdout)
+    assert (f["code"], f["message"]) == (
+        "LR100",
+        "unused suppression `lrlint: ignore[LR001, LR004]`: it hides no LR004 finding here",
+    )
+    assert f["fix"]["edits"][0]["content"] == "LR001"
+    assert f["data"] == {"comment": "lrlint: ignore[LR001, LR004]", "unused": ["LR004"]}
+
+
+# -- --explain ------------------------------------------------------------------------------------
+
+
+def test_explain_prints_under_a_header(repo):
+    repo.write(
+        "cfg.yaml", "# lrlint: reference batch=64 lr=2e-5\nper_device_train_batch_size: 32\nlearning_rate: 2e-5\n"
+    )
+    r = repo.lrlint("check", "--explain", "--output-format", "concise", "cfg.yaml")
+    out = r.stdout.split("\n\nRecipes checked (1):\n")
+    assert len(out) == 2 and out[0].endswith("[*] 1 fixable with the `--fix` option.")
+    assert out[1].startswith("cfg.yaml: learning_rate (huggingface profile): effective batch 32, lr 2e-5")

@@ -71,9 +71,9 @@ def test_explain_with_json_output_keeps_stdout_valid_json(repo: GitRepo):
             assert f["code"] == "LR001"
         else:
             json.loads(r.stdout)  # nothing after the document
-        assert r.stderr.startswith("cfg.yaml: learning_rate (huggingface profile): effective batch 32, lr 2e-5, "), (
-            r.stderr
-        )
+        assert r.stderr.startswith(
+            "Recipes checked (1):\ncfg.yaml: learning_rate (huggingface profile): effective batch 32, lr 2e-5, "
+        ), r.stderr
     r = repo.lrlint("check", "--explain", "--output-format", "concise", "cfg.yaml")
     assert "cfg.yaml: learning_rate (huggingface profile): effective batch 32" in r.stdout
 

@@ -17,6 +17,7 @@ MODULES = (
     "lrlint.checks.lr006_schedule_not_rescaled",
     "lrlint.checks.lr007_auto_scale_mismatch",
     "lrlint.checks.lr008_batch_not_power_of_two",
+    "lrlint.checks.lr100_unused_suppression",
     "lrlint.checks.lr9xx_input",
 )
 

@@ -216,6 +216,13 @@ class PowerOfTwoData(FindingData):
     batch: float
 
 
+class SuppressionData(FindingData):
+    """LR100: the suppression comment, and its codes that hide no finding (``all`` for a blanket one)."""
+
+    comment: str
+    unused: list[str]
+
+
 class InputData(FindingData):
     """LR9xx: why the input could not be read."""
 

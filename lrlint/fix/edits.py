@@ -104,8 +104,11 @@ def type_kept(fmt: str, old: str, new: str) -> bool:
     """False when ``old`` is a scalar literal and ``new`` would load as another type.
 
     PyYAML reads ``1e-5`` as a string and ``1.0e-5`` as a float: a fix keeps whichever the file used.
-    An int literal may become a float (``lr: 1`` -> ``lr: 0.5``); anything else must stay.
+    An int literal may become a float (``lr: 1`` -> ``lr: 0.5``); anything else must stay. An edit of a
+    trailing comment (removing it) loads no value: kept.
     """
+    if old.strip().startswith("#") and (not new.strip() or new.strip().startswith("#")):
+        return True
     t_old = _load_scalar(fmt, old)
     if t_old is None:
         return True
