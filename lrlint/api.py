@@ -23,6 +23,7 @@ from lrlint.settings import Settings
 from lrlint.sources import Limits, Source, SourceError
 from lrlint.spans import LineIndex
 from lrlint.values import Document
+from lrlint.world_size import RunHardware, for_run
 
 __all__ = ["Engine", "Parsed", "Result", "UsageError", "check_paths", "check_targets", "filter_findings"]
 
@@ -54,6 +55,7 @@ class Engine:
         self.profiles = profiles.all_profiles(tuple(settings.profiles))
         self.optimizers = profiles.optimizer_table()
         self.base_rev = base or settings.base
+        self.run_hardware = RunHardware.of(settings.devices, settings.nodes)
         self.reference_path = reference
         self.git: GitBase | None = None
         self.git_note: str | None = None
@@ -268,6 +270,8 @@ class Engine:
             result.recipes.setdefault(path, []).extend(recs)
             for recipe in recs:
                 refs = self.references(recipe, i, doc, parsed, old)
+                if self.run_hardware is not None:
+                    recipe, refs = for_run(recipe, refs, self.run_hardware)
                 ref = primary(refs)
                 pol = policy_for(recipe.family, self.settings, self.optimizers)
                 span = recipe.lr.span

@@ -73,7 +73,13 @@ def _settings(args, overrides: dict):
 
 def _overrides(args) -> dict:
     """The settings the rule flags set (over the config file's and ``--config``'s)."""
-    flags = (("select", args.select), ("extend-select", args.extend_select), ("extend-ignore", args.ignore))
+    flags = (
+        ("select", args.select),
+        ("extend-select", args.extend_select),
+        ("extend-ignore", args.ignore),
+        ("devices", getattr(args, "devices", None)),
+        ("nodes", getattr(args, "nodes", None)),
+    )
     return {key: value for key, value in flags if value is not None}
 
 

@@ -49,6 +49,16 @@ def _codes(text: str) -> list[str]:
     return codes
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return n
+
+
 def build_parser(verify_options: bool = True) -> argparse.ArgumentParser:
     """The command line; ``verify_options=False`` leaves out the ``verify`` subcommand's options (a
     ``check`` run then does not import ``lrlint.verify.cli``)."""
@@ -114,6 +124,14 @@ def _add_check_parser(sub) -> None:
         help="git revision to compare with (default: HEAD; CI passes the target branch, merge-base semantics)",
     )
     c.add_argument("--reference", metavar="FILE", help="compare every checked file with this config")
+    c.add_argument(
+        "--devices",
+        type=_positive,
+        metavar="N",
+        help="the devices (per node) of the run you are about to launch: each config is read with them and "
+        "compared with the devices it was written for (its NxbM tag or devices key)",
+    )
+    c.add_argument("--nodes", type=_positive, metavar="N", help="the nodes of that run (with --devices)")
     c.add_argument(
         "--select",
         type=_codes,

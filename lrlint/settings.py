@@ -133,6 +133,10 @@ class Settings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     verify: VerifySettings = field(default_factory=VerifySettings)
     output_format: str | None = None
+    # the hardware of the run about to be launched (``--devices``/``--nodes``): the devices per node and nodes
+    # a checked recipe is read with, compared with the config as written
+    devices: int | None = None
+    nodes: int | None = None
     # set by the loader, not by users
     root: str = "."
     config_file: str | None = None
@@ -147,6 +151,10 @@ class Settings:
                 raise FieldError(
                     "config_sets", f"a config set lists the files merged in order: {group!r} has fewer than two"
                 )
+        for name in ("devices", "nodes"):
+            n = getattr(self, name)
+            if n is not None and not n > 0:
+                raise FieldError(name, "Input should be greater than 0")
         if not self.max_file_size > 0:
             raise FieldError("max_file_size", "Input should be greater than 0")
         families = _families() if self.policy else ()

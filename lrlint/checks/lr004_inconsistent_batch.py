@@ -94,6 +94,7 @@ def _tag(ctx: CheckContext):
         tag.devices is not None
         and dv is not None
         and not dv.from_tag
+        and dv.span is not None  # a count no file states (the run's --devices) is no statement of the config
         and dv.known
         and dv.number is not None
         and dv.number != tag.devices
