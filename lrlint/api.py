@@ -13,6 +13,7 @@ from lrlint.findings import Finding, Related
 from lrlint.inherit import AtRevision, Resolver, inherit_keys, inherit_profile
 from lrlint.inherit.model import Loaded
 from lrlint.keypaths import KeyIndex
+from lrlint.progress import Progress
 from lrlint.recipes import Recipe, build, name_tag, select_profile
 from lrlint.references import Reference, primary
 from lrlint.references.collect import collect as collect_references
@@ -378,11 +379,12 @@ def check_targets(
     pathspec: list[Path] | None = None,
     sets_done: frozenset[int] = frozenset(),
     lean: bool = False,
+    progress: Progress | None = None,
 ) -> None:
     """Check each target; a member of a config set checks its whole set, once. ``pathspec``: every file of
     the run, when ``targets`` are a part of it; ``sets_done``: config sets already checked by another part;
     ``lean``: the result keeps only what the report needs and the engine at most about KEEP_FILES parsed
-    files (flat memory over many files)."""
+    files (flat memory over many files); ``progress``: told of each target checked."""
     engine.pathspec = pathspec if pathspec is not None else pathspec_of(engine.settings, targets)
     sets, member_of = set_members(engine.settings)
     done: set[int] = set(sets_done)
@@ -399,6 +401,8 @@ def check_targets(
         elif i not in done:
             done.add(i)
             config_sets.check_set(engine, sets[i], result)
+        if progress is not None:
+            progress.advance()
 
 
 def check_paths(
@@ -436,10 +440,11 @@ def check_found(
     reference: str | None = None,
     keep_parsed: bool = False,
     lean: bool = False,
+    progress: Progress | None = None,
 ) -> Result:
-    """``check_paths`` on files already discovered (``notes``: what the discovery said; ``lean``: see
-    ``check_targets``)."""
-    return bigstack.run(lambda: _check_found(targets, notes, settings, base, reference, keep_parsed, lean))
+    """``check_paths`` on files already discovered (``notes``: what the discovery said; ``lean`` and
+    ``progress``: see ``check_targets``)."""
+    return bigstack.run(lambda: _check_found(targets, notes, settings, base, reference, keep_parsed, lean, progress))
 
 
 def _check_found(
@@ -450,12 +455,13 @@ def _check_found(
     reference: str | None,
     keep_parsed: bool,
     lean: bool = False,
+    progress: Progress | None = None,
 ) -> Result:
     engine = Engine(settings, base=base, reference=reference)
     result = Result(notes=notes)
     try:
         with resolving():
-            check_targets(engine, targets, result, lean=lean)
+            check_targets(engine, targets, result, lean=lean, progress=progress)
     finally:
         engine.close()
     if keep_parsed:

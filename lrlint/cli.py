@@ -120,6 +120,7 @@ def check_once(args) -> int:
     from lrlint import api, parallel, report
     from lrlint.discover import PathError
     from lrlint.profiles import RulesError
+    from lrlint.progress import Progress
     from lrlint.settings import ConfigError
 
     try:
@@ -139,15 +140,21 @@ def check_once(args) -> int:
                     sys.stdout.buffer.write(stdin)
                 return EXIT_OK
         else:
-            result = parallel.check_paths(
-                args.paths,
-                settings,
-                base=args.base,
-                reference=args.reference,
-                force_exclude=args.force_exclude,
-                keep_parsed=bool(args.fix or args.diff),
-                jobs=parallel.jobs_setting(args.jobs, os.environ.get("LRLINT_JOBS")),
-            )
+            progress = None if args.quiet or args.silent else Progress(sys.stderr)
+            try:
+                result = parallel.check_paths(
+                    args.paths,
+                    settings,
+                    base=args.base,
+                    reference=args.reference,
+                    force_exclude=args.force_exclude,
+                    keep_parsed=bool(args.fix or args.diff),
+                    jobs=parallel.jobs_setting(args.jobs, os.environ.get("LRLINT_JOBS")),
+                    progress=progress,
+                )
+            finally:
+                if progress is not None:
+                    progress.close()
     except (ConfigError, RulesError, PathError, api.UsageError, parallel.JobsError) as e:
         print(f"lrlint: error: {_shown(str(e))}", file=sys.stderr)
         return EXIT_USAGE

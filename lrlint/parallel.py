@@ -21,6 +21,7 @@ from pathlib import Path
 
 from lrlint import api, bigstack
 from lrlint.discover import Target, discover, resolved, resolving
+from lrlint.progress import Progress
 from lrlint.results import Result
 from lrlint.settings import Settings
 
@@ -134,17 +135,21 @@ def check_paths(
     keep_parsed: bool = False,
     jobs: int = 1,
     min_files: int = MIN_FILES,
+    progress: Progress | None = None,
 ) -> Result:
-    """``api.check_paths`` on ``jobs`` processes when there are at least ``min_files`` files (the same result)."""
+    """``api.check_paths`` on ``jobs`` processes when there are at least ``min_files`` files (the same result);
+    ``progress`` is told how many files there are and how many are done."""
     notes: list[str] = []
     with resolving():
         targets = discover(paths, settings, force_exclude=force_exclude, notes=notes)
+        if progress is not None:
+            progress.start(len(targets))
         if jobs <= 1 or len(targets) < min_files or not _can_fork():
-            return api.check_found(targets, notes, settings, base, reference, keep_parsed, lean=True)
+            return api.check_found(targets, notes, settings, base, reference, keep_parsed, lean=True, progress=progress)
         pathspec = api.pathspec_of(settings, targets)
         parts = cut(targets, settings, min(len(targets), max(jobs * PARTS_PER_JOB, -(-len(targets) // PART_FILES))))
     cwd = Path.cwd().resolve()
-    outs = _run(parts, jobs, (settings, base, reference, cwd, pathspec))
+    outs = _run(parts, jobs, (settings, base, reference, cwd, pathspec), progress)
     return join(outs, settings, notes, base or settings.base)
 
 
@@ -154,10 +159,12 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _run(parts: list[tuple[list[Target], frozenset[int]]], jobs: int, init: tuple) -> list[_Part]:
+def _run(
+    parts: list[tuple[list[Target], frozenset[int]]], jobs: int, init: tuple, progress: Progress | None = None
+) -> list[_Part]:
     """Each part's result, in order; the parts a dead worker did not return are checked in-process."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     outs: list[_Part | None] = [None] * len(parts)
@@ -165,12 +172,14 @@ def _run(parts: list[tuple[list[Target], frozenset[int]]], jobs: int, init: tupl
     try:
         workers = min(jobs, len(parts))
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start, initargs=init) as ex:
-            futures = [ex.submit(_check_part, chunk, done) for chunk, done in parts]
-            for i, fut in enumerate(futures):
+            index = {ex.submit(_check_part, chunk, done): i for i, (chunk, done) in enumerate(parts)}
+            for fut in as_completed(index):
                 try:
-                    outs[i] = fut.result()
+                    outs[index[fut]] = fut.result()
                 except BrokenProcessPool:
                     break
+                if progress is not None:
+                    progress.advance(len(parts[index[fut]][0]))
     except BrokenProcessPool:
         pass
     missing = [i for i, o in enumerate(outs) if o is None]
@@ -179,6 +188,8 @@ def _run(parts: list[tuple[list[Target], frozenset[int]]], jobs: int, init: tupl
         for i in missing:
             chunk, done = parts[i]
             outs[i] = _check_part(chunk, done)
+            if progress is not None:
+                progress.advance(len(chunk))
         _close_worker()
     return [o for o in outs if o is not None]
 
