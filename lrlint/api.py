@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from lrlint import bigstack, checks, config_sets, directives, interpolate, profiles, sources
@@ -14,8 +15,9 @@ from lrlint.inherit import AtRevision, Resolver, inherit_keys, inherit_profile
 from lrlint.inherit.model import Loaded
 from lrlint.keypaths import KeyIndex
 from lrlint.progress import Progress
-from lrlint.recipes import Recipe, build, name_tag, select_profile
+from lrlint.recipes import Recipe, build, inherited_tag, name_tag, select_profile
 from lrlint.references import Reference, primary
+from lrlint.references.choose import choose
 from lrlint.references.collect import collect as collect_references
 from lrlint.references.git import GitBase, GitError, GitUnavailable
 from lrlint.results import Explanation, Parsed, Result
@@ -103,7 +105,7 @@ class Engine:
             self.resolver.remember(fs_path, src, docs)
         parsed = Parsed(src, [], [])
         for doc in docs:
-            merged, base_recs, label = doc, [], ""
+            merged, base_recs, label, names = doc, [], "", []
             iprof = inherit_profile(doc, self.profiles) if fs_path is not None else None
             res = None
             if fs_path is not None and iprof is not None:
@@ -121,14 +123,21 @@ class Engine:
                 bindex = KeyIndex(bdoc.values)
                 bprof = select_profile(bdoc, self.profiles, bindex) or prof
                 tag = next((t for n in reversed(res.base_names) if (t := name_tag(bprof, n)) is not None), None)
-                if tag is None and recs:
-                    tag = recs[0].tag  # no tag of its own: the devices are assumed unchanged
+                if recs and recs[0].tag is None:
+                    inherited = inherited_tag(recs[0], tag, res.base_names)
+                    if inherited is not None:  # no tag of its own: the devices of the base it gets the batch from
+                        recs = build(merged, prof, self.optimizers, tag=inherited, index=index)
+                if tag is None and recs and recs[0].tag is not None:  # the base has no tag: devices assumed unchanged
+                    own = recs[0].tag
+                    tag = own if own.inherited_from is not None else replace(own, inherited_from=merged.path)
                 base_recs = build(bdoc, bprof, self.optimizers, tag=tag or False, index=bindex)
-                label = res.base_label
+                label, names = res.base_label, res.base_names
             parsed.docs.append(merged)
             parsed.recipes.append(recs)
             parsed.bases.append(base_recs)
             parsed.base_labels.append(label)
+            parsed.base_names.append(names)
+            parsed.replaced.append(_replaced_scopes(doc, iprof) if res is not None else [])
         return parsed
 
     def read_source(self, target: Target) -> Source:
@@ -270,15 +279,18 @@ class Engine:
         for i, (doc, recs) in enumerate(zip(parsed.docs, parsed.recipes, strict=True)):
             result.recipes.setdefault(path, []).extend(recs)
             for recipe in recs:
-                refs = self.references(recipe, i, doc, parsed, old)
+                pol = policy_for(recipe.family, self.settings, self.optimizers)
+                direct = parsed.base_names[i] if i < len(parsed.base_names) else []
+                replaced = parsed.replaced[i] if i < len(parsed.replaced) else []
+                candidates = self.references(recipe, i, doc, parsed, old)
+                refs, aside = choose(candidates, recipe, doc.path, pol, self.settings.thresholds, direct, replaced)
                 if self.run_hardware is not None:
                     recipe, refs = for_run(recipe, refs, self.run_hardware)
                 ref = primary(refs)
-                pol = policy_for(recipe.family, self.settings, self.optimizers)
                 span = recipe.lr.span
                 shared = span is not None and lr_spans.get((doc.variant, span.path, span.start), 0) > 1
                 ctx = CheckContext(recipe, refs, ref, pol, self.settings, shared_lr=shared, source=src)
-                result.explanations.append(Explanation.of(recipe, ref))
+                result.explanations.append(Explanation.of(recipe, ref, aside))
                 for check in checks.recipe_checks():
                     for f in check(ctx):
                         if relocate is not None and f.span.path != path:
@@ -294,6 +306,18 @@ class Engine:
     def close(self) -> None:
         if self.git is not None:
             self.git.close()
+
+
+def _replaced_scopes(doc: Document, iprof) -> list[str]:
+    """The scopes a child replaces instead of merging (its profile's delete key set true: ``_delete_=True``)."""
+    key = iprof.inherit.delete_key if iprof is not None and iprof.inherit is not None else None
+    if not key:
+        return []
+    return [
+        k.removesuffix(key).rstrip(".")
+        for k, v in doc.values.items()
+        if (k == key or k.endswith("." + key)) and v.value not in (False, None, 0) and str(v.value).lower() != "false"
+    ]
 
 
 def _same_document(doc: Document, index: int, old: Parsed | None) -> int | None:

@@ -358,6 +358,8 @@ def _explain(result, out, after_report: bool) -> None:
             text += f"; runtime scaling: {e.runtime_scaling}"
         if e.not_checked_because:
             text += "; not compared: " + "; ".join(e.not_checked_because)
+        if e.set_aside:
+            text += "; " + "; ".join(e.set_aside)
         out.write(_shown(text) + "\n")
 
 

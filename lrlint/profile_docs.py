@@ -161,7 +161,10 @@ def _scaling_lines(p: Profile) -> list[str]:
         delete = f"; `{inh.delete_key}` in a child mapping replaces the base's" if inh.delete_key else ""
         out.append(f"- Inheritance: bases named under `{inh.key}` ({inh.kind}){delete}.")
     for t in p.name_tags:
-        out.append(f"- File-name tag `{t.pattern}`" + (f": {t.description}" if t.description else ""))
+        scope = ""
+        if t.scope == "schedule":
+            scope = " (schedule: ties the lr written in that file to the batch; never compared)"
+        out.append(f"- File-name tag `{t.pattern}`{scope}" + (f": {t.description}" if t.description else ""))
     if p.declared_batch:
         out.append(f"- Keys that state the batch the lr was tuned for: {_code(p.declared_batch)}")
     for c in p.consistency:

@@ -88,12 +88,17 @@ class Inherit:
 
 @dataclass(kw_only=True)
 class NameTag:
-    """A file-name pattern stating the batch: named groups ``devices``, ``per_device`` and/or ``batch``."""
+    """A file-name pattern stating the batch: named groups ``devices``, ``per_device`` and/or ``batch``.
+
+    ``scope``: ``recipe`` (the file trains that batch: its devices stand in, LR004 compares it with the
+    content) or ``schedule`` (the file's lr and schedule were written for that batch, as a schedule fragment's
+    ``bs256``: it only ties the lr written there to a batch; nothing is compared with it)."""
 
     __pydantic_config__ = FORBID
 
     pattern: str
     description: str = ""
+    scope: Literal["recipe", "schedule"] = "recipe"
 
     def __post_init__(self) -> None:
         try:

@@ -70,6 +70,7 @@ class Tag:
     devices: int | None = None
     per_device: int | None = None
     batch: int | None = None
+    inherited_from: str | None = None  # the base file whose name it is (a child without a tag of its own)
 
     @property
     def total(self) -> int | None:
@@ -85,12 +86,14 @@ class Tag:
         return f"{self.text}: batch {self.total}"
 
 
-def name_tag(profile: Profile, filename: str) -> Tag | None:
-    """The first of the profile's ``name_tags`` that matches the file name."""
+def name_tag(profile: Profile, filename: str, scope: str = "recipe") -> Tag | None:
+    """The first of the profile's ``name_tags`` of ``scope`` that matches the file name."""
     import re
 
     name = PurePath(filename).name
     for nt in profile.name_tags:
+        if nt.scope != scope:
+            continue
         m = re.search(nt.pattern, name)
         if m:
             g = {k: int(v) for k, v in m.groupdict().items() if v is not None and v.isdigit()}
@@ -98,6 +101,22 @@ def name_tag(profile: Profile, filename: str) -> Tag | None:
                 continue
             return Tag(m.group(0), g.get("devices"), g.get("per_device"), g.get("batch"))
     return None
+
+
+def inherited_tag(recipe: Recipe, nearest: Tag | None, base_names: list[str]) -> Tag | None:
+    """The tag a child without one of its own trains under: the tag of the base file its per-device batch
+    is written in, else ``nearest`` (the nearest direct base's tag, of ``base_names``, nearest last)."""
+    from dataclasses import replace
+
+    v = recipe.roles.get("batch_per_device")
+    if v is not None and v.span is not None and v.span.path != recipe.doc.path:
+        t = name_tag(recipe.profile, v.span.path)
+        if t is not None:
+            return replace(t, inherited_from=v.span.path)
+    if nearest is None:
+        return None
+    where = next((n for n in reversed(base_names) if name_tag(recipe.profile, n) == nearest), None)
+    return replace(nearest, inherited_from=where or "a base")
 
 
 def select_profile(
@@ -344,7 +363,12 @@ def build(
                 "devices",
                 tag.devices,
                 None,
-                why=f"{tag.devices} devices from the file name ({tag.text})",
+                why=(
+                    f"{tag.devices} devices from the file name ({tag.text})"
+                    if tag.inherited_from is None
+                    else f"{tag.devices} devices from the base's file name "
+                    f"({tag.text}, {PurePath(tag.inherited_from).name})"
+                ),
                 from_tag=tag.text,
             )
         warmup = [v for p in profile.patterns("warmup") for _k, v in index.matching(p)]

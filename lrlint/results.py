@@ -27,6 +27,8 @@ class Parsed:
     recipes: list[list[Recipe]]  # per document
     bases: list[list[Recipe]] = field(default_factory=list)  # per document: the inheritance reference's recipes
     base_labels: list[str] = field(default_factory=list)  # per document: the nearest base, as shown
+    base_names: list[list[str]] = field(default_factory=list)  # per document: file names of its direct bases
+    replaced: list[list[str]] = field(default_factory=list)  # per document: scopes it replaces (``_delete_=True``)
     base_sources: list[Source] = field(default_factory=list)  # base files read (code frames)
     problems: list[Problem] = field(default_factory=list)  # LR906: unresolvable bases
     config_set: bool = False  # a merged config set: each value is edited and reported where it is written
@@ -52,11 +54,14 @@ class Explanation(Record):
     reference: ExplainedReference | None
     runtime_scaling: str | None
     not_checked_because: tuple[str, ...]
+    set_aside: tuple[str, ...] = ()  # references that were not a trained pair, and why
 
     @classmethod
-    def of(cls, recipe: Recipe, ref: Reference | None) -> Explanation:
+    def of(cls, recipe: Recipe, ref: Reference | None, set_aside: list[str] | None = None) -> Explanation:
         why = list(recipe.unknown)
-        if ref is None:
+        if ref is None and set_aside:
+            why.append("no reference: each candidate was set aside")
+        elif ref is None:
             why.append("no reference: no git history change, base config or declared reference")
         return cls(
             filename=recipe.doc.path,
@@ -69,6 +74,7 @@ class Explanation(Record):
             reference=None if ref is None else ExplainedReference(ref.kind, ref.label, ref.batch, ref.lr),
             runtime_scaling=None if recipe.scaling is None else recipe.scaling.description,
             not_checked_because=tuple(why),
+            set_aside=tuple(set_aside or ()),
         )
 
 

@@ -175,9 +175,7 @@ def test_mmdetection_tree_exact_findings(tmp_path):
         "runtime scales it too; expected 0.02",
         f"{fr}:4:29: LR007 auto_scale_lr.base_batch_size = 16, but optim_wrapper.optimizer.lr 0.04 was written for "
         "batch 32; expected auto_scale_lr.base_batch_size = 32",
-        f"{r2}:1:10: LR001 effective batch 16 -> 4 (x0.25) but optim_wrapper.optimizer.lr stays 0.01; expected 0.0025 "
-        "(linear rule)",
-        f"{r2}:1:10: LR006 effective batch 16 -> 4 (x0.25) " + warm.format(e=2000, how="multiplied by 4"),
+        # 2xb8 writes its own lr next to its own tag: a recipe of its own; its name and content disagree (LR004)
         f"{r2}:2:40: LR004 file name retinanet_r50_fpn_2xb8-1x_coco.py says 2xb8: 2 devices x 8 per device = 16, "
         "but train_dataloader.batch_size is 2: rename the file or set the batch it names",
         f"{r4}:2:36: LR001 effective batch 16 -> 32 (x2) but optim_wrapper.optimizer.lr stays 0.01; expected 0.02 "
@@ -207,12 +205,6 @@ def test_mmdetection_tree_exact_findings(tmp_path):
             "from the wrong base, x2 off",
             f"auto_scale_lr.base_batch_size is set in {sched}",
         ],
-        [sgd, f"{auto} (batch 16, lr 0.01)", "2 devices from the file name (2xb8)"],
-        [
-            inherited,
-            f"compared with the base config {retina} (batch 16, lr 0.01)",
-            "2 devices from the file name (2xb8)",
-        ],
         ["train_dataloader.batch_size is inherited from configs/_base_/datasets/coco_detection.py"],
         [sgd, f"{auto} (batch 16, lr 0.01)", "4 devices from the file name (4xb8)"],
         [
@@ -230,8 +222,6 @@ def test_mmdetection_tree_exact_findings(tmp_path):
         "LR006 warning",
         "LR007 error",
         "LR007 error",
-        "LR001 error",
-        "LR006 warning",
         "LR004 warning",
         "LR001 [*] error",
         "LR006 warning",

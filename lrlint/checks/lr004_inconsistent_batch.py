@@ -7,7 +7,9 @@ from pathlib import PurePath
 from lrlint import numbers
 from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import ConsistencyData, TagMismatchData
-from lrlint.findings import ERROR, WARNING, Finding, FindingData, Related
+from lrlint.findings import ERROR, SAFE, WARNING, Edit, Finding, FindingData, Fix, Related
+from lrlint.references.choose import stale_tag
+from lrlint.scaling import same_number
 from lrlint.spans import Span
 from lrlint.values import Value
 from lrlint.vocabulary import Severity
@@ -18,6 +20,12 @@ Flags a batch that the config states twice, inconsistently:
 
 * a file-name tag (MMEngine's `8xb2` = 8 devices x 2 per device, `bs256`)
   that disagrees with the batch in the (merged) config;
+* a declared reference batch (`auto_scale_lr.base_batch_size`) written in
+  the file that disagrees with the file's tag while the tag and the content
+  agree: a stale declaration copied from another file (`base_batch_size`
+  512 in an `8xb32` = 256 file that trains 256). It is not a batch change
+  (no LR001): lrlint compares the lr with the tag's batch, and the
+  declaration only misleads a run with automatic lr scaling;
 * DeepSpeed's `train_batch_size` that no whole number of devices can make
   from `train_micro_batch_size_per_gpu` x `gradient_accumulation_steps`
   (DeepSpeed's own start-up assertion);
@@ -42,7 +50,9 @@ Use instead:
 ```
 
 ## Fix safety
-No fix: which of the two statements is right is the author's call.
+A stale declaration has a safe fix: it sets the declaration to the batch the
+name and the content agree on (the lr is not touched). The other cases have
+no fix: which of the two statements is right is the author's call.
 """
 
 
@@ -64,7 +74,7 @@ def _finding(
 def _tag(ctx: CheckContext):
     r = ctx.recipe
     tag = r.tag
-    if tag is None:
+    if tag is None or tag.inherited_from is not None:  # a base's tag: its devices stand in, its batch is the base's
         return
     name = PurePath(r.doc.path).name
     pd = r.roles.get("batch_per_device")
@@ -172,17 +182,55 @@ def _consistency(ctx: CheckContext):
         )
 
 
+def _stale_declaration(ctx: CheckContext):
+    """A declared batch (``auto_scale_lr.base_batch_size``) written in the checked file that disagrees with the
+    file's own tag while the tag and the content agree: the declaration is stale (copied from another file)."""
+    r = ctx.recipe
+    tag = r.tag
+    if tag is None or tag.inherited_from is not None or tag.total is None or r.scaling is not None:
+        return  # with a runtime scaling on, LR007 reports a base batch that disagrees with the tag
+    if r.effective_batch is None or r.unknown or not same_number(r.effective_batch, float(tag.total)):
+        return
+    for key in r.profile.declared_batch:
+        v = r.doc.values.get(key)
+        if v is None or v.span is None or v.span.path != r.doc.path or stale_tag(r, v) is None:
+            continue
+        declared = numbers.plain(v.number or 0)
+        content = str(tag.total)
+        yield Finding(
+            RULE.code,
+            RULE.name,
+            f"`{key}` {declared} disagrees with {tag.text} = {tag.total} in the name and the content",
+            WARNING,
+            v.span,
+            fix=Fix(SAFE, f"Set {key} to {content}", [Edit(v.span, content)]),
+            data=TagMismatchData(r.profile.name, tag.text, tag.total, v.number or 0.0, key),
+            notes=[
+                f"file name {tag.describe()}; the config trains {numbers.plain(r.effective_batch)}",
+                f"{key} is what a run with automatic lr scaling rescales from; lrlint does not take it as the "
+                "batch the lr was tuned for (--explain)",
+            ],
+        )
+
+
 def check(ctx: CheckContext):
     yield from _tag(ctx)
+    yield from _stale_declaration(ctx)
     yield from _consistency(ctx)
 
+
+_STALE = (
+    "train_dataloader = dict(batch_size=32)\n"
+    "optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-4))\n"
+    "auto_scale_lr = dict(base_batch_size={})\n"
+)
 
 RULE = Rule(
     code="LR004",
     name="inconsistent-batch",
     summary="A declared batch (file-name tag, DeepSpeed train_batch_size, ...) disagrees with the config",
     severity=WARNING,
-    fix_availability="none",
+    fix_availability="sometimes",
     doc=DOC,
     check=check,
     valid=(
@@ -202,5 +250,11 @@ RULE = Rule(
         ),
         Example("global_batch_size: 512\nlr: 0.1\noptimizer: sgd\n", filename="resnet50_bs256.yaml", expect=("LR004",)),
         Example("SOLVER:\n  IMS_PER_BATCH: 30\n  BASE_LR: 0.02\n  REFERENCE_WORLD_SIZE: 8\n", expect=("LR004",)),
+        Example(
+            _STALE.format(512),
+            filename="td-hm_hrnet-w32_8xb32-210e_coco-256x192.py",
+            expect=("LR004",),
+            expected_fix=_STALE.format(256),
+        ),
     ),
 )

@@ -22,6 +22,7 @@ class Reference:
     parts: dict[str, float] | None = None  # batch parts of the reference recipe
     # other values the reference states (``# lrlint: reference batch=16 SOLVER.MAX_ITER=90000``)
     values: dict[str, float] | None = None
+    declared_key: str | None = None  # the profile's declared batch key it comes from (auto_scale_lr.base_batch_size)
     lr_recorded: bool = True  # False: a declared batch without an lr, whose lr was taken from git or the file itself
 
 

@@ -49,7 +49,7 @@ def declared(recipe: Recipe, doc: Document) -> list[Reference]:
         n = v.number if v is not None and v.known else None
         if v is not None and n and devices_known:
             where = "" if v.span is None or v.span.path == doc.path else f" in {v.span.path}"
-            refs.append(Reference(DECLARED, f"{key} = {numbers.plain(n)}{where}", n, None, v.span))
+            refs.append(Reference(DECLARED, f"{key} = {numbers.plain(n)}{where}", n, None, v.span, declared_key=key))
     return refs
 
 

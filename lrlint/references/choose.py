@@ -1,0 +1,185 @@
+"""Which references were really trained together with the recipe's lr.
+
+A reference is a batch and an lr that were tuned as a pair. ``collect`` lists every candidate;
+``choose`` sets aside the ones that are not such a pair, each with the reason ``--explain`` shows:
+
+1. a declared batch key (``auto_scale_lr.base_batch_size``) that disagrees with the file-name tag of
+   the file it is written in: a stale declaration (LR004 reports it when that file is checked);
+2. a declared batch key written in the checked file when the lr is inherited: the child restates its
+   own batch, it does not re-tune the base's lr;
+3. a child that writes its own lr next to its own file-name tag is a recipe of its own: the base's lr
+   and declarations written elsewhere are not its reference, unless its lr is the base's lr rescaled
+   for the batch change as the policy accepts (then it is a rescaled base, and stays compared);
+4. a child that replaces the optimizer (another type, or the profile's delete key, ``_delete_=True``,
+   over the optimizer's settings) is not compared with the base's lr;
+5. a base whose batch comes from one file and whose lr from another, with nothing tying them (the
+   lr's file names no batch and declares none, no tagged base composes them), is not a trained recipe;
+6. a git base whose only difference is the device count of the file-name tag (a rename that adds or
+   changes the tag, the per-device content unchanged) is not a batch change.
+
+The git reference (the same file at the base revision) and a ``--reference`` file are otherwise kept:
+they are what the user compares with.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from lrlint import numbers
+from lrlint.recipes import Recipe, Tag, name_tag
+from lrlint.references import DECLARED, HISTORY, INHERITANCE, Reference
+from lrlint.scaling import Policy, assess, same_number
+from lrlint.settings import Thresholds
+from lrlint.values import Value
+
+
+def stale_tag(recipe: Recipe, value: Value) -> Tag | None:
+    """The file-name tag of the file ``value`` (a declared batch) is written in, when the two disagree."""
+    if value.span is None or not value.known or not value.number:
+        return None
+    tag = name_tag(recipe.profile, value.span.path)
+    if tag is None or tag.total is None or same_number(float(tag.total), value.number):
+        return None
+    return tag
+
+
+def choose(
+    refs: list[Reference],
+    recipe: Recipe,
+    doc_path: str,
+    policy: Policy,
+    thresholds: Thresholds,
+    direct_bases: list[str] | None = None,
+    replaced_scopes: list[str] | None = None,
+) -> tuple[list[Reference], list[str]]:
+    """The references of ``recipe`` (checked as ``doc_path``, whose direct bases are the files named
+    ``direct_bases``; ``replaced_scopes``: the scopes it replaces with the delete key) that are trained pairs,
+    and why each other one was set aside."""
+    kept: list[Reference] = []
+    why: list[str] = []
+    lr_path = recipe.lr.span.path if recipe.lr.span is not None else None
+    own = _own_recipe(refs, recipe, doc_path, lr_path, policy, thresholds)
+    replaced = _optimizer_replaced(refs, recipe, doc_path, replaced_scopes or [])
+    for r in refs:
+        reason = _declared_reason(r, recipe, doc_path, lr_path)
+        if reason is None and r.kind == INHERITANCE:
+            reason = replaced or own or _untied(r, direct_bases or [])
+        elif reason is None and r.kind == DECLARED and _lr_from_base(r, doc_path):
+            reason = replaced or own
+        elif reason is None and r.kind == HISTORY:
+            reason = _tag_only(r, recipe)
+        if reason is None:
+            kept.append(r)
+        else:
+            why.append(f"{r.label} set aside: {reason}")
+    return kept, why
+
+
+def _lr_from_base(r: Reference, doc_path: str) -> bool:
+    """A declared batch stated in a base file: its lr is the base's."""
+    return r.span is not None and r.span.path != doc_path
+
+
+def _declared_reason(r: Reference, recipe: Recipe, doc_path: str, lr_path: str | None) -> str | None:
+    if r.kind != DECLARED or r.declared_key is None or r.span is None:
+        return None
+    v = recipe.doc.values.get(r.declared_key)
+    tag = stale_tag(recipe, v) if v is not None else None
+    if tag is not None:
+        return f"it disagrees with {tag.describe()} in the name of {PurePath(r.span.path).name} (a stale declaration)"
+    if r.span.path == doc_path and lr_path is not None and lr_path != doc_path:
+        return (
+            f"{PurePath(doc_path).name} restates its own batch there, but {recipe.lr.key} is inherited from "
+            f"{lr_path}: it was tuned with the base's batch"
+        )
+    return None
+
+
+def _own_recipe(
+    refs: list[Reference], recipe: Recipe, doc_path: str, lr_path: str | None, policy: Policy, thresholds: Thresholds
+) -> str | None:
+    """Why the base's lr is not this recipe's reference: it writes its own lr next to its own tag."""
+    tag = recipe.tag
+    if lr_path != doc_path or tag is None or tag.inherited_from is not None or tag.total is None:
+        return None
+    inh = next((r for r in refs if r.kind == INHERITANCE), None)
+    lr = recipe.lr_value
+    if inh is None or not inh.batch or not inh.lr or lr is None or recipe.effective_batch is None:
+        return None
+    k = recipe.effective_batch / inh.batch
+    if assess(k, lr / inh.lr, policy, thresholds).ok and not same_number(lr, inh.lr):
+        return None  # the base's lr rescaled for this batch: compared as a rescale
+    if same_number(lr, inh.lr) and same_number(k, 1.0):
+        return None
+    return (
+        f"{PurePath(doc_path).name} writes its own {recipe.lr.key} {numbers.plain(lr)} next to its own tag "
+        f"({tag.describe()}): a recipe of its own, not a rescale of the base's"
+    )
+
+
+def _optimizer_replaced(refs: list[Reference], recipe: Recipe, doc_path: str, replaced_scopes: list[str]) -> str | None:
+    inh = next((r for r in refs if r.kind == INHERITANCE and r.recipe is not None), None)
+    if inh is None or inh.recipe is None:
+        return None
+    opt = recipe.roles.get("optimizer")
+    base_opt = inh.recipe.optimizer_display
+    if (
+        opt is not None
+        and opt.span is not None
+        and opt.span.path == doc_path
+        and recipe.optimizer_display
+        and base_opt
+        and recipe.optimizer_display != base_opt
+    ):
+        return f"{PurePath(doc_path).name} replaces the optimizer ({base_opt} -> {recipe.optimizer_display})"
+    delete = recipe.profile.inherit.delete_key if recipe.profile.inherit is not None else "_delete_"
+    for scope in replaced_scopes:
+        if scope and recipe.lr.key.startswith(scope + "."):
+            return f"{PurePath(doc_path).name} replaces {scope} of the base ({delete}=True)"
+    return None
+
+
+def _untied(r: Reference, direct_bases: list[str]) -> str | None:
+    """A base assembled by the child itself from fragments never trained together: its batch and its lr come
+    from two of the child's direct bases and nothing ties that lr to that batch. A base file that composes
+    fragments (a model-zoo config, a Hydra primary config) was trained as composed."""
+    base = r.recipe
+    if base is None or base.lr.span is None:
+        return None
+    bv = next((v for v in base.batch_values() if v.span is not None), None)
+    if bv is None or bv.span is None:
+        return None
+    lr_path, batch_path = base.lr.span.path, bv.span.path
+    if lr_path == batch_path or not {PurePath(lr_path).name, PurePath(batch_path).name} <= set(direct_bases):
+        return None
+    prof = base.profile
+    if name_tag(prof, lr_path) is not None or name_tag(prof, lr_path, "schedule") is not None:
+        return None  # the lr's file names the batch it was written for
+    for key in prof.declared_batch:
+        d = base.doc.values.get(key)
+        if d is not None and d.span is not None and d.span.path == lr_path:
+            return None  # the lr's file declares its batch
+    return (
+        f"the base's batch ({bv.key} in {batch_path}) and lr ({base.lr.key} in {lr_path}) come from fragments "
+        "never trained together: nothing ties that lr to that batch"
+    )
+
+
+def _tag_only(r: Reference, recipe: Recipe) -> str | None:
+    """The git base differs only by the device count its file-name tag states."""
+    old = r.recipe
+    if old is None or not r.parts or not recipe.parts:
+        return None
+    dv, odv = recipe.roles.get("devices"), old.roles.get("devices")
+    if dv is None or odv is None or not dv.from_tag or not odv.from_tag:
+        return None
+    if same_number(r.parts.get("devices") or 0, recipe.parts.get("devices") or 0):
+        return None
+    others = set(r.parts) | set(recipe.parts)
+    others.discard("devices")
+    if any(not same_number(r.parts.get(p) or 0, recipe.parts.get(p) or 0) for p in others):
+        return None
+    return (
+        f"only the file name's tag changed ({odv.from_tag} -> {dv.from_tag}); the per-device content is the "
+        "same, so the batch did not change (LR004 compares a tag with the content)"
+    )
