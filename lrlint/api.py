@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from lrlint import bigstack, checks, config_sets, directives, interpolate, profiles, sources
+from lrlint.baseline import Baseline, group_missing, summary_note
 from lrlint.checks import lr100_unused_suppression as unused_suppression
 from lrlint.checks.base import CheckContext
 from lrlint.checks.lr9xx_input import input_finding
@@ -72,6 +73,8 @@ class Engine:
         if parsed:
             self.resolver.seed(parsed)
         self._at_base: AtRevision | None = None  # the resolver of the git reference (bases at the base revision)
+        # an explicit base (--base, the base setting): findings already there at the base are pre-existing
+        self.baseline = Baseline(self) if self.base_rev else None
         self._reported: set[tuple] = set()  # input problems already reported (bases shared by children)
         self.problems_reported: list[tuple[Finding, tuple]] = []  # those findings and their keys, in order
 
@@ -80,6 +83,8 @@ class Engine:
         self.resolver = Resolver(self.profiles, self.limits, self.cwd)
         self.resolver.overlay = self.overlay
         self._at_base = None
+        if self.baseline is not None:
+            self.baseline.forget()
 
     # -- reading ---------------------------------------------------------------------------
     def parse_source(
@@ -239,11 +244,17 @@ class Engine:
         self.problems_reported.append((finding, key))
 
     def check_file(self, target: Target, result: Result) -> None:
+        start = len(result.findings)
+        parsed = self._check_file(target, result)
+        if self.baseline is not None:
+            self.baseline.mark_file(target, parsed, result.findings[start:])
+
+    def _check_file(self, target: Target, result: Result) -> Parsed | None:
         try:
             parsed = self.read(target)
         except SourceError as e:
             result.findings.append(input_finding(target.path, e))
-            return
+            return None
         src = parsed.source
         result.sources[target.path] = src
         comments: dict[int, str] = {}
@@ -259,9 +270,9 @@ class Engine:
             path = bprob.path or target.path
             psrc = result.sources.get(path)
             self.report_problem(result, path, bprob.error, psrc.lines if psrc is not None else None)
-        if not any(parsed.recipes):
-            return
-        self.check_parsed(target.path, parsed, self.history(target), result)
+        if any(parsed.recipes):
+            self.check_parsed(target.path, parsed, self.history(target), result)
+        return parsed
 
     def check_parsed(self, path: str, parsed: Parsed, old: Parsed | None, result: Result) -> None:
         """Run every recipe check over ``parsed`` (shown as ``path``) against its references (``old``: the
@@ -550,5 +561,16 @@ def finish(
     # no git matters when --base asked for it, or when a recipe was left without any reference
     if git_note and (base_rev or any(e.reference is None for e in result.explanations)):
         result.notes.append(git_note)
-    result.findings = filter_findings(result.findings, result, settings)
+    findings = group_missing(filter_findings(result.findings, result, settings))
+    if base_rev:
+        result.baseline = base_rev
+        note = summary_note(findings, settings.show_existing, base_rev)
+        if note is not None:
+            result.notes.append(note)
+    result.findings = reported(findings, settings)
     return result
+
+
+def reported(findings: list[Finding], settings: Settings) -> list[Finding]:
+    """The findings a report lists: pre-existing ones only with ``show-existing``."""
+    return findings if settings.show_existing else [f for f in findings if not f.pre_existing]

@@ -79,8 +79,16 @@ def _overrides(args) -> dict:
         ("extend-ignore", args.ignore),
         ("devices", getattr(args, "devices", None)),
         ("nodes", getattr(args, "nodes", None)),
+        ("show-existing", getattr(args, "show_existing", None)),
     )
     return {key: value for key, value in flags if value is not None}
+
+
+def _precommit_base(args, settings) -> None:
+    """Under pre-commit (``PRE_COMMIT=1``) without a base of its own, the run compares with pre-commit's
+    from-ref (``--from-ref``, a pre-push's remote commit) or ``HEAD``: what the change caused is reported."""
+    if args.base is None and settings.base is None and os.environ.get("PRE_COMMIT") == "1":
+        args.base = os.environ.get("PRE_COMMIT_FROM_REF") or "HEAD"
 
 
 def cmd_check(args) -> int:
@@ -133,6 +141,7 @@ def check_once(args) -> int:
             from lrlint.show import show_files, show_settings
 
             return show_settings(args, settings) if args.show_settings else show_files(args, settings)
+        _precommit_base(args, settings)
         if stdin is not None:
             result = _check_stdin(args, settings, stdin)
             if result is None:  # excluded (--force-exclude): nothing to report, the text passes through

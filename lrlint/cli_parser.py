@@ -123,6 +123,12 @@ def _add_check_parser(sub) -> None:
         metavar="REV",
         help="git revision to compare with (default: HEAD; CI passes the target branch, merge-base semantics)",
     )
+    c.add_argument(
+        "--show-existing",
+        action="store_true",
+        default=None,
+        help="with a git base: also list the findings already there at the base (marked; they never fail the run)",
+    )
     c.add_argument("--reference", metavar="FILE", help="compare every checked file with this config")
     c.add_argument(
         "--devices",

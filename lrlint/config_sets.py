@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lrlint import interpolate, sources
 from lrlint.checks.lr9xx_input import input_finding
@@ -28,6 +28,9 @@ from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
 from lrlint.spans import LineIndex
 from lrlint.values import Document, Value
 
+if TYPE_CHECKING:
+    from lrlint.baseline import Baseline
+
 
 class SetEngine(Protocol):
     """What checking a set needs from the run's engine (``lrlint.api.Engine``)."""
@@ -35,6 +38,8 @@ class SetEngine(Protocol):
     settings: Settings
     cwd: Path
     limits: Limits
+
+    baseline: Baseline | None
 
     def read_source(self, target: Target) -> Source: ...
     def open_git(self, start: Path) -> GitBase | None: ...
@@ -87,7 +92,11 @@ def check_set(engine: SetEngine, members: list[Path], result: Result) -> None:
     if not recipes:
         return
     parsed = Parsed(result.sources[anchor_t.path], [merged], [recipes], [[]], [""], config_set=True)
-    engine.check_parsed(anchor_t.path, parsed, _history(engine, loaded, anchor), result)
+    start = len(result.findings)
+    old = _history(engine, loaded, anchor)
+    engine.check_parsed(anchor_t.path, parsed, old, result)
+    if engine.baseline is not None:
+        engine.baseline.mark_set(result.findings[start:], lambda: old)
 
 
 def _load_members(engine: SetEngine, members: list[Path], result: Result) -> list[tuple[Target, Document]]:

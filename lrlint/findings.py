@@ -104,6 +104,8 @@ class Finding:
     # where the compared numbers come from and what was assumed, one sentence each, naming the file
     # each refers to (the message is the headline: what changed, what is expected)
     notes: list[str] = field(default_factory=list)
+    # in a run with a git base: the same finding was there at the base (lrlint.baseline); never fails the run
+    pre_existing: bool = False
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
@@ -111,5 +113,5 @@ class Finding:
 
     @property
     def fails(self) -> bool:
-        """Whether this finding makes ``lrlint check`` exit 1."""
-        return self.severity in (ERROR, WARNING)
+        """Whether this finding makes ``lrlint check`` exit 1 (a pre-existing one never does)."""
+        return self.severity in (ERROR, WARNING) and not self.pre_existing

@@ -104,6 +104,7 @@ class Result:
     # re-check takes them as parsed instead of parsing the bases of each fixed file again
     parsed: dict[Path, Loaded] = field(default_factory=dict, repr=False, compare=False)
     workers: int = 0  # worker processes that checked files (0: the run was in-process)
+    baseline: str | None = None  # the git base findings were compared with (pre-existing ones marked), if any
 
     def keep_for_report(self) -> None:
         """Keep what the report needs: the sources and comments of the files findings point at (a run over

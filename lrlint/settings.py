@@ -113,6 +113,7 @@ class Settings:
         "max_file_size": "max-file-size",
         "output_format": "output-format",
         "config_sets": "config-sets",
+        "show_existing": "show-existing",
     }
     select: list[str] = field(default_factory=lambda: ["LR0", "LR9"])
     extend_select: list[str] = field(default_factory=list)
@@ -124,6 +125,8 @@ class Settings:
     extend_exclude: list[str] = field(default_factory=list)
     respect_gitignore: bool = True
     base: str | None = None
+    # in a run with a git base: list the findings already there at the base too (marked; they never fail)
+    show_existing: bool = False
     max_file_size: int = 10 * 1024 * 1024
     profiles: list[str] = field(default_factory=list)
     # files one run merges in order, later ones overriding earlier ones (Lightning CLI's repeated

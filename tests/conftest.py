@@ -16,7 +16,8 @@ def run_lrlint(
     *args: str, cwd: Path, env: dict | None = None, input: str | None = None, timeout: float | None = None
 ) -> subprocess.CompletedProcess:
     """``python -m lrlint ...`` in ``cwd``, without colors (``timeout``: seconds before the test fails)."""
-    e = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT), **(env or {})}
+    outer = {k: v for k, v in os.environ.items() if not k.startswith("PRE_COMMIT")}  # a hook's run is a test's own
+    e = {**outer, "NO_COLOR": "1", "PYTHONPATH": str(ROOT), **(env or {})}
     e.pop("FORCE_COLOR", None)
     e.pop("LRLINT_OUTPUT_FORMAT", None)
     return subprocess.run(

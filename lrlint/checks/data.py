@@ -227,3 +227,5 @@ class InputData(FindingData):
     """LR9xx: why the input could not be read."""
 
     reason: str
+    files: int | None = None  # LR906: how many checked configs name the missing file (one finding for all)
+    __omit_none__: ClassVar[frozenset[str]] = frozenset({"files"})

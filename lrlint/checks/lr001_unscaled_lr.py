@@ -20,6 +20,11 @@ change of the learning rate, compared with the reference: the same file at the
 git base, a base config, or a declared reference such as
 `# lrlint: reference batch=256 lr=0.1`.
 
+With a git base (`--base`, pre-commit), a finding the file already had at the
+base, with the same batch, lr and reference, is pre-existing: counted, not
+reported (`--show-existing` lists it) and never failing the run; any rule's
+findings are judged so.
+
 ## Why is this bad?
 The learning rate was tuned for the old batch. Goyal et al. 2017 ("Accurate,
 Large Minibatch SGD") showed that SGD keeps its accuracy up to batch 8192 only

@@ -75,7 +75,10 @@ RULES = (
         "LR906",
         "include-error",
         "A base config or include cannot be resolved",
-        "Reports a missing base file, an inheritance cycle or a missing Hydra group, at the line that names it.",
+        "Reports a missing base file, an inheritance cycle or a missing Hydra group, at the line that names it. "
+        "Configs that name the same missing file make one finding, at the first of them, saying how many name it "
+        "(`data.files`; the next few are related locations): a moved `_base_` folder is one finding per missing "
+        "file, not one per config.",
         "The merged configuration cannot be known, so neither can its batch or lr.",
         "```yaml\n_BASE_: ../Base-Missing.yaml\n```",
     ),

@@ -249,7 +249,7 @@ def _recheck(data: dict[str, bytes], formats: dict[str, str], run: _Run) -> Resu
         api.check_targets(engine, [Target(path, Path(path), formats[path]) for path in data], res)
     finally:
         engine.close()
-    res.findings = api.filter_findings(res.findings, res, run.settings)
+    res.findings = api.reported(api.filter_findings(res.findings, res, run.settings), run.settings)
     return res
 
 

@@ -54,6 +54,11 @@ def render(ctx: ReportContext) -> None:
     mod.render(ctx)
 
 
+def pre_existing_mark(f: Finding) -> str:
+    """`` (pre-existing)`` after the severity of a finding already there at the git base (``--show-existing``)."""
+    return " (pre-existing)" if f.pre_existing else ""
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 'es' if word.endswith('x') else 's'}"
 
@@ -82,6 +87,9 @@ def summary_lines(ctx: ReportContext) -> list[str]:
     if n == 0 and not fixed:
         return ["All checks passed!"]
     counts = severity_counts([f.severity for f in ctx.findings] + [i.severity for i in fixed])
+    pre = sum(1 for f in ctx.findings if f.pre_existing)
+    if pre:  # --show-existing: the ones that do not fail the run
+        counts += f" ({pre} pre-existing)"
     lines = [f"Found {counts} ({len(fixed)} fixed, {n} remaining)." if fixed else f"Found {counts}."]
     safe = sum(1 for f in ctx.findings if f.fix and f.fix.applicability == SAFE)
     unsafe = sum(1 for f in ctx.findings if f.fix and f.fix.applicability == UNSAFE)

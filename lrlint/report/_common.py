@@ -111,4 +111,7 @@ def summary(ctx) -> str:
     if not ctx.findings:
         return f"lrlint: all checks passed ({plural(checked, 'file')} checked{fixed_text})"
     counts = severity_counts(f.severity for f in ctx.findings)
+    pre = sum(1 for f in ctx.findings if f.pre_existing)
+    if pre:  # --show-existing: the ones that do not fail the run
+        counts += f" ({pre} pre-existing)"
     return f"lrlint: {counts} in {plural(files, 'file')} ({checked} checked{fixed_text})"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from lrlint.findings import ERROR, INFO, WARNING, Finding
-from lrlint.report import ReportContext, fix_marker, summary_lines
+from lrlint.report import ReportContext, fix_marker, pre_existing_mark, summary_lines
 from lrlint.report._common import printable
 from lrlint.report.layout import window, wrap
 from lrlint.sources import Source
@@ -101,7 +101,7 @@ def _annotation(out: _Out, kind: str, text: str, style: str, width: int | None) 
 
 def headline(f, unsafe_fixes: bool) -> tuple[str, str]:
     """(``LR001 [*] error: ``, the message): the code, the fix marker, the severity."""
-    return f"{f.code} {fix_marker(f, unsafe_fixes)}{f.severity}: ", f.message
+    return f"{f.code} {fix_marker(f, unsafe_fixes)}{f.severity}{pre_existing_mark(f)}: ", f.message
 
 
 def _finding(out: _Out, f, ctx: ReportContext) -> None:

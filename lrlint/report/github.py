@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lrlint.findings import ERROR, WARNING
-from lrlint.report import ReportContext
+from lrlint.report import ReportContext, pre_existing_mark
 from lrlint.report._common import printable, rel_uri, summary
 
 COMMAND = {ERROR: "error", WARNING: "warning"}
@@ -27,13 +27,14 @@ def line(f, root: str = ".") -> str:
     props.append(("endLine", str(max(s.line, s.end_line))))
     if s.end_line == s.line:
         props.append(("endColumn", str(max(s.col, s.end_col, 1))))
-    props.append(("title", f"{f.code} {f.name}"))
+    props.append(("title", f"{f.code} {f.name}{pre_existing_mark(f)}"))
     msg = "\n".join([f.message, *(f"note: {n}" for n in f.notes)])
     if f.fix is not None and f.fix.edits:
         msg += f"\nhelp: {f.fix.message}" + (f" ({f.fix.applicability} fix)" if f.fix.applicability != "safe" else "")
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
     text = escape_data(printable(msg, keep="\n"))  # a line break is the format's own %0A
-    return f"::{COMMAND.get(f.severity, 'notice')} {head}::{text}"
+    command = "notice" if f.pre_existing else COMMAND.get(f.severity, "notice")  # it does not fail the run
+    return f"::{command} {head}::{text}"
 
 
 def render(ctx: ReportContext) -> None:

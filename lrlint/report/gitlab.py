@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from lrlint.findings import ERROR, WARNING
-from lrlint.report import ReportContext
+from lrlint.report import ReportContext, pre_existing_mark
 from lrlint.report._common import clean, fingerprints, rel_uri
 
 SEVERITY = {ERROR: "major", WARNING: "minor"}
@@ -16,7 +16,7 @@ def issue(f, ctx, fingerprint: str) -> dict:
     return {
         "type": "issue",
         "check_name": f"{f.code} {f.name}",
-        "description": f"{f.code} {f.message}",
+        "description": f"{f.code}{pre_existing_mark(f)} {f.message}",
         "categories": ["Bug Risk"] if f.code.startswith("LR0") else ["Compatibility"],
         "severity": SEVERITY.get(f.severity, "info"),
         "fingerprint": fingerprint,

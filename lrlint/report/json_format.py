@@ -58,6 +58,7 @@ def finding_dict(f, root: str = ".") -> dict:
         ],
         "notes": list(f.notes),
         "data": f.data.to_json() if f.data is not None else {},
+        "pre_existing": f.pre_existing,
     }
 
 

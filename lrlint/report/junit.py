@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from lrlint.report import ReportContext
+from lrlint.report import ReportContext, pre_existing_mark
 from lrlint.report._common import printable, rel_uri
 
 
@@ -42,7 +42,7 @@ def document(ctx: ReportContext) -> ET.Element:
                 line=str(f.span.line),
                 column=str(f.span.col),
             )
-            message = printable(f.message)
+            message = printable(f.message) + pre_existing_mark(f)
             fail = ET.SubElement(case, "failure", message=message, type=f.severity)
             fail.text = "\n".join(
                 [

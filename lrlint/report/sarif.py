@@ -110,6 +110,8 @@ def document(ctx: ReportContext) -> dict:
         }
         if f.code in rules:
             res["ruleIndex"] = ids.index(f.code)
+        if ctx.result is not None and ctx.result.baseline:  # compared with a git base: new or already there
+            res["baselineState"] = "unchanged" if f.pre_existing else "new"
         if f.related:
             res["relatedLocations"] = [
                 dict(_location(r.span, ctx.root), id=i, message={"text": r.label or "related"})
