@@ -19,10 +19,12 @@ class SourceError(Exception):
         col: int = 1,
         end_line: int | None = None,
         end_col: int | None = None,
+        info: bool = False,
     ) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.info = info  # information, not an error (a documented idiom lrlint does not evaluate)
         self.line = line
         self.col = col
         self.end_line = end_line or line

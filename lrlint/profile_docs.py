@@ -67,6 +67,7 @@ def documented() -> list[Documented]:
 
 ROLE_TITLES = {
     "batch_per_device": "per-device batch",
+    "repeats": "repeated augmentation (multiplies the per-device batch)",
     "batch_global": "global batch (across devices, per step)",
     "batch_total": "total batch (accumulation and devices included)",
     "grad_accum": "accumulation steps",
@@ -165,6 +166,11 @@ def _scaling_lines(p: Profile) -> list[str]:
         if t.scope == "schedule":
             scope = " (schedule: ties the lr written in that file to the batch; never compared)"
         out.append(f"- File-name tag `{t.pattern}`{scope}" + (f": {t.description}" if t.description else ""))
+    for cond in p.warmup_when:
+        value = f" {cond.value!r}" if cond.value is not None else ""
+        out.append(f"- A warmup is configured when `{cond.key}` {cond.op}{value}")
+    for nt in p.not_trained:
+        out.append(f"- Not a training recipe: `{nt.glob}`: {nt.why}")
     if p.declared_batch:
         out.append(f"- Keys that state the batch the lr was tuned for: {_code(p.declared_batch)}")
     for c in p.consistency:

@@ -110,6 +110,17 @@ class NameTag:
 
 
 @dataclass(kw_only=True)
+class NotTrained:
+    """Configs a framework keeps for something other than training a recipe (CI tests, deployment): a
+    gitignore-style ``glob`` on the checked path, and ``why`` (shown by ``--explain``)."""
+
+    __pydantic_config__ = FORBID
+
+    glob: str
+    why: str
+
+
+@dataclass(kw_only=True)
 class Consistency:
     """``total`` must be a multiple of the product of ``factors`` (LR004); ``message`` is formatted with
     ``total``, ``factors`` (``a * b``), ``product`` and each key's last part."""
@@ -175,6 +186,8 @@ class Profile:
     inherit: Inherit | None = None
     name_tags: list[NameTag] = field(default_factory=list)
     declared_batch: list[str] = field(default_factory=list)  # keys stating the batch the lr was tuned for
+    not_trained: list[NotTrained] = field(default_factory=list)  # configs that are not training recipes
+    warmup_when: list[Condition] = field(default_factory=list)  # a hook that warms up by default (LR003)
     consistency: list[Consistency] = field(default_factory=list)
     epoch_flags: list[EpochFlag] = field(default_factory=list)
     warmup_fix: WarmupFix | None = None  # how an unsafe fix adds a warmup (LR003)

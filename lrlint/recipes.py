@@ -250,6 +250,7 @@ def effective_batch(
         return g * accum, parts, [], []
     if roles.get("batch_per_device") is not None:
         pd = num("batch_per_device")
+        repeats = num("repeats", 1.0) if roles.get("repeats") is not None else None
         devices = num("devices")
         nodes = num("nodes", 1.0)
         dv = roles.get("devices")
@@ -261,6 +262,11 @@ def effective_batch(
         if pd is None or accum is None or devices is None or nodes is None:  # a devices value that is not a number
             return None, parts, unknown, []
         parts.update(per_device=pd, accum=accum, devices=devices, nodes=nodes)
+        if roles.get("repeats") is not None:
+            if repeats is None:
+                return None, parts, unknown, []
+            parts["repeats"] = repeats
+            pd *= repeats
         return pd * accum * devices * nodes, parts, [], assumptions
     return None, parts, ["no batch size found"], []
 

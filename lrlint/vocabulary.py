@@ -48,6 +48,7 @@ STRENGTH: dict[str, int] = {USER: 0, DECLARED: 1, INHERITANCE: 2, HISTORY: 3}
 # -- roles: what a profile's key paths stand for ---------------------------------------------------
 ROLES = (
     "batch_per_device",  # per device per step
+    "repeats",  # repeated augmentation: each loaded sample is augmented this many times into the batch
     "batch_global",  # across devices per step (accumulation multiplies it)
     "batch_total",  # the whole effective batch (accumulation and devices included)
     "grad_accum",
@@ -61,6 +62,7 @@ ROLES = (
 )
 Role = Literal[
     "batch_per_device",
+    "repeats",
     "batch_global",
     "batch_total",
     "grad_accum",
@@ -75,6 +77,7 @@ Role = Literal[
 # the roles a recipe holds one value of (the nearest to its lr)
 SINGLE_ROLES = (
     "batch_per_device",
+    "repeats",
     "batch_global",
     "batch_total",
     "grad_accum",
@@ -84,7 +87,7 @@ SINGLE_ROLES = (
     "momentum",
 )
 # the roles an effective batch is made of: batch sizes first (the largest first), then multipliers
-BATCH_ROLES = ("batch_total", "batch_global", "batch_per_device", "grad_accum", "devices", "nodes")
+BATCH_ROLES = ("batch_total", "batch_global", "batch_per_device", "repeats", "grad_accum", "devices", "nodes")
 # key parts that open an evaluation scope: a length under them (``eval.max_iters``) counts evaluation
 # batches, not training steps
 EVAL_SCOPES = frozenset({"eval", "evaluation", "val", "valid", "validation", "test", "testing", "predict"})
@@ -92,9 +95,10 @@ EVAL_SCOPES = frozenset({"eval", "evaluation", "val", "valid", "validation", "te
 BATCH_SIZE_ROLES = ("batch_total", "batch_global", "batch_per_device")
 
 # -- parts: the numbers behind an effective batch (``Recipe.parts``) -------------------------------
-Part = Literal["per_device", "accum", "devices", "nodes", "global_batch", "total"]
+Part = Literal["per_device", "repeats", "accum", "devices", "nodes", "global_batch", "total"]
 PART_OF_ROLE: dict[str, str] = {
     "batch_per_device": "per_device",
+    "repeats": "repeats",
     "grad_accum": "accum",
     "devices": "devices",
     "nodes": "nodes",
@@ -104,6 +108,7 @@ PART_OF_ROLE: dict[str, str] = {
 ROLE_OF_PART: dict[str, str] = {part: role for role, part in PART_OF_ROLE.items()}
 PART_LABELS: dict[str, str] = {
     "per_device": "per-device batch",
+    "repeats": "repeated augmentation",
     "accum": "accumulation",
     "devices": "devices",
     "nodes": "nodes",
@@ -111,4 +116,4 @@ PART_LABELS: dict[str, str] = {
     "total": "total batch",
 }
 # the parts that multiply a batch size
-MULTIPLIER_PARTS = ("accum", "devices", "nodes")
+MULTIPLIER_PARTS = ("repeats", "accum", "devices", "nodes")

@@ -57,7 +57,10 @@ scheduler list is inherited from a base file, the fix is shown, not applied.
 
 
 def has_warmup(recipe) -> bool:
-    """Whether any warmup is configured (an unknown value counts: lrlint does not guess)."""
+    """Whether any warmup is configured (an unknown value counts: lrlint does not guess), or a component
+    that warms up by default (the profile's ``warmup_when``: mmyolo's scheduler hooks)."""
+    if any(c.holds(recipe.doc.values) for c in recipe.profile.warmup_when):
+        return True
     for w in recipe.warmup:
         if not w.known:
             return True

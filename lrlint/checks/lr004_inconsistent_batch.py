@@ -78,17 +78,24 @@ def _tag(ctx: CheckContext):
         return
     name = PurePath(r.doc.path).name
     pd = r.roles.get("batch_per_device")
+    rv = r.roles.get("repeats")
+    reps = r.parts.get("repeats", 1.0)
     if (
         tag.per_device is not None
         and pd is not None
         and pd.known
         and pd.number is not None
-        and pd.number != tag.per_device
+        and pd.number * reps != tag.per_device
     ):
+        what = f"{pd.key} is {numbers.plain(pd.number)}"
+        if rv is not None:
+            what = (
+                f"{pd.key} x {rv.key} is {numbers.plain(pd.number)} x {numbers.plain(reps)} = "
+                f"{numbers.plain(pd.number * reps)}"
+            )
         yield _finding(
             ctx,
-            f"file name {name} says {tag.describe()}, but {pd.key} is {numbers.plain(pd.number)}: "
-            "rename the file or set the batch it names",
+            f"file name {name} says {tag.describe()}, but {what}: rename the file or set the batch it names",
             pd.span if pd.span is not None and pd.span.path == r.doc.path else None,
             TagMismatchData(r.profile.name, tag.text, tag.total, pd.number, pd.key),
             related=[Related(pd.span, "per-device batch")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from lrlint.checks.base import Example, Rule
 from lrlint.checks.data import InputData
 from lrlint.findings import ERROR, INFO, Finding
@@ -24,7 +26,9 @@ RULES = (
         "LR901",
         "parse-error",
         "The file is not valid YAML, JSON or Python",
-        "Reports a syntax error with the parser's line, column and reason; lrlint goes on with the other files.",
+        "Reports a syntax error with the parser's line, column and reason; lrlint goes on with the other files. "
+        "A template (`TEMPLATE` in its name, or a cookiecutter `{{...}}` placeholder in its path) that does not "
+        "parse is information, not an error: a script fills its placeholders in before use.",
         "A config that does not parse cannot be checked, and the training job will fail on it too.",
         "```yaml\nlr: [0.1\n```",
         (Example("lr: [0.1\n", expect=("LR901",)), Example('{"lr": 0.1,}', filename="config.json", expect=("LR901",))),
@@ -53,7 +57,8 @@ RULES = (
         "unsafe-yaml-tag",
         "A YAML tag that would construct objects or is not supported",
         "Reports tags such as `!!python/object/apply:os.system` or `!include`. lrlint never constructs them; the "
-        "tagged value is skipped and the rest of the file is checked.",
+        "tagged value is skipped and the rest of the file is checked. Detectron2's documented idiom "
+        '`!!python/object/apply:eval ["..."]` (a computed list such as anchor sizes) is information, not an error.',
         "Unsafe tags run code when a config is loaded with an unsafe loader; lrlint only parses.",
         '```yaml\nlr: !!python/object/apply:os.system ["echo hi"]\n```',
         (Example('lr: !!python/object/apply:os.system ["echo hi"]\n', expect=("LR904",)),),
@@ -93,12 +98,21 @@ def input_finding(path: str, err: SourceError, lines: LineIndex | None = None) -
 
     A file deleted from the work tree is information only; every other input problem is an error."""
     rule = _BY_CODE.get(err.code)
-    severity: Severity = INFO if "deleted" in err.reason else ERROR
+    reason = err.reason
+    info = err.info or "deleted" in reason
+    if err.code == "LR901" and _template(path):
+        info = True
+        reason += " (a template: its placeholders are filled in before use, so this is information only)"
+    severity: Severity = INFO if info else ERROR
     start = end = 0
     if lines is not None:
         start = lines.byte(lines.offset(err.line, err.col))
         end = lines.byte(lines.offset(err.end_line, err.end_col))
     span = Span(path, start, end, err.line, err.col, err.end_line, err.end_col)
-    return Finding(
-        err.code, rule.name if rule else "input-problem", err.reason, severity, span, data=InputData(err.reason)
-    )
+    return Finding(err.code, rule.name if rule else "input-problem", reason, severity, span, data=InputData(reason))
+
+
+def _template(path: str) -> bool:
+    """A file meant to be filled in by a script or a generator: ``*TEMPLATE*`` in its name, or a cookiecutter
+    placeholder (``{{cookiecutter.name}}``) in its path."""
+    return "template" in PurePath(path).name.lower() or "{{" in path

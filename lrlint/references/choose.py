@@ -14,7 +14,9 @@ A reference is a batch and an lr that were tuned as a pair. ``collect`` lists ev
    over the optimizer's settings) is not compared with the base's lr;
 5. a base whose batch comes from one file and whose lr from another, with nothing tying them (the
    lr's file names no batch and declares none, no tagged base composes them), is not a trained recipe;
-6. a git base whose only difference is the device count of the file-name tag (a rename that adds or
+6. a config the profile marks as not a training recipe (``not_trained``: Detectron2's CI tests in
+   ``quick_schedules/``) has no reference at all;
+7. a git base whose only difference is the device count of the file-name tag (a rename that adds or
    changes the tag, the per-device content unchanged) is not a batch change.
 
 The git reference (the same file at the base revision) and a ``--reference`` file are otherwise kept:
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from lrlint import numbers
+from lrlint import globs, numbers
 from lrlint.recipes import Recipe, Tag, name_tag
 from lrlint.references import DECLARED, HISTORY, INHERITANCE, Reference
 from lrlint.scaling import Policy, assess, same_number
@@ -55,6 +57,9 @@ def choose(
     """The references of ``recipe`` (checked as ``doc_path``, whose direct bases are the files named
     ``direct_bases``; ``replaced_scopes``: the scopes it replaces with the delete key) that are trained pairs,
     and why each other one was set aside."""
+    test = next((nt for nt in recipe.profile.not_trained if globs.matches(doc_path, [nt.glob])), None)
+    if test is not None:
+        return [], [f"{r.label} set aside: {doc_path} is not a training recipe ({test.why})" for r in refs]
     kept: list[Reference] = []
     why: list[str] = []
     lr_path = recipe.lr.span.path if recipe.lr.span is not None else None

@@ -197,6 +197,12 @@ def _show_tag(tag: str) -> str:
 def _tag_problem(tag: str, kind: str, index: int, source: Source) -> SourceError:
     shown = _show_tag(tag)
     line, col = source.lines.line_col(index)
+    if tag == _T + "python/object/apply:eval" and kind == "sequence":
+        reason = (
+            f"{shown} (Detectron2's computed-value idiom): yacs evaluates the expression when it loads the file; "
+            "lrlint does not, and skips the value"
+        )
+        return SourceError(UNSAFE_TAG, reason, *source.lines.line_col(index), info=True)
     if tag.startswith(_T + "python/"):
         reason = f"unsafe YAML tag {shown} is not loaded"
     elif tag[len(_T) :] in _CORE and tag.startswith(_T):
