@@ -270,3 +270,28 @@ def test_detectron2_fix_keeps_the_child_compared_so_the_schedule_fix_follows(rep
         '_BASE_: "../Base-RCNN-FPN.yaml"\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n  MAX_ITER: 22500\n'
         "  STEPS: (15000, 20000)\n"
     )
+
+
+def test_the_batch_a_schedule_declares_is_the_one_its_lr_was_written_for(repo: GitRepo):
+    # mmdetection3d's layout: the dataset fragment has 8 per GPU, the schedule declares (4 GPUs) x (8 samples)
+    repo.write("configs/_base_/datasets/scannet-3d.py", "train_dataloader = dict(batch_size=8)\n")
+    repo.write(
+        "configs/_base_/schedules/schedule-3x.py",
+        "lr = 0.008\noptim_wrapper = dict(optimizer=dict(type='AdamW', lr=lr, weight_decay=0.01))\n"
+        "auto_scale_lr = dict(enable=False, base_batch_size=32)\n",
+    )
+    child = "configs/h3dnet/h3dnet_8xb2_scannet-seg.py"
+    repo.write(
+        child,
+        "_base_ = ['../_base_/datasets/scannet-3d.py', '../_base_/schedules/schedule-3x.py']\n"
+        "train_dataloader = dict(batch_size=2)\nauto_scale_lr = dict(enable=False, base_batch_size=16)\n",
+    )
+    repo.commit()
+    code, lines = concise(repo, child)
+    assert (code, lines) == (
+        1,
+        [
+            f"{child}:2:36: LR001 [*] error: effective batch 32 -> 16 (x0.5) but optim_wrapper.optimizer.lr stays "
+            "0.008; expected 0.0057 (square-root rule)"
+        ],
+    )

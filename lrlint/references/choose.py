@@ -25,6 +25,7 @@ they are what the user compares with.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import PurePath
 
 from lrlint import globs, numbers
@@ -69,6 +70,7 @@ def choose(
         reason = _declared_reason(r, recipe, doc_path, lr_path)
         if reason is None and r.kind == INHERITANCE:
             reason = replaced or own or _untied(r, direct_bases or [])
+            r = _tied_batch(r, recipe) if reason is None else r
         elif reason is None and r.kind == DECLARED and _lr_from_base(r, doc_path):
             reason = replaced or own
         elif reason is None and r.kind == HISTORY:
@@ -157,17 +159,46 @@ def _untied(r: Reference, direct_bases: list[str]) -> str | None:
     lr_path, batch_path = base.lr.span.path, bv.span.path
     if lr_path == batch_path or not {PurePath(lr_path).name, PurePath(batch_path).name} <= set(direct_bases):
         return None
-    prof = base.profile
-    if name_tag(prof, lr_path) is not None or name_tag(prof, lr_path, "schedule") is not None:
-        return None  # the lr's file names the batch it was written for
-    for key in prof.declared_batch:
-        d = base.doc.values.get(key)
-        if d is not None and d.span is not None and d.span.path == lr_path:
-            return None  # the lr's file declares its batch
+    if _declared_in_lr_file(base) is not None or name_tag(base.profile, lr_path) is not None:
+        return None  # the lr's file names or declares the batch it was written for, or is a tagged recipe
     return (
         f"the base's batch ({bv.key} in {batch_path}) and lr ({base.lr.key} in {lr_path}) come from fragments "
         "never trained together: nothing ties that lr to that batch"
     )
+
+
+def _declared_in_lr_file(base: Recipe) -> tuple[float, str] | None:
+    """The batch the file that writes the base's lr names or declares for it (a schedule's ``bs256``, its
+    ``auto_scale_lr.base_batch_size``), with where it is stated. A recipe's own tag (``8xb32``) is not such a
+    statement: its content is the recipe (an ``-accum16`` beside it is not in the tag's number)."""
+    if base.lr.span is None:
+        return None
+    lr_path = base.lr.span.path
+    prof = base.profile
+    t = name_tag(prof, lr_path, "schedule")
+    if t is not None and t.total:
+        return float(t.total), f"{t.text} in the name of {lr_path}"
+    for key in prof.declared_batch:
+        d = base.doc.values.get(key)
+        if d is not None and d.span is not None and d.span.path == lr_path and d.known and d.number:
+            return d.number, f"{key} = {numbers.plain(d.number)} in {lr_path}"
+    return None
+
+
+def _tied_batch(r: Reference, recipe: Recipe) -> Reference:
+    """A base whose lr and batch are written in different files: the batch the lr's file states is the one the
+    lr was written for (the batch fragment's per-device size on the child's devices may be another). A global
+    batch says nothing about a per-device batch on devices the recipe does not state."""
+    if recipe.roles.get("batch_per_device") is not None and recipe.roles.get("devices") is None:
+        return r
+    base = r.recipe
+    bv = next((v for v in base.batch_values() if v.span is not None), None) if base is not None else None
+    if base is None or base.lr.span is None or bv is None or bv.span is None or bv.span.path == base.lr.span.path:
+        return r
+    stated = _declared_in_lr_file(base)
+    if stated is None or (r.batch is not None and same_number(r.batch, stated[0])):
+        return r
+    return replace(r, label=f"{r.label} (batch {numbers.plain(stated[0])}: {stated[1]})", batch=stated[0], parts=None)
 
 
 def _tag_only(r: Reference, recipe: Recipe) -> str | None:
