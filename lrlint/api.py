@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lrlint import bigstack, checks, config_sets, directives, interpolate, profiles, sources
+from lrlint import bigstack, checks, config_sets, dependents, directives, interpolate, profiles, sources
 from lrlint.baseline import Baseline, group_missing, summary_note
 from lrlint.checks import lr100_unused_suppression as unused_suppression
 from lrlint.checks.base import CheckContext
@@ -28,6 +29,9 @@ from lrlint.sources import Limits, Source, SourceError
 from lrlint.spans import LineIndex
 from lrlint.values import Document
 from lrlint.world_size import RunHardware, for_run
+
+if TYPE_CHECKING:
+    from lrlint.script_scaling import ScriptRule
 
 __all__ = ["Engine", "Parsed", "Result", "UsageError", "check_paths", "check_targets", "filter_findings"]
 
@@ -60,6 +64,7 @@ class Engine:
         self.optimizers = profiles.optimizer_table()
         self.base_rev = base or settings.base
         self.run_hardware = RunHardware.of(settings.devices, settings.nodes)
+        self._scripts: list[ScriptRule] | None = None  # the repository's scripts that scale an lr at run time
         self.reference_path = reference
         self.git: GitBase | None = None
         self.git_note: str | None = None
@@ -191,18 +196,36 @@ class Engine:
             return None  # outside the repository
         if resolved(target.fs_path) not in self.overlay and not git.is_changed(rel):
             return None  # identical at the base: nothing to compare (given text is compared with the blob)
-        if self._at_base is None:  # the child's bases as they were at the base revision too
-            self._at_base = AtRevision(self.resolver, git)
         try:
             src = git.read_at_base(target.fs_path, target.format)
             if src is None:
                 return None  # new in this change
-            parsed = self.parse_source(src, target.fs_path, remember=False, resolver=self._at_base)
+            parsed = self.parse_source(src, target.fs_path, remember=False, resolver=self.at_base(git))
         except SourceError:
             return None
         if parsed.source.path == f"{git.label}:{rel}":  # not renamed: shown as the revision alone
             parsed.source.path = git.label
         return parsed
+
+    def at_base(self, git: GitBase) -> AtRevision:
+        """The resolver of the git reference: bases as they were at the base revision."""
+        if self._at_base is None:
+            self._at_base = AtRevision(self.resolver, git)
+        return self._at_base
+
+    def consumed(self, recipe: Recipe, path: str) -> Recipe:
+        """``recipe`` (of the file shown as ``path``) with the runtime scaling of a script that consumes it."""
+        from lrlint import script_scaling
+
+        git = self.git or self.open_git(self.cwd)
+        if self._scripts is None:
+            self._scripts = script_scaling.declared(self.settings.runtime_scaling)
+            if git is not None:
+                self._scripts += script_scaling.detect(git.root)
+        if not self._scripts:
+            return recipe
+        rel = git.relative(self.cwd / path) if git is not None else path
+        return script_scaling.apply(recipe, self._scripts, rel)
 
     def load_user_reference(self) -> list[list[Recipe]] | None:
         if self.reference_path is None:
@@ -297,6 +320,8 @@ class Engine:
                 refs, aside = choose(candidates, recipe, doc.path, pol, self.settings.thresholds, direct, replaced)
                 if self.run_hardware is not None:
                     recipe, refs = for_run(recipe, refs, self.run_hardware)
+                if recipe.scaling is None:
+                    recipe = self.consumed(recipe, path)
                 ref = primary(refs)
                 span = recipe.lr.span
                 shared = span is not None and lr_spans.get((doc.variant, span.path, span.start), 0) > 1
@@ -438,6 +463,7 @@ def check_targets(
             config_sets.check_set(engine, sets[i], result)
         if progress is not None:
             progress.advance()
+    dependents.report(engine, targets, result)
 
 
 def check_paths(

@@ -80,6 +80,7 @@ def _overrides(args) -> dict:
         ("devices", getattr(args, "devices", None)),
         ("nodes", getattr(args, "nodes", None)),
         ("show-existing", getattr(args, "show_existing", None)),
+        ("show-dependents", getattr(args, "show_dependents", None) or None),
     )
     return {key: value for key, value in flags if value is not None}
 

@@ -139,6 +139,12 @@ def _add_check_parser(sub) -> None:
     )
     c.add_argument("--nodes", type=_positive, metavar="N", help="the nodes of that run (with --devices)")
     c.add_argument(
+        "--show-dependents",
+        action="store_true",
+        help="a finding on a shared file (a base config, a config group option) lists every config its change "
+        "reaches, not the first few",
+    )
+    c.add_argument(
         "--select",
         type=_codes,
         metavar="CODES",

@@ -261,6 +261,9 @@ def effective_batch(
             assumptions.append(dv.why)
         if pd is None or accum is None or devices is None or nodes is None:  # a devices value that is not a number
             return None, parts, unknown, []
+        if devices == 0 and dv is not None:  # Lightning's gpus: 0 trains in one process on the CPU
+            devices = 1.0
+            assumptions.append(f"{dv.key} = 0: one process on the CPU")
         parts.update(per_device=pd, accum=accum, devices=devices, nodes=nodes)
         if roles.get("repeats") is not None:
             if repeats is None:

@@ -91,6 +91,29 @@ class Thresholds:
             _above(self, name, bound)
 
 
+PARTS = ("per_device", "accum", "devices", "nodes", "global_batch", "total")
+
+
+@dataclass(kw_only=True)
+class ScriptScaling:
+    """``runtime-scaling = [{script = "main.py", reads = "blr", rule = "linear", per = 256}]``: the script
+    scales the config key ``reads`` with the batch at run time (``per``: the batch the key's lr is for)."""
+
+    __pydantic_config__ = FORBID
+    script: str
+    reads: str
+    rule: Literal["linear", "sqrt"] = "linear"
+    per: float | None = None
+    covers: list[str] | None = None  # the batch parts the script reads (default: all)
+
+    def __post_init__(self) -> None:
+        for part in self.covers or ():
+            if part not in PARTS:
+                raise FieldError("covers", f"unknown batch part {part!r} (one of {', '.join(PARTS)})")
+        if self.per is not None and not self.per > 0:
+            raise FieldError("per", "Input should be greater than 0")
+
+
 @dataclass(kw_only=True)
 class VerifySettings:
     __pydantic_config__ = FORBID
@@ -114,6 +137,8 @@ class Settings:
         "output_format": "output-format",
         "config_sets": "config-sets",
         "show_existing": "show-existing",
+        "show_dependents": "show-dependents",
+        "runtime_scaling": "runtime-scaling",
     }
     select: list[str] = field(default_factory=lambda: ["LR0", "LR9"])
     extend_select: list[str] = field(default_factory=list)
@@ -140,6 +165,10 @@ class Settings:
     # a checked recipe is read with, compared with the config as written
     devices: int | None = None
     nodes: int | None = None
+    # a finding on a shared file names every config its change reaches, not the first few
+    show_dependents: bool = False
+    # scripts of the repository that scale a config's lr at run time (found automatically too)
+    runtime_scaling: list[ScriptScaling] = field(default_factory=list)
     # set by the loader, not by users
     root: str = "."
     config_file: str | None = None

@@ -213,5 +213,5 @@ def test_an_unknown_settings_key_is_named_with_the_valid_ones(tmp_path):
         f"lrlint: error: {tmp_path / 'pyproject.toml'}: tool.lrlint.selec: unknown key `selec`; did you mean "
         "`select`? (valid keys: select, extend-select, ignore, extend-ignore, per-file-ignores, include, exclude, "
         "extend-exclude, respect-gitignore, base, show-existing, max-file-size, profiles, config-sets, policy, "
-        "thresholds, verify, output-format, devices, nodes)\n"
+        "thresholds, verify, output-format, devices, nodes, show-dependents, runtime-scaling)\n"
     )

@@ -55,7 +55,7 @@ def test_an_unknown_key_offers_the_closest_valid_one(tmp_path):
         f"{path}: tool.lrlint.selec: unknown key `selec`; did you mean `select`? (valid keys: select, extend-select, "
         "ignore, extend-ignore, per-file-ignores, include, exclude, extend-exclude, respect-gitignore, base, "
         "show-existing, max-file-size, profiles, config-sets, policy, thresholds, verify, output-format, devices, "
-        "nodes)",
+        "nodes, show-dependents, runtime-scaling)",
         f"{path}: tool.lrlint.thresholds.warmup: unknown key `warmup`; did you mean `warmup-factor`? (valid keys: "
         "batch-tolerance, lr-tolerance, error-factor, max-safe-batch, max-safe-factor, warmup-factor, "
         "linear-regime-batch)",
