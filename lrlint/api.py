@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from lrlint import bigstack, checks, config_sets, dependents, directives, interpolate, profiles, sources
+from lrlint import bigstack, checks, config_sets, dependents, directives, interpolate, profiles, sources, stated_devices
 from lrlint.baseline import Baseline, group_missing, summary_note
 from lrlint.checks import lr100_unused_suppression as unused_suppression
 from lrlint.checks.base import CheckContext
@@ -22,6 +21,7 @@ from lrlint.references import Reference, primary
 from lrlint.references.choose import choose
 from lrlint.references.collect import collect as collect_references
 from lrlint.references.git import GitBase, GitError, GitUnavailable
+from lrlint.repo_scan import Around
 from lrlint.results import Explanation, Parsed, Result
 from lrlint.scaling import policy_for
 from lrlint.settings import Settings
@@ -29,9 +29,6 @@ from lrlint.sources import Limits, Source, SourceError
 from lrlint.spans import LineIndex
 from lrlint.values import Document
 from lrlint.world_size import RunHardware, for_run
-
-if TYPE_CHECKING:
-    from lrlint.script_scaling import ScriptRule
 
 __all__ = ["Engine", "Parsed", "Result", "UsageError", "check_paths", "check_targets", "filter_findings"]
 
@@ -64,7 +61,7 @@ class Engine:
         self.optimizers = profiles.optimizer_table()
         self.base_rev = base or settings.base
         self.run_hardware = RunHardware.of(settings.devices, settings.nodes)
-        self._scripts: list[ScriptRule] | None = None  # the repository's scripts that scale an lr at run time
+        self.around = Around(self)  # the repository around the configs: launch commands, scripts
         self.reference_path = reference
         self.git: GitBase | None = None
         self.git_note: str | None = None
@@ -143,8 +140,8 @@ class Engine:
                 base_recs = build(bdoc, bprof, self.optimizers, tag=tag or False, index=bindex)
                 label, names = res.base_label, res.base_names
             parsed.docs.append(merged)
-            parsed.recipes.append(recs)
-            parsed.bases.append(base_recs)
+            parsed.recipes.append(stated_devices.apply(self, recs))
+            parsed.bases.append(stated_devices.apply(self, base_recs))
             parsed.base_labels.append(label)
             parsed.base_names.append(names)
             parsed.replaced.append(_replaced_scopes(doc, iprof) if res is not None else [])
@@ -212,20 +209,6 @@ class Engine:
         if self._at_base is None:
             self._at_base = AtRevision(self.resolver, git)
         return self._at_base
-
-    def consumed(self, recipe: Recipe, path: str) -> Recipe:
-        """``recipe`` (of the file shown as ``path``) with the runtime scaling of a script that consumes it."""
-        from lrlint import script_scaling
-
-        git = self.git or self.open_git(self.cwd)
-        if self._scripts is None:
-            self._scripts = script_scaling.declared(self.settings.runtime_scaling)
-            if git is not None:
-                self._scripts += script_scaling.detect(git.root)
-        if not self._scripts:
-            return recipe
-        rel = git.relative(self.cwd / path) if git is not None else path
-        return script_scaling.apply(recipe, self._scripts, rel)
 
     def load_user_reference(self) -> list[list[Recipe]] | None:
         if self.reference_path is None:
@@ -320,8 +303,7 @@ class Engine:
                 refs, aside = choose(candidates, recipe, doc.path, pol, self.settings.thresholds, direct, replaced)
                 if self.run_hardware is not None:
                     recipe, refs = for_run(recipe, refs, self.run_hardware)
-                if recipe.scaling is None:
-                    recipe = self.consumed(recipe, path)
+                recipe = self.around.consumed(recipe, path)
                 ref = primary(refs)
                 span = recipe.lr.span
                 shared = span is not None and lr_spans.get((doc.variant, span.path, span.start), 0) > 1

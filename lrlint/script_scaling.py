@@ -10,7 +10,7 @@ Two ways to know: ``[tool.lrlint] runtime-scaling = [{script = "main.py", reads 
 per = 256}]``, and the common pattern found in the repository's ``*.py`` files that load config files
 (yaml, OmegaConf, mmengine ``Config.fromfile``, json): an assignment to an lr from a config key read from
 the loaded config, times batch-like names over a constant. Scripts are read with ``ast`` (never run),
-found with one ``git grep`` per run (config folders left out), and apply to the configs below the script's
+found by ``lrlint.repo_scan`` (config folders left out), and apply to the configs below the script's
 top-level folder (all configs for a script at the top).
 """
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from lrlint import gitproc, numbers
+from lrlint import numbers
 from lrlint.recipes import ActiveScaling, Recipe
 
 if TYPE_CHECKING:
@@ -244,36 +244,17 @@ def scan(text: str, script: str) -> list[ScriptRule]:
     return s.rules
 
 
-def detect(root: Path) -> list[ScriptRule]:
-    """The scripts of the work tree at ``root`` that scale a config's lr (one ``git grep`` for candidates)."""
-    out = gitproc.run(
-        [
-            *("grep", "-l", "-z", "-I", "-E", "--no-textconv"),
-            *(
-                "-e",
-                r"lr|learning_rate",
-                "--and",
-                "-e",
-                r"batch|world_size|global_size",
-                "--and",
-                "-e",
-                r"/ *[0-9]|sqrt",
-            ),
-            *("--", "*.py", ":(exclude,glob)**/configs/**", ":(exclude,glob)**/_base_/**"),
-        ],
-        root,
-    )
-    if out.returncode not in (0, 1):
-        return []
+def detect(root: Path, scripts: list[str]) -> list[ScriptRule]:
+    """The runtime scalings of ``scripts`` (paths from the work tree's top level ``root``: the candidates
+    ``lrlint.repo_scan`` found)."""
     rules = []
-    for rel in (p for p in out.stdout.split("\0") if p):
+    for rel in scripts:
         try:
             data = (root / rel).read_bytes()
         except OSError:
             continue
-        if len(data) > MAX_SCRIPT:
-            continue
-        rules += scan(data.decode("utf-8", "replace"), rel)
+        if len(data) <= MAX_SCRIPT:
+            rules += scan(data.decode("utf-8", "replace"), rel)
     return rules
 
 

@@ -40,6 +40,21 @@ def _written_devices(recipe: Recipe) -> float | None:
     return None if devices is None or nodes is None else devices * nodes
 
 
+def with_devices(recipe: Recipe, devices: Value, nodes: Value | None = None, note: str = "") -> Recipe | None:
+    """``recipe`` with its devices (and nodes) replaced and its effective batch computed again (``note``: an
+    assumption to state); None when the batch is then unknown."""
+    roles = dict(recipe.roles)
+    roles["devices"] = devices
+    if nodes is not None:
+        roles["nodes"] = nodes
+    eff, parts, unknown, assumptions = effective_batch(recipe.profile, roles, recipe.doc.values)
+    if eff is None:
+        return None
+    if note:
+        assumptions = [note, *assumptions]
+    return replace(recipe, roles=roles, effective_batch=eff, parts=parts, unknown=unknown, assumptions=assumptions)
+
+
 def on_hardware(recipe: Recipe, hw: RunHardware) -> Recipe | None:
     """``recipe`` run on ``hw``: its devices (and nodes) replaced; None when the batch does not depend on the
     devices (a global batch key) or the config does not say which devices it was written for."""
@@ -47,14 +62,10 @@ def on_hardware(recipe: Recipe, hw: RunHardware) -> Recipe | None:
         return None
     if recipe.roles.get("batch_global") is not None or recipe.roles.get("batch_total") is not None:
         return None
-    roles = dict(recipe.roles)
-    roles["devices"] = Value("devices", hw.devices, None, why=f"{hw.devices} devices from {hw.source}")
-    if hw.nodes is not None:
-        roles["nodes"] = Value("nodes", hw.nodes, None, why=f"{hw.nodes} nodes from {hw.source}")
-    eff, parts, unknown, assumptions = effective_batch(recipe.profile, roles, recipe.doc.values)
-    if eff is None:
-        return None
-    return replace(recipe, roles=roles, effective_batch=eff, parts=parts, unknown=unknown, assumptions=assumptions)
+    devices = Value("devices", hw.devices, None, why=f"{hw.devices} devices from {hw.source}")
+    n = 1 if hw.nodes is None else hw.nodes  # --devices alone: one node
+    nodes = Value("nodes", n, None, why=f"{n} nodes from {hw.source}")
+    return with_devices(recipe, devices, nodes)
 
 
 def _as_written(recipe: Recipe) -> str:
@@ -65,7 +76,11 @@ def _as_written(recipe: Recipe) -> str:
     hw = f"{numbers.plain(devices)} devices" + (f" x {numbers.plain(nodes)} nodes" if nodes != 1 else "")
     if dv is None:
         return hw
-    return f"{hw} (file name {dv.from_tag})" if dv.from_tag else f"{hw} ({dv.key})"
+    if dv.from_tag:
+        return f"{hw} (file name {dv.from_tag})"
+    if " from " in dv.why:  # stated outside the config's keys: a comment, a launch script
+        return f"{hw} (from {dv.why.split(' from ', 1)[1]})"
+    return f"{hw} ({dv.key})"
 
 
 def for_run(recipe: Recipe, refs: list[Reference], hw: RunHardware) -> tuple[Recipe, list[Reference]]:

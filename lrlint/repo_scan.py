@@ -1,0 +1,115 @@
+"""One look at the repository around the checked configs, per run: the lines of its scripts that a config's
+world size or lr scaling may come from (one ``git grep``, read as text; nothing is run).
+
+* launch commands in shell scripts, Makefiles and README/docs code (``torchrun``, ``torch.distributed``,
+  ``accelerate launch``, ``deepspeed``, ``dist_train``, ``srun``, ``#SBATCH``): ``lrlint.stated_devices``;
+* the Python files with a line that scales an lr by batch-like names over a constant (config folders left
+  out): ``lrlint.script_scaling``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from lrlint import gitproc
+
+if TYPE_CHECKING:
+    from lrlint.recipes import Recipe
+    from lrlint.references.git import GitBase
+    from lrlint.script_scaling import ScriptRule
+    from lrlint.settings import Settings
+    from lrlint.stated_devices import Launchers
+
+LAUNCHER_FILES = ("*.sh", "*.bash", "*.slurm", "*.sbatch", "Makefile", "*.mk", "*.md", "*.rst")
+LAUNCHERS = r"torchrun|torch\.distributed\.(launch|run)|accelerate +launch|deepspeed|dist_train|SBATCH|srun"
+# an lr scaled by the batch: all three on one line
+SCALING = (r"lr|learning_rate", r"batch|world_size|global_size", r"/ *[0-9]|sqrt")
+NOT_SCRIPTS = (":(exclude,glob)**/configs/**", ":(exclude,glob)**/_base_/**")
+
+
+@dataclass
+class RepoScan:
+    scripts: list[str] = field(default_factory=list)  # Python files (from the top level) that may scale an lr
+    launch_lines: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, text)
+
+
+def scan(root: Path) -> RepoScan:
+    """The work tree at ``root``, as git tracks it."""
+    scaling = ["(", "-e", SCALING[0], "--and", "-e", SCALING[1], "--and", "-e", SCALING[2], ")"]
+    args = ["grep", "-n", "-I", "-E", "--no-textconv", "--no-color", "-e", LAUNCHERS, "--or", *scaling]
+    out = gitproc.run([*args, "--", "*.py", *LAUNCHER_FILES, *NOT_SCRIPTS], root)
+    found = RepoScan()
+    if out.returncode != 0:  # 1: nothing matched
+        return found
+    scripts: dict[str, None] = {}
+    for row in out.stdout.splitlines():
+        rel, _, rest = row.partition(":")
+        num, _, text = rest.partition(":")
+        if not num.isdigit():
+            continue
+        if rel.endswith(".py"):
+            scripts[rel] = None
+        else:
+            found.launch_lines.append((rel, int(num), text))
+    found.scripts = list(scripts)
+    return found
+
+
+class _Engine(Protocol):
+    settings: Settings
+    cwd: Path
+
+    def open_git(self, start: Path) -> GitBase | None: ...
+
+
+class Around:
+    """What one run reads of the repository around its configs, each at most once: the scan, the launch
+    commands by the configs they name, the scripts that scale an lr (declared and found)."""
+
+    def __init__(self, engine: _Engine) -> None:
+        self.engine = engine
+        self._scan: RepoScan | None = None
+        self._launchers: Launchers | None = None
+        self._scripts: list[ScriptRule] | None = None
+
+    def git(self) -> GitBase | None:
+        return self.engine.open_git(self.engine.cwd)
+
+    def scan(self) -> RepoScan:
+        if self._scan is None:
+            git = self.git()
+            self._scan = scan(git.root) if git is not None else RepoScan()
+        return self._scan
+
+    def relative(self, path: str) -> str | None:
+        """A file as shown (or as read at the git base, ``HEAD:configs/x.py``) from the work tree's top."""
+        git = self.git()
+        if git is None:
+            return None
+        if path.startswith(git.label + ":"):
+            return path[len(git.label) + 1 :]
+        return git.relative(self.engine.cwd / path)
+
+    def launchers(self) -> Launchers:
+        from lrlint.stated_devices import Launchers
+
+        if self._launchers is None:
+            self._launchers = Launchers(self.scan().launch_lines)
+        return self._launchers
+
+    def consumed(self, recipe: Recipe, path: str) -> Recipe:
+        """``recipe`` (of the file shown as ``path``) with the runtime scaling of a script that consumes it."""
+        from lrlint import script_scaling
+
+        if recipe.scaling is not None:
+            return recipe
+        if self._scripts is None:
+            self._scripts = script_scaling.declared(self.engine.settings.runtime_scaling)
+            git = self.git()
+            if git is not None:
+                self._scripts += script_scaling.detect(git.root, self.scan().scripts)
+        if not self._scripts:
+            return recipe
+        return script_scaling.apply(recipe, self._scripts, self.relative(path) or path)
