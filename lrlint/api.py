@@ -167,6 +167,19 @@ class Engine:
         return self.parse_source(self.read_source(target), target.fs_path)
 
     # -- references ------------------------------------------------------------------------
+    def repo_git(self) -> GitBase | None:
+        """The git work tree of the checked files (opened from the first one's folder, as ``history`` does)."""
+        first = self.pathspec[0].parent if self.pathspec else self.cwd
+        return self.open_git(first if first.exists() else self.cwd)
+
+    def git_refused(self) -> bool:
+        """Whether git refuses the repository: what only looks for more to report (dependents) then stops."""
+        try:
+            self.repo_git()
+        except UsageError:
+            return True
+        return False
+
     def open_git(self, start: Path) -> GitBase | None:
         if self._git_opened:
             return self.git
@@ -445,7 +458,8 @@ def check_targets(
             config_sets.check_set(engine, sets[i], result)
         if progress is not None:
             progress.advance()
-    dependents.report(engine, targets, result)
+    if not engine.git_refused():
+        dependents.report(engine, targets, result)
 
 
 def check_paths(

@@ -51,7 +51,7 @@ class Engine(Protocol):
     optimizers: OptimizerTable
     resolver: Resolver
 
-    def open_git(self, start: Path) -> GitBase | None: ...
+    def repo_git(self) -> GitBase | None: ...
     def read(self, target: Target) -> Parsed: ...
     def at_base(self, git: GitBase) -> AtRevision: ...
     def parse_source(
@@ -240,7 +240,7 @@ def changed_targets(git: GitBase, targets: list[Target]) -> list[Path]:
 def report(engine: Engine, targets: list[Target], result: Result) -> None:
     """The dependents of the changed ``targets`` compared at the base revision; their findings, grouped per
     changed value of the shared file, added to ``result.findings``."""
-    git = engine.open_git(engine.cwd)
+    git = engine.repo_git()
     if git is None:
         return
     changed = changed_targets(git, targets)

@@ -61,7 +61,7 @@ class _Engine(Protocol):
     settings: Settings
     cwd: Path
 
-    def open_git(self, start: Path) -> GitBase | None: ...
+    def repo_git(self) -> GitBase | None: ...
 
 
 class Around:
@@ -75,7 +75,7 @@ class Around:
         self._scripts: list[ScriptRule] | None = None
 
     def git(self) -> GitBase | None:
-        return self.engine.open_git(self.engine.cwd)
+        return self.engine.repo_git()
 
     def scan(self) -> RepoScan:
         if self._scan is None:
