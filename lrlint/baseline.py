@@ -192,16 +192,16 @@ class Baseline:
 
 
 def group_missing(findings: list[Finding]) -> list[Finding]:
-    """LR906 findings with the same reason (one missing base file named by many configs, as when a folder
-    move breaks their links) as one finding, at the first config, with the number of configs and the first
+    """LR906 findings about the same missing file (named by many configs, as when a folder move breaks
+    their links) as one finding, at the first config, with the number of configs and the first
     few others as related locations; pre-existing and caused ones are grouped apart."""
     groups: dict[tuple[str, bool], list[Finding]] = {}
     for f in findings:
         if f.code == "LR906":
-            groups.setdefault((f.message, f.pre_existing), []).append(f)
+            groups.setdefault((_missing(f), f.pre_existing), []).append(f)
     out: list[Finding] = []
     for f in findings:
-        group = groups.get((f.message, f.pre_existing)) if f.code == "LR906" else None
+        group = groups.get((_missing(f), f.pre_existing)) if f.code == "LR906" else None
         if group is None or len(group) == 1:
             out.append(f)
             continue
@@ -214,6 +214,12 @@ def group_missing(findings: list[Finding]) -> list[Finding]:
         f.data = InputData(reason, files=n)
         out.append(f)
     return out
+
+
+def _missing(f: Finding) -> str:
+    """What an LR906 finding says is missing: the reason after "cannot be read: " (the file, however each
+    config spells its relative link), else the whole message."""
+    return f.message.split(" cannot be read: ", 1)[-1]
 
 
 def summary_note(findings: list[Finding], shown: bool, base: str) -> str | None:

@@ -8,6 +8,8 @@ import json
 
 from conftest import GitRepo
 
+from lrlint import api, settings
+
 BASE = """\
 train_dataloader = dict(batch_size=16)
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9))
@@ -140,13 +142,14 @@ def test_folder_move_is_one_lr906_per_missing_base_with_the_count(repo: GitRepo)
     for i in range(5):
         repo.write(f"configs/a/c{i}.py", CHILD.format(batch=16))
     repo.write("configs/a/gone.py", "_base_ = ['../missing/x.py']\ntrain_dataloader = dict(batch_size=16)\n")
+    repo.write("configs/a/deep/d.py", "_base_ = ['../../_base_/default.py']\n")  # another spelling, one file
     repo.commit("more")
     repo.git("mv", "configs/_base_", "configs/common")  # breaks every `_base_` link to it
     code, lines, err = concise(repo, "--base", "HEAD", "configs/a")
     assert code == 1
     assert lines == [
         "configs/a/big.py:1:11: LR906 error: base config '../_base_/default.py' cannot be read: "
-        "configs/_base_/default.py does not exist (named by 7 configs)",
+        "configs/_base_/default.py does not exist (named by 8 configs)",
         "Found 1 error.",
     ]
     assert err == note(1)  # gone.py's link was broken at the base already
@@ -154,7 +157,7 @@ def test_folder_move_is_one_lr906_per_missing_base_with_the_count(repo: GitRepo)
     [f] = json.loads(r.stdout)
     assert f["data"] == {
         "reason": "base config '../_base_/default.py' cannot be read: configs/_base_/default.py does not exist",
-        "files": 7,
+        "files": 8,
     }
     assert [(rel["filename"].rsplit("/", 1)[1], rel["message"]) for rel in f["related"]] == [
         ("c0.py", "also named here"),
@@ -213,3 +216,22 @@ def test_fix_rewrites_what_the_change_caused_only(repo: GitRepo):
         "Found 1 error and 1 warning (1 fixed, 1 remaining).",
     ]
     assert err == note(1)
+
+
+def test_the_editor_entry_point_shows_what_a_plain_check_shows(repo: GitRepo):
+    """``api.check_text`` (the language server's check): every finding, unless the settings name a base, as
+    ``lrlint check FILE`` with the same settings; an edited base in the editor is a changed input."""
+    tree(repo)
+    text = (repo.path / "configs/a/big.py").read_bytes() + b"work_dir = 'x'\n"
+    plain = api.check_text(text, "configs/a/big.py", settings.load(repo.path), cwd=repo.path)
+    assert [(f.code, f.pre_existing) for f in plain.findings] == [("LR001", False)]
+    repo.write("pyproject.toml", '[tool.lrlint]\nbase = "HEAD"\n')
+    repo.commit("settings")
+    based = settings.load(repo.path)
+    res = api.check_text(text, "configs/a/big.py", based, cwd=repo.path)
+    assert res.findings == [] and res.notes == [note(1).removeprefix("lrlint: note: ").rstrip("\n")]
+    edited = {repo.path / "configs/_base_/default.py": BASE.replace("lr=0.01", "lr=0.02").encode()}
+    res = api.check_text(text, "configs/a/big.py", based, cwd=repo.path, overlay=edited)
+    assert [(f.code, f.message.split(";")[0]) for f in res.findings] == [
+        ("LR001", "effective batch 16 -> 64 (x4) but optim_wrapper.optimizer.lr stays 0.02")
+    ]

@@ -356,7 +356,9 @@ def head_run(repo: Repo, tree: Path, lrlint: Lrlint) -> dict[str, Any]:
     return {**res, "folders": folders, "files": len(files), "findings": harness.mark_pre_existing(recs, None)}
 
 
-def replay_commit(repo: Repo, tree: Path, lrlint: Lrlint, item: dict[str, Any]) -> dict[str, Any]:
+def replay_commit(
+    repo: Repo, tree: Path, lrlint: Lrlint, item: dict[str, Any], cross_check: bool = False
+) -> dict[str, Any]:
     sha, parent = item["commit"], item["parent"]
     paths = [new for new, _old in item["changes"]]
     checkout(tree, sha)
@@ -365,7 +367,7 @@ def replay_commit(repo: Repo, tree: Path, lrlint: Lrlint, item: dict[str, Any]) 
     out: dict[str, Any] = {**{k: v for k, v in item.items() if k != "changes"}, **res, "files": paths}
     out["renamed"] = {old: new for new, old in item["changes"] if old and old != new}
     parent_recs = None
-    if recs and not all(isinstance(r.get("lrlint_pre_existing"), bool) for r in recs):
+    if recs and (cross_check or not all(isinstance(r.get("lrlint_pre_existing"), bool) for r in recs)):
         old_paths = [old for _new, old in item["changes"] if old]
         parent_recs = []
         if old_paths:
@@ -379,6 +381,10 @@ def replay_commit(repo: Repo, tree: Path, lrlint: Lrlint, item: dict[str, Any]) 
             ]
     out["findings"] = harness.mark_pre_existing(recs, parent_recs, out["renamed"])
     out["parent_findings"] = parent_recs  # kept so --report can recompute what is pre-existing
+    if cross_check and parent_recs is not None:  # the harness's own judgement beside lrlint's flag
+        alone = [{**r, "lrlint_pre_existing": None} for r in recs]
+        marked = harness.mark_pre_existing(alone, parent_recs, out["renamed"])
+        out["harness_pre_existing"] = [m["pre_existing"] for m in marked]
     return out
 
 
@@ -402,7 +408,7 @@ def run_repo(repo: Repo, args: argparse.Namespace, lrlint: Lrlint) -> dict[str, 
         result["replays"] = []
         for k, item in enumerate(commits, 1):
             try:
-                r = replay_commit(repo, tree, lrlint, item)
+                r = replay_commit(repo, tree, lrlint, item, args.cross_check)
             except Exception as exc:  # one commit never aborts the run
                 r = {"commit": item["commit"], "subject": item["subject"], "error": f"{type(exc).__name__}: {exc}"}
             if r.get("error"):
@@ -462,11 +468,33 @@ def repo_figures(result: dict[str, Any], labels: Labels) -> dict[str, Any]:
             "verdicts_by_rule": _by_rule(allf, labels),
             "verdicts_caused": counts_caused,
             "precision_caused": harness.precision(counts_caused),
+            "baseline_disagreements": _disagreements(reps),
             "misses_labelled": len(mine),
             "misses_caught": sum(1 for m in mine if harness.miss_caught(m, caused)),
             "true_changes_caught": true_caught,
         }
     return fig
+
+
+def _disagreements(reps: list[dict[str, Any]]) -> dict[str, int] | None:
+    """With ``--cross-check``: how often lrlint's pre-existing flag and the harness's parent-run judgement
+    agree and differ (None when no replay was cross-checked)."""
+    out = {"agree": 0, "lrlint_caused_harness_pre": 0, "lrlint_pre_harness_caused": 0}
+    checked = False
+    for r in reps:
+        theirs = r.get("harness_pre_existing")
+        if not isinstance(theirs, list):
+            continue
+        checked = True
+        for f, h in zip(r.get("findings", []), theirs, strict=False):
+            own = f.get("lrlint_pre_existing")
+            if own is None or own == h:
+                out["agree"] += 1
+            elif h:
+                out["lrlint_caused_harness_pre"] += 1
+            else:
+                out["lrlint_pre_harness_caused"] += 1
+    return out if checked else None
 
 
 def _by_rule(findings: list[dict], labels: Labels) -> dict[str, dict[str, int]]:
@@ -654,6 +682,12 @@ def main(argv: list[str] | None = None) -> int:
         "--commit",
         action="append",
         help="replay only this commit (repeatable; with one --repo) and merge it into the saved results",
+    )
+    ap.add_argument(
+        "--cross-check",
+        action="store_true",
+        help="also run each replay's parent and judge pre-existing findings as the harness does, beside lrlint's "
+        "own flag (the figures count where the two disagree)",
     )
     ap.add_argument("--no-head", action="store_true")
     ap.add_argument("--no-replays", action="store_true")
