@@ -605,7 +605,23 @@ def print_figures(figs: list[dict[str, Any]], tot: dict[str, Any]) -> None:
             f"  {_rules(r['caused_by_rule'])}"
         )
     print("\nflag: commits whose CI run exits 1; flag*: ... because of a caused error/warning; prec*: caused only")
+    for line in cross_check_lines(figs):
+        print(line)
     print(json.dumps(tot, indent=1))
+
+
+def cross_check_lines(figs: list[dict[str, Any]]) -> list[str]:
+    """One line per repository replayed with ``--cross-check``: lrlint's flag against the harness's judgement."""
+    out = []
+    for f in figs:
+        d = (f.get("replays") or {}).get("baseline_disagreements")
+        if d:
+            out.append(
+                f"{f['name']}: pre-existing per lrlint vs the harness's parent runs: {d['agree']} agree, "
+                f"{d['lrlint_caused_harness_pre']} caused per lrlint only, {d['lrlint_pre_harness_caused']} "
+                "pre-existing per lrlint only"
+            )
+    return out
 
 
 def _tdf(v: dict[str, int]) -> str:
@@ -669,6 +685,8 @@ def print_markdown(figs: list[dict[str, Any]], tot: dict[str, Any]) -> None:
         f"Recall on the known real changes: {r.get('true_changes_caught', 0) + r.get('misses_caught', 0)}/{known} "
         f"({_pct(r.get('recall'))}); labelled misses caught: {r.get('misses_caught', 0)}/{r.get('misses_labelled', 0)}."
     )
+    for line in cross_check_lines(figs):
+        print(f"\n{line}.")
 
 
 # ---------------------------------------------------------------- main
