@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 
 from lrlint import sources
@@ -42,31 +42,34 @@ _LINE_NUMBERS = re.compile(r"\bline \d+|:\d+(?::\d+)?\b")
 RELATED_SHOWN = 3  # an LR906 for many configs points at this many of the others
 
 
-def identity(f: Finding) -> tuple[str, str, str, str]:
+def identity(f: Finding, name: str = "") -> tuple[str, str, str, str]:
     """What a finding is about, without where it is shown: the rule, the keys, the message (line numbers
-    left out) and the data's values (the reference by its kind: a base file may have moved)."""
+    and the file's own ``name`` left out: a renamed file says its new name) and the data's values (the
+    reference by its kind: a base file may have moved)."""
     data = f.data.to_json() if f.data is not None else {}
     values = {k: v for k, v in data.items() if k not in _NOT_INPUTS}
     if isinstance(values.get("reference"), dict):
         values["reference"] = values["reference"].get("kind")
     about = f.data.about() if f.data is not None else ""
     text = json.dumps(values, sort_keys=True, default=str)
-    return (f.code, about, _LINE_NUMBERS.sub("", f.message), text)
+    message = f.message.replace(name, "\0") if name else f.message
+    return (f.code, about, _LINE_NUMBERS.sub("", message), text)
 
 
-def mark(findings: list[Finding], before: list[Finding] | None) -> None:
+def mark(findings: list[Finding], before: list[Finding] | None, names: tuple[str, str] = ("", "")) -> None:
     """Mark each of ``findings`` pre-existing when ``before`` (the same check at the base) has an equal one,
-    each of ``before`` matching once; ``before`` None: the file and its chain are unchanged, all are."""
+    each of ``before`` matching once; ``before`` None: the file and its chain are unchanged, all are.
+    ``names``: the file's name now and at the base (a rename)."""
     if before is None:
         for f in findings:
             f.pre_existing = True
         return
     left: dict[tuple, int] = {}
     for b in before:
-        key = identity(b)
+        key = identity(b, names[1])
         left[key] = left.get(key, 0) + 1
     for f in findings:
-        key = identity(f)
+        key = identity(f, names[0])
         if left.get(key, 0) > 0:
             left[key] -= 1
             f.pre_existing = True
@@ -138,36 +141,37 @@ class Baseline:
     def mark_file(self, target: Target, parsed: Parsed | None, findings: list[Finding]) -> None:
         """Mark the findings of ``target`` (``parsed``: it as read now, None when it could not be read)."""
         if findings:
-            mark(findings, self.file_at_base(target, parsed))
+            before, old = self.file_at_base(target, parsed)
+            mark(findings, before, (PurePosixPath(target.path).name, PurePosixPath(old).name))
 
-    def file_at_base(self, target: Target, parsed: Parsed | None) -> list[Finding] | None:
+    def file_at_base(self, target: Target, parsed: Parsed | None) -> tuple[list[Finding] | None, str]:
         """The findings of ``target`` as it was at the base ([] when it is new or there is no base; None
-        when neither it nor a file of its chain changed: the findings are the same)."""
+        when neither it nor a file of its chain changed: the findings are the same), and its path there."""
         git = self._git(target.fs_path)
         if git is None:
-            return []
+            return [], target.path
         rel = git.relative(target.fs_path)
         old = git.old_path(rel) if rel is not None else None
         if old is None:
-            return []
+            return [], target.path
         if parsed is not None and not parsed.problems and self._unchanged(git, rel, parsed):
-            return None
+            return None, old
         data = git.read(old)
         if data is None:
-            return []
+            return [], old
         out = Result()
         fs = git.root / old
         try:
             src = sources.decode(f"{git.label}:{old}", target.format, data)
             then = self.engine.parse_source(src, fs, remember=False, resolver=self.tree(git))
         except SourceError as e:
-            return [input_finding(f"{git.label}:{old}", e)]
+            return [input_finding(f"{git.label}:{old}", e)], old
         for doc in then.docs:
             out.findings.extend(input_finding(src.path, p, src.lines) for p in doc.problems)
         out.findings.extend(input_finding(p.path or src.path, p.error) for p in then.problems)
         if any(then.recipes):
             self.engine.check_parsed(src.path, then, None, out)
-        return out.findings
+        return out.findings, old
 
     def _unchanged(self, git: GitBase, rel: str | None, parsed: Parsed) -> bool:
         if rel is None or git.is_changed(rel) or resolved(self.engine.cwd / parsed.source.path) in self.engine.overlay:

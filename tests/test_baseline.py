@@ -235,3 +235,18 @@ def test_the_editor_entry_point_shows_what_a_plain_check_shows(repo: GitRepo):
     assert [(f.code, f.message.split(";")[0]) for f in res.findings] == [
         ("LR001", "effective batch 16 -> 64 (x4) but optim_wrapper.optimizer.lr stays 0.02")
     ]
+
+
+def test_a_renamed_file_keeps_the_findings_that_name_it(repo: GitRepo):
+    # a rename that only respells the file name: LR004's message names the file, old name then, new name now
+    cfg = "train_dataloader = dict(batch_size=128)\noptim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))\n"
+    repo.write("configs/r/net_8xb64_in1k_384px.py", cfg)
+    repo.commit()
+    repo.git("mv", "configs/r/net_8xb64_in1k_384px.py", "configs/r/net_8xb64_in1k-384px.py")
+    code, lines, err = concise(repo, "--base", "HEAD", "--show-existing", "configs/r")
+    assert code == 0 and err == note(1, shown=True)
+    assert lines[0] == (
+        "configs/r/net_8xb64_in1k-384px.py:1:36: LR004 warning (pre-existing): file name net_8xb64_in1k-384px.py "
+        "says 8xb64: 8 devices x 64 per device = 512, but train_dataloader.batch_size is 128: rename the file or "
+        "set the batch it names"
+    )
