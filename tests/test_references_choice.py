@@ -295,3 +295,37 @@ def test_the_batch_a_schedule_declares_is_the_one_its_lr_was_written_for(repo: G
             "0.008; expected 0.0057 (square-root rule)"
         ],
     )
+
+
+HF_OUTPUT = (
+    "### output\noutput_dir: saves/llama3-8b/lora/sft\nlogging_steps: 10\nsave_steps: 500\nplot_loss: true\n"
+    "overwrite_output_dir: true\n"
+)
+
+
+def _hf(batch: int, model: str, extra: str = HF_OUTPUT) -> str:
+    return (
+        f"model_name_or_path: {model}\ndataset: alpaca_en\ntemplate: llama3\nfinetuning_type: lora\nlora_rank: 8\n"
+        f"per_device_train_batch_size: {batch}\ngradient_accumulation_steps: 8\nlearning_rate: 1.0e-4\n"
+        f"num_train_epochs: 3.0\nlr_scheduler_type: cosine\nwarmup_ratio: 0.1\nbf16: true\n{extra}"
+    )
+
+
+def test_git_rename_pairing_of_two_different_configs_is_not_a_history(repo: GitRepo):
+    repo.write("examples/train_lora/llama3_lora_sft.yaml", _hf(1, "meta-llama/Meta-Llama-3-8B-Instruct"))
+    repo.write("examples/train_lora/qwen_lora_sft.yaml", _hf(1, "Qwen/Qwen2-7B"))
+    repo.commit()
+    # a rename with one batch change: the same recipe, compared with its old self
+    repo.git("mv", "examples/train_lora/llama3_lora_sft.yaml", "examples/train_lora/llama3_lora_sft_bs4.yaml")
+    repo.write("examples/train_lora/llama3_lora_sft_bs4.yaml", _hf(4, "meta-llama/Meta-Llama-3-8B-Instruct"))
+    code, lines = concise(repo, "--base", "HEAD", "--select", "LR001", "examples")
+    assert [ln.split(": ", 2)[1] for ln in lines] == ["LR001 [*] error"]
+    # another config written over the old path's rename: git pairs them, lrlint does not trust it
+    repo.git("reset", "-q", "--hard")
+    repo.git("mv", "examples/train_lora/qwen_lora_sft.yaml", "examples/train_lora/mistral_full_sft.yaml")
+    other = _hf(4, "mistralai/Mistral-7B-v0.1").replace("alpaca_en", "identity,glaive_toolcall_en_demo")
+    other = other.replace("llama3", "mistral").replace("lora_rank: 8", "lora_rank: 16\nlora_target: all")
+    repo.write("examples/train_lora/mistral_full_sft.yaml", other)
+    status = repo.git("diff", "--name-status", "-M", "HEAD")
+    assert status.startswith("R") and int(status[1:4]) < 70, status  # git pairs them (50% similar or more)
+    assert concise(repo, "--base", "HEAD", "--select", "LR001", "examples") == (0, [])

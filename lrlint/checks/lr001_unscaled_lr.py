@@ -20,6 +20,13 @@ change of the learning rate, compared with the reference: the same file at the
 git base, a base config, or a declared reference such as
 `# lrlint: reference batch=256 lr=0.1`.
 
+A reference is a batch and an lr that were trained together: a declaration
+in the file that writes the lr beats one elsewhere, a stale declaration
+(one that disagrees with its file's own tag) is set aside (LR004 reports
+it), and a child that writes its own lr next to its own tag, replaces the
+optimizer, or composes a base from fragments never trained together is not
+compared with that base. `--explain` lists what was set aside and why.
+
 With a git base (`--base`, pre-commit), a finding the file already had at the
 base, with the same batch, lr and reference, is pre-existing: counted, not
 reported (`--show-existing` lists it) and never failing the run; any rule's

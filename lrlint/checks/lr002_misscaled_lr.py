@@ -18,6 +18,10 @@ team's policy for the optimizer family: linear for SGD, square-root to linear
 for adaptive optimizers (Adam, AdamW, ...), with a tolerance band. It also flags
 an lr moved in the wrong direction, and an lr computed from the batch in code
 (`lr = base_lr * batch_size / 256`) with a rule the policy does not accept.
+A child config whose lr is not a rescale of its base's (its own lr next to
+its own file-name tag, another optimizer, `_delete_=True`) is a recipe of
+its own and is not compared with the base (`--explain` says why); the
+references are chosen as LR001's are.
 
 ## Why is this bad?
 Scaling with the wrong rule is as harmful as not scaling: linear scaling of

@@ -23,6 +23,9 @@ from lrlint.discover import resolved
 from lrlint.sources import Source
 
 MAX_PATHSPEC = 64  # more checked files than this: one diff of the whole tree
+# git pairs a rename or copy at 50% similarity; two different configs of one family (two model sizes) are often
+# that alike. Below this score the old file is not the new one's history: the new file is treated as new.
+RENAME_MIN_SIMILARITY = 70
 
 
 class GitUnavailable(Exception):
@@ -216,7 +219,8 @@ def _parse_name_status(out: str) -> dict[str, str | None]:
         status = items[i]
         if status[0] in "RC":
             old, new = items[i + 1], items[i + 2]
-            changed[new] = old
+            score = status[1:]
+            changed[new] = old if not score.isdigit() or int(score) >= RENAME_MIN_SIMILARITY else None
             i += 3
         else:
             path = items[i + 1]
