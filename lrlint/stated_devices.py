@@ -54,6 +54,7 @@ NEAR = 2  # a comment this many lines above a batch or lr value (or on its line)
 GPUS = r"(?:gpus?|cards?|devices?|npus?)"
 _NODES_X_GPUS = re.compile(rf"(\d+)\s*nodes?\s*[x×*]\s*(\d+)\s*{GPUS}\b", re.I)
 _FOR_GPUS = re.compile(rf"(?<![\w.])(\d+)\s*{GPUS}\b", re.I)
+_INTEGER = re.compile(r"(?<![\d.])\d+(?![\d.])")
 _PRODUCT = re.compile(r"(?<![\w.])(\d+)\s*[x×*]\s*(\d+)\s*=\s*(\d+)")
 CONFIG_TOKEN = re.compile(r"[\w./{}$-]*\.(?:py|ya?ml|json)$")
 OPTIONS = {  # launcher option -> what it counts
@@ -87,7 +88,19 @@ class Stated:
 
 
 def from_comment(text: str, per_device: float | None) -> tuple[int, int | None] | None:
-    """The devices (and nodes) a comment states; None when it states none."""
+    """The devices (and nodes) a comment states; None when it states none, or when it counts other numbers
+    too and none of them is the recipe's per-device batch (a comment about another batch: a schedule file's
+    ``lr = 0.003 / 4096 * (32bs * 64gpus)`` read by a config with 16 per device)."""
+    got = _stated(text, per_device)
+    if got is None:
+        return None
+    others = {int(n) for n in _INTEGER.findall(text)} - {got[0], got[1]}
+    if others and (per_device is None or per_device not in others):
+        return None
+    return got
+
+
+def _stated(text: str, per_device: float | None) -> tuple[int, int | None] | None:
     m = _NODES_X_GPUS.search(text)
     if m:
         return int(m.group(2)), int(m.group(1))

@@ -28,6 +28,10 @@ def _json(proc) -> list[dict]:
         (" total 64x4=256", 32, None),  # the product is not about this batch
         (" 8 gpus or 16 gpus", None, None),  # two counts: no statement
         (" step lr at epochs 8 and 11", None, None),
+        # a comment about another per-device batch: a schedule file shared by configs with other batches
+        (" In this implementation(bs2048), lr = 0.003 / 4096 * (32bs * 64gpus) = 0.0015", 16, None),
+        (" lr for 8 gpus x 2 img/gpu", 4, None),
+        (" lr for 8 gpus x 2 img/gpu", 2, (8, None)),
     ],
 )
 def test_comments_that_state_the_devices(text, per_device, expected):
