@@ -96,7 +96,8 @@ class Around:
         from lrlint.stated_devices import Launchers
 
         if self._launchers is None:
-            self._launchers = Launchers(self.scan().launch_lines)
+            git = self.git()
+            self._launchers = Launchers(self.scan().launch_lines, git.root if git is not None else None)
         return self._launchers
 
     def consumed(self, recipe: Recipe, path: str) -> Recipe:

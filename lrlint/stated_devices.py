@@ -5,9 +5,10 @@ A config with a per-device batch and no devices key or file-name tag trains on a
 launched on. Authors often say how many: ``# lr for 8 gpus``, ``this lr is used for 8 gpus``,
 ``base_batch_size = (8 GPUs) x (2 samples per GPU)``, ``total 64x4=256``, ``# 4 nodes x 8 GPUs``; or
 the repository's launch scripts run the config on a known number (``torchrun --nproc_per_node 8``,
-``python -m torch.distributed.launch``, ``accelerate launch --num_processes``, ``deepspeed --num_gpus`` /
-``--num_nodes``, ``tools/dist_train.sh CONFIG 8``, SLURM ``#SBATCH --gres=gpu:N``, ``--ntasks-per-node``,
-``--nodes``, in shell scripts, Makefiles and README code blocks). Such a count stands in for the devices
+``python -m torch.distributed.launch``, ``accelerate launch --num_processes`` or the ``num_processes`` of
+the accelerate config file it names, ``deepspeed --num_gpus`` / ``--num_nodes``, ``tools/dist_train.sh
+CONFIG 8``, SLURM ``#SBATCH --gres=gpu:N``, ``--ntasks-per-node``, ``--nodes``, in shell scripts,
+Makefiles and README code blocks). Such a count stands in for the devices
 (and nodes) the config does not state, and its notes say where it was read.
 """
 
@@ -18,6 +19,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
+
+import yaml
 
 from lrlint.recipes import Recipe
 from lrlint.sources import SourceError
@@ -50,6 +53,7 @@ class Engine(Protocol):
     def at_base(self, git: GitBase) -> AtRevision: ...
 
 
+MAX_LAUNCH_CONFIG = 64 * 1024  # bytes: an accelerate config file larger than this is not read
 NEAR = 2  # a comment this many lines above a batch or lr value (or on its line) is about it
 GPUS = r"(?:gpus?|cards?|devices?|npus?)"
 _NODES_X_GPUS = re.compile(rf"(\d+)\s*nodes?\s*[x×*]\s*(\d+)\s*{GPUS}\b", re.I)
@@ -192,10 +196,40 @@ def read_launch_line(tokens: list[str]) -> tuple[list[str], dict[str, int]]:
     return configs, counts
 
 
-class Launchers:
-    """The repository's launch commands (``lrlint.repo_scan``'s lines), by the configs they name."""
+def accelerate_options(tokens: list[str], root: Path) -> list[str]:
+    """``accelerate launch --config_file X``: the process and machine counts the YAML file X states (a path
+    from the top level ``root``, inside it), as options to put after the command's own (which win)."""
+    if "accelerate" not in tokens:
+        return []
+    path = ""
+    for i, tok in enumerate(tokens):
+        opt, eq, val = tok.partition("=")
+        if opt in ("--config_file", "--config-file"):
+            path = val if eq else (tokens[i + 1] if i + 1 < len(tokens) else "")
+            break
+    if not path or "$" in path or "{" in path:
+        return []
+    f = (root / path).resolve()
+    try:
+        if not f.is_relative_to(root.resolve()) or not f.is_file() or f.stat().st_size > MAX_LAUNCH_CONFIG:
+            return []
+        doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return []
+    out: list[str] = []
+    if isinstance(doc, dict):
+        for key in ("num_processes", "num_machines"):
+            n = doc.get(key)
+            if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+                out += [f"--{key}", str(n)]
+    return out
 
-    def __init__(self, launch_lines: list[tuple[str, int, str]]) -> None:
+
+class Launchers:
+    """The repository's launch commands (``lrlint.repo_scan``'s lines), by the configs they name; ``root``:
+    the work tree's top level (an accelerate config file a command names is read from there)."""
+
+    def __init__(self, launch_lines: list[tuple[str, int, str]], root: Path | None = None) -> None:
         self.by_name: dict[str, list[tuple[str, Stated]]] = {}
         sbatch: dict[str, dict[str, int]] = {}  # a script's #SBATCH lines
         commands: list[tuple[str, int, str]] = []
@@ -212,6 +246,8 @@ class Launchers:
                 tokens = shlex.split(text, comments=True)
             except ValueError:
                 tokens = text.split()
+            if root is not None:
+                tokens += accelerate_options(tokens, root)
             configs, counts = read_launch_line(tokens)
             for k, v in sbatch.get(rel, {}).items():
                 counts.setdefault(k, v)

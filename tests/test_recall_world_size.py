@@ -193,3 +193,33 @@ def test_a_slurm_script_with_torchrun_states_devices_and_nodes(repo):
     assert findings[0]["notes"][1].startswith(
         "compared with the config as written for 8 devices x 2 nodes (from scripts/train.slurm:4 "
     )
+
+
+def test_an_accelerate_config_file_named_by_the_launch_command(repo):
+    repo.write("configs/sft.yaml", SFT)
+    repo.write("configs/accelerate/multi_gpu.yaml", "distributed_type: MULTI_GPU\nnum_machines: 1\nnum_processes: 8\n")
+    repo.write(
+        "scripts/train.sh",
+        "accelerate launch --config_file configs/accelerate/multi_gpu.yaml train.py configs/sft.yaml\n",
+    )
+    repo.commit()
+    proc = repo.lrlint("check", "configs/sft.yaml", "--devices", "4", "--output-format", "json")
+    findings = _json(proc)
+    assert [(f["code"], f["message"]) for f in findings] == [
+        (
+            "LR001",
+            "effective batch 256 -> 128 (x0.5) but learning_rate stays 2.0e-5; expected 1.4e-5 (square-root rule)",
+        )
+    ]
+    assert findings[0]["notes"][1].startswith(
+        "compared with the config as written for 8 devices (from scripts/train.sh:1 "
+    )
+
+
+def test_an_accelerate_config_file_outside_the_repository_is_not_read(repo, tmp_path):
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("num_processes: 8\n")
+    repo.write("configs/sft.yaml", SFT)
+    repo.write("scripts/train.sh", f"accelerate launch --config_file {outside} train.py configs/sft.yaml\n")
+    repo.commit()
+    assert repo.lrlint("check", "configs/sft.yaml", "--devices", "4").returncode == 0
