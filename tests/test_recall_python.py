@@ -368,3 +368,39 @@ def test_devices_default_of_the_main_function(repo):
     findings = _findings(repo.lrlint("check", "train.py", "--output-format", "json"))
     assert _summary(findings, repo.path) == [("LR001", "train.py", 6, 25, pytest.approx(0.2))]
     assert findings[0]["message"].startswith("effective batch 128 -> 256 (x2)")
+
+
+LITGPT_QUANTIZED = LITGPT_LORA.replace(
+    "    optimizer = torch.optim.AdamW(model.parameters(), lr=train.learning_rate, weight_decay=0.02)\n",
+    "    if quantize:\n"
+    "        import bitsandbytes as bnb\n\n"
+    "        optimizer_cls = bnb.optim.PagedAdamW\n"
+    "    else:\n"
+    "        optimizer_cls = torch.optim.AdamW\n"
+    "    optimizer = optimizer_cls(model.parameters(), lr=train.learning_rate, weight_decay=0.02)\n",
+)
+
+
+def test_an_optimizer_class_chosen_by_branch(repo):
+    """LitGPT's lora.py picks bitsandbytes' PagedAdamW or torch's AdamW into ``optimizer_cls``: both AdamW, so
+    the recipe is AdamW's (square-root rule), not an unknown optimizer's."""
+    repo.write("lora.py", LITGPT_QUANTIZED)
+    repo.commit()
+    repo.write("lora.py", LITGPT_QUANTIZED.replace("global_batch_size=128", "global_batch_size=16"))
+    findings = _findings(repo.lrlint("check", "lora.py", "--output-format", "json"))
+    assert [(f["code"], f["message"]) for f in findings] == [
+        (
+            "LR001",
+            "effective batch 128 -> 16 (x0.125) but optimizer.lr stays 3e-4; expected 1.06e-4 (square-root rule)",
+        )
+    ]
+    assert findings[0]["data"]["optimizer"] == "AdamW"
+
+
+def test_a_class_chosen_by_branch_between_families_is_unknown(repo):
+    text = LITGPT_QUANTIZED.replace("bnb.optim.PagedAdamW", "torch.optim.SGD")
+    repo.write("lora.py", text)
+    repo.commit()
+    repo.write("lora.py", text.replace("global_batch_size=128", "global_batch_size=16"))
+    findings = _findings(repo.lrlint("check", "lora.py", "--output-format", "json"))
+    assert [f["data"]["optimizer"] for f in findings] != ["AdamW"]

@@ -56,6 +56,10 @@ class CallSites:
         name = dotted(func)
         qual = self.imports.resolve(name) if name else ""
         local = name is not None and "." not in name and scope.lookup(name) is not None
+        if local and name is not None:  # a name bound to a class (``optimizer_cls = torch.optim.AdamW``)
+            alias = self._class_alias(scope.lookup(name))
+            if alias is not None:
+                name, qual, local = alias, alias, False
         last = qual.rsplit(".", 1)[-1] if qual else (func.attr.value if isinstance(func, cst.Attribute) else "")
         kind = self.table.calls_kind(qual) if qual and not local else None
         self._bind_call(node, name if local else None, kind == "entry", scope, d)
@@ -73,6 +77,21 @@ class CallSites:
         if name and not local and self.table.config_name is not None and self.table.config_name.search(last):
             return self._foreign_config(node, scope, d)
         return self._opaque_call(node, name, last, scope, d)
+
+    def _class_alias(self, bound: Sym | None) -> str | None:
+        """The class a local name is bound to: an imported class, or the first of those an ``if`` chooses
+        between when the rules know each as an optimizer of one family."""
+        if bound is None:
+            return None
+        if bound.kind == MODULE and isinstance(bound.value, str) and "." in bound.value:
+            return None if bound.value.startswith("<local>.") else bound.value  # a function of the file: its own call
+        classes = (bound.extra or {}).get("classes")
+        if not classes:
+            return None
+        from lrlint.profiles import optimizer_table
+
+        families = {optimizer_table().lookup(str(c).rsplit(".", 1)[-1])[1] for c in classes}
+        return str(classes[0]) if len(families) == 1 and "unknown" not in families else None
 
     def _foreign_config(self, node: cst.Call, scope: Scope, d: int) -> Sym:
         """An imported config class called with keywords (``TrainArgs(global_batch_size=128, ...)``): the

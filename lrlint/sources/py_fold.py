@@ -363,6 +363,10 @@ def merge(a: Sym, b: Sym, why: str) -> Sym:
     """The value of a name after an ``if`` lrlint cannot decide: equal values survive."""
     if a is b:
         return a
+    if a.kind == MODULE and b.kind == MODULE:  # a class chosen by branch (``optimizer_cls = bnb...PagedAdamW``)
+        if a.value == b.value:
+            return a
+        return Sym(UNKNOWN_KIND, None, b.node, UNKNOWN, why, extra={"classes": (a.value, b.value)})
     if (
         a.kind == SCALAR
         and b.kind == SCALAR
