@@ -92,6 +92,15 @@ class BaseTree(Resolver):
             return self.live.load(fs)
         return super().load(fs)
 
+    def is_file(self, fs: Path) -> bool:
+        rel = self.git.relative(fs)
+        if rel is None:
+            return self.live.is_file(fs)
+        fs = resolved(fs)
+        if fs not in self.live.overlay and fs.exists() and not self.git.is_changed(rel):
+            return fs.is_file()
+        return self.git.read(rel) is not None
+
     def _source(self, fs: Path, fmt: str) -> Source:
         rel = self.git.relative(fs)
         data = self.git.read(rel) if rel is not None else None

@@ -250,3 +250,41 @@ def test_a_renamed_file_keeps_the_findings_that_name_it(repo: GitRepo):
         "says 8xb64: 8 devices x 64 per device = 512, but train_dataloader.batch_size is 128: rename the file or "
         "set the batch it names"
     )
+
+
+HYDRA_PRIMARY = """\
+# @package _global_
+defaults:
+  - trainer: default.yaml
+  - model: mnist_model.yaml
+  - datamodule: {data}
+  - experiment: null
+"""
+
+HYDRA_EXPERIMENT = """\
+# @package _global_
+defaults:
+  - override /datamodule: {data}
+
+datamodule:
+  batch_size: 256
+"""
+
+
+def test_hydra_groups_are_read_as_they_were_at_the_base(repo: GitRepo):
+    # lightning-hydra-template renamed its group options (mnist_datamodule.yaml -> mnist.yaml): the check at
+    # the base finds the options the base had, so the experiment's old LR001 stays pre-existing
+    repo.write("configs/train.yaml", HYDRA_PRIMARY.format(data="mnist_datamodule.yaml"))
+    repo.write("configs/trainer/default.yaml", "_target_: pytorch_lightning.Trainer\ndevices: 1\n")
+    repo.write(
+        "configs/model/mnist_model.yaml",
+        "_target_: src.models.mnist_model.MNISTLitModel\noptimizer:\n  _target_: torch.optim.Adam\n  lr: 0.001\n",
+    )
+    repo.write("configs/datamodule/mnist_datamodule.yaml", "_target_: src.data.MNISTDataModule\nbatch_size: 64\n")
+    repo.write("configs/experiment/big.yaml", HYDRA_EXPERIMENT.format(data="mnist_datamodule.yaml"))
+    repo.commit()
+    repo.git("mv", "configs/datamodule/mnist_datamodule.yaml", "configs/datamodule/mnist.yaml")
+    repo.write("configs/train.yaml", HYDRA_PRIMARY.format(data="mnist.yaml"))
+    repo.write("configs/experiment/big.yaml", HYDRA_EXPERIMENT.format(data="mnist.yaml"))
+    code, lines, err = concise(repo, "--base", "HEAD", "configs/train.yaml", "configs/experiment/big.yaml")
+    assert (code, lines, err) == (0, ["All checks passed!"], note(1))

@@ -121,7 +121,7 @@ class _Composition:
     def _option(self, abs_group: str, choice: object, v: Value | None, flags: tuple, stack: list[Path]):
         """The file of a group option, read (None, with a problem unless optional, when it cannot be)."""
         name = option_file(choice)
-        target = next((c for r in self.roots if (c := resolved(r / abs_group / name)).is_file()), None)
+        target = next((c for r in self.roots if self.r.is_file(c := resolved(r / abs_group / name))), None)
         if target is None:
             if "optional" not in flags:
                 where = f"{self.r.display(self.roots[0] / abs_group)}/{name}"
@@ -216,7 +216,7 @@ class HydraDefaults:
     def _primary(r, root: Path, inh: Inherit) -> Loaded | None:
         for name in inh.primary:
             p = root / name
-            if p.is_file():
+            if r.is_file(p):
                 try:
                     return r.load(p)
                 except SourceError:

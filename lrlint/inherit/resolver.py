@@ -62,6 +62,11 @@ class Resolver:
         self._shapes: dict[tuple[int, str | None], tuple[dict[str, Value], Shape]] = {}
 
     # -- files ---------------------------------------------------------------------------
+    def is_file(self, fs: Path) -> bool:
+        """Whether ``fs`` is a file this resolver reads (an editor's unsaved buffer counts)."""
+        fs = resolved(fs)
+        return fs in self.overlay or fs.is_file()
+
     def display(self, fs: Path) -> str:
         return display_path(resolved(fs), self.cwd)
 
