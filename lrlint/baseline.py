@@ -97,8 +97,8 @@ class BaseTree(Resolver):
         if rel is None:
             return self.live.is_file(fs)
         fs = resolved(fs)
-        if fs not in self.live.overlay and fs.exists() and not self.git.is_changed(rel):
-            return fs.is_file()
+        if fs not in self.live.overlay and self.live.is_file(fs) and not self.git.is_changed(rel):
+            return True
         return self.git.read(rel) is not None
 
     def _source(self, fs: Path, fmt: str) -> Source:

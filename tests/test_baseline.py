@@ -288,3 +288,18 @@ def test_hydra_groups_are_read_as_they_were_at_the_base(repo: GitRepo):
     repo.write("configs/experiment/big.yaml", HYDRA_EXPERIMENT.format(data="mnist.yaml"))
     code, lines, err = concise(repo, "--base", "HEAD", "configs/train.yaml", "configs/experiment/big.yaml")
     assert (code, lines, err) == (0, ["All checks passed!"], note(1))
+
+
+def test_the_resolver_says_no_file_for_a_name_the_os_refuses(tmp_path):
+    # a Hydra option name comes from the repository: a NUL byte or an over-long name is no file, not a crash
+    from lrlint.inherit.resolver import Resolver
+    from lrlint.sources import Limits
+
+    (tmp_path / "a.yaml").write_text("lr: 0.1\n")
+    r = Resolver((), Limits(), tmp_path)
+    assert [r.is_file(tmp_path / n) for n in ("a\0b.yaml", "x" * 5000 + ".yaml", "a.yaml", "")] == [
+        False,
+        False,
+        True,
+        False,
+    ]

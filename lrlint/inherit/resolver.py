@@ -63,9 +63,13 @@ class Resolver:
 
     # -- files ---------------------------------------------------------------------------
     def is_file(self, fs: Path) -> bool:
-        """Whether ``fs`` is a file this resolver reads (an editor's unsaved buffer counts)."""
-        fs = resolved(fs)
-        return fs in self.overlay or fs.is_file()
+        """Whether ``fs`` is a file this resolver reads (an editor's unsaved buffer counts); False for a name
+        the OS refuses (too long, a NUL byte: a name from a repository may be any text)."""
+        try:
+            fs = resolved(fs)
+            return fs in self.overlay or fs.is_file()
+        except (OSError, ValueError):
+            return False
 
     def display(self, fs: Path) -> str:
         return display_path(resolved(fs), self.cwd)
