@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from lrlint import bigstack, checks, config_sets, dependents, directives, interpolate, profiles, sources, stated_devices
+from lrlint import (
+    bigstack,
+    checks,
+    config_sets,
+    dependents,
+    directives,
+    guard,
+    interpolate,
+    profiles,
+    sources,
+    stated_devices,
+)
 from lrlint.baseline import Baseline, group_missing, summary_note
 from lrlint.checks import lr100_unused_suppression as unused_suppression
 from lrlint.checks.base import CheckContext
@@ -321,7 +332,7 @@ class Engine:
                 span = recipe.lr.span
                 shared = span is not None and lr_spans.get((doc.variant, span.path, span.start), 0) > 1
                 ctx = CheckContext(recipe, refs, ref, pol, self.settings, shared_lr=shared, source=src)
-                result.explanations.append(Explanation.of(recipe, ref, aside))
+                result.explanations.append(Explanation.of(recipe, ref, aside, candidates))
                 for check in checks.recipe_checks():
                     for f in check(ctx):
                         if relocate is not None and f.span.path != path:
@@ -451,11 +462,12 @@ def check_targets(
         result.files.append(t.path)
         result.covered.add(t.path)
         i = member_of.get(resolved(t.fs_path))
-        if i is None:
-            engine.check_file(t, result)
-        elif i not in done:
-            done.add(i)
-            config_sets.check_set(engine, sets[i], result)
+        with guard.per_file(t.path, result.findings, passthrough=(UsageError,)):
+            if i is None:
+                engine.check_file(t, result)
+            elif i not in done:
+                done.add(i)
+                config_sets.check_set(engine, sets[i], result)
         if progress is not None:
             progress.advance()
     if not engine.git_refused():

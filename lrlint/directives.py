@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from lrlint import numbers
+
 _IGNORE = re.compile(r"\blrlint:\s*(?:ignore|noqa)\b(?:\s*\[(?P<codes>[^\]]*)\]|:\s*(?P<codes2>[A-Z0-9, ]+))?", re.I)
 _NOQA = re.compile(r"(?:^|\s)noqa\b(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
 IGNORE_BRACKETS = re.compile(r"\blrlint:\s*ignore\s*\[(?P<codes>[^\]]*)\]", re.I)  # the bracket form, to add codes to
@@ -73,13 +75,15 @@ class DeclaredReference:
     lr: float | None
     text: str  # the whole comment
     values: dict[str, float] = field(default_factory=dict)  # the other ``KEY=value`` pairs that are numbers
+    why: str = ""  # why the batch and lr are unknown, when they are numbers the checks cannot use
 
 
 def declared_references(comments: dict[int, str]) -> list[DeclaredReference]:
     """The ``# lrlint: reference`` comments, in line order.
 
-    ``batch`` and ``lr`` are read in any case (``LR=0.1``); a batch or lr that is not a number makes
-    both unknown. Other keys keep their spelling; a value that is not a number is left out.
+    ``batch`` and ``lr`` are read in any case (``LR=0.1``); a batch or lr that is not a positive finite
+    number (``numbers.unusable``) makes both unknown. Other keys keep their spelling; a value that is not
+    a number is left out.
     """
     out = []
     for line in sorted(comments):
@@ -96,8 +100,15 @@ def declared_references(comments: dict[int, str]) -> list[DeclaredReference]:
                 lr = float(args["lr"])
         except ValueError:
             batch = lr = None
+        why = "; ".join(
+            f"{name}={args[name]} is {bad}"
+            for name, x in (("batch", batch), ("lr", lr))
+            if x is not None and (bad := numbers.unusable(x))
+        )
+        if why:
+            batch = lr = None  # zero, negative, NaN, infinite or out of range: no reference the checks can use
         values = {k: n for k, v in pairs if k.lower() not in ("batch", "lr") and (n := _number(v)) is not None}
-        out.append(DeclaredReference(line, batch, lr, comments[line].strip(), values))
+        out.append(DeclaredReference(line, batch, lr, comments[line].strip(), values, why))
     return out
 
 

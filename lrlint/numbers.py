@@ -3,9 +3,31 @@ value (an lr a rule computed) at the precision of the literal it replaces."""
 
 from __future__ import annotations
 
+import math
 import re
 
 SIG_DIGITS = 4
+
+# the range a batch part or an lr is computed with: products and ratios of a few such numbers stay finite
+SMALLEST = 1e-30
+LARGEST = 1e30
+
+
+def unusable(x: float) -> str:
+    """Why ``x`` cannot be a batch part or an lr (empty when it can): NaN, infinite, zero or negative, or
+    outside SMALLEST..LARGEST (``5e-324`` would make a batch ratio infinite)."""
+    if math.isnan(x):
+        return "not a number (NaN)"
+    if math.isinf(x):
+        return "infinite"
+    if x <= 0:
+        return "zero" if x == 0 else "negative"
+    if x < SMALLEST:
+        return "below 1e-30"
+    if x > LARGEST:
+        return "past 1e30"
+    return ""
+
 
 _SCI = re.compile(r"^(?P<sign>[+-]?)(?P<mant>[0-9_]*\.?[0-9_]*)(?P<e>[eE])(?P<esign>[+-]?)(?P<exp>[0-9]+)$")
 
@@ -21,6 +43,12 @@ def plain(x: float | int, sig: int = SIG_DIGITS) -> str:
     """A number for messages: ``0.4``, ``4e-05`` -> ``4e-5``, ``256``, ``1.5``."""
     if isinstance(x, bool):
         return str(x)
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    if isinstance(x, int) and abs(x) >= 10**15:
+        x = float(x) if abs(x) < 1e308 else (math.inf if x > 0 else -math.inf)
+        if math.isinf(x):
+            return str(x)
     if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e15):
         return str(int(x))
     if x == 0:
@@ -83,7 +111,7 @@ def suggested_digits(x: float, template: str | None) -> int:
     """The significant digits to suggest ``x`` with in place of the literal ``template``: the literal's
     own (at least two), more only when rounding would move ``x`` by more than 2.5%."""
     own = _sig_of(template) if template else None
-    if own is None or x == 0:
+    if own is None or x == 0 or not math.isfinite(x):
         return SIG_DIGITS
     sig = max(MIN_SUGGESTED_DIGITS, own)
     while sig < SIG_DIGITS and abs(float(f"{x:.{sig - 1}e}") - x) > MAX_ROUNDING * abs(x):
@@ -105,7 +133,7 @@ def format_like(x: float, template: str | None, yaml_plain: bool = False, sig: i
     With ``yaml_plain`` (an unquoted YAML scalar), a dotless template such as ``3e-4``, which
     PyYAML reads as a string, gets a dotless mantissa too (``4243e-7``) so the type stays a string.
     """
-    if not template:
+    if not template or not math.isfinite(x):
         return plain(x, sig)
     quote = ""
     body = template.strip()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import PurePath
 
-from lrlint import keypaths
+from lrlint import keypaths, numbers
 from lrlint.profiles import OptimizerTable, Profile
 from lrlint.spans import Span
 from lrlint.values import Document, Value
@@ -51,7 +52,9 @@ class Recipe:
 
     @property
     def lr_value(self) -> float | None:
-        return self.lr.number if self.lr.known else None
+        """The lr as a number the checks can use (positive, finite, in range), else None."""
+        n = self.lr.number if self.lr.known else None
+        return n if n is not None and not numbers.unusable(n) else None
 
     @property
     def momentum(self) -> float | None:
@@ -185,20 +188,18 @@ def _count(v: Value) -> tuple[float | None, str]:
         return None, v.why or f"{v.key} is not known statically"
     if isinstance(x, bool):
         return None, f"{v.key} = {x} is not a count"
-    if isinstance(x, (int, float)):
-        if x < 0:
-            return None, f"{v.key} = {x} means all available devices, which lrlint cannot know"
-        return float(x), ""
     if isinstance(x, str):
         s = x.strip().strip("[]")
         if s.lower() in UNKNOWN_STRINGS:
             return None, f'{v.key} is "{x}", decided at run time'
         if "," in s:
             return float(len([p for p in s.split(",") if p.strip()])), ""
-        n = v.number
-        if n is not None:
-            return (n, "") if n >= 0 else (None, f"{v.key} = {x} means all available devices")
-    return None, f"{v.key} = {x!r} is not a number"
+    n = v.float_value
+    if n is None:
+        return None, f"{v.key} = {shown(v)} is not a number"
+    if n < 0 and math.isfinite(n):
+        return None, f"{v.key} = {shown(v)} means all available devices, which lrlint cannot know"
+    return _usable(v, n)
 
 
 def _number(v: Value) -> tuple[float | None, str]:
@@ -206,10 +207,31 @@ def _number(v: Value) -> tuple[float | None, str]:
         return None, v.why or f"{v.key} is not known statically"
     if isinstance(v.value, str) and v.value.strip().lower() in UNKNOWN_STRINGS:
         return None, f'{v.key} is "{v.value}", filled in at run time'
-    n = v.number
+    n = v.float_value
     if n is None:
-        return None, f"{v.key} = {v.value!r} is not a number"
+        return None, f"{v.key} = {shown(v)} is not a number"
+    return _usable(v, n)
+
+
+def _usable(v: Value, n: float) -> tuple[float | None, str]:
+    """``n`` (the number of ``v``), or None and why the checks cannot compute with it."""
+    why = numbers.unusable(n)
+    if math.isinf(n) and isinstance(v.value, int):  # an integer past a float: finite, just too large
+        why = numbers.unusable(math.copysign(numbers.LARGEST * 10, n))
+    if why:
+        return None, f"{v.key} = {shown(v)} is {why}: the checks cannot compute with it"
     return n, ""
+
+
+def shown(v: Value) -> str:
+    """The value as written, cut short when long (a 5,000-digit integer is named by its length)."""
+    text = v.raw.strip()
+    if not text:
+        x = v.value
+        if isinstance(x, int) and not isinstance(x, bool) and abs(x) >= 10**40:
+            return f"<an integer of {len(str(abs(x))) if abs(x) < 10**4000 else 'over 4000'} digits>"
+        text = repr(x)
+    return text if len(text) <= 40 else f"{text[:20]}...<{len(text)} characters>"
 
 
 def effective_batch(
@@ -316,7 +338,7 @@ def _lrs(profile: Profile, index: keypaths.KeyIndex[Value]) -> list[Value]:
         for k, v in index.regex(pat):
             if _present(v) and not (
                 isinstance(v.value, str)
-                and v.number is None
+                and v.float_value is None
                 and v.known
                 and v.value.strip().lower() not in UNKNOWN_STRINGS
             ):
@@ -389,8 +411,10 @@ def build(
         eff, parts, unknown, assumptions = effective_batch(profile, roles, values)
         if not lr.known:
             unknown.append(lr.why or f"{lr.key} is not known statically")
-        elif lr.number is None:
+        elif lr.float_value is None:
             unknown.append(f'{lr.key} is "{lr.value}", filled in at run time')
+        else:
+            unknown.extend(why for _n, why in [_usable(lr, lr.float_value)] if why)
         recipes.append(
             Recipe(
                 doc=doc,

@@ -57,8 +57,16 @@ class Explanation(Record):
     set_aside: tuple[str, ...] = ()  # references that were not a trained pair, and why
 
     @classmethod
-    def of(cls, recipe: Recipe, ref: Reference | None, set_aside: list[str] | None = None) -> Explanation:
+    def of(
+        cls,
+        recipe: Recipe,
+        ref: Reference | None,
+        set_aside: list[str] | None = None,
+        candidates: list[Reference] | None = None,
+    ) -> Explanation:
+        """``candidates``: every reference found; one whose numbers the checks cannot use says why."""
         why = list(recipe.unknown)
+        why.extend(f"{r.label} not used: {r.why}" for r in candidates or [] if r.why)
         if ref is None and set_aside:
             why.append("no reference: each candidate was set aside")
         elif ref is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from lrlint.problems import SourceError
@@ -71,14 +72,25 @@ class Value:
 
     @property
     def number(self) -> float | None:
-        """The value as a number, reading numeric strings like PyYAML's ``1e-5`` too."""
+        """The value as a finite number, reading numeric strings like PyYAML's ``1e-5`` too; None for a
+        value that is no number, NaN, or infinite (``.inf``, ``1e999``, an integer past a float)."""
+        x = self.float_value
+        return x if x is not None and math.isfinite(x) else None
+
+    @property
+    def float_value(self) -> float | None:
+        """The value as a float, NaN and infinities included (an integer past a float is infinite)."""
         v = self.value
         if isinstance(v, bool) or v is None:
             return None
-        if isinstance(v, (int, float)):
-            return float(v)
+        if isinstance(v, int):
+            return float(v) if abs(v) < 1e308 else (math.inf if v > 0 else -math.inf)
+        if isinstance(v, float):
+            return v
+        if not isinstance(v, str) or not v.strip():
+            return None
         try:
-            return float(v.strip().replace("_", "")) if isinstance(v, str) and v.strip() else None
+            return float(v.strip().replace("_", ""))
         except ValueError:
             return None
 

@@ -39,8 +39,8 @@ def check(ctx: CheckContext):
     for role in BATCH_SIZE_ROLES:
         v = r.roles.get(role)
         n = v.number if v is not None and v.known else None
-        if v is None or n is None or v.span is None or _power_of_two(n):
-            continue
+        if v is None or n is None or v.span is None or n < 1 or numbers.unusable(n) or _power_of_two(n):
+            continue  # a batch under 1 or out of range is no batch size (the recipe explains it)
         lower = 1 << (int(n).bit_length() - 1)
         yield Finding(
             RULE.code,

@@ -87,6 +87,17 @@ RULES = (
         "The merged configuration cannot be known, so neither can its batch or lr.",
         "```yaml\n_BASE_: ../Base-Missing.yaml\n```",
     ),
+    _rule(
+        "LR907",
+        "internal-error",
+        "lrlint failed on this file (a bug): the other files are still checked",
+        "Reports an unexpected error while reading, parsing, resolving, checking or fixing one file, with the "
+        "error's type and message. Every per-file step runs under one guard, so one file never aborts the run: "
+        "the other files' findings are all reported, and `--fix` leaves this file as it is. Run with "
+        "`LRLINT_DEBUG=1` to see the traceback instead, and please report it.",
+        "A file lrlint fails on is not checked; the finding says so rather than losing the whole run.",
+        "Any file that triggers a bug in lrlint.",
+    ),
 )
 
 

@@ -7,18 +7,19 @@ returns a new one.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from lrlint import api, bigstack, sources
+from lrlint import api, bigstack, guard, sources
 from lrlint.discover import Target
 from lrlint.findings import Finding
 from lrlint.fix.edits import applicable, apply_edits, select, type_kept
 from lrlint.fix.files import fsync_dir, unified_diff, write_atomic
 from lrlint.results import Result
 from lrlint.settings import Settings
-from lrlint.sources import Limits, Source, SourceError
+from lrlint.sources import INTERNAL_ERROR, Limits, Source, SourceError
 
 MAX_ITERATIONS = 10
 
@@ -96,7 +97,13 @@ class _Run:
             if src is None:
                 self._give_up(path, f"{path}: not fixed: the file was not read in this run")
                 continue
-            edited = self._edit_file(path, src, fs)
+            try:
+                edited = self._edit_file(path, src, fs)
+            except Exception as e:  # one file's fixes never abort the run: that file is left as it is
+                if os.environ.get("LRLINT_DEBUG"):
+                    raise
+                self._give_up(path, f"{path}: not fixed: internal error while fixing this file: {guard.describe(e)}")
+                continue
             if edited is not None:
                 rnd.data[path], rnd.fixed[path] = edited
         return rnd
@@ -146,8 +153,10 @@ class _Run:
         """Keep the round's bytes and the re-checked findings of its files; False when nothing was kept."""
         progress = False
         for path, data in rnd.data.items():
-            if path not in rechecked.sources:
-                self._give_up(path, f"{path}: fixes not applied: the fixed file could not be re-checked")
+            crash = next((f for f in rechecked.findings if f.span.path == path and f.code == INTERNAL_ERROR), None)
+            if path not in rechecked.sources or crash is not None:
+                why = f" ({crash.message})" if crash is not None else ""
+                self._give_up(path, f"{path}: fixes not applied: the fixed file could not be re-checked{why}")
                 continue
             self.changed[path] = data
             self.sources[path] = rechecked.sources[path]

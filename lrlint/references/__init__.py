@@ -24,6 +24,7 @@ class Reference:
     values: dict[str, float] | None = None
     declared_key: str | None = None  # the profile's declared batch key it comes from (auto_scale_lr.base_batch_size)
     lr_recorded: bool = True  # False: a declared batch without an lr, whose lr was taken from git or the file itself
+    why: str = ""  # a declared reference whose numbers the checks cannot use: why
 
 
 def primary(refs: list[Reference]) -> Reference | None:

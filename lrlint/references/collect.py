@@ -41,7 +41,8 @@ def declared(recipe: Recipe, doc: Document) -> list[Reference]:
             start = lines.offset(d.line, 1)
             span = lines.span(doc.path, start, start + len(lines.line_text(d.line)))
         where = f"{span.path if span is not None else doc.path}:{d.line}"
-        refs.append(Reference(DECLARED, f"inline reference at {where}", d.batch, d.lr, span, values=d.values or None))
+        label = f"inline reference at {where}"
+        refs.append(Reference(DECLARED, label, d.batch, d.lr, span, values=d.values or None, why=d.why))
     # a declared global batch says nothing about a per-device batch on unknown devices
     devices_known = recipe.roles.get("batch_per_device") is None or recipe.roles.get("devices") is not None
     for key in recipe.profile.declared_batch:

@@ -46,6 +46,7 @@ TOO_LARGE = "LR903"  # over the max-file-size setting
 UNSAFE_TAG = "LR904"  # e.g. !!python/object: never constructed, reported
 LIMIT_EXCEEDED = "LR905"  # alias expansion or nesting beyond the limits
 INCLUDE_ERROR = "LR906"  # a base config / include that cannot be resolved
+INTERNAL_ERROR = "LR907"  # an unexpected exception while checking or fixing one file (a bug)
 
 
 @dataclass(frozen=True)

@@ -114,8 +114,10 @@ def _scan(source: Source, limits: Limits, problems: list[SourceError]) -> dict[s
                     pos = m.end()
                     try:
                         value = float(integer + (frac or "") + (exp or "")) if frac or exp else int(integer)
-                    except ValueError as e:  # e.g. over Python's int digit limit
-                        raise error(str(e), start) from None
+                    except ValueError:  # an integer past the digits Python converts (4,300)
+                        reason = f"an integer of {len(integer)} characters is past what lrlint reads; value skipped"
+                        problems.append(error(reason, start, LIMIT_EXCEEDED))
+                        value = None
                 else:
                     word = _constant_at(text, pos)
                     if word is None:
@@ -123,7 +125,7 @@ def _scan(source: Source, limits: Limits, problems: list[SourceError]) -> dict[s
                     value = _CONSTANTS[word]
                     pos += len(word)
                 prov = LITERAL
-            if stack:
+            if stack and not (value is None and prov == LITERAL and c != "n"):  # a skipped integer: no value
                 values[key] = Value(key, value, span(path_name, start, pos), prov, text[start:pos])
                 if len(values) > max_values:  # checked up to here; the rest is not read
                     del values[key]

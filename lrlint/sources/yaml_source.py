@@ -258,15 +258,23 @@ def _compose(loader, source: Source, limits: Limits, ranges: list[tuple[int, int
                 hit = cache.get(key)
                 if hit is None:
                     rtag = resolve(ScalarNode, value, ev.implicit)
-                    hit = cache[key] = (rtag, _construct(constructors, loader, rtag, value))
+                    try:
+                        hit = cache[key] = (rtag, _construct(constructors, loader, rtag, value))
+                    except ValueError:  # an integer past the digits Python converts (4,300)
+                        line, col = source.lines.line_col(s)
+                        reason = f"an integer of {len(value)} characters is past what lrlint reads; value skipped"
+                        doc.problems.append(SourceError(LIMIT_EXCEEDED, reason, line, col))
+                        hit, bad = (rtag, None), True
                 tag, resolved = hit
             elif tag in _SCALAR_TAGS:
                 try:
                     resolved = _construct(constructors, loader, tag, value)
-                except (ValueError, TypeError, yaml.YAMLError):
+                except (ValueError, TypeError, KeyError, yaml.YAMLError):
                     line, col = source.lines.line_col(s)
                     doc.problems.append(
-                        SourceError(PARSE_ERROR, f"{value!r} is not a valid {_show_tag(tag)}; value skipped", line, col)
+                        SourceError(
+                            PARSE_ERROR, f"{_short(value)} is not a valid {_show_tag(tag)}; value skipped", line, col
+                        )
                     )
                     resolved, bad = None, True
             else:
@@ -329,6 +337,11 @@ def _compose(loader, source: Source, limits: Limits, ranges: list[tuple[int, int
             stack.append(node)
             keys.append(None)
     return docs
+
+
+def _short(value: str) -> str:
+    """A scalar's text for a message: its repr, cut short past 40 characters."""
+    return repr(value) if len(value) <= 40 else f"{value[:20]!r}...<{len(value)} characters>"
 
 
 def _construct(constructors: dict, loader, tag: str, value: str) -> object:
