@@ -197,9 +197,8 @@ def test_a_bad_rule_code_on_the_command_line_is_the_flags_error(tmp_path):
     assert r.stderr.startswith("usage: lrlint check ")
     assert r.stderr.splitlines()[-1] == (
         "lrlint check: error: argument --select: 'XX1' selects no rule (a rule code or prefix: LR001, LR002, "
-        "LR003, LR004, LR005, LR006, LR007, LR008, LR100, LR901, LR902, LR903, LR904, LR905, LR906, LR907, LR0, LR1, LR9 "
-        "or "
-        "ALL)"
+        "LR003, LR004, LR005, LR006, LR007, LR008, LR100, LR901, LR902, LR903, LR904, LR905, LR906, LR907, "
+        "LR0, LR1, LR9 or ALL)"
     )
     assert "pyproject.toml" not in r.stderr
     ignored = run_lrlint("check", "--ignore", "lr9,LR00", ".", cwd=tmp_path)  # prefixes, any case
