@@ -176,7 +176,7 @@ def _after_check(args, result, settings, fmt: str, stdin: bytes | None) -> int:
     if args.add_noqa:
         from lrlint.fix.noqa import add_noqa
 
-        return add_noqa(result, quiet=args.quiet or args.silent)
+        return add_noqa(result, quiet=args.quiet or args.silent, rewrite_read_only=args.fix_read_only)
     fixed: dict = {}
     if args.fix or args.diff:
         outcome = _fix(args, result, settings, stdin)
@@ -259,6 +259,7 @@ def _fix(args, result, settings, stdin: bytes | None):
         write=not args.diff and stdin is None,  # stdin's fixed text goes to stdout, never to the file
         base=args.base,
         reference=args.reference,
+        rewrite_read_only=args.fix_read_only,
     )
     if args.diff:
         _print_diff(args, outcome)

@@ -186,6 +186,12 @@ def _add_fix_options(c) -> None:
         help="add '# lrlint: ignore[CODE]' to each line with a finding (YAML and Python; JSON has no comments)",
     )
     c.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
+    c.add_argument(
+        "--fix-read-only",
+        action="store_true",
+        help="let --fix and --add-noqa rewrite read-only files (their mode is kept); without it they are left "
+        "as they are",
+    )
 
 
 def _add_output_options(c) -> None:

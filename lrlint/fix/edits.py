@@ -58,21 +58,35 @@ def newline_of(data: bytes) -> str:
 def apply_edits(data: bytes, edits: list[Edit], encoding: str = "utf-8") -> bytes:
     """Replace each edit's byte range with its content (in the file's encoding and newlines).
 
-    Edits must not overlap; they are applied from the end so earlier offsets stay valid.
+    Edits must not overlap. Insertions at the same offset compose, in the order given: two statements
+    appended to one file are one line each, the first first. An insertion after a line without a line
+    break starts with one (an override appended to a file without a final newline); the next insertion
+    there does not need it again.
     """
     nl = newline_of(data)
-    out = data
-    last_start = None
-    for e in sorted(edits, key=lambda e: (e.span.start, e.span.end), reverse=True):
+    pieces: list[tuple[int, int, bytes]] = []  # (start, end, new bytes), insertions at one offset merged
+    for e in sorted(edits, key=lambda e: (e.span.start, e.span.end)):  # stable: equal spans keep their order
         if e.span.start < 0 or e.span.end > len(data) or e.span.start > e.span.end:
             raise ValueError(f"edit {e.span.start}:{e.span.end} is outside the file ({len(data)} bytes)")
-        if last_start is not None and e.span.end > last_start:
-            raise ValueError(f"overlapping edits at byte {e.span.start}")
         content = e.content
         if nl == "\r\n" and "\n" in content:
             content = content.replace("\r\n", "\n").replace("\n", "\r\n")
-        out = out[: e.span.start] + content.encode(encoding, "surrogateescape") + out[e.span.end :]
-        last_start = e.span.start
+        new = content.encode(encoding, "surrogateescape")
+        if pieces and e.span.start == e.span.end and pieces[-1][:2] == (e.span.start, e.span.start):
+            start, _end, before = pieces[-1]
+            brk = nl.encode()
+            if before.endswith(brk) and new.startswith(brk) and not data[:start].endswith(b"\n"):
+                new = new[len(brk) :]  # the line break the first insertion already wrote
+            pieces[-1] = (start, start, before + new)
+            continue
+        pieces.append((e.span.start, e.span.end, new))
+    out = data
+    last_start = None
+    for start, end, new in reversed(pieces):
+        if last_start is not None and end > last_start:
+            raise ValueError(f"overlapping edits at byte {start}")
+        out = out[:start] + new + out[end:]
+        last_start = start
     return out
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
+import stat
 import tempfile
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from lrlint.sources import Source
@@ -28,17 +32,68 @@ def unified_diff(path: str, src: Source, new: bytes) -> str:
     return "".join(out)
 
 
-def write_atomic(path: str, data: bytes, expected: bytes | None = None, sync_dir: bool = True) -> str | None:
+TEMP_SUFFIX = ".lrlint-tmp"
+# write_atomic's temporary file of ``c.yaml``: ``.c.yaml.`` + mkstemp's 8 characters + TEMP_SUFFIX
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+\.(?:ya?ml|json|py))\.[a-z0-9_]{8}\.lrlint-tmp$")
+STALE_AFTER_S = 120  # a temporary file this old is left by a killed --fix (a running one's lives for seconds)
+READ_ONLY = "the file is read-only: left as it is (--fix-read-only rewrites it and keeps its mode)"
+
+
+def is_temporary(name: str) -> bool:
+    """Whether ``name`` is a temporary file name of write_atomic (``.c.yaml.ab12cd34.lrlint-tmp``)."""
+    return name.endswith(TEMP_SUFFIX) and _TEMP_NAME.match(name) is not None
+
+
+def clean_stale(dirs: Iterable[Path], max_age: float = STALE_AFTER_S) -> list[Path]:
+    """Remove the temporary files an interrupted ``--fix`` left in ``dirs``: only names write_atomic makes,
+    regular files of this user, unchanged for ``max_age`` seconds. Returns the files removed."""
+    removed = []
+    now = time.time()
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for d in dirs:
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for ent in entries:
+            if not is_temporary(ent.name):
+                continue
+            try:
+                st = ent.stat(follow_symlinks=False)
+                if (
+                    not stat.S_ISREG(st.st_mode)
+                    or (uid is not None and st.st_uid != uid)
+                    or now - st.st_mtime < max_age
+                ):
+                    continue
+                os.unlink(ent.path)
+            except OSError:
+                continue
+            removed.append(Path(os.path.normpath(ent.path)))
+    return removed
+
+
+def read_only(p: Path, st: os.stat_result) -> bool:
+    """The file's mode denies its owner writing, or this user cannot write it (root can: the mode decides)."""
+    return not st.st_mode & stat.S_IWUSR or not os.access(p, os.W_OK)
+
+
+def write_atomic(
+    path: str, data: bytes, expected: bytes | None = None, sync_dir: bool = True, rewrite_read_only: bool = False
+) -> str | None:
     """Write ``data`` to ``path`` through a temporary file in the same directory; keep the mode.
 
-    Returns None when written, else why not (the file changed on disk since it was read, or an OS error).
+    Returns None when written, else why not (the file changed on disk since it was read, it is read-only
+    and ``rewrite_read_only`` is off, or an OS error).
     """
     p = Path(path)
     try:
         if expected is not None and read_current(p) != expected:
             return "the file changed on disk since lrlint read it"
         st = p.stat()
-        fd, tmp = tempfile.mkstemp(dir=str(p.parent), prefix=f".{p.name}.", suffix=".lrlint-tmp")
+        if not rewrite_read_only and read_only(p, st):
+            return READ_ONLY
+        fd, tmp = tempfile.mkstemp(dir=str(p.parent), prefix=f".{p.name}.", suffix=TEMP_SUFFIX)
     except OSError as e:
         return e.strerror or str(e)
     try:

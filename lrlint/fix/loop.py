@@ -16,7 +16,7 @@ from lrlint import api, bigstack, guard, sources
 from lrlint.discover import Target
 from lrlint.findings import Finding
 from lrlint.fix.edits import applicable, apply_edits, select, type_kept
-from lrlint.fix.files import fsync_dir, unified_diff, write_atomic
+from lrlint.fix.files import clean_stale, fsync_dir, unified_diff, write_atomic
 from lrlint.results import Result
 from lrlint.settings import Settings
 from lrlint.sources import INTERNAL_ERROR, Limits, Source, SourceError
@@ -51,8 +51,18 @@ class _Round:
 
 
 class _Run:
-    def __init__(self, result: Result, settings: Settings, unsafe: bool, base: str | None, reference: str | None):
+    def __init__(
+        self,
+        result: Result,
+        settings: Settings,
+        unsafe: bool,
+        base: str | None,
+        reference: str | None,
+        rewrite_read_only: bool = False,
+    ):
         self.settings, self.unsafe, self.base, self.reference = settings, unsafe, base, reference
+        self.rewrite_read_only = rewrite_read_only
+        self.files = list(result.files)  # the checked files: their directories are cleaned of stale temporaries
         self.original: dict[str, Source] = dict(result.sources)  # as read: what the diff and the write compare with
         self.before: list[Finding] = list(result.findings)
         self.findings: list[Finding] = list(result.findings)
@@ -181,6 +191,11 @@ class _Run:
         written is reported as it is on disk, with its original findings)."""
         diff_parts: list[str] = []
         dirs: set[Path] = set()
+        if write:
+            stale = clean_stale(sorted({Path(p).parent for p in self.files}))
+            if stale:
+                names = ", ".join(str(p) for p in stale[:3]) + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")
+                self.problems.append(f"removed {len(stale)} temporary file(s) left by an interrupted --fix: {names}")
         for path in sorted(self.changed):
             src, new = self.original[path], self.changed[path]
             if new == src.data:
@@ -189,7 +204,7 @@ class _Run:
             if not write:
                 continue
             dirs.add(Path(path).parent)
-            why = write_atomic(path, new, expected=src.data, sync_dir=False)
+            why = write_atomic(path, new, expected=src.data, sync_dir=False, rewrite_read_only=self.rewrite_read_only)
             if why is not None:
                 self.problems.append(f"{path}: not written: {why}")
                 self.findings = [f for f in self.findings if f.span.path != path]
@@ -215,9 +230,13 @@ def apply(
     base: str | None = None,
     reference: str | None = None,
     max_iterations: int = MAX_ITERATIONS,
+    rewrite_read_only: bool = False,
 ) -> FixOutcome:
-    """Apply fixes to the files of ``result``; return the re-checked result, what was fixed and the diff."""
-    return bigstack.run(lambda: _apply(result, settings, unsafe, write, base, reference, max_iterations))
+    """Apply fixes to the files of ``result``; return the re-checked result, what was fixed and the diff.
+    A read-only file is left as it is (and said so) unless ``rewrite_read_only``."""
+    return bigstack.run(
+        lambda: _apply(result, settings, unsafe, write, base, reference, max_iterations, rewrite_read_only)
+    )
 
 
 def _apply(
@@ -228,8 +247,9 @@ def _apply(
     base: str | None,
     reference: str | None,
     max_iterations: int,
+    rewrite_read_only: bool = False,
 ) -> FixOutcome:
-    run = _Run(result, settings, unsafe, base, reference)
+    run = _Run(result, settings, unsafe, base, reference, rewrite_read_only)
     while run.iterations < max_iterations:
         chosen = select(run.candidates(), unsafe)
         if not chosen:

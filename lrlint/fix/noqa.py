@@ -58,9 +58,10 @@ def _by_line(findings: list[Finding]) -> dict[str, dict[int, list[str]]]:
     return out
 
 
-def add_noqa(result: Result, quiet: bool = False) -> int:
-    """``--add-noqa``: suppress every finding of ``result`` on its line, file by file (written atomically);
-    says how many comments were added. Exit 0, or 1 when a file could not be written."""
+def add_noqa(result: Result, quiet: bool = False, rewrite_read_only: bool = False) -> int:
+    """``--add-noqa``: suppress every finding of ``result`` on its line, file by file (written atomically; a
+    read-only file only with ``rewrite_read_only``); says how many comments were added. Exit 0, or 1 when a
+    file could not be written."""
     from lrlint.fix.edits import apply_edits
     from lrlint.fix.files import write_atomic
     from lrlint.report import plural
@@ -74,7 +75,8 @@ def add_noqa(result: Result, quiet: bool = False) -> int:
         edits = [e for line, codes in sorted(lines.items()) if (e := ignore_edit(src, path, line, codes))]
         if not edits:
             continue
-        why = write_atomic(path, apply_edits(src.data, edits, src.encoding), expected=src.data)
+        new = apply_edits(src.data, edits, src.encoding)
+        why = write_atomic(path, new, expected=src.data, rewrite_read_only=rewrite_read_only)
         if why is not None:
             print(f"lrlint: {printable(path)}: not written: {why}", file=sys.stderr)
             failed = True
