@@ -79,8 +79,17 @@ def resolved(p: Path) -> Path:
 def _resolve(p: Path) -> Path:
     try:
         return p.resolve()
-    except (RuntimeError, OSError):  # RuntimeError: Python < 3.13 on a link loop
+    except (RuntimeError, OSError, ValueError):  # RuntimeError: a link loop (Python < 3.13); ValueError: a NUL
         return Path(os.path.abspath(p))
+
+
+def is_file(p: Path) -> bool:
+    """Whether ``p`` is a file; False for a name the OS refuses (too long, a NUL), where ``Path.is_file``
+    raises (a base named by a repository may be any text)."""
+    try:
+        return p.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def display_path(p: Path, cwd: Path) -> str:

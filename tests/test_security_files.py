@@ -184,3 +184,56 @@ def test_a_python_file_past_the_value_limit_says_it_was_not_checked(tmp_path):
     assert [f[1:] for f in found] == [
         ("LR905", 1, "more than 100000 values: the file was not checked (no batch or lr change was looked for)")
     ]
+
+
+LONG = "a" * 5000
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "long.yaml",
+            f'_BASE_: "{LONG}.yaml"\nSOLVER:\n  IMS_PER_BATCH: 16\n',
+            ("long.yaml", "LR906", 1, f"base config '{LONG}.yaml' cannot be read: {LONG}.yaml: cannot read: "),
+        ),
+        (
+            "nul.yaml",
+            '_BASE_: "a\\0b.yaml"\nSOLVER:\n  IMS_PER_BATCH: 16\n',
+            (
+                "nul.yaml",
+                "LR906",
+                1,
+                "base config 'a\\x00b.yaml' cannot be read: a\\x00b.yaml: cannot read: the name holds a NUL byte",
+            ),
+        ),
+        (
+            "hydra.yaml",
+            f'defaults:\n  - optim: "{LONG}"\ntrainer:\n  max_epochs: 3\n',
+            (
+                "hydra.yaml",
+                "LR906",
+                2,
+                f"Hydra config group 'optim' has no option '{LONG}' (optim/{LONG}.yaml not found)",
+            ),
+        ),
+        (
+            "hydra_nul.yaml",
+            'defaults:\n  - optim: "a\\0b"\ntrainer:\n  max_epochs: 3\n',
+            (
+                "hydra_nul.yaml",
+                "LR906",
+                2,
+                "Hydra config group 'optim' has no option 'a\\x00b' (optim/a\\x00b.yaml not found)",
+            ),
+        ),
+    ],
+)
+def test_a_base_name_the_os_refuses_is_lr906(tmp_path, name, text, expected):
+    """Found by the fuzz harness: a base named with 5,000 characters or a NUL made Path.is_file raise."""
+    (tmp_path / name).write_text(text)
+    (tmp_path / "good.yaml").write_text(GOOD)
+    _rc, found = check(tmp_path, "--isolated", ".")
+    mine = [f for f in found if f[0] == name]
+    assert len(mine) == 1 and mine[0][:3] == expected[:3] and mine[0][3].startswith(expected[3]), mine
+    assert ("good.yaml", "LR001", 3) in [f[:3] for f in found]

@@ -219,3 +219,16 @@ def test_fix_does_not_write_a_file_whose_recheck_crashed(tmp_path, monkeypatch):
 def test_describe_cuts_long_messages():
     assert guard.describe(ValueError("x" * 1000)) == "ValueError: " + "x" * guard.MAX_MESSAGE + "..."
     assert guard.describe(KeyError()) == "KeyError"
+
+
+@pytest.mark.parametrize("steps", ["0", "-5", ".inf", "(1000, " + "7" * 5000 + ")"])
+def test_a_schedule_length_that_is_no_step_count_is_not_rescaled(tmp_path, steps):
+    """Zero warmup iterations is no warmup: never 'stays 0; expected 1'."""
+    (tmp_path / "Base.yaml").write_text(
+        "MODEL:\n  META_ARCHITECTURE: GeneralizedRCNN\nSOLVER:\n  IMS_PER_BATCH: 16\n  BASE_LR: 0.02\n"
+        f"  WARMUP_ITERS: {steps}\n"
+    )
+    (tmp_path / "child.yaml").write_text('_BASE_: "Base.yaml"\nSOLVER:\n  IMS_PER_BATCH: 64\n')
+    r = run_lrlint("check", "--isolated", "--output-format", "concise", "child.yaml", cwd=tmp_path, timeout=60)
+    assert "internal error" not in r.stderr, r.stderr
+    assert [line.split(": ")[1].split()[0] for line in r.stdout.splitlines() if ": LR" in line] == ["LR001"]

@@ -61,12 +61,15 @@ _TUPLE = re.compile(r"^\s*[\(\[]?\s*\d+(?:\s*,\s*\d+)*\s*,?\s*[\)\]]?\s*$")
 
 
 def _numbers(v) -> list[float] | None:
+    """The step counts of a schedule value; None when it holds none the checks can use (zero steps is no
+    schedule; an out-of-range count, ``numbers.unusable``, is not computed with)."""
     if not v.known:
         return None
     if isinstance(v.value, str) and _TUPLE.match(v.value) and "," in v.value:
-        return [float(x) for x in re.findall(r"\d+", v.value)]
+        out = [float(x) for x in re.findall(r"\d+", v.value)]
+        return None if any(numbers.unusable(x) for x in out) else out
     n = v.number
-    if n is None or isinstance(v.value, bool):
+    if n is None or isinstance(v.value, bool) or numbers.unusable(n):
         return None
     if isinstance(v.value, float) and n < 1:  # a ratio (warmup_ratio 0.1), not a step count
         return None

@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from lrlint.discover import resolved
+from lrlint.discover import is_file, resolved
 from lrlint.inherit.model import MAX_DEPTH, Loaded, Problem, Resolved, is_key, mark, merge, problem, with_values
 from lrlint.profiles import Inherit
 from lrlint.sources import INCLUDE_ERROR, Source, SourceError
@@ -167,7 +167,7 @@ class ImportBases(PathBases):
             rel = entry.value[len(ROOT_PREFIX) :]
             for anc in fs.parents:
                 cand = anc / rel if anc.name == "configs" else anc / "configs" / rel
-                if cand.is_file():
+                if is_file(cand):
                     return cand
             return None
         return super().target(entry, fs)

@@ -168,6 +168,8 @@ def read_bytes(fs_path: Path, limits: Limits) -> bytes:
         if e.errno == errno.ELOOP:
             raise SourceError(UNREADABLE, "a symbolic link loop: not read") from None
         raise SourceError(UNREADABLE, f"cannot read: {e.strerror or e}") from None
+    except ValueError:  # a name with a NUL byte (a base named by a config may be any text)
+        raise SourceError(UNREADABLE, "cannot read: the name holds a NUL byte") from None
 
 
 def from_bytes(path: str, fmt: str, data: bytes, limits: Limits) -> Source:
