@@ -5,24 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from lrlint import (
-    bigstack,
-    checks,
-    config_sets,
-    dependents,
-    directives,
-    guard,
-    interpolate,
-    profiles,
-    sources,
-    stated_devices,
-)
+from lrlint import bigstack, checks, config_sets, dependents, directives, interpolate, profiles, sources, stated_devices
 from lrlint.baseline import Baseline, group_missing, summary_note
 from lrlint.checks import lr100_unused_suppression as unused_suppression
 from lrlint.checks.base import CheckContext
 from lrlint.checks.lr9xx_input import input_finding
 from lrlint.discover import Target, discover, display_path, resolved, resolving
 from lrlint.findings import Finding, Related
+from lrlint.guard import per_file
 from lrlint.inherit import AtRevision, Resolver, inherit_keys, inherit_profile
 from lrlint.inherit.model import Loaded
 from lrlint.keypaths import KeyIndex
@@ -462,7 +452,7 @@ def check_targets(
         result.files.append(t.path)
         result.covered.add(t.path)
         i = member_of.get(resolved(t.fs_path))
-        with guard.per_file(t.path, result.findings, passthrough=(UsageError,)):
+        with per_file(t.path, result.findings, passthrough=(UsageError,)):
             if i is None:
                 engine.check_file(t, result)
             elif i not in done:
