@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness  # noqa: E402
+import fuzz_harness as harness  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

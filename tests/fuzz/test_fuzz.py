@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import sys
 
-import harness
+import fuzz_harness as harness
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st

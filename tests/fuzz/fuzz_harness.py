@@ -136,7 +136,7 @@ def _judge(rc: int | None, stdout: str, stderr: str, seconds: float, control: bo
 
 def batch(pool: list[tuple[str, bytes]], rnd: random.Random, size: int) -> dict[str, bytes]:
     """``size`` mutated seeds, named after their seeds (a name tag such as ``8xb32`` matters)."""
-    from mutate import mutate
+    from fuzz_mutate import mutate
 
     out = {}
     for i in range(size):
