@@ -322,7 +322,6 @@ class Engine:
                 span = recipe.lr.span
                 shared = span is not None and lr_spans.get((doc.variant, span.path, span.start), 0) > 1
                 ctx = CheckContext(recipe, refs, ref, pol, self.settings, shared_lr=shared, source=src)
-                result.explanations.append(Explanation.of(recipe, ref, aside, candidates))
                 for check in checks.recipe_checks():
                     for f in check(ctx):
                         if relocate is not None and f.span.path != path:
@@ -334,6 +333,7 @@ class Engine:
                             if recipe.profile.note:
                                 f.notes.append(recipe.profile.note)
                         result.findings.append(f)
+                result.explanations.append(Explanation.of(recipe, ref, aside, candidates, ctx.quiet))
 
     def close(self) -> None:
         if self.git is not None:

@@ -371,6 +371,8 @@ def _explain(result, out, after_report: bool) -> None:
             text += "; not compared: " + "; ".join(e.not_checked_because)
         if e.set_aside:
             text += "; " + "; ".join(e.set_aside)
+        if e.quiet:
+            text += "; " + "; ".join(e.quiet)
         out.write(_shown(text) + "\n")
 
 

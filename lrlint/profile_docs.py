@@ -266,14 +266,16 @@ def optimizer_section(t: OptimizerTable) -> list[str]:
         "## Optimizer table",
         "",
         "`rules/optimizers.yaml`: a family's default policy writes the lr factor as k^a for a batch factor k;",
-        "`fix` is the rule a fix applies, `band` the accepted exponents a (change them in `[tool.lrlint.policy]`).",
+        "`fix` is the rule a fix applies, `band` the accepted exponents a (change them in `[tool.lrlint.policy]`);",
+        "`usual lr` the lr levels the family trains at without a warmup (LR003; `[tool.lrlint.thresholds] usual-lr`).",
         "",
-        "| family | title | fix | band | fix safe | note |",
-        "|---|---|---|---|---|---|",
+        "| family | title | fix | band | usual lr | fix safe | note |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, f in t.families.items():
         band = f"{plain(f.band[0])} to {plain(f.band[1])}"
-        out.append(f"| `{name}` | {f.title} | {f.fix} | {band} | {'yes' if f.safe else 'no'} | {f.note} |")
+        usual = "-" if f.usual_lr is None else f"{plain(f.usual_lr[0])} to {plain(f.usual_lr[1])}"
+        out.append(f"| `{name}` | {f.title} | {f.fix} | {band} | {usual} | {'yes' if f.safe else 'no'} | {f.note} |")
     out += [
         "",
         "Names in configs are matched after normalising (last dotted part, lower case, `-` -> `_`): exactly, then",

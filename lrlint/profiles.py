@@ -213,6 +213,11 @@ class Family:
     band: tuple[float, float]
     safe: bool = True
     note: str = ""
+    usual_lr: tuple[float, float] | None = None  # lr levels trained without a warmup (LR003)
+
+    def __post_init__(self) -> None:
+        if self.usual_lr is not None and not 0 <= self.usual_lr[0] <= self.usual_lr[1]:
+            raise FieldError("usual_lr", "usual_lr must be two lr levels with 0 <= low <= high")
 
 
 @dataclass(kw_only=True)

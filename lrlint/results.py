@@ -55,6 +55,7 @@ class Explanation(Record):
     runtime_scaling: str | None
     not_checked_because: tuple[str, ...]
     set_aside: tuple[str, ...] = ()  # references that were not a trained pair, and why
+    quiet: tuple[str, ...] = ()  # rules that looked at the recipe and stayed silent, and why
 
     @classmethod
     def of(
@@ -63,8 +64,10 @@ class Explanation(Record):
         ref: Reference | None,
         set_aside: list[str] | None = None,
         candidates: list[Reference] | None = None,
+        quiet: list[str] | None = None,
     ) -> Explanation:
-        """``candidates``: every reference found; one whose numbers the checks cannot use says why."""
+        """``candidates``: every reference found; one whose numbers the checks cannot use says why; ``quiet``:
+        the rules that stayed silent, and why (filled by the checks)."""
         why = list(recipe.unknown)
         why.extend(f"{r.label} not used: {r.why}" for r in candidates or [] if r.why)
         if ref is None and set_aside:
@@ -83,6 +86,7 @@ class Explanation(Record):
             runtime_scaling=None if recipe.scaling is None else recipe.scaling.description,
             not_checked_because=tuple(why),
             set_aside=tuple(set_aside or ()),
+            quiet=tuple(quiet or ()),
         )
 
 

@@ -25,6 +25,7 @@ class Policy:
     safe: bool  # whether a fix under this policy may be applied silently
     note: str = ""
     from_settings: bool = False
+    usual_lr: tuple[float, float] | None = None  # lr levels trained without a warmup (LR003)
 
     @property
     def fix_exponent(self) -> float:
@@ -47,9 +48,10 @@ def rule_for_exponent(a: float) -> str:
 def policy_for(family: str, settings: Settings | None, table: OptimizerTable) -> Policy:
     fam = table.families.get(family) or table.families["unknown"]
     override = settings.policy_for(family) if settings is not None else None
+    usual = settings.thresholds.usual_lr.get(family, fam.usual_lr) if settings is not None else fam.usual_lr
     if override is not None:
-        return Policy(family, fam.title, override.fix, override.band, fam.safe, fam.note, True)
-    return Policy(family, fam.title, fam.fix, fam.band, fam.safe, fam.note)
+        return Policy(family, fam.title, override.fix, override.band, fam.safe, fam.note, True, usual)
+    return Policy(family, fam.title, fam.fix, fam.band, fam.safe, fam.note, usual_lr=usual)
 
 
 def factor(k: float, exponent: float) -> float:

@@ -71,6 +71,7 @@ class Thresholds:
         "max_safe_factor": "max-safe-factor",
         "warmup_factor": "warmup-factor",
         "linear_regime_batch": "linear-regime-batch",
+        "usual_lr": "usual-lr",
     }
     batch_tolerance: tuple[float, float] = (0.9, 1.11)
     lr_tolerance: tuple[float, float] = (0.8, 1.25)
@@ -79,8 +80,16 @@ class Thresholds:
     max_safe_factor: float = 16.0
     warmup_factor: float = 4.0
     linear_regime_batch: float = 8192.0
+    # per optimizer family: the lr levels trained without a warmup (LR003), over rules/optimizers.yaml's
+    usual_lr: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        families = _families() if self.usual_lr else ()
+        for family, (lo, hi) in self.usual_lr.items():
+            if family not in families:
+                raise FieldError("usual_lr", f"unknown optimizer family {family!r} ({', '.join(families)})")
+            if not 0 <= lo <= hi:
+                raise FieldError("usual_lr", f"{family}: two lr levels with 0 <= low <= high")
         for name, bound in (
             ("error_factor", 1),
             ("max_safe_batch", 0),

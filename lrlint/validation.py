@@ -102,7 +102,8 @@ def _build(tp: Any, data: Any) -> Any:
         for a in args:
             if _is_dataclass_type(a) and isinstance(data, dict):
                 return _build(a, data)
-        return data
+        rest = [a for a in args if a is not type(None)]
+        return _build(rest[0], data) if len(rest) == 1 else data  # ``X | None``: built as an X
     if origin is list and args:
         return [_build(args[0], x) for x in data]
     if origin is tuple:

@@ -34,11 +34,11 @@ SGD = "# lrlint: reference batch=256 lr=0.1\nbatch_size: {b}\nlr: {lr}\noptimize
 
 
 def test_lr003_message_and_location(tmp_path):
-    [f] = codes(check(tmp_path, "c.yaml", SGD.format(b=1024, lr=0.4, opt="sgd", extra="")), "LR003")
+    [f] = codes(check(tmp_path, "c.yaml", SGD.format(b=2048, lr=0.8, opt="sgd", extra="")), "LR003")
     assert (f.span.line, f.severity) == (3, "warning")
-    assert f.message == "lr 0.1 -> 0.4 (x4) with no warmup configured; add a gradual warmup (e.g. warmup_steps)"
+    assert f.message == "lr 0.1 -> 0.8 (x8) with no warmup configured; add a gradual warmup (e.g. warmup_steps)"
     assert f.notes == [
-        "effective batch 256 -> 1024",
+        "effective batch 256 -> 2048",
         "compared with inline reference at c.yaml:1 (batch 256, lr 0.1)",
         "devices not in the file: assumed unchanged",
     ]
@@ -50,24 +50,30 @@ def test_lr003_message_and_location(tmp_path):
 @pytest.mark.parametrize(
     "extra, lr, expect",
     [
-        ("warmup_steps: 500\n", 0.4, 0),  # a warmup anywhere: fine
-        ("warmup_ratio: 0.0\n", 0.4, 1),  # zero is no warmup
-        ("", 0.39, 0),  # x3.9 is under the default factor 4
-        ("warmup_steps: auto\n", 0.4, 0),  # unknown: lrlint does not guess
+        ("warmup_steps: 500\n", 0.8, 0),  # a warmup anywhere: fine
+        ("warmup_ratio: 0.0\n", 0.8, 1),  # zero is no warmup
+        ("", 0.39, 0),  # x3.9 is under the default factor 4 (and 0.39 an ordinary SGD level)
+        ("warmup_steps: auto\n", 0.8, 0),  # unknown: lrlint does not guess
     ],
 )
 def test_lr003_what_counts_as_warmup(tmp_path, extra, lr, expect):
-    assert len(codes(check(tmp_path, "c.yaml", SGD.format(b=1024, lr=lr, opt="sgd", extra=extra)), "LR003")) == expect
+    assert len(codes(check(tmp_path, "c.yaml", SGD.format(b=2048, lr=lr, opt="sgd", extra=extra)), "LR003")) == expect
+
+
+def test_lr003_a_raise_under_the_factor_stays_silent_above_the_usual_range(tmp_path):
+    text = "# lrlint: reference batch=256 lr=0.2\nbatch_size: 2048\nlr: {lr}\noptimizer: sgd\n"
+    assert codes(check(tmp_path, "c.yaml", text.format(lr=0.78)), "LR003") == []  # x3.9 lands at 0.78 > 0.5
+    assert len(codes(check(tmp_path, "c.yaml", text.format(lr=0.8)), "LR003")) == 1  # x4
 
 
 def test_lr003_threshold_is_a_setting(tmp_path):
-    text = SGD.format(b=512, lr=0.2, opt="sgd", extra="")
+    text = "# lrlint: reference batch=256 lr=0.4\nbatch_size: 512\nlr: 0.8\noptimizer: sgd\n"
     assert codes(check(tmp_path, "c.yaml", text), "LR003") == []
     assert len(codes(check(tmp_path, "c.yaml", text, thresholds={"warmup-factor": 2}), "LR003")) == 1
 
 
 def test_lr003_detectron2_default_warmup_counts(tmp_path):
-    text = "# lrlint: reference batch=16 lr=0.02\nSOLVER:\n  IMS_PER_BATCH: 64\n  BASE_LR: 0.08\n"
+    text = "# lrlint: reference batch=16 lr=0.02\nSOLVER:\n  IMS_PER_BATCH: 512\n  BASE_LR: 0.64\n"
     assert codes(check(tmp_path, "d2.yaml", text), "LR003") == []  # yacs default WARMUP_ITERS = 1000
     assert len(codes(check(tmp_path, "d2.yaml", text + "  WARMUP_ITERS: 0\n"), "LR003")) == 1
 

@@ -95,7 +95,7 @@ def test_config_inline_errors_name_the_flag(repo):
     assert (r.returncode, r.stdout) == (2, "")
     assert r.stderr == (
         "lrlint: error: --config: thresholds.nope: unknown key `nope` (valid keys: batch-tolerance, lr-tolerance, "
-        "error-factor, max-safe-batch, max-safe-factor, warmup-factor, linear-regime-batch)\n"
+        "error-factor, max-safe-batch, max-safe-factor, warmup-factor, linear-regime-batch, usual-lr)\n"
     )
     bad = repo.lrlint("check", "--config", "output-format = concise")
     assert bad.returncode == 2

@@ -71,9 +71,9 @@ def test_a_loss_summed_over_the_total_batch_already_scales_the_step(repo: GitRep
 
 def _yolo_raised(hook: str) -> str:
     return (
-        "# lrlint: reference batch=64 lr=0.001\n"
+        "# lrlint: reference batch=8 lr=0.08\n"
         "train_dataloader = dict(batch_size=64)\n"
-        "optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9))\n"
+        "optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.64, momentum=0.9))\n"
         f"default_hooks = dict(param_scheduler=dict(type='{hook}'))\n"
     )
 

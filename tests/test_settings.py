@@ -58,7 +58,7 @@ def test_an_unknown_key_offers_the_closest_valid_one(tmp_path):
         "nodes, show-dependents, runtime-scaling)",
         f"{path}: tool.lrlint.thresholds.warmup: unknown key `warmup`; did you mean `warmup-factor`? (valid keys: "
         "batch-tolerance, lr-tolerance, error-factor, max-safe-batch, max-safe-factor, warmup-factor, "
-        "linear-regime-batch)",
+        "linear-regime-batch, usual-lr)",
     ]
 
 

@@ -53,11 +53,12 @@ def test_stdin_filename_alone_reads_stdin(repo):
 
 def test_stdin_fix_prints_only_the_fixed_text_and_leaves_the_file(repo):
     _project(repo)
-    r = repo.lrlint("check", "--fix", "-", "--stdin-filename", "configs/x.yaml", input=SGD.format(bs=1024, lr=0.1))
-    assert r.stdout == SGD.format(bs=1024, lr=0.4)
+    r = repo.lrlint("check", "--fix", "-", "--stdin-filename", "configs/x.yaml", input=SGD.format(bs=2048, lr=0.1))
+    assert r.stdout == SGD.format(bs=2048, lr=0.8)
     assert "Fixed 1 error" in r.stderr and "configs/x.yaml" in r.stderr
     assert (repo.path / "configs/x.yaml").read_text() == SGD.format(bs=256, lr=0.1)
-    # the fixed text raises the lr x4 without warmup: LR003 remains, as a check of the written file would say
+    # the fixed text raises the lr x8 to 0.8, above the SGD family's usual range, without warmup: LR003 remains,
+    # as a check of the written file would say
     assert "LR003" in r.stderr and r.returncode == 1
 
 

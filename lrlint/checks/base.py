@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lrlint.findings import Finding
 from lrlint.recipes import Recipe
@@ -55,3 +55,5 @@ class CheckContext:
     settings: Settings
     shared_lr: bool = False  # the lr literal also serves another recipe
     source: Source | None = None  # the checked file (an override of an inherited value is written there)
+    # why a rule that looked at this recipe stayed silent (``--explain``): checks append to it
+    quiet: list[str] = field(default_factory=list)

@@ -7,7 +7,7 @@ from lrlint.checks import compare as cmp
 from lrlint.checks import fixes, locations, wording
 from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import ScalingData
-from lrlint.checks.lr003_missing_warmup import has_warmup, warmup_keys
+from lrlint.checks.lr003_missing_warmup import has_warmup, usual_level, warmup_keys
 from lrlint.findings import ERROR, WARNING, Finding, Fix
 from lrlint.scaling import RULE_TITLE, assess, same_number
 from lrlint.vocabulary import Severity
@@ -89,18 +89,21 @@ def check(ctx: CheckContext):
         severity,
         locations.changed_batch_span(ctx),
         data=ScalingData.of(ctx, c, expected),
-        fix=_with_warmup_advice(ctx, fixes.lr_fix(ctx, c, expected), expected / c.old_lr),
+        fix=_with_warmup_advice(ctx, fixes.lr_fix(ctx, c, expected), expected, c.old_lr),
         related=locations.related(ctx, f"tuned for batch {numbers.plain(c.old_batch)}"),
         notes=[wording.rule_note(ctx, c), *wording.reference_notes(ctx)],
     )
 
 
-def _with_warmup_advice(ctx: CheckContext, fix: Fix | None, factor: float) -> Fix | None:
-    """A fix that raises the lr by the warmup threshold or more in a config without a warmup leads to LR003:
-    its help says so first and names the warmup settings the profile reads."""
+def _with_warmup_advice(ctx: CheckContext, fix: Fix | None, expected: float, old_lr: float) -> Fix | None:
+    """A fix that raises the lr by the warmup threshold or more, above its family's usual range, in a config
+    without a warmup leads to LR003: its help says so first and names the warmup settings the profile reads."""
     r = ctx.recipe
+    factor = expected / old_lr
     if fix is None or factor < ctx.settings.thresholds.warmup_factor or has_warmup(r):
         return fix
+    if usual_level(ctx, expected) is not None:
+        return fix  # the raised lr is an ordinary level for its family: LR003 stays silent
     keys = warmup_keys(r.profile)
     add = f": add one with {' or '.join(keys[:2])}" if keys else ""
     fix.message += f"; the lr then rises x{numbers.plain(factor)} with no warmup (LR003){add}"

@@ -18,6 +18,24 @@ merged config has no warmup at all (no `warmup_steps`, `warmup_ratio`,
 `warmup_epochs`, `SOLVER.WARMUP_ITERS`, MMEngine `LinearLR` warmup, ...). A
 framework that scales the lr at run time counts as raising it.
 
+A raise that lands at or under the top of the optimizer family's usual range
+(`usual_lr` in `rules/optimizers.yaml`: SGD family 1e-4 to 0.5, adaptive
+1e-6 to 1e-3) is not flagged: an ordinary level needs no warmup, however low
+the reference was (AdamW 1e-4 after a 1e-5 fine-tuning base). `--explain`
+says so for the recipe. The range is of the lr that runs, not per sample:
+Goyal et al.'s lr of 3.2 for batch 8192 is 0.1 per 256 samples, an ordinary
+level per sample, and it is the case that needed the warmup. Sign-based and
+unknown optimizers have no range: the raise alone decides. The range is the
+family's, not the task's: an SGD detector raised from 0.02 to 0.16 stays
+silent although detectors usually train at 0.02.
+
+A level above the range is not flagged without a raise by `warmup-factor`:
+in the benchmark repositories (`bench/realworld/lr_levels.py`) the 25 recipes
+that train above their family's range without a warmup are published as they
+are (linear classifiers on frozen features at SGD lr 12 and 30, 3D detectors
+at AdamW 8e-3, MobileNet-V3 at RMSprop 0.064), and the one raise of x2 to x4
+without a warmup (Adam 1e-3 -> 2e-3 for half the batch) is LR002's to judge.
+
 ## Why is this bad?
 Goyal et al. 2017 ("Accurate, Large Minibatch SGD") could only train ResNet-50
 at batch 8192 with the linearly scaled lr after adding a gradual warmup over
@@ -28,16 +46,16 @@ the run blow up in its first hundred steps.
 ## Example
 ```yaml
 # lrlint: reference batch=256 lr=0.1
-batch_size: 1024
-lr: 0.4
+batch_size: 2048
+lr: 0.8
 optimizer: sgd
 ```
 
 Use instead:
 ```yaml
 # lrlint: reference batch=256 lr=0.1
-batch_size: 1024
-lr: 0.4
+batch_size: 2048
+lr: 0.8
 optimizer: sgd
 warmup_epochs: 5
 ```
@@ -52,7 +70,9 @@ Detectron2 1000 iterations, Ultralytics 3 epochs): review it. Where the
 scheduler list is inherited from a base file, the fix is shown, not applied.
 
 ## Options
-`[tool.lrlint.thresholds] warmup-factor` (default 4).
+`[tool.lrlint.thresholds] warmup-factor` (default 4); `usual-lr`, per family
+(`usual-lr = { adaptive = [1e-6, 3e-4] }` narrows it; `[0, 0]` turns it off,
+so that the raise alone decides).
 """
 
 
@@ -87,6 +107,21 @@ def warmup_keys(profile) -> list[str]:
     elif w is not None:
         keys.insert(0, w.key)
     return list(dict.fromkeys(keys))
+
+
+def usual_level(ctx: CheckContext, lr: float) -> str | None:
+    """Why ``lr`` (the lr that runs after a raise) needs no warmup: it is at or under the top of its optimizer
+    family's usual range (``usual_lr`` in rules/optimizers.yaml, or ``[tool.lrlint.thresholds] usual-lr``);
+    None when it is above, or the family has no range."""
+    usual = ctx.policy.usual_lr
+    if usual is None or not lr <= usual[1] * (1 + 1e-9):
+        return None
+    lo, hi = usual
+    where = "is under" if lr < lo * (1 - 1e-9) else "stays within"
+    return (
+        f"{where} the {ctx.policy.family} family's usual range, {numbers.plain(lo)} to {numbers.plain(hi)} "
+        "(usual-lr): an ordinary level needs no warmup"
+    )
 
 
 def _hint(recipe) -> str:
@@ -141,6 +176,13 @@ def check(ctx: CheckContext):
         return
     f, ref, k, runtime = best
     if not ref.batch or not ref.lr:  # skipped above: stated for the type checker
+        return
+    usual = usual_level(ctx, ref.lr * f)
+    if usual is not None:
+        ctx.quiet.append(
+            f"LR003 silent: {r.lr.key} {wording.fmt_lr(ctx, ref.lr)} -> {wording.fmt_lr(ctx, ref.lr * f)} "
+            f"(x{numbers.plain(f)} against {ref.label}) {usual}"
+        )
         return
     how = (
         f"{runtime.description}: the lr runs x{numbers.plain(f)} the reference's"
@@ -198,21 +240,22 @@ RULE = Rule(
     doc=DOC,
     check=check,
     valid=(
-        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\nwarmup_epochs: 5\n"),
+        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 2048\nlr: 0.8\noptimizer: sgd\nwarmup_epochs: 5\n"),
         Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 512\nlr: 0.2\noptimizer: sgd\n"),
+        Example("# lrlint: reference batch=8 lr=1.0e-5\nper_device_train_batch_size: 32\nlearning_rate: 1.0e-4\n"),
     ),
     invalid=(
-        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\n", expect=("LR003",)),
+        Example("# lrlint: reference batch=256 lr=0.1\nbatch_size: 2048\nlr: 0.8\noptimizer: sgd\n", expect=("LR003",)),
         Example(
-            "# lrlint: reference batch=256 lr=0.1\nbatch_size: 1024\nlr: 0.4\noptimizer: sgd\nwarmup_epochs: 0\n",
+            "# lrlint: reference batch=256 lr=0.1\nbatch_size: 2048\nlr: 0.8\noptimizer: sgd\nwarmup_epochs: 0\n",
             expect=("LR003",),
         ),
         Example(
-            "# lrlint: reference batch=8 lr=2.0e-5\nper_device_train_batch_size: 128\nlearning_rate: 8.0e-5\n",
+            "# lrlint: reference batch=32 lr=5.0e-4\nper_device_train_batch_size: 512\nlearning_rate: 2.0e-3\n",
             filename="train_args.yaml",
             expect=("LR003",),
             expected_fix=(
-                "# lrlint: reference batch=8 lr=2.0e-5\nper_device_train_batch_size: 128\nlearning_rate: 8.0e-5\n"
+                "# lrlint: reference batch=32 lr=5.0e-4\nper_device_train_batch_size: 512\nlearning_rate: 2.0e-3\n"
                 "warmup_ratio: 0.05\n"
             ),
         ),
