@@ -78,6 +78,7 @@ ROLE_TITLES = {
     "momentum": "momentum",
     "warmup": "warmup",
     "schedule_steps": "step-based schedule lengths",
+    "train_dataset": "training data (a child on other data with its own lr and batch is a recipe of its own)",
 }
 FENCE = {"yaml": "yaml", "yml": "yaml", "json": "json", "py": "python"}
 

@@ -88,6 +88,18 @@ class Tag:
             return f"{self.text}: {self.devices} devices x {self.per_device} per device = {self.total}"
         return f"{self.text}: batch {self.total}"
 
+    def transposed(self, per_device: Value | None, path: str) -> bool:
+        """The per-device batch written in the file named ``path`` (this tag's own file) matches the tag only read
+        the other way round: its device count, not its per-device part (mmdet's ``16x1``, 16 devices x 1,
+        renamed ``1xb16``). Its device count is then unknown: never read backwards. A per-device batch a base
+        file writes says nothing about how this file's name was spelled."""
+        d, m = self.devices, self.per_device
+        if self.inherited_from is not None or d is None or m is None or d == m or per_device is None:
+            return False
+        if per_device.span is None or per_device.span.path != path or not per_device.known:
+            return False
+        return per_device.number == d
+
 
 def name_tag(profile: Profile, filename: str, scope: str = "recipe") -> Tag | None:
     """The first of the profile's ``name_tags`` of ``scope`` that matches the file name."""
@@ -384,11 +396,14 @@ def build(
         roles = {r: _pick(profile.patterns(r), index, lr.key) for r in SINGLE_ROLES}
         if roles["devices"] is None:
             roles["devices"] = _device_list(profile.patterns("devices"), values, lr.key)
+        pdv = roles["batch_per_device"]
+        backwards = tag is not None and tag.transposed(pdv, doc.path)
         if (
             roles["devices"] is None
             and tag is not None
             and tag.devices is not None
-            and roles["batch_per_device"] is not None
+            and pdv is not None
+            and not backwards
         ):
             roles["devices"] = Value(
                 "devices",
@@ -409,6 +424,12 @@ def build(
         opt_name = str(opt.value) if opt is not None and opt.known else None if default is None else str(default)
         display, family = optimizers.lookup(opt_name)
         eff, parts, unknown, assumptions = effective_batch(profile, roles, values)
+        if backwards and roles["devices"] is None and tag is not None and pdv is not None:
+            eff, assumptions = None, []
+            unknown.append(
+                f"the file name's {tag.text} matches {pdv.key} = {numbers.plain(pdv.number or 0)} only read the other "
+                f"way round ({tag.per_device} devices x {tag.devices}): the device count is unknown"
+            )
         if not lr.known:
             unknown.append(lr.why or f"{lr.key} is not known statically")
         elif lr.float_value is None:

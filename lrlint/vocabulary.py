@@ -59,6 +59,7 @@ ROLES = (
     "momentum",
     "warmup",  # any value > 0 means a warmup is configured
     "schedule_steps",  # step-based schedule lengths (rescaled by 1/k)
+    "train_dataset",  # the training data a recipe was tuned on (another dataset's recipe is not a rescale)
 )
 Role = Literal[
     "batch_per_device",
@@ -73,6 +74,7 @@ Role = Literal[
     "momentum",
     "warmup",
     "schedule_steps",
+    "train_dataset",
 ]
 # the roles a recipe holds one value of (the nearest to its lr)
 SINGLE_ROLES = (
@@ -85,6 +87,7 @@ SINGLE_ROLES = (
     "nodes",
     "optimizer",
     "momentum",
+    "train_dataset",
 )
 # the roles an effective batch is made of: batch sizes first (the largest first), then multipliers
 BATCH_ROLES = ("batch_total", "batch_global", "batch_per_device", "repeats", "grad_accum", "devices", "nodes")

@@ -23,9 +23,10 @@ git base, a base config, or a declared reference such as
 A reference is a batch and an lr that were trained together: a declaration
 in the file that writes the lr beats one elsewhere, a stale declaration
 (one that disagrees with its file's own tag) is set aside (LR004 reports
-it), and a child that writes its own lr next to its own tag, replaces the
-optimizer, or composes a base from fragments never trained together is not
-compared with that base. `--explain` lists what was set aside and why.
+it), and a child that writes its own lr next to its own tag (or its own lr
+and batch for other training data), replaces the optimizer, or composes a
+base from fragments never trained together is not compared with that base.
+`--explain` lists what was set aside and why.
 
 With a git base (`--base`, pre-commit), a finding the file already had at the
 base, with the same batch, lr and reference, is pre-existing: counted, not

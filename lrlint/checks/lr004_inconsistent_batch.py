@@ -93,9 +93,15 @@ def _tag(ctx: CheckContext):
                 f"{pd.key} x {rv.key} is {numbers.plain(pd.number)} x {numbers.plain(reps)} = "
                 f"{numbers.plain(pd.number * reps)}"
             )
+        hint = ""
+        if rv is None and tag.transposed(pd, r.doc.path):
+            hint = (
+                f" (read the other way round, {tag.per_device} devices x {tag.devices}, it matches: an older "
+                "devices x per-device spelling renamed backwards?)"
+            )
         yield _finding(
             ctx,
-            f"file name {name} says {tag.describe()}, but {what}: rename the file or set the batch it names",
+            f"file name {name} says {tag.describe()}, but {what}{hint}: rename the file or set the batch it names",
             pd.span if pd.span is not None and pd.span.path == r.doc.path else None,
             TagMismatchData(r.profile.name, tag.text, tag.total, pd.number, pd.key),
             related=[Related(pd.span, "per-device batch")]

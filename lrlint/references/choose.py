@@ -7,9 +7,11 @@ A reference is a batch and an lr that were tuned as a pair. ``collect`` lists ev
    the file it is written in: a stale declaration (LR004 reports it when that file is checked);
 2. a declared batch key written in the checked file when the lr is inherited: the child restates its
    own batch, it does not re-tune the base's lr;
-3. a child that writes its own lr next to its own file-name tag is a recipe of its own: the base's lr
-   and declarations written elsewhere are not its reference, unless its lr is the base's lr rescaled
-   for the batch change as the policy accepts (then it is a rescaled base, and stays compared);
+3. a child that writes its own lr next to its own file-name tag, or its own lr and batch for other
+   training data than its base's (the profile's ``train_dataset`` role: Detectron2's PointRend
+   Cityscapes recipe over a COCO base), is a recipe of its own: the base's lr and declarations written
+   elsewhere are not its reference, unless its lr is the base's lr rescaled for the batch change as the
+   policy accepts (then it is a rescaled base, and stays compared);
 4. a child that replaces the optimizer (another type, or the profile's delete key, ``_delete_=True``,
    over the optimizer's settings) is not compared with the base's lr;
 5. a base whose batch comes from one file and whose lr from another, with nothing tying them (the
@@ -34,6 +36,7 @@ from lrlint.references import DECLARED, HISTORY, INHERITANCE, Reference
 from lrlint.scaling import Policy, assess, same_number
 from lrlint.settings import Thresholds
 from lrlint.values import Value
+from lrlint.vocabulary import BATCH_SIZE_ROLES
 
 
 def stale_tag(recipe: Recipe, value: Value) -> Tag | None:
@@ -105,13 +108,17 @@ def _declared_reason(r: Reference, recipe: Recipe, doc_path: str, lr_path: str |
 def _own_recipe(
     refs: list[Reference], recipe: Recipe, doc_path: str, lr_path: str | None, policy: Policy, thresholds: Thresholds
 ) -> str | None:
-    """Why the base's lr is not this recipe's reference: it writes its own lr next to its own tag."""
+    """Why the base's lr is not this recipe's reference: it writes its own lr next to its own tag, or its own lr
+    and batch for other training data."""
     tag = recipe.tag
-    if lr_path != doc_path or tag is None or tag.inherited_from is not None or tag.total is None:
-        return None
     inh = next((r for r in refs if r.kind == INHERITANCE), None)
+    if lr_path != doc_path or inh is None:
+        return None
+    own: str | None = _other_data(recipe, inh, doc_path)
+    if tag is not None and tag.inherited_from is None and tag.total is not None:
+        own = f"next to its own tag ({tag.describe()})"
     lr = recipe.lr_value
-    if inh is None or not inh.batch or not inh.lr or lr is None or recipe.effective_batch is None:
+    if own is None or not inh.batch or not inh.lr or lr is None or recipe.effective_batch is None:
         return None
     k = recipe.effective_batch / inh.batch
     if assess(k, lr / inh.lr, policy, thresholds).ok and not same_number(lr, inh.lr):
@@ -119,9 +126,27 @@ def _own_recipe(
     if same_number(lr, inh.lr) and same_number(k, 1.0):
         return None
     return (
-        f"{PurePath(doc_path).name} writes its own {recipe.lr.key} {numbers.plain(lr)} next to its own tag "
-        f"({tag.describe()}): a recipe of its own, not a rescale of the base's"
+        f"{PurePath(doc_path).name} writes its own {recipe.lr.key} {numbers.plain(lr)} {own}: a recipe of its own, "
+        "not a rescale of the base's"
     )
+
+
+def _other_data(recipe: Recipe, inh: Reference, doc_path: str) -> str | None:
+    """How the child trains other data than its base with a batch of its own (None when it does not)."""
+    ds = recipe.roles.get("train_dataset")
+    base_ds = inh.recipe.roles.get("train_dataset") if inh.recipe is not None else None
+    if ds is None or base_ds is None or ds.span is None or ds.span.path != doc_path:
+        return None
+    if not ds.known or not base_ds.known or ds.value == base_ds.value:
+        return None
+    batch = next((v for r in BATCH_SIZE_ROLES if (v := recipe.roles.get(r)) is not None), None)
+    if batch is None or batch.span is None or batch.span.path != doc_path:
+        return None
+    return f"and {batch.key} for other training data ({ds.key} {_shown(ds)}; the base trains {_shown(base_ds)})"
+
+
+def _shown(v: Value) -> str:
+    return v.raw.strip() or str(v.value)
 
 
 def _optimizer_replaced(refs: list[Reference], recipe: Recipe, doc_path: str, replaced_scopes: list[str]) -> str | None:
