@@ -368,6 +368,31 @@ def _schedule(profile: Profile, index: keypaths.KeyIndex[Value]) -> list[Value]:
     ]
 
 
+def _tag_devices(roles: dict[str, Value | None], tag: Tag | None, path: str) -> str:
+    """Set the devices role from the file-name tag where the config states none; when the tag matches the
+    per-device batch of its own file only read the other way round, leave it unset and say why ('' otherwise)."""
+    pdv = roles["batch_per_device"]
+    if roles["devices"] is not None or tag is None or tag.devices is None or pdv is None:
+        return ""
+    if tag.transposed(pdv, path):
+        return (
+            f"the file name's {tag.text} matches {pdv.key} = {numbers.plain(pdv.number or 0)} only read the other "
+            f"way round ({tag.per_device} devices x {tag.devices}): the device count is unknown"
+        )
+    roles["devices"] = Value(
+        "devices",
+        tag.devices,
+        None,
+        why=(
+            f"{tag.devices} devices from the file name ({tag.text})"
+            if tag.inherited_from is None
+            else f"{tag.devices} devices from the base's file name ({tag.text}, {PurePath(tag.inherited_from).name})"
+        ),
+        from_tag=tag.text,
+    )
+    return ""
+
+
 def build(
     doc: Document,
     profile: Profile,
@@ -396,27 +421,7 @@ def build(
         roles = {r: _pick(profile.patterns(r), index, lr.key) for r in SINGLE_ROLES}
         if roles["devices"] is None:
             roles["devices"] = _device_list(profile.patterns("devices"), values, lr.key)
-        pdv = roles["batch_per_device"]
-        backwards = tag is not None and tag.transposed(pdv, doc.path)
-        if (
-            roles["devices"] is None
-            and tag is not None
-            and tag.devices is not None
-            and pdv is not None
-            and not backwards
-        ):
-            roles["devices"] = Value(
-                "devices",
-                tag.devices,
-                None,
-                why=(
-                    f"{tag.devices} devices from the file name ({tag.text})"
-                    if tag.inherited_from is None
-                    else f"{tag.devices} devices from the base's file name "
-                    f"({tag.text}, {PurePath(tag.inherited_from).name})"
-                ),
-                from_tag=tag.text,
-            )
+        backwards = _tag_devices(roles, tag, doc.path)
         warmup = [v for p in profile.patterns("warmup") for _k, v in index.matching(p)]
         schedule = _schedule(profile, index)
         opt = roles.get("optimizer")
@@ -424,12 +429,9 @@ def build(
         opt_name = str(opt.value) if opt is not None and opt.known else None if default is None else str(default)
         display, family = optimizers.lookup(opt_name)
         eff, parts, unknown, assumptions = effective_batch(profile, roles, values)
-        if backwards and roles["devices"] is None and tag is not None and pdv is not None:
+        if backwards and roles["devices"] is None:
             eff, assumptions = None, []
-            unknown.append(
-                f"the file name's {tag.text} matches {pdv.key} = {numbers.plain(pdv.number or 0)} only read the other "
-                f"way round ({tag.per_device} devices x {tag.devices}): the device count is unknown"
-            )
+            unknown.append(backwards)
         if not lr.known:
             unknown.append(lr.why or f"{lr.key} is not known statically")
         elif lr.float_value is None:
