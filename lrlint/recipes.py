@@ -89,16 +89,16 @@ class Tag:
         return f"{self.text}: batch {self.total}"
 
     def transposed(self, per_device: Value | None, path: str) -> bool:
-        """The per-device batch written in the file named ``path`` (this tag's own file) matches the tag only read
-        the other way round: its device count, not its per-device part (mmdet's ``16x1``, 16 devices x 1,
-        renamed ``1xb16``). Its device count is then unknown: never read backwards. A per-device batch a base
-        file writes says nothing about how this file's name was spelled."""
-        d, m = self.devices, self.per_device
-        if self.inherited_from is not None or d is None or m is None or d == m or per_device is None:
+        """A ``1xbN`` tag on a file that writes 1 per device: mmdet's ``Nx1`` (N devices x 1 image) renamed
+        backwards, so the tag matches the content only read the other way round. Its device count is then
+        unknown: never read backwards. Only the one-per-device case: a per-device batch edited to equal a
+        larger tag's device count (``8xb2`` set to 8) is a batch change, and a per-device batch a base file
+        writes says nothing about how this file's name was spelled."""
+        if self.inherited_from is not None or self.devices != 1 or not self.per_device or self.per_device == 1:
             return False
-        if per_device.span is None or per_device.span.path != path or not per_device.known:
+        if per_device is None or per_device.span is None or per_device.span.path != path or not per_device.known:
             return False
-        return per_device.number == d
+        return per_device.number == 1
 
 
 def name_tag(profile: Profile, filename: str, scope: str = "recipe") -> Tag | None:

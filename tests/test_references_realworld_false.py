@@ -92,6 +92,29 @@ def test_a_per_device_batch_that_matches_neither_reading_is_still_an_unscaled_ch
     assert lines[1].startswith(f"{child}:4:29: LR004 warning: file name ") and "other way round" not in lines[1]
 
 
+def test_a_per_device_batch_edited_to_the_device_count_is_a_batch_change(repo: GitRepo):
+    # 8xb16 edited to 8 per device: the same numbers as a backwards 8xb16, but a real halving of the batch
+    repo.write("configs/_base_/schedules/mmdet-schedule-1x.py", SCHEDULE.replace("=16)", "=128)"))
+    child = "configs/retinanet/retinanet_r50_fpn_8xb16-1x_coco.py"
+    repo.write(
+        child,
+        "_base_ = ['../_base_/schedules/mmdet-schedule-1x.py']\ntrain_dataloader = dict(batch_size=16)\n",
+    )
+    repo.commit()
+    repo.write(
+        child,
+        "_base_ = ['../_base_/schedules/mmdet-schedule-1x.py']\ntrain_dataloader = dict(batch_size=8)\n",
+    )
+    code, lines = concise(repo, "--base", "HEAD", "configs")
+    assert code == 1
+    assert lines == [
+        f"{child}:2:36: LR001 [*] error: effective batch 128 -> 64 (x0.5) but optim_wrapper.optimizer.lr stays "
+        "0.02; expected 0.01 (linear rule)",
+        f"{child}:2:36: LR004 warning: file name retinanet_r50_fpn_8xb16-1x_coco.py says 8xb16: 8 devices x 16 per "
+        "device = 128, but train_dataloader.batch_size is 8: rename the file or set the batch it names",
+    ]
+
+
 # -- another dataset's recipe over a generic base is a recipe of its own ------------------------------------
 
 D2_BASE = (
