@@ -170,6 +170,9 @@ def _scaling_lines(p: Profile) -> list[str]:
     for cond in p.warmup_when:
         value = f" {cond.value!r}" if cond.value is not None else ""
         out.append(f"- A warmup is configured when `{cond.key}` {cond.op}{value}")
+    for u in p.unread:
+        when = " and ".join(f"`{c.key}` {c.op}" + (f" {c.value!r}" if c.value is not None else "") for c in u.when)
+        out.append(f"- Not read when {when}: {_code(u.keys)}" + (f": {u.why}" if u.why else ""))
     for nt in p.not_trained:
         out.append(f"- Not a training recipe: `{nt.glob}`: {nt.why}")
     if p.declared_batch:

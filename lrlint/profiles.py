@@ -121,6 +121,18 @@ class NotTrained:
 
 
 @dataclass(kw_only=True)
+class Unread:
+    """Keys the framework does not read when every condition in ``when`` holds (``why`` says so in the docs):
+    lrlint reads the config without them."""
+
+    __pydantic_config__ = FORBID
+
+    when: list[Condition]
+    keys: list[str]
+    why: str = ""
+
+
+@dataclass(kw_only=True)
 class Consistency:
     """``total`` must be a multiple of the product of ``factors`` (LR004); ``message`` is formatted with
     ``total``, ``factors`` (``a * b``), ``product`` and each key's last part."""
@@ -188,6 +200,7 @@ class Profile:
     declared_batch: list[str] = field(default_factory=list)  # keys stating the batch the lr was tuned for
     not_trained: list[NotTrained] = field(default_factory=list)  # configs that are not training recipes
     warmup_when: list[Condition] = field(default_factory=list)  # a hook that warms up by default (LR003)
+    unread: list[Unread] = field(default_factory=list)  # keys the framework does not read, and when
     consistency: list[Consistency] = field(default_factory=list)
     epoch_flags: list[EpochFlag] = field(default_factory=list)
     warmup_fix: WarmupFix | None = None  # how an unsafe fix adds a warmup (LR003)
@@ -202,6 +215,10 @@ class Profile:
 
     def patterns(self, role: str) -> list[str]:
         return self.roles.get(role, [])
+
+    def unread_keys(self, values: dict) -> list[str]:
+        """The key patterns the framework does not read in a document with these ``values``."""
+        return [k for u in self.unread if all(c.holds(values) for c in u.when) for k in u.keys]
 
 
 @dataclass(kw_only=True)

@@ -393,6 +393,18 @@ def _tag_devices(roles: dict[str, Value | None], tag: Tag | None, path: str) -> 
     return ""
 
 
+def _read_values(
+    profile: Profile, values: dict[str, Value], index: keypaths.KeyIndex[Value] | None
+) -> tuple[dict[str, Value], keypaths.KeyIndex[Value]]:
+    """The document's values the framework reads, indexed: without the keys it does not read there (the
+    profile's ``unread``: an MMEngine config's mmcv 1.x keys)."""
+    unread = profile.unread_keys(values)
+    if not unread:
+        return values, index or keypaths.KeyIndex(values)
+    kept = {k: v for k, v in values.items() if not any(keypaths.matches(p, k) for p in unread)}
+    return kept, keypaths.KeyIndex(kept)
+
+
 def build(
     doc: Document,
     profile: Profile,
@@ -405,8 +417,7 @@ def build(
     ``tag``: the file-name tag (True: read it from ``doc.path``); its device count stands in where the
     config has none. ``index``: the document's keys, when they are already indexed.
     """
-    values = doc.values
-    index = index or keypaths.KeyIndex(values)
+    values, index = _read_values(profile, doc.values, index)
     if tag is True:
         tag = name_tag(profile, doc.path)
     tag = tag or None
