@@ -29,12 +29,11 @@ from lrlint.discover import Target, resolved
 from lrlint.findings import Finding, Related
 from lrlint.inherit import Resolver
 from lrlint.inherit.model import Loaded
-from lrlint.results import Parsed, Result
+from lrlint.results import Parsed, ParsesSources, Result
 from lrlint.sources import INCLUDE_ERROR, Source, SourceError
 
 if TYPE_CHECKING:
     from lrlint.references.git import GitBase
-    from lrlint.values import Document
 
 # data fields that say where the numbers were read or why the advice holds, not what the finding is about
 _NOT_INPUTS = frozenset({"references", "why"})
@@ -109,22 +108,13 @@ class BaseTree(Resolver):
         return sources.decode(f"{self.git.label}:{rel}", fmt, data)
 
 
-class BaselineEngine(Protocol):
+class BaselineEngine(ParsesSources, Protocol):
     """What the baseline needs from the run's engine (``lrlint.api.Engine``)."""
 
     cwd: Path
     overlay: dict[Path, bytes]
-    resolver: Resolver
 
     def open_git(self, start: Path) -> GitBase | None: ...
-    def parse_source(
-        self,
-        src: Source,
-        fs_path: Path | None = None,
-        remember: bool = True,
-        resolver: Resolver | None = None,
-        docs: list[Document] | None = None,
-    ) -> Parsed: ...
     def check_parsed(self, path: str, parsed: Parsed, old: Parsed | None, result: Result) -> None: ...
 
 

@@ -29,39 +29,30 @@ from lrlint.inherit import inherit_profile
 from lrlint.recipes import Recipe
 from lrlint.references import Reference
 from lrlint.references.collect import declared, history
+from lrlint.results import ParsesSources
 from lrlint.scaling import batch_changed, policy_for
 from lrlint.sources import SourceError, format_of
 from lrlint.values import Document
 
 if TYPE_CHECKING:
-    from lrlint.inherit import AtRevision, Resolver
+    from lrlint.inherit import AtRevision
     from lrlint.profiles import OptimizerTable, Profile
     from lrlint.references.git import GitBase
     from lrlint.results import Parsed, Result
     from lrlint.settings import Settings
-    from lrlint.sources import Source
 
 
-class Engine(Protocol):
+class Engine(ParsesSources, Protocol):
     """What the dependents need from the run's engine (``lrlint.api.Engine``)."""
 
     settings: Settings
     cwd: Path
     profiles: tuple[Profile, ...]
     optimizers: OptimizerTable
-    resolver: Resolver
 
     def repo_git(self) -> GitBase | None: ...
     def read(self, target: Target) -> Parsed: ...
     def at_base(self, git: GitBase) -> AtRevision: ...
-    def parse_source(
-        self,
-        src: Source,
-        fs_path: Path | None = None,
-        remember: bool = True,
-        resolver: Resolver | None = None,
-        docs: list[Document] | None = None,
-    ) -> Parsed: ...
 
 
 MAX_SHOWN = 3  # dependents named in a finding (all with --show-dependents)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from lrlint.findings import Finding
-from lrlint.inherit import Problem
+from lrlint.inherit import Problem, Resolver
 from lrlint.inherit.model import Loaded
 from lrlint.recipes import Recipe
 from lrlint.records import Record
@@ -32,6 +33,21 @@ class Parsed:
     base_sources: list[Source] = field(default_factory=list)  # base files read (code frames)
     problems: list[Problem] = field(default_factory=list)  # LR906: unresolvable bases
     config_set: bool = False  # a merged config set: each value is edited and reported where it is written
+
+
+class ParsesSources(Protocol):
+    """The part of the run's engine (``lrlint.api.Engine``) that parses a source with its bases."""
+
+    resolver: Resolver
+
+    def parse_source(
+        self,
+        src: Source,
+        fs_path: Path | None = None,
+        remember: bool = True,
+        resolver: Resolver | None = None,
+        docs: list[Document] | None = None,
+    ) -> Parsed: ...
 
 
 class ExplainedReference(Record):

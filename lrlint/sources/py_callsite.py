@@ -7,6 +7,7 @@ calls; it uses the walk's state (imports, scopes, emitted keys) declared below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import libcst as cst
@@ -44,8 +45,7 @@ class CallSites:
     def _emit(self, key: str, sym: Sym, ctor: bool = False) -> None:
         self.keys.emit(key, sym, ctor)
 
-    def _path(self, node: Any, scope: Scope) -> str | None:  # the walk's: a target's dotted key
-        raise NotImplementedError
+    _path: Callable[[Any, Scope], str | None]  # the walk's method (Analyzer._path): a target's dotted key
 
     def _call(self, node: cst.Call, scope: Scope, d: int) -> Sym:
         if id(node) in self.calls.built:
