@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from lrlint import bigstack, checks, config_sets, dependents, directives, interpolate, profiles, sources, stated_devices
+from lrlint import bigstack, checks, config_sets, directives, interpolate, profiles, sources, stated_devices
 from lrlint.baseline import Baseline, group_missing, summary_note
 from lrlint.checks import lr100_unused_suppression as unused_suppression
 from lrlint.checks.base import CheckContext
@@ -370,14 +370,8 @@ def _relocate(f: Finding, doc: Document, path: str, keys: frozenset[str]) -> Non
     """A finding about a value from a base file is reported in the checked child, at the line that names
     its bases (under one of ``keys``, the profiles' inherit keys); the base file's line is kept as a related
     location."""
-    names = next(
-        (
-            v.span
-            for v in doc.values.values()
-            if v.span is not None and v.span.path == path and v.key.split(".")[0] in keys
-        ),
-        None,
-    )
+    at_path = (v for v in doc.values.values() if v.span is not None and v.span.path == path)
+    names = next((v.span for v in at_path if v.key.split(".")[0] in keys), None)
     if names is None:
         return
     f.related.insert(0, Related(f.span, "inherited from here"))
@@ -460,8 +454,12 @@ def check_targets(
                 config_sets.check_set(engine, sets[i], result)
         if progress is not None:
             progress.advance()
-    if not engine.git_refused():
-        dependents.report(engine, targets, result)
+    git = None if engine.git_refused() else engine.repo_git()
+    changed = git.changed_targets(targets) if git is not None else []
+    if git is not None and changed:  # the dependents' module is imported only when a checked file changed
+        from lrlint import dependents
+
+        dependents.report(engine, git, changed, result)
 
 
 def check_paths(

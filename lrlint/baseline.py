@@ -16,7 +16,6 @@ finding with the number of configs that name it (``group_missing``), in any run.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -50,6 +49,8 @@ def identity(f: Finding, name: str = "") -> tuple[str, str, str, str]:
     if isinstance(values.get("reference"), dict):
         values["reference"] = values["reference"].get("kind")
     about = f.data.about() if f.data is not None else ""
+    import json  # a run with a base only: a run without one does not import it
+
     text = json.dumps(values, sort_keys=True, default=str)
     message = f.message.replace(name, "\0") if name else f.message
     return (f.code, about, _LINE_NUMBERS.sub("", message), text)

@@ -37,9 +37,25 @@ def cache_dir() -> Path | None:
     raw = os.environ.get("LRLINT_CACHE_DIR")
     if raw is not None:
         return Path(raw) if raw else None
+    plain = _plain_linux_cache()
+    if plain is not None:
+        return Path(plain)
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("lrlint", appauthor=False))
+
+
+def _plain_linux_cache() -> str | None:
+    """platformdirs' user cache directory where every platformdirs version gives the same one: Linux (not
+    Android) with an absolute ``$XDG_CACHE_HOME``, or none and an absolute ``$HOME``; else None (ask
+    platformdirs). Importing platformdirs costs more than parsing a 50-line config."""
+    if sys.platform != "linux" or hasattr(sys, "getandroidapilevel") or "ANDROID_DATA" in os.environ:
+        return None
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if xdg:
+        return os.path.join(xdg, "lrlint") if xdg.startswith("/") and xdg.strip() == xdg else None
+    home = os.environ.get("HOME", "")
+    return os.path.join(home, ".cache", "lrlint") if home.startswith("/") and home.strip() == home else None
 
 
 def entries(where: Path) -> list[Path]:

@@ -32,7 +32,7 @@ def config_options(values: list[str] | None) -> tuple[str | None, dict]:
     """``--config`` values: the config file (at most one) and the settings given inline as TOML ``KEY = VALUE``
     pairs (ruff's two forms; a value that names an existing file is the file)."""
     from lrlint.api import UsageError
-    from lrlint.settings import ConfigError, merged_tables, tomllib
+    from lrlint.settings import ConfigError, merged_tables
 
     path: str | None = None
     inline: dict = {}
@@ -42,6 +42,8 @@ def config_options(values: list[str] | None) -> tuple[str | None, dict]:
                 raise UsageError(f"--config {value}: only one config file can be given (already {path})")
             path = value
             continue
+        from lrlint.tomlfile import tomllib
+
         try:
             table = tomllib.loads(value)
         except tomllib.TOMLDecodeError as e:

@@ -218,25 +218,9 @@ def _message(g: Group) -> str:
     return f"x{numbers.plain(g.k)} effective batch for {_who(g)} this file, {lr}: {', '.join(shown)}{more}"
 
 
-def changed_targets(git: GitBase, targets: list[Target]) -> list[Path]:
-    """The targets changed since the git base (not new there)."""
-    out = []
-    for t in targets:
-        rel = git.relative(t.fs_path)
-        if rel is not None and git.is_changed(rel) and git.old_path(rel) is not None:
-            out.append(resolved(t.fs_path))
-    return out
-
-
-def report(engine: Engine, targets: list[Target], result: Result) -> None:
-    """The dependents of the changed ``targets`` compared at the base revision; their findings, grouped per
-    changed value of the shared file, added to ``result.findings``."""
-    git = engine.repo_git()
-    if git is None:
-        return
-    changed = changed_targets(git, targets)
-    if not changed:
-        return
+def report(engine: Engine, git: GitBase, changed: list[Path], result: Result) -> None:
+    """The dependents of the ``changed`` targets (``GitBase.changed_targets``) compared at the base revision;
+    their findings, grouped per changed value of the shared file, added to ``result.findings``."""
     deps = Dependents(engine, git)
     deps.find(changed)
     flagged = {f.span.path for f in result.findings if f.code in RULES}  # checked dependents that report it

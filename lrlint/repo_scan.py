@@ -102,15 +102,20 @@ class Around:
 
     def consumed(self, recipe: Recipe, path: str) -> Recipe:
         """``recipe`` (of the file shown as ``path``) with the runtime scaling of a script that consumes it."""
-        from lrlint import script_scaling
-
         if recipe.scaling is not None:
             return recipe
         if self._scripts is None:
-            self._scripts = script_scaling.declared(self.engine.settings.runtime_scaling)
             git = self.git()
-            if git is not None:
-                self._scripts += script_scaling.detect(git.root, self.scan().scripts)
+            declared, found = self.engine.settings.runtime_scaling, self.scan().scripts if git is not None else []
+            self._scripts = []
+            if declared or found:  # the script reader is imported only when there is a script to read
+                from lrlint import script_scaling
+
+                self._scripts = script_scaling.declared(declared)
+                if git is not None:
+                    self._scripts += script_scaling.detect(git.root, found)
         if not self._scripts:
             return recipe
+        from lrlint import script_scaling
+
         return script_scaling.apply(recipe, self._scripts, self.relative(path) or path)

@@ -6,18 +6,12 @@ are used as they are and pydantic is not imported.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from lrlint.profiles import optimizer_table
 from lrlint.validation import FieldError, Invalid, validate
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 CONFIG_FILES = (".lrlint.toml", "lrlint.toml", "pyproject.toml")
 DEFAULT_OFF = frozenset({"LR008", "LR100"})  # style rules: only when selected by their exact code or ALL
@@ -287,6 +281,8 @@ def find_config(start: Path) -> tuple[Path, dict] | None:
             f = d / name
             if not f.is_file():
                 continue
+            from lrlint.tomlfile import tomllib
+
             try:
                 data = tomllib.loads(f.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
@@ -308,6 +304,8 @@ def load(
     root = Path.cwd()
     config_file = None
     if config:
+        from lrlint.tomlfile import tomllib
+
         f = Path(config)
         try:
             data = tomllib.loads(f.read_text(encoding="utf-8"))

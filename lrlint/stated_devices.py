@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 
-import yaml
-
 from lrlint.recipes import Recipe
 from lrlint.sources import SourceError
 from lrlint.spans import LineIndex, Span
@@ -209,6 +207,8 @@ def accelerate_options(tokens: list[str], root: Path) -> list[str]:
             break
     if not path or "$" in path or "{" in path:
         return []
+    import yaml  # an accelerate config named by a launch command: a JSON or Python run may not need PyYAML
+
     f = (root / path).resolve()
     try:
         if not f.is_relative_to(root.resolve()) or not f.is_file() or f.stat().st_size > MAX_LAUNCH_CONFIG:

@@ -48,10 +48,12 @@ def _modules_after_check(repo: GitRepo, *args: str) -> tuple[int, set[str]]:
     """Run ``lrlint.cli.main(["check", *args])`` in a fresh interpreter; its exit code and ``sys.modules``."""
     out = repo.path.parent / "modules.json"
     code = (
-        "import json, sys\n"
+        "import sys\n"
         "from lrlint.cli import main\n"
         f"rc = main(['check', *{list(args)!r}])\n"
-        f"open({str(out)!r}, 'w').write(json.dumps({{'rc': rc, 'modules': sorted(sys.modules)}}))\n"
+        "modules = sorted(sys.modules)\n"
+        "import json\n"  # after the run: json is not one of its imports
+        f"open({str(out)!r}, 'w').write(json.dumps({{'rc': rc, 'modules': modules}}))\n"
     )
     env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
     env.pop("LRLINT_OUTPUT_FORMAT", None)
@@ -146,3 +148,80 @@ def test_the_python_table_is_built_for_python_files_only(tmp_path: Path, monkeyp
     rc, modules = _modules_after_check(repo, "train.py")
     assert rc == 0 and "lrlint.sources.python_source" in modules
     assert sorted(p.name.split("-")[0] for p in cache.glob("*.pickle")) == ["python", "rules"]
+
+
+# what a one-file YAML check with nothing changed needs none of: the Python reader, validation, the TOML
+# parser (no config file), the CI formats' hashes, platformdirs (a plain Linux cache path), the modules of
+# dependents, script scaling, fixes, the editor server and verify
+NOT_ON_THE_YAML_PATH = (
+    "libcst",
+    "pydantic",
+    "torch",
+    "tomllib",
+    "json",
+    "hashlib",
+    "platformdirs",
+    "lrlint.sources.python_source",
+    "lrlint.python_rules",
+    "lrlint.dependents",
+    "lrlint.script_scaling",
+    "lrlint.fix",
+    "lrlint.lsp",
+    "lrlint.verify",
+    "lrlint.report.sarif",
+    "lrlint.report.json_format",
+)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the cache path without platformdirs is Linux's")
+def test_unchanged_yaml_file_imports_only_the_yaml_path(tmp_path: Path, monkeypatch) -> None:
+    """The pre-commit case the start-up time is measured on: one committed YAML config with a recipe."""
+    monkeypatch.delenv("LRLINT_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("train.yaml", HF_OLD)
+    repo.commit("config")
+    for run in ("builds the rules", "reads them from the cache"):
+        rc, modules = _modules_after_check(repo, "--explain", "train.yaml")
+        assert rc == 0, run
+        assert "lrlint.sources.yaml_source" in modules and "lrlint.report.full" in modules, run
+        loaded = [m for top in NOT_ON_THE_YAML_PATH for m in _loaded(modules, top)]
+        if run == "builds the rules":
+            continue  # building the shipped rules reads them with PyYAML: what matters is every later run
+        assert not loaded, f"a one-file YAML check imported {loaded[:8]}"
+    assert [p.name.split("-")[0] for p in (tmp_path / "xdg-cache" / "lrlint").glob("*.pickle")] == ["rules"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the shortcut is taken on Linux only")
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"HOME": "/home/dev"},
+        {"HOME": "/home/dev/"},
+        {"HOME": "/"},
+        {"HOME": "/home/dev", "XDG_CACHE_HOME": "/var/tmp/cache"},
+        {"HOME": "/home/dev", "XDG_CACHE_HOME": "/var/tmp/cache/"},
+        {"HOME": "/home/dev", "XDG_CACHE_HOME": ""},
+        {"HOME": "/home/dev", "XDG_CACHE_HOME": "relative/cache"},
+        {"HOME": "/home/dev", "XDG_CACHE_HOME": " /padded"},
+        {"HOME": "relative-home"},
+    ],
+)
+def test_cache_dir_without_platformdirs_is_platformdirs_own(env: dict, monkeypatch) -> None:
+    """Where the cache path is computed without importing platformdirs, it is the path platformdirs gives;
+    where it is not (relative or padded values), platformdirs is asked."""
+    import platformdirs
+
+    from lrlint import cache
+
+    monkeypatch.delenv("LRLINT_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(cache, "_chosen", None)
+    plain = cache._plain_linux_cache()
+    if plain is None:
+        assert env.get("XDG_CACHE_HOME", "x").startswith(("r", " ")) or not env["HOME"].startswith("/")
+        return
+    assert plain == platformdirs.user_cache_dir("lrlint", appauthor=False)
+    assert cache.cache_dir() == Path(plain)

@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lrlint import gitproc, sources
 from lrlint.discover import resolved
 from lrlint.sources import Source
+
+if TYPE_CHECKING:
+    from lrlint.discover import Target
 
 MAX_PATHSPEC = 64  # more checked files than this: one diff of the whole tree
 # git pairs a rename or copy at 50% similarity; two different configs of one family (two model sizes) are often
@@ -156,6 +161,15 @@ class GitBase:
     def is_changed(self, rel: str) -> bool:
         self._ask(rel)
         return rel in self.changed
+
+    def changed_targets(self, targets: Iterable[Target]) -> list[Path]:
+        """The targets changed since the base (not new there), resolved: the files whose dependents are followed."""
+        out = []
+        for t in targets:
+            rel = self.relative(t.fs_path)
+            if rel is not None and self.is_changed(rel) and self.old_path(rel) is not None:
+                out.append(resolved(t.fs_path))
+        return out
 
     def relative(self, fs: Path) -> str | None:
         """``fs`` from the work tree's top level (``/``-separated); None outside the work tree."""
