@@ -16,7 +16,6 @@ finding with the number of configs that name it (``group_missing``), in any run.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
@@ -28,6 +27,7 @@ from lrlint.discover import Target, resolved
 from lrlint.findings import Finding, Related
 from lrlint.inherit import Resolver
 from lrlint.inherit.model import Loaded
+from lrlint.regex import pattern
 from lrlint.results import Parsed, ParsesSources, Result
 from lrlint.sources import INCLUDE_ERROR, Source, SourceError
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 # data fields that say where the numbers were read or why the advice holds, not what the finding is about
 _NOT_INPUTS = frozenset({"references", "why"})
-_LINE_NUMBERS = re.compile(r"\bline \d+|:\d+(?::\d+)?\b")
+_LINE_NUMBERS = r"\bline \d+|:\d+(?::\d+)?\b"
 RELATED_SHOWN = 3  # an LR906 for many configs points at this many of the others
 
 
@@ -53,7 +53,7 @@ def identity(f: Finding, name: str = "") -> tuple[str, str, str, str]:
 
     text = json.dumps(values, sort_keys=True, default=str)
     message = f.message.replace(name, "\0") if name else f.message
-    return (f.code, about, _LINE_NUMBERS.sub("", message), text)
+    return (f.code, about, pattern(_LINE_NUMBERS).sub("", message), text)
 
 
 def mark(findings: list[Finding], before: list[Finding] | None, names: tuple[str, str] = ("", "")) -> None:

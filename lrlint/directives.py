@@ -6,13 +6,15 @@ import re
 from dataclasses import dataclass, field
 
 from lrlint import numbers
+from lrlint.regex import pattern
 
-_IGNORE = re.compile(r"\blrlint:\s*(?:ignore|noqa)\b(?:\s*\[(?P<codes>[^\]]*)\]|:\s*(?P<codes2>[A-Z0-9, ]+))?", re.I)
-_NOQA = re.compile(r"(?:^|\s)noqa\b(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
-IGNORE_BRACKETS = re.compile(r"\blrlint:\s*ignore\s*\[(?P<codes>[^\]]*)\]", re.I)  # the bracket form, to add codes to
-_REFERENCE = re.compile(r"\blrlint:\s*reference\b(?P<args>.*)$", re.I)
+# the expressions' text (``lrlint.regex.pattern`` compiles each on first use)
+_IGNORE = r"(?i)\blrlint:\s*(?:ignore|noqa)\b(?:\s*\[(?P<codes>[^\]]*)\]|:\s*(?P<codes2>[A-Z0-9, ]+))?"
+_NOQA = r"(?i)(?:^|\s)noqa\b(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?"
+IGNORE_BRACKETS = r"(?i)\blrlint:\s*ignore\s*\[(?P<codes>[^\]]*)\]"  # the bracket form, to add codes to
+_REFERENCE = r"(?i)\blrlint:\s*reference\b(?P<args>.*)$"
 # a key starts where no word character precedes it: a long word is tried once, not at each of its characters
-_ARG = re.compile(r"(?<![\w.])(?P<k>[A-Za-z_][\w.]*)\s*=\s*(?P<v>[^\s,;]+)")
+_ARG = r"(?<![\w.])(?P<k>[A-Za-z_][\w.]*)\s*=\s*(?P<v>[^\s,;]+)"
 
 
 def _codes(text: str | None) -> frozenset[str] | None:
@@ -36,13 +38,13 @@ class Suppression:
 def suppression(comment: str) -> Suppression | None:
     """The lrlint suppression in ``comment`` (``lrlint: ignore[...]``, or ``noqa`` naming lrlint codes); None
     for none, and for a ``noqa`` that names no lrlint code (it is another tool's)."""
-    m = _IGNORE.search(comment)
+    m = pattern(_IGNORE).search(comment)
     if m is not None:
         raw = m["codes"] if m["codes"] is not None else m["codes2"]
         codes = _codes(raw)
         at = (m.start("codes"), m.end("codes")) if m["codes"] is not None else None
         return Suppression(comment, tuple(sorted(codes)) if codes else None, at, m[0].strip() == comment.strip())
-    m = _NOQA.search(comment)
+    m = pattern(_NOQA).search(comment)
     if m is None or not m["codes"]:
         return None
     codes = _codes(m["codes"]) or frozenset()
@@ -58,7 +60,7 @@ def suppressed(comments: dict[int, str], line: int, code: str) -> bool:
     if not text:
         return False
     for rx in (_IGNORE, _NOQA):
-        m = rx.search(text)
+        m = pattern(rx).search(text)
         if m:
             codes = _codes(m.groupdict().get("codes") or m.groupdict().get("codes2"))
             if codes is None or any(code.startswith(c) for c in codes):
@@ -87,10 +89,10 @@ def declared_references(comments: dict[int, str]) -> list[DeclaredReference]:
     """
     out = []
     for line in sorted(comments):
-        m = _REFERENCE.search(comments[line])
+        m = pattern(_REFERENCE).search(comments[line])
         if not m:
             continue
-        pairs = [(a["k"], a["v"]) for a in _ARG.finditer(m["args"])]
+        pairs = [(a["k"], a["v"]) for a in pattern(_ARG).finditer(m["args"])]
         args = {k.lower(): v for k, v in pairs}
         batch = lr = None
         try:

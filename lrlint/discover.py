@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lrlint import gitproc, globs
+from lrlint.regex import pattern
 from lrlint.sources import format_of
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def _matches_any(rel: str, patterns: list[str]) -> bool:
     return globs.matches(rel, patterns)
 
 
-_STAGED = re.compile(r"([0-7]{6}) [0-9a-f]{40,64} [0-3]\t(.*)", re.S)
+_STAGED = r"(?s)([0-7]{6}) [0-9a-f]{40,64} [0-3]\t(.*)"
 GITLINK = "160000"  # the index mode of a submodule
 
 
@@ -127,7 +127,7 @@ def _git_files(directory: Path) -> tuple[list[str], list[str]] | None:
     files: list[str] = []
     submodules: list[str] = []
     for entry in out.stdout.split("\0"):
-        m = _STAGED.fullmatch(entry)
+        m = pattern(_STAGED).fullmatch(entry)
         if m is None:  # an untracked file: its path alone
             if entry:
                 files.append(entry)

@@ -12,10 +12,11 @@ import re
 from dataclasses import replace
 
 from lrlint import keypaths
+from lrlint.regex import pattern
 from lrlint.values import INTERPOLATED, STRING, UNKNOWN, Document, Value
 
-_FULL = re.compile(r"^\$\{([^${}]*)\}$")
-_INNER = re.compile(r"\$\{([^${}]*)\}")
+_FULL = r"^\$\{([^${}]*)\}$"
+_INNER = r"\$\{([^${}]*)\}"
 MAX_HOPS = 32
 
 
@@ -51,7 +52,7 @@ def _lookup(key: str, expr: str, values: dict[str, Value], seen: tuple[str, ...]
             return None, f"${{{expr}}} refers to the mapping {target}, not a value"
         return None, f"${{{expr}}}: {target} is not in the config"
     if isinstance(v.value, str) and "${" in v.value:
-        inner = _FULL.match(v.value.strip())
+        inner = pattern(_FULL).match(v.value.strip())
         if inner:
             return _lookup(target, inner.group(1), values, seen + (target,))
         return None, f"${{{expr}}}: {target} is a string interpolation"
@@ -71,7 +72,7 @@ def _substitute(key: str, text: str, values: dict[str, Value]) -> tuple[str, lis
             return mm.group(0)
         return str(t.value)
 
-    return _INNER.sub(sub, text), whys
+    return pattern(_INNER).sub(sub, text), whys
 
 
 def resolve(values: dict[str, Value]) -> dict[str, Value]:
@@ -81,7 +82,7 @@ def resolve(values: dict[str, Value]) -> dict[str, Value]:
             out[key] = v
             continue
         text = v.value.strip()
-        m = _FULL.match(text)
+        m = pattern(_FULL).match(text)
         if m:
             t, why = _lookup(key, m.group(1), values, (key,))
             if t is None:

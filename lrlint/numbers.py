@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 import re
 
+from lrlint.regex import pattern
+
 SIG_DIGITS = 4
 
 # the range a batch part or an lr is computed with: products and ratios of a few such numbers stay finite
@@ -29,7 +31,7 @@ def unusable(x: float) -> str:
     return ""
 
 
-_SCI = re.compile(r"^(?P<sign>[+-]?)(?P<mant>[0-9_]*\.?[0-9_]*)(?P<e>[eE])(?P<esign>[+-]?)(?P<exp>[0-9]+)$")
+_SCI = r"^(?P<sign>[+-]?)(?P<mant>[0-9_]*\.?[0-9_]*)(?P<e>[eE])(?P<esign>[+-]?)(?P<exp>[0-9]+)$"
 
 
 def _digits(x: float, sig: int = SIG_DIGITS) -> tuple[str, int]:
@@ -142,7 +144,7 @@ def format_like(x: float, template: str | None, yaml_plain: bool = False, sig: i
     if x == 0:
         return f"{quote}0{quote}"
     digits, exp = _digits(x, sig)
-    m = _SCI.match(body)
+    m = pattern(_SCI).match(body)
     if m and yaml_plain and not quote and "." not in m["mant"] and len(digits) > 1:
         exp -= len(digits) - 1
         sign = "-" if exp < 0 else ("+" if m["esign"] else "")

@@ -24,18 +24,19 @@ from typing import TYPE_CHECKING
 
 from lrlint import numbers
 from lrlint.recipes import ActiveScaling, Recipe
+from lrlint.regex import pattern
 
 if TYPE_CHECKING:
     from lrlint.settings import ScriptScaling
 
-LR_NAMES = re.compile(r"(?:^|_)(?:b?lr|learning_rate)$", re.IGNORECASE)  # lr, blr, base_lr, peak_lr, learning_rate
+LR_NAMES = r"(?i)(?:^|_)(?:b?lr|learning_rate)$"  # lr, blr, base_lr, peak_lr, learning_rate
 LOADERS = ("yaml.safe_load", "yaml.load", "OmegaConf.load", "Config.fromfile", "json.load", "yaml.full_load")
 MAX_SCRIPT = 1_000_000  # bytes: a larger file is no training script lrlint reads
-WORLD = re.compile(r"world_size|get_world_size|global_size|num_gpus|n_gpus|ngpus|nproc|num_processes|num_nodes", re.I)
-BATCH = re.compile(r"batch", re.I)
+WORLD = r"(?i)world_size|get_world_size|global_size|num_gpus|n_gpus|ngpus|nproc|num_processes|num_nodes"
+BATCH = r"(?i)batch"
 # the batch parts a batch-like name stands for
 PARTS = (
-    (("accum",), re.compile(r"accum", re.I)),
+    (("accum",), r"(?i)accum"),
     (("devices", "nodes"), WORLD),
     (("per_device", "global_batch", "total"), BATCH),
 )
@@ -141,7 +142,7 @@ class _Scan(ast.NodeVisitor):
 
     def _lr(self, target: ast.expr, value: ast.expr, node: ast.stmt) -> None:
         chain = _chain(target)
-        if chain is None or not LR_NAMES.search(chain[-1]):
+        if chain is None or not pattern(LR_NAMES).search(chain[-1]):
             return
         source = self._source(value, target, 0)
         if source is None or len(source) < 2:
@@ -150,7 +151,7 @@ class _Scan(ast.NodeVisitor):
         per = self._batch(value, names, 0, target)
         if per is None or not names:
             return
-        covers = frozenset(p for parts, pat in PARTS if any(pat.search(n) for n in names) for p in parts)
+        covers = frozenset(p for parts, pat in PARTS if any(pattern(pat).search(n) for n in names) for p in parts)
         sqrt = any(isinstance(n, ast.Call) and _name(n.func) == "sqrt" for n in ast.walk(value)) or any(
             isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) for n in ast.walk(value)
         )
@@ -173,7 +174,7 @@ class _Scan(ast.NodeVisitor):
             if not isinstance(n, (ast.Attribute, ast.Subscript, ast.Name)):
                 continue
             chain = _chain(n)
-            if chain is None or not LR_NAMES.search(chain[-1]):
+            if chain is None or not pattern(LR_NAMES).search(chain[-1]):
                 continue
             if isinstance(n, ast.Name) and depth < 3 and n.id in self.local:
                 return self._source(self.local[n.id], target, depth + 1)
@@ -199,7 +200,7 @@ class _Scan(ast.NodeVisitor):
                     per = per or inner
                 continue
             label = _name(n) if isinstance(n, (ast.Attribute, ast.Name, ast.Call)) else None
-            if label and any(pat.search(label) for _, pat in PARTS):
+            if label and any(pattern(pat).search(label) for _, pat in PARTS):
                 names.append(label)
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) and _constant(n.right) > 1:
                 per = _constant(n.right)

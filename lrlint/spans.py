@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass
 
-_LONE_CR = re.compile(r"\r(?!\n)")
+from lrlint.regex import pattern
+
+_LONE_CR = r"\r(?!\n)"
 
 
 def lf_breaks(text: str) -> str:
     """``text`` with each lone CR (a classic Mac line break, one for YAML and Python) made an LF.
 
     Same length, same offsets: scanners that look for ``\n`` see every line break, CRLF included."""
-    return _LONE_CR.sub("\n", text) if "\r" in text else text
+    return pattern(_LONE_CR).sub("\n", text) if "\r" in text else text
 
 
 @dataclass(frozen=True, slots=True)

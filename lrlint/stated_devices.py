@@ -14,13 +14,13 @@ Makefiles and README code blocks). Such a count stands in for the devices
 
 from __future__ import annotations
 
-import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 
 from lrlint.recipes import Recipe
+from lrlint.regex import pattern
 from lrlint.sources import SourceError
 from lrlint.spans import LineIndex, Span
 from lrlint.values import Value
@@ -54,11 +54,11 @@ class Engine(Protocol):
 MAX_LAUNCH_CONFIG = 64 * 1024  # bytes: an accelerate config file larger than this is not read
 NEAR = 2  # a comment this many lines above a batch or lr value (or on its line) is about it
 GPUS = r"(?:gpus?|cards?|devices?|npus?)"
-_NODES_X_GPUS = re.compile(rf"(\d+)\s*nodes?\s*[x×*]\s*(\d+)\s*{GPUS}\b", re.I)
-_FOR_GPUS = re.compile(rf"(?<![\w.])(\d+)\s*{GPUS}\b", re.I)
-_INTEGER = re.compile(r"(?<![\d.])\d+(?![\d.])")
-_PRODUCT = re.compile(r"(?<![\w.])(\d+)\s*[x×*]\s*(\d+)\s*=\s*(\d+)")
-CONFIG_TOKEN = re.compile(r"[\w./{}$-]*\.(?:py|ya?ml|json)$")
+_NODES_X_GPUS = rf"(?i)(\d+)\s*nodes?\s*[x×*]\s*(\d+)\s*{GPUS}\b"
+_FOR_GPUS = rf"(?i)(?<![\w.])(\d+)\s*{GPUS}\b"
+_INTEGER = r"(?<![\d.])\d+(?![\d.])"
+_PRODUCT = r"(?<![\w.])(\d+)\s*[x×*]\s*(\d+)\s*=\s*(\d+)"
+CONFIG_TOKEN = r"[\w./{}$-]*\.(?:py|ya?ml|json)$"
 OPTIONS = {  # launcher option -> what it counts
     "--nproc_per_node": "devices",
     "--nproc-per-node": "devices",
@@ -96,22 +96,22 @@ def from_comment(text: str, per_device: float | None) -> tuple[int, int | None] 
     got = _stated(text, per_device)
     if got is None:
         return None
-    others = {int(n) for n in _INTEGER.findall(text)} - {got[0], got[1]}
+    others = {int(n) for n in pattern(_INTEGER).findall(text)} - {got[0], got[1]}
     if others and (per_device is None or per_device not in others):
         return None
     return got
 
 
 def _stated(text: str, per_device: float | None) -> tuple[int, int | None] | None:
-    m = _NODES_X_GPUS.search(text)
+    m = pattern(_NODES_X_GPUS).search(text)
     if m:
         return int(m.group(2)), int(m.group(1))
-    m = _PRODUCT.search(text)
+    m = pattern(_PRODUCT).search(text)
     if m and per_device is not None:
         a, b, total = (int(g) for g in m.groups())
         if a * b == total and per_device in (a, b):
             return (b if per_device == a else a), None
-    counts = {int(n) for n in _FOR_GPUS.findall(text)}
+    counts = {int(n) for n in pattern(_FOR_GPUS).findall(text)}
     if len(counts) == 1:
         (n,) = counts
         return (n, None) if n > 0 else None
@@ -181,7 +181,7 @@ def read_launch_line(tokens: list[str]) -> tuple[list[str], dict[str, int]]:
             n = _count(val)
             if n is not None:
                 counts.setdefault("devices", n)
-        elif CONFIG_TOKEN.match(tok) and "$" not in tok and "{" not in tok:
+        elif pattern(CONFIG_TOKEN).match(tok) and "$" not in tok and "{" not in tok:
             configs.append(tok)
             if "dist_train" in " ".join(tokens[:i]) and i + 1 < len(tokens):  # tools/dist_train.sh CONFIG GPUS
                 n = _count(tokens[i + 1])

@@ -11,6 +11,7 @@ from lrlint.checks.base import CheckContext, Example, Rule
 from lrlint.checks.data import RefLabel, ScheduleData
 from lrlint.findings import DISPLAY_ONLY, UNSAFE, WARNING, Edit, Finding, Fix, Related
 from lrlint.references import STRENGTH, Reference
+from lrlint.regex import pattern
 from lrlint.scaling import batch_changed, same_number
 from lrlint.spans import Span
 from lrlint.values import Value
@@ -57,7 +58,7 @@ file is overridden in the child; an item of an inherited list is shown, not
 edited.
 """
 
-_TUPLE = re.compile(r"^\s*[\(\[]?\s*\d+(?:\s*,\s*\d+)*\s*,?\s*[\)\]]?\s*$")
+_TUPLE = r"^\s*[\(\[]?\s*\d+(?:\s*,\s*\d+)*\s*,?\s*[\)\]]?\s*$"
 
 
 def _numbers(v) -> list[float] | None:
@@ -65,7 +66,7 @@ def _numbers(v) -> list[float] | None:
     schedule; an out-of-range count, ``numbers.unusable``, is not computed with)."""
     if not v.known:
         return None
-    if isinstance(v.value, str) and _TUPLE.match(v.value) and "," in v.value:
+    if isinstance(v.value, str) and pattern(_TUPLE).match(v.value) and "," in v.value:
         out = [float(x) for x in re.findall(r"\d+", v.value)]
         return None if any(numbers.unusable(x) for x in out) else out
     n = v.number
@@ -106,7 +107,7 @@ def _old_value(ref, key: str):
 
 def _content(v, new: list[float], as_int: bool) -> str:
     raw = v.raw or str(v.value)
-    if len(new) > 1 or (isinstance(v.value, str) and _TUPLE.match(v.value) and "," in v.value):
+    if len(new) > 1 or (isinstance(v.value, str) and pattern(_TUPLE).match(v.value) and "," in v.value):
         it = iter(new)
         return re.sub(r"\d+", lambda m: numbers.plain(next(it)), raw)
     return str(int(new[0])) if as_int else numbers.format_like(new[0], v.raw or None)

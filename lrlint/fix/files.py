@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
-import re
 import stat
 import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from lrlint.regex import pattern
 from lrlint.sources import Source
 
 
@@ -34,14 +34,14 @@ def unified_diff(path: str, src: Source, new: bytes) -> str:
 
 TEMP_SUFFIX = ".lrlint-tmp"
 # write_atomic's temporary file of ``c.yaml``: ``.c.yaml.`` + mkstemp's 8 characters + TEMP_SUFFIX
-_TEMP_NAME = re.compile(r"^\.(?P<name>.+\.(?:ya?ml|json|py))\.[a-z0-9_]{8}\.lrlint-tmp$")
+_TEMP_NAME = r"^\.(?P<name>.+\.(?:ya?ml|json|py))\.[a-z0-9_]{8}\.lrlint-tmp$"
 STALE_AFTER_S = 120  # a temporary file this old is left by a killed --fix (a running one's lives for seconds)
 READ_ONLY = "the file is read-only: left as it is (--fix-read-only rewrites it and keeps its mode)"
 
 
 def is_temporary(name: str) -> bool:
     """Whether ``name`` is a temporary file name of write_atomic (``.c.yaml.ab12cd34.lrlint-tmp``)."""
-    return name.endswith(TEMP_SUFFIX) and _TEMP_NAME.match(name) is not None
+    return name.endswith(TEMP_SUFFIX) and pattern(_TEMP_NAME).match(name) is not None
 
 
 def clean_stale(dirs: Iterable[Path], max_age: float = STALE_AFTER_S) -> list[Path]:

@@ -9,6 +9,7 @@ import sys
 
 from lrlint import directives, sources
 from lrlint.findings import Edit, Finding
+from lrlint.regex import pattern
 from lrlint.results import Result
 from lrlint.sources import Source
 
@@ -21,7 +22,7 @@ def ignore_edit(src: Source, path: str, line: int, codes: list[str]) -> Edit | N
     lines = src.lines
     text = lines.line_text(line)
     start = lines.offset(line, 1)
-    existing = directives.IGNORE_BRACKETS.search(text)
+    existing = pattern(directives.IGNORE_BRACKETS).search(text)
     if existing is not None:
         have = [c.strip() for c in existing["codes"].split(",") if c.strip()]
         content = ", ".join(have + [c for c in codes if c not in have])

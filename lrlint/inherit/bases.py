@@ -6,17 +6,17 @@ base is resolved the same way (recursively). Paths are relative to the naming fi
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 
 from lrlint.discover import is_file, resolved
 from lrlint.inherit.model import MAX_DEPTH, Loaded, Problem, Resolved, is_key, mark, merge, problem, with_values
 from lrlint.profiles import Inherit
+from lrlint.regex import pattern
 from lrlint.sources import INCLUDE_ERROR, Source, SourceError
 from lrlint.values import ROOT_PREFIX, Document, Value
 
-_FILE_DIRNAME = re.compile(r"\{\{\s*fileDirname\s*\}\}")
+_FILE_DIRNAME = r"\{\{\s*fileDirname\s*\}\}"
 
 
 def _entries(doc: Document, key: str) -> list[Value]:
@@ -144,7 +144,7 @@ class MMEngineBases(PathBases):
 
     def target(self, entry: Value, fs: Path) -> Path | None:
         if isinstance(entry.value, str):
-            entry = Value(entry.key, _FILE_DIRNAME.sub(fs.parent.as_posix(), entry.value), entry.span)
+            entry = Value(entry.key, pattern(_FILE_DIRNAME).sub(fs.parent.as_posix(), entry.value), entry.span)
         return super().target(entry, fs)
 
     def skip(self, entry: Value) -> bool:

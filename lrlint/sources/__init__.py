@@ -12,7 +12,6 @@ import codecs
 import errno
 import importlib
 import os
-import re
 import stat
 import warnings
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 from lrlint.findings import Edit
 from lrlint.problems import Missing as Missing  # re-exported beside the LR9xx codes
 from lrlint.problems import SourceError as SourceError
+from lrlint.regex import pattern
 from lrlint.spans import LineIndex
 from lrlint.values import Document
 
@@ -76,7 +76,7 @@ def format_of(path: str | Path) -> str | None:
     return SUFFIXES.get(Path(path).suffix.lower())
 
 
-_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_COOKIE = rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)"
 
 
 def decode(path: str, fmt: str, data: bytes) -> Source:
@@ -89,7 +89,7 @@ def decode(path: str, fmt: str, data: bytes) -> Source:
         bom = codecs.BOM_UTF8
     elif fmt == "python":
         for head in data.splitlines()[:2]:
-            m = _COOKIE.match(head)
+            m = pattern(_COOKIE).match(head)
             if m:
                 encoding = m.group(1).decode("ascii")
                 break

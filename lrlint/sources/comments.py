@@ -19,8 +19,9 @@ The comment text keeps everything after the ``#`` except trailing whitespace
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Sequence
+
+from lrlint.regex import pattern
 
 __all__ = ["find_comments"]
 
@@ -67,8 +68,8 @@ def _exact(text: str, ranges: Sequence[tuple[int, int]]) -> dict[int, str]:
     return out
 
 
-_BLOCK_HEADER = re.compile(r"[|>][-+0-9]*[ \t]*$")
-_SEQ_PREFIX = re.compile(r"[ \t]*(?:-[ \t]+)*")
+_BLOCK_HEADER = r"[|>][-+0-9]*[ \t]*$"
+_SEQ_PREFIX = r"[ \t]*(?:-[ \t]+)*"
 _QUOTE_OPENERS = frozenset("-?:,[{")
 
 
@@ -140,7 +141,7 @@ def _lexical(text: str) -> dict[int, str]:
 
 
 def _opens_block_scalar(content: str) -> bool:
-    m = _BLOCK_HEADER.search(content)
+    m = pattern(_BLOCK_HEADER).search(content)
     if not m:
         return False
     before = content[: m.start()]
@@ -158,7 +159,7 @@ def _after_property(before: str) -> bool:
 
 def _parent_indent(content: str) -> int:
     """Indentation a block scalar's body must exceed, for the line that opens it."""
-    m = _SEQ_PREFIX.match(content)
+    m = pattern(_SEQ_PREFIX).match(content)
     prefix = m.group(0) if m else ""
     rest = content[len(prefix) :]
     if ":" in rest and not rest.lstrip().startswith(("|", ">")):

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from typing import cast
 
+from lrlint.regex import pattern
 from lrlint.sources import LIMIT_EXCEEDED, PARSE_ERROR, Limits, Source, SourceError
 from lrlint.values import LITERAL, STRING, Document, Scalar, Value
 from lrlint.vocabulary import Provenance
@@ -23,10 +24,8 @@ __all__ = ["parse"]
 
 # json's own string scanner (C-accelerated); typeshed leaves it out of json.decoder's stubs
 _scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
-_WS = re.compile(r"[ \t\n\r]*")
-# the whitespace pattern matches the empty string too: its match is never None
-_skip_ws = cast(Callable[[str, int], re.Match[str]], _WS.match)
-_NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_WS = r"[ \t\n\r]*"
+_NUMBER = r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?"
 _CONSTANTS = {
     "true": True,
     "false": False,
@@ -59,8 +58,9 @@ def _scan(source: Source, limits: Limits, problems: list[SourceError]) -> dict[s
     lines = source.lines
     span = lines.span
     path_name = source.path
-    ws = _skip_ws
-    number = _NUMBER.match
+    # the whitespace pattern matches the empty string too: its match is never None
+    ws = cast(Callable[[str, int], re.Match[str]], pattern(_WS).match)
+    number = pattern(_NUMBER).match
     max_depth = limits.max_depth
     max_values = limits.max_values
 
