@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from lrlint import numbers
+from lrlint.records import Record, field
 from lrlint.regex import pattern
 
 # the expressions' text (``lrlint.regex.pattern`` compiles each on first use)
@@ -23,8 +23,7 @@ def _codes(text: str | None) -> frozenset[str] | None:
     return frozenset(c.strip().upper() for c in re.split(r"[,\s]+", text) if c.strip())
 
 
-@dataclass(frozen=True)
-class Suppression:
+class Suppression(Record):
     """A suppression comment as written: ``comment`` (its text after ``#``), the lrlint ``codes`` it names
     (None: every code), where they stand in ``comment`` (the bracket form's ``[...]``; None otherwise) and
     whether the directive is the whole comment (it can be removed without removing anything else)."""
@@ -68,8 +67,7 @@ def suppressed(comments: dict[int, str], line: int, code: str) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class DeclaredReference:
+class DeclaredReference(Record):
     """``# lrlint: reference batch=256 lr=0.1 SOLVER.MAX_ITER=90000``: every value the comment states."""
 
     line: int

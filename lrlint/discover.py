@@ -7,11 +7,11 @@ import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lrlint import gitproc, globs
+from lrlint.records import Record
 from lrlint.regex import pattern
 from lrlint.sources import format_of
 
@@ -40,8 +40,7 @@ SKIP_DIRS = {
 }
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Record):
     path: str  # as shown (relative to cwd when below it)
     fs_path: Path
     format: str

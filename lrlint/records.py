@@ -3,8 +3,11 @@
 ``@dataclass`` compiles an ``__init__``, ``__repr__`` and ``__eq__`` for each class when its module is
 imported (about half a millisecond a class); the kinds of finding data and the explanations would add
 several milliseconds to every pre-commit run on one file. A ``Record`` lists its fields as annotations,
-with defaults as class attributes, and shares one ``__init__`` (positional or keyword arguments),
-``__repr__`` and ``__eq__``. Type checkers read it as a dataclass (``dataclass_transform``).
+with defaults as class attributes (``field(default_factory=list)`` for a default made per record), and
+shares one ``__init__`` (positional or keyword arguments), ``__repr__`` and ``__eq__``. Type checkers read
+it as a dataclass (``dataclass_transform``). A record is mutable and unhashable; what is hashed, built per
+value of a file (``Value``, ``Span``), copied with ``dataclasses.replace`` or validated by pydantic stays a
+dataclass.
 """
 
 from __future__ import annotations
@@ -23,7 +26,19 @@ else:  # pragma: no cover - the decorator only informs type checkers
         return lambda cls: cls
 
 
-@dataclass_transform()
+class _Factory:
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+
+def field(*, default_factory: Callable[[], _T]) -> _T:
+    """A default made for each record by ``default_factory()`` (``dataclasses.field``'s)."""
+    return _Factory(default_factory)  # type: ignore[return-value]  # replaced by the made value in __init__
+
+
+@dataclass_transform(field_specifiers=(field,))
 class Record:
     __fields__: ClassVar[tuple[str, ...]] = ()  # the fields, in declaration order (a base's first)
 
@@ -48,7 +63,8 @@ class Record:
             if name not in values:
                 if not hasattr(type(self), name):
                     raise TypeError(f"{type(self).__name__}() is missing the argument {name!r}")
-                values[name] = getattr(type(self), name)
+                default = getattr(type(self), name)
+                values[name] = default.make() if type(default) is _Factory else default
         self.__dict__.update(values)
 
     def __repr__(self) -> str:
@@ -65,3 +81,11 @@ class Record:
 def fields(record: Record) -> Iterator[tuple[str, Any]]:
     """(field, value) of ``record``, in declaration order."""
     return ((name, record.__dict__[name]) for name in record.__fields__)
+
+
+_R = TypeVar("_R", bound=Record)
+
+
+def replace(record: _R, **changes: Any) -> _R:
+    """A copy of ``record`` with ``changes`` (``dataclasses.replace``'s)."""
+    return type(record)(**{**dict(fields(record)), **changes})

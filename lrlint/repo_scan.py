@@ -9,11 +9,11 @@ world size or lr scaling may come from (one ``git grep``, read as text; nothing 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from lrlint import gitproc
+from lrlint.records import Record, field
 
 if TYPE_CHECKING:
     from lrlint.recipes import Recipe
@@ -29,8 +29,7 @@ SCALING = (r"lr|learning_rate", r"batch|world_size|global_size", r"/ *[0-9]|sqrt
 NOT_SCRIPTS = (":(exclude,glob)**/configs/**", ":(exclude,glob)**/_base_/**")
 
 
-@dataclass
-class RepoScan:
+class RepoScan(Record):
     scripts: list[str] = field(default_factory=list)  # Python files (from the top level) that may scale an lr
     launch_lines: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, text)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from lrlint import records
 from lrlint.findings import Finding
 from lrlint.inherit import Problem, Resolver
 from lrlint.inherit.model import Loaded
@@ -21,17 +22,17 @@ from lrlint.sources import Source
 from lrlint.values import Document
 
 
-@dataclass
-class Parsed:
+class Parsed(Record):
     source: Source
     docs: list[Document]
     recipes: list[list[Recipe]]  # per document
-    bases: list[list[Recipe]] = field(default_factory=list)  # per document: the inheritance reference's recipes
-    base_labels: list[str] = field(default_factory=list)  # per document: the nearest base, as shown
-    base_names: list[list[str]] = field(default_factory=list)  # per document: file names of its direct bases
-    replaced: list[list[str]] = field(default_factory=list)  # per document: scopes it replaces (``_delete_=True``)
-    base_sources: list[Source] = field(default_factory=list)  # base files read (code frames)
-    problems: list[Problem] = field(default_factory=list)  # LR906: unresolvable bases
+    bases: list[list[Recipe]] = records.field(default_factory=list)  # per document: the inheritance reference's recipes
+    base_labels: list[str] = records.field(default_factory=list)  # per document: the nearest base, as shown
+    base_names: list[list[str]] = records.field(default_factory=list)  # per document: file names of its direct bases
+    # per document: the scopes it replaces (``_delete_=True``)
+    replaced: list[list[str]] = records.field(default_factory=list)
+    base_sources: list[Source] = records.field(default_factory=list)  # base files read (code frames)
+    problems: list[Problem] = records.field(default_factory=list)  # LR906: unresolvable bases
     config_set: bool = False  # a merged config set: each value is edited and reported where it is written
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from lrlint.records import Record
 
 if TYPE_CHECKING:
     from lrlint.profiles import OptimizerTable
@@ -14,8 +15,7 @@ RULE_EXPONENT = {"linear": 1.0, "sqrt": 0.5, "none": 0.0}
 RULE_TITLE = {"linear": "linear", "sqrt": "square-root", "none": "no-change"}
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(Record):
     """How the lr should follow the batch for one optimizer family: lr factor = k**a."""
 
     family: str
@@ -63,8 +63,7 @@ def accepted_factors(k: float, policy: Policy) -> tuple[float, float]:
     return (min(a, b), max(a, b))
 
 
-@dataclass(frozen=True)
-class Assessment:
+class Assessment(Record):
     ok: bool
     deviation: float  # how far the lr factor is outside the tolerated band (1 = inside)
     wrong_direction: bool

@@ -15,11 +15,11 @@ Makefiles and README code blocks). Such a count stands in for the devices
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 
 from lrlint.recipes import Recipe
+from lrlint.records import Record
 from lrlint.regex import pattern
 from lrlint.sources import SourceError
 from lrlint.spans import LineIndex, Span
@@ -79,8 +79,7 @@ OPTIONS = {  # launcher option -> what it counts
 }
 
 
-@dataclass(frozen=True)
-class Stated:
+class Stated(Record):
     """Devices (per node) and nodes, and where they were read."""
 
     devices: int

@@ -8,16 +8,16 @@ answers with the lr for the run and ``--fix`` writes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from lrlint import numbers
 from lrlint.recipes import Recipe, effective_batch
+from lrlint.records import Record
 from lrlint.references import DECLARED, HISTORY, Reference
 from lrlint.values import Value
 
 
-@dataclass(frozen=True)
-class RunHardware:
+class RunHardware(Record):
     """Devices per node and nodes of the run; ``source`` says who stated them (``--devices 4``)."""
 
     devices: int

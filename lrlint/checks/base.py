@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from lrlint.findings import Finding
 from lrlint.recipes import Recipe
+from lrlint.records import Record, field
 from lrlint.references import Reference
 from lrlint.scaling import Policy
 from lrlint.settings import Settings
@@ -14,8 +14,7 @@ from lrlint.sources import Source
 from lrlint.vocabulary import Severity
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(Record):
     """A config (with inline references) and, for an invalid one, what the check must say."""
 
     text: str
@@ -28,8 +27,7 @@ class Example:
 Check = Callable[["CheckContext"], Iterable[Finding]]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Record):
     code: str
     name: str
     summary: str  # one line
@@ -46,8 +44,7 @@ class Rule:
         return f"https://github.com/lrlint/lrlint/blob/main/docs/rules.md#{self.code.lower()}-{self.name}"
 
 
-@dataclass
-class CheckContext:
+class CheckContext(Record):
     recipe: Recipe
     references: list[Reference]
     reference: Reference | None  # the primary one

@@ -3,15 +3,13 @@ the part of it a runtime scaling compensates, and the lr factor."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lrlint.checks.base import CheckContext
+from lrlint.records import Record
 from lrlint.references import Reference
 from lrlint.scaling import batch_changed, same_number
 
 
-@dataclass
-class Comparison:
+class Comparison(Record):
     old_batch: float
     new_batch: float
     k: float

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from lrlint import keypaths
+from lrlint.records import Record, field
 from lrlint.sources import INCLUDE_ERROR, Source, SourceError
 from lrlint.values import INHERITED, UNKNOWN, Document, Value
 
 MAX_DEPTH = 100  # inheritance chain length before LR906 (real chains are < 10; 50-deep ones still resolve)
 
 
-@dataclass
-class Problem:
+class Problem(Record):
     """An LR906 problem at a span of some file (the child or one of its bases)."""
 
     path: str
     error: SourceError
 
 
-@dataclass
-class Resolved:
+class Resolved(Record):
     doc: Document  # the child merged over its bases
     base: Document | None  # the bases merged without the child: the inheritance reference
     base_label: str = ""  # the nearest base, as shown
@@ -30,8 +29,7 @@ class Resolved:
     problems: list[Problem] = field(default_factory=list)
 
 
-@dataclass
-class Loaded:
+class Loaded(Record):
     """A parsed config file: its source, its (first) document and where it is on disk."""
 
     source: Source
@@ -40,8 +38,7 @@ class Loaded:
     docs: list[Document] | None = None  # every document the file holds (None: not read from disk by the resolver)
 
 
-@dataclass
-class Shape:
+class Shape(Record):
     """What a merge needs to know of the child's keys (computed once per child dict, see ``shape``)."""
 
     drop: set[str]  # scopes of the base the child replaces whole: deleted mappings, lists

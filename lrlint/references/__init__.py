@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lrlint.recipes import Recipe
+from lrlint.records import Record
 from lrlint.spans import Span
 from lrlint.vocabulary import DECLARED, HISTORY, INHERITANCE, STRENGTH, USER, ReferenceKind
 
 __all__ = ["DECLARED", "HISTORY", "INHERITANCE", "STRENGTH", "USER", "Reference", "primary"]
 
 
-@dataclass
-class Reference:
+class Reference(Record):
     kind: ReferenceKind
     label: str  # e.g. "git HEAD", "inline reference at configs/a.yaml:2"
     batch: float | None

@@ -27,11 +27,11 @@ they are what the user compares with.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import PurePath
 
 from lrlint import globs, numbers
 from lrlint.recipes import Recipe, Tag, name_tag
+from lrlint.records import replace
 from lrlint.references import DECLARED, HISTORY, INHERITANCE, Reference
 from lrlint.scaling import Policy, assess, same_number
 from lrlint.settings import Thresholds

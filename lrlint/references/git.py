@@ -16,12 +16,12 @@ from __future__ import annotations
 import contextlib
 import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lrlint import gitproc, sources
 from lrlint.discover import resolved
+from lrlint.records import Record, field
 from lrlint.sources import Source
 
 if TYPE_CHECKING:
@@ -89,8 +89,7 @@ def _verify(start: Path, rev: str) -> tuple[Path, str]:
     raise bad
 
 
-@dataclass
-class GitBase:
+class GitBase(Record):
     root: Path
     rev: str  # the revision asked for (as shown to the user)
     commit: str  # the merge-base commit compared with

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
+
+from lrlint.records import Record, field
 
 if TYPE_CHECKING:
     from lrlint.findings import Finding
@@ -23,8 +24,7 @@ FORMATS = {
 }
 
 
-@dataclass
-class ReportContext:
+class ReportContext(Record):
     findings: list[Finding]  # sorted
     result: Result  # sources for code frames, files, notes
     settings: Settings

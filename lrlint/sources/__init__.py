@@ -20,6 +20,7 @@ from pathlib import Path
 from lrlint.findings import Edit
 from lrlint.problems import Missing as Missing  # re-exported beside the LR9xx codes
 from lrlint.problems import SourceError as SourceError
+from lrlint.records import Record
 from lrlint.regex import pattern
 from lrlint.spans import LineIndex
 from lrlint.values import Document
@@ -49,8 +50,7 @@ INCLUDE_ERROR = "LR906"  # a base config / include that cannot be resolved
 INTERNAL_ERROR = "LR907"  # an unexpected exception while checking or fixing one file (a bug)
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Record):
     max_file_size: int = 10 * 1024 * 1024
     max_values: int = 100_000  # flattened values per document (alias bombs)
     max_depth: int = 200  # nesting depth
