@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lrlint.cli_parser import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, build_parser
+
+if TYPE_CHECKING:
+    from lrlint.parallel import Workers
 
 TEXT_FORMATS = ("full", "concise")  # the formats a person reads; the others are parsed by tools
 
@@ -127,7 +131,33 @@ def _watched(args) -> list[Path]:
 
 
 def check_once(args) -> int:
-    """One ``lrlint check`` run: settings, the check, fixes, the report; the exit code."""
+    """One ``lrlint check`` run: settings, the check, fixes, the report; the exit code. With ``--fix`` or
+    ``--diff``, the processes that checked the files stay until the fixed files are re-checked."""
+    workers = _Workers()
+    try:
+        return _check_once(args, workers)
+    finally:
+        workers.close()
+
+
+class _Workers:
+    """The run's worker processes (``lrlint.parallel.Workers``), once a run starts them."""
+
+    def __init__(self) -> None:
+        self.pool: Workers | None = None
+
+    def of(self, settings) -> Workers:
+        from lrlint import parallel
+
+        self.pool = parallel.Workers(settings)
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+
+def _check_once(args, workers: _Workers) -> int:
     from lrlint import api, parallel, report
     from lrlint.discover import PathError
     from lrlint.profiles import RulesError
@@ -163,6 +193,7 @@ def check_once(args) -> int:
                     keep_parsed=bool(args.fix or args.diff),
                     jobs=parallel.jobs_setting(args.jobs, os.environ.get("LRLINT_JOBS")),
                     progress=progress,
+                    workers=workers.of(settings) if args.fix or args.diff else None,
                 )
             finally:
                 if progress is not None:
@@ -170,10 +201,10 @@ def check_once(args) -> int:
     except (ConfigError, RulesError, PathError, api.UsageError, parallel.JobsError) as e:
         print(f"lrlint: error: {_shown(str(e))}", file=sys.stderr)
         return EXIT_USAGE
-    return _after_check(args, result, settings, fmt, stdin)
+    return _after_check(args, result, settings, fmt, stdin, workers.pool)
 
 
-def _after_check(args, result, settings, fmt: str, stdin: bytes | None) -> int:
+def _after_check(args, result, settings, fmt: str, stdin: bytes | None, workers=None) -> int:
     """Fixes (``--fix``, ``--diff``), ``--add-noqa``, the report and the exit code."""
     if args.add_noqa:
         from lrlint.fix.noqa import add_noqa
@@ -181,7 +212,7 @@ def _after_check(args, result, settings, fmt: str, stdin: bytes | None) -> int:
         return add_noqa(result, quiet=args.quiet or args.silent, rewrite_read_only=args.fix_read_only)
     fixed: dict = {}
     if args.fix or args.diff:
-        outcome = _fix(args, result, settings, stdin)
+        outcome = _fix(args, result, settings, stdin, workers)
         if args.diff:
             return EXIT_FINDINGS if outcome.diff else EXIT_OK
         result, fixed = outcome.result, outcome.fixed
@@ -250,7 +281,7 @@ def _write_report(args, result, settings, fmt: str, fixed: dict, out) -> None:
         _explain(result, out if text else sys.stderr, after_report=text)
 
 
-def _fix(args, result, settings, stdin: bytes | None):
+def _fix(args, result, settings, stdin: bytes | None, workers=None):
     """``--fix`` / ``--diff``: apply the fixes (to the files, or to stdin's text, printed) and say what failed."""
     from lrlint import fix as fix_mod
 
@@ -262,6 +293,7 @@ def _fix(args, result, settings, stdin: bytes | None):
         base=args.base,
         reference=args.reference,
         rewrite_read_only=args.fix_read_only,
+        workers=workers if workers is not None and workers.alive else None,
     )
     if args.diff:
         _print_diff(args, outcome)

@@ -11,6 +11,9 @@ A worker returns what the report needs: the findings, the explanations, the file
 sources and comments of the files findings point at. A run over few files (fewer than ``MIN_FILES``),
 ``jobs`` 1 and a platform without ``fork`` run in-process (``lrlint.api``); so do the editor server and
 stdin. When a worker dies (killed, out of memory), the parts it had not returned are checked in-process.
+
+With ``--fix``, the workers stay after the check (``Workers``): each round's fixed files are parsed and
+re-checked by the worker that checked them, which holds their bases parsed (``lrlint.fix.recheck``).
 """
 
 from __future__ import annotations
@@ -18,12 +21,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lrlint import api, bigstack
 from lrlint.discover import Target, discover, resolved, resolving
 from lrlint.progress import Progress
 from lrlint.results import Result
 from lrlint.settings import Settings
+
+if TYPE_CHECKING:
+    from lrlint.fix import recheck
 
 MIN_FILES = 40  # fewer files are checked in-process: starting workers costs more than it gains
 PARTS_PER_JOB = 4  # parts per worker
@@ -136,9 +143,12 @@ def check_paths(
     jobs: int = 1,
     min_files: int = MIN_FILES,
     progress: Progress | None = None,
+    workers: Workers | None = None,
 ) -> Result:
     """``api.check_paths`` on ``jobs`` processes when there are at least ``min_files`` files (the same result);
-    ``progress`` is told how many files there are and how many are done."""
+    ``progress`` is told how many files there are and how many are done. With ``workers`` (``--fix``), the
+    processes are kept there after the check, to re-check the fixed files where they were checked; the
+    caller closes them."""
     notes: list[str] = []
     with resolving():
         targets = discover(paths, settings, force_exclude=force_exclude, notes=notes)
@@ -149,7 +159,12 @@ def check_paths(
         pathspec = api.pathspec_of(settings, targets)
         parts = cut(targets, settings, min(len(targets), max(jobs * PARTS_PER_JOB, -(-len(targets) // PART_FILES))))
     cwd = Path.cwd().resolve()
-    outs = _run(parts, jobs, (settings, base, reference, cwd, pathspec), progress)
+    pool = workers if workers is not None else Workers(settings)
+    try:
+        outs = pool.check(parts, jobs, (settings, base, reference, cwd, pathspec), progress)
+    finally:
+        if workers is None:
+            pool.close()
     return join(outs, settings, notes, base or settings.base)
 
 
@@ -159,39 +174,199 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _run(
-    parts: list[tuple[list[Target], frozenset[int]]], jobs: int, init: tuple, progress: Progress | None = None
-) -> list[_Part]:
-    """Each part's result, in order; the parts a dead worker did not return are checked in-process."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
+class Workers:
+    """Worker processes, each with one engine, each answering over its own pipe: the parts of a check go to
+    whichever worker is free; a fixed file's re-check goes to the worker that checked it, which holds its
+    bases parsed (``recheck``). A worker that dies leaves its work to the calling process."""
 
-    outs: list[_Part | None] = [None] * len(parts)
-    ctx = multiprocessing.get_context("fork")
-    try:
-        workers = min(jobs, len(parts))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start, initargs=init) as ex:
-            index = {ex.submit(_check_part, chunk, done): i for i, (chunk, done) in enumerate(parts)}
-            for fut in as_completed(index):
-                try:
-                    outs[index[fut]] = fut.result()
-                except BrokenProcessPool:
-                    break
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.conns: list = []
+        self.procs: list = []
+        self.alive: set[int] = set()
+        self.owner: dict[str, int] = {}  # checked file (as shown) -> the worker that checked it
+
+    def start(self, jobs: int, init: tuple) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        for i in range(jobs):
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(theirs, init), daemon=True, name=f"lrlint-worker-{i}")
+            proc.start()
+            theirs.close()
+            self.conns.append(mine)
+            self.procs.append(proc)
+            self.alive.add(i)
+
+    def check(
+        self, parts: list[tuple[list[Target], frozenset[int]]], jobs: int, init: tuple, progress: Progress | None
+    ) -> list[_Part]:
+        """Each part's result, in order; the parts a dead worker did not return are checked in-process."""
+        from multiprocessing.connection import wait
+
+        self.start(min(jobs, len(parts)), init)
+        outs: list[_Part | None] = [None] * len(parts)
+        todo = list(range(len(parts)))
+        busy: dict[int, int] = {}  # worker -> the part it checks
+        while True:
+            for w in sorted(self.alive - busy.keys()):
+                if todo and self._send(w, (_check_part, parts[todo[0]])):
+                    busy[w] = todo.pop(0)
+            if not busy:
+                break
+            for conn in wait([self.conns[w] for w in busy]):
+                w = self.conns.index(conn)
+                i = busy.pop(w)
+                got = self._receive(w)
+                if got is None:
+                    continue
+                outs[i] = got
+                self.owner.update((t.path, w) for t in parts[i][0])
                 if progress is not None:
-                    progress.advance(len(parts[index[fut]][0]))
-    except BrokenProcessPool:
-        pass
-    missing = [i for i, o in enumerate(outs) if o is None]
-    if missing:
-        _start(*init)
-        for i in missing:
-            chunk, done = parts[i]
-            outs[i] = _check_part(chunk, done)
-            if progress is not None:
-                progress.advance(len(chunk))
-        _close_worker()
-    return [o for o in outs if o is not None]
+                    progress.advance(len(parts[i][0]))
+        missing = [i for i, o in enumerate(outs) if o is None]
+        if missing:
+            _start(*init)
+            try:
+                for i in missing:
+                    chunk, done = parts[i]
+                    outs[i] = _check_part(chunk, done)
+                    if progress is not None:
+                        progress.advance(len(chunk))
+            finally:
+                _close_worker()
+        return [o for o in outs if o is not None]
+
+    def recheck(
+        self, data: dict[str, bytes], formats: dict[str, str], base: str | None, reference: str | None
+    ) -> tuple[dict[str, str], Result | None]:
+        """The fixed files of a round re-checked by the workers that checked them (``fix.recheck.Workers``)."""
+        from multiprocessing.connection import wait
+
+        _sets, member_of = api.set_members(self.settings)
+        if not self.alive or (member_of and any(resolved(Path(p)) in member_of for p in data)):
+            return {}, None  # a config set is checked whole, in one process
+        from lrlint.fix import recheck
+
+        shares: dict[int, list[str]] = {}
+        for p in data:
+            w = self.owner.get(p)
+            if w not in self.alive:  # a file no worker checked (a base a fix edits)
+                w = min(sorted(self.alive), key=lambda k: len(shares.get(k, [])))
+            shares.setdefault(w, []).append(p)
+        waiting = {
+            w for w, paths in shares.items() if self._send(w, (_recheck_part, (paths, data, formats, base, reference)))
+        }
+        failed: dict[str, str] = {}
+        got: list[recheck.Rechecked] = []
+        whole = len(waiting) == len(shares)
+        while waiting:
+            for conn in wait([self.conns[w] for w in waiting]):
+                w = self.conns.index(conn)
+                waiting.discard(w)
+                out = self._receive(w, raising=False)
+                if out is None:  # died, or its task raised
+                    whole = False
+                    continue
+                bad, share = out
+                failed.update(bad)
+                if share is not None and not share.alone:
+                    got.append(share)
+                elif not bad:
+                    whole = False
+        if failed:  # the other shares were re-checked with these files in the overlay: not kept
+            return {p: failed[p] for p in data if p in failed}, None
+        if not whole:
+            return {}, None
+        return {}, recheck.merge(list(data), got, self.settings)
+
+    def _send(self, w: int, task: tuple | None) -> bool:
+        try:
+            self.conns[w].send(task)
+        except (OSError, ValueError):
+            self._dead(w)
+            return False
+        return True
+
+    def _receive(self, w: int, raising: bool = True):
+        """The worker's answer; None when it died (or, without ``raising``, when its task raised)."""
+        try:
+            ok, value = self.conns[w].recv()
+        except (EOFError, OSError):
+            self._dead(w)
+            return None
+        if not ok:
+            if raising:
+                raise value
+            return None
+        return value
+
+    def _dead(self, w: int) -> None:
+        self.alive.discard(w)
+        self.owner = {p: k for p, k in self.owner.items() if k != w}
+
+    def close(self) -> None:
+        for w in sorted(self.alive):
+            self._send(w, None)
+        for conn in self.conns:
+            conn.close()
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        self.conns, self.procs, self.alive = [], [], set()
+
+
+def _serve(conn, init: tuple) -> None:
+    """A worker: one engine, then each task from the pipe, answered as (True, value) or (False, exception)."""
+    _start(*init)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            break
+        if task is None:
+            break
+        fn, args = task
+        try:
+            out: tuple[bool, object] = (True, fn(*args))
+        except Exception as e:  # noqa: BLE001 - raised again in the caller
+            out = (False, e)
+        try:
+            conn.send(out)
+        except Exception as e:  # noqa: BLE001 - an exception that does not pickle
+            conn.send((False, RuntimeError(f"{type(e).__name__}: {e}")))
+    _close_worker()
+
+
+def _recheck_part(
+    paths: list[str], data: dict[str, bytes], formats: dict[str, str], base: str | None, reference: str | None
+) -> tuple[dict[str, str], recheck.Rechecked | None]:
+    """A worker's share of a fix round: its files parsed (their parse problems, when one does not parse),
+    then re-checked with the files this worker parsed taken as parsed."""
+    from lrlint.fix import recheck
+
+    engine = _WORKER["engine"]
+    assert isinstance(engine, api.Engine)
+
+    def go() -> tuple[dict[str, str], recheck.Rechecked | None]:
+        given: recheck.Given = {}
+        failed: dict[str, str] = {}
+        for p in paths:
+            got = recheck.parse(p, formats[p], data[p], engine.settings)
+            if isinstance(got, str):
+                failed[p] = got
+            else:
+                given[p] = got
+        if failed:
+            return failed, None
+        parsed = engine.resolver.read_from_disk()
+        _res, share = recheck.check_round(engine.settings, base, reference, data, formats, parsed, given, paths)
+        return {}, share
+
+    return bigstack.run(go)
 
 
 def _close_worker() -> None:

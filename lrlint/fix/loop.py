@@ -12,14 +12,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from lrlint import api, bigstack, guard, sources
-from lrlint.discover import Target
+from lrlint import bigstack, guard
 from lrlint.findings import Finding
+from lrlint.fix import recheck
 from lrlint.fix.edits import applicable, apply_edits, select, type_kept
 from lrlint.fix.files import clean_stale, fsync_dir, unified_diff, write_atomic
 from lrlint.results import Result
 from lrlint.settings import Settings
-from lrlint.sources import INTERNAL_ERROR, Limits, Source, SourceError
+from lrlint.sources import INTERNAL_ERROR, Source
 
 MAX_ITERATIONS = 10
 
@@ -48,6 +48,9 @@ class FixOutcome:
 class _Round:
     data: dict[str, bytes] = field(default_factory=dict)  # path -> the bytes after this round's edits
     fixed: dict[str, list[Finding]] = field(default_factory=dict)  # path -> the findings those edits fix
+    given: recheck.Given = field(default_factory=dict)  # path -> those bytes parsed (the re-check reads them)
+    # path -> where its parse problem goes among the run's problems, while its parse is left to the workers
+    unparsed: dict[str, int] = field(default_factory=dict)
 
 
 class _Run:
@@ -59,8 +62,10 @@ class _Run:
         base: str | None,
         reference: str | None,
         rewrite_read_only: bool = False,
+        workers: recheck.Workers | None = None,
     ):
         self.settings, self.unsafe, self.base, self.reference = settings, unsafe, base, reference
+        self.workers = workers  # processes that parse and re-check the fixed files where they were checked
         self.rewrite_read_only = rewrite_read_only
         self.files = list(result.files)  # the checked files: their directories are cleaned of stale temporaries
         self.original: dict[str, Source] = dict(result.sources)  # as read: what the diff and the write compare with
@@ -116,7 +121,35 @@ class _Run:
                 continue
             if edited is not None:
                 rnd.data[path], rnd.fixed[path] = edited
+                if self.workers is not None:
+                    rnd.unparsed[path] = len(self.problems)
+                else:
+                    self._parse(rnd, path)
         return rnd
+
+    def _parse(self, rnd: _Round, path: str) -> None:
+        """Parse a file's fixed bytes; a file that would not parse is left as it is."""
+        got = recheck.parse(path, self.sources[path].format, rnd.data[path], self.settings)
+        if isinstance(got, str):
+            self._not_parsed(rnd, path, got)
+        else:
+            rnd.given[path] = got
+
+    def _unparsed(self, rnd: _Round, path: str, why: str) -> None:
+        """A parse problem found after the round's edits: said where a serial run says it (after the problems
+        of the files before it); the files after it say theirs after it."""
+        later = list(rnd.unparsed)
+        later = later[later.index(path) + 1 :]
+        at = rnd.unparsed.pop(path)
+        for q in later:
+            rnd.unparsed[q] += 1
+        self._not_parsed(rnd, path, why, at)
+
+    def _not_parsed(self, rnd: _Round, path: str, why: str, at: int | None = None) -> None:
+        msg = f"{path}: fixes not applied: the fixed file would not parse ({why})"
+        self.problems.insert(len(self.problems) if at is None else at, msg)
+        self.broken.add(path)
+        del rnd.data[path], rnd.fixed[path]
 
     def _edit_file(self, path: str, src: Source, fs: list[Finding]) -> tuple[bytes, list[Finding]] | None:
         edits, ok = [], []
@@ -145,16 +178,32 @@ class _Run:
             return None
         if new == src.data:
             return None
-        why = _reparse(path, src.format, new, self.settings)
-        if why is not None:
-            self._give_up(path, f"{path}: fixes not applied: the fixed file would not parse ({why})")
-            return None
         return new, ok
 
     def recheck(self, rnd: _Round) -> Result | None:
-        """Check the round's files again as ``check_paths`` would, reading their fixed bytes."""
+        """Check the round's files again as ``check_paths`` would, reading their fixed bytes; None when none is
+        left (none parses) or the re-check failed."""
+        formats = {p: self.sources[p].format for p in rnd.data}
+        while self.workers is not None and rnd.unparsed:
+            failed, res = self.workers.recheck(rnd.data, formats, self.base, self.reference)
+            if not failed:
+                if res is not None:
+                    return res
+                break  # the workers could not: parsed and re-checked here
+            for path in [p for p in rnd.unparsed if p in failed]:
+                self._unparsed(rnd, path, failed[path])
+            formats = {p: formats[p] for p in rnd.data}
+        for path in list(rnd.unparsed):
+            got = recheck.parse(path, formats[path], rnd.data[path], self.settings)
+            if isinstance(got, str):
+                self._unparsed(rnd, path, got)
+            else:
+                del rnd.unparsed[path]
+                rnd.given[path] = got
+        if not rnd.data:
+            return None
         try:
-            return _recheck(rnd.data, {p: self.sources[p].format for p in rnd.data}, self)
+            return _recheck(rnd, formats, self)
         except Exception as e:  # never write what could not be re-checked
             self.problems.append(f"fixes not applied: re-checking the fixed files failed ({type(e).__name__}: {e})")
             return None
@@ -231,11 +280,13 @@ def apply(
     reference: str | None = None,
     max_iterations: int = MAX_ITERATIONS,
     rewrite_read_only: bool = False,
+    workers: recheck.Workers | None = None,
 ) -> FixOutcome:
     """Apply fixes to the files of ``result``; return the re-checked result, what was fixed and the diff.
-    A read-only file is left as it is (and said so) unless ``rewrite_read_only``."""
+    A read-only file is left as it is (and said so) unless ``rewrite_read_only``. ``workers``: the processes
+    that checked the files (``lrlint.parallel.Workers``), which parse and re-check them again."""
     return bigstack.run(
-        lambda: _apply(result, settings, unsafe, write, base, reference, max_iterations, rewrite_read_only)
+        lambda: _apply(result, settings, unsafe, write, base, reference, max_iterations, rewrite_read_only, workers)
     )
 
 
@@ -248,8 +299,9 @@ def _apply(
     reference: str | None,
     max_iterations: int,
     rewrite_read_only: bool = False,
+    workers: recheck.Workers | None = None,
 ) -> FixOutcome:
-    run = _Run(result, settings, unsafe, base, reference, rewrite_read_only)
+    run = _Run(result, settings, unsafe, base, reference, rewrite_read_only, workers)
     while run.iterations < max_iterations:
         chosen = select(run.candidates(), unsafe)
         if not chosen:
@@ -268,28 +320,8 @@ def _apply(
     return FixOutcome(fixed_result, run.fixed, diff, run.problems, dict(run.changed), run.iterations)
 
 
-def _recheck(data: dict[str, bytes], formats: dict[str, str], run: _Run) -> Result:
+def _recheck(rnd: _Round, formats: dict[str, str], run: _Run) -> Result:
     """Check files whose bytes are given in memory (an overlay of the fixed bytes), exactly as
     ``api.check_paths`` would."""
-    overlay = {Path(p): d for p, d in data.items()}
-    engine = api.Engine(run.settings, base=run.base, reference=run.reference, overlay=overlay, parsed=run.parsed)
-    res = Result()
-    try:
-        api.check_targets(engine, [Target(path, Path(path), formats[path]) for path in data], res)
-    finally:
-        engine.close()
-    res.findings = api.reported(api.filter_findings(res.findings, res, run.settings), run.settings)
-    return res
-
-
-def _reparse(path: str, fmt: str, data: bytes, settings: Settings) -> str | None:
-    """None when ``data`` parses; else the reason."""
-    limits = Limits(max_file_size=getattr(settings, "max_file_size", Limits.max_file_size))
-    try:
-        src = sources.decode(path, fmt, data)
-        sources.parse(src, limits)
-    except SourceError as e:
-        return f"{e.line}:{e.col}: {e.reason}"
-    except Exception as e:  # a parser bug must not lose the user's file
-        return f"{type(e).__name__}: {e}"
-    return None
+    res, _share = recheck.check_round(run.settings, run.base, run.reference, rnd.data, formats, run.parsed, rnd.given)
+    return recheck.filtered(res, run.settings)
