@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from lrlint import api, dependents, sources
+from lrlint import api, sources
 from lrlint.discover import Target
 from lrlint.findings import Finding
 from lrlint.inherit.model import Loaded
@@ -145,7 +145,7 @@ def _alone(engine: api.Engine, targets: list[Target], round_files: set[str]) -> 
     if engine.git_refused():
         return "git refused"
     git = engine.repo_git()
-    if git is not None and dependents.changed_targets(git, targets):
+    if git is not None and git.changed_targets(targets):
         return "a changed file's dependents"
     return ""
 
