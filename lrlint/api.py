@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from lrlint import bigstack, checks, config_sets, directives, interpolate, profiles, sources, stated_devices
+from lrlint import bigstack, checks, config_sets, directives, gcpause, interpolate, profiles, sources, stated_devices
 from lrlint.baseline import Baseline, group_missing, summary_note
 from lrlint.checks import lr100_unused_suppression as unused_suppression
 from lrlint.checks.base import CheckContext
@@ -186,7 +186,7 @@ class Engine:
             return self.git
         self._git_opened = True
         try:
-            self.git = GitBase.open(start, self.base_rev or "HEAD", self.pathspec)
+            self.git = GitBase.open(start, self.base_rev or "HEAD", self.pathspec, on_root=self.around.started)
         except GitUnavailable as e:
             if self.base_rev:
                 self.git_note = f"--base {self.base_rev}: {e}"
@@ -336,6 +336,7 @@ class Engine:
                 result.explanations.append(Explanation.of(recipe, ref, aside, candidates, ctx.quiet))
 
     def close(self) -> None:
+        self.around.close()
         if self.git is not None:
             self.git.close()
 
@@ -431,14 +432,15 @@ def check_targets(
     lean: bool = False,
     progress: Progress | None = None,
 ) -> None:
-    """Check each target; a member of a config set checks its whole set, once. ``pathspec``: every file of
-    the run, when ``targets`` are a part of it; ``sets_done``: config sets already checked by another part;
-    ``lean``: the result keeps only what the report needs and the engine at most about KEEP_FILES parsed
-    files (flat memory over many files); ``progress``: told of each target checked."""
+    """Check each target (a config set's member: its whole set, once). ``pathspec``: every file of the run when
+    ``targets`` are a part of it; ``sets_done``: sets another part checked; ``lean``: keep only what the report
+    needs, at most about KEEP_FILES parsed files (flat memory); ``progress``: told of each target checked."""
     engine.pathspec = pathspec if pathspec is not None else pathspec_of(engine.settings, targets)
     sets, member_of = set_members(engine.settings)
     done: set[int] = set(sets_done)
     for n, t in enumerate(targets, 1):
+        if n == 2:  # past the first file: the collector paused while the check started runs again
+            gcpause.resume()
         if lean and n % LEAN_EVERY == 0:
             result.keep_for_report()
             if engine.resolver.size() > KEEP_FILES:

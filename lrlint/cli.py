@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lrlint import gcpause
 from lrlint.cli_parser import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, build_parser
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ def check_once(args) -> int:
         return _check_once(args, workers)
     finally:
         workers.close()
+        gcpause.resume()  # paused by main (a check's start); a --watch loop's later checks collect as usual
 
 
 class _Workers:
@@ -525,6 +527,8 @@ def cmd_verify(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = next((a for a in argv if not a.startswith("-")), None)
+    if command == "check":
+        gcpause.pause()
     parser = build_parser(verify_options=command == "verify")
     args = parser.parse_args(argv)
     if args.command is None:

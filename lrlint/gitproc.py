@@ -53,15 +53,43 @@ def run(
     args: list[str], cwd: Path, config: tuple[tuple[str, str], ...] = (), text: bool = True
 ) -> subprocess.CompletedProcess[Any]:  # str output with text, else bytes
     """``git -c core.fsmonitor=false ARGS`` in ``cwd``, output captured, nothing read from stdin."""
-    return subprocess.run(
+    return finish(start(args, cwd, config, text))
+
+
+def start(
+    args: list[str], cwd: Path, config: tuple[tuple[str, str], ...] = (), text: bool = True
+) -> subprocess.Popen[Any]:
+    """``run``'s process, started and not waited for: ``finish`` collects it (a run starts the git calls it
+    will need together)."""
+    return subprocess.Popen(
         ["git", *PROTECT, *args],
         cwd=cwd,
-        capture_output=True,
         stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=text,
         errors="surrogateescape" if text else None,
         env=environment(config),
     )
+
+
+def finish(proc: subprocess.Popen[Any]) -> subprocess.CompletedProcess[Any]:
+    """The output and exit code of a process ``start`` started (``subprocess.run``'s result)."""
+    with proc:
+        try:
+            out, err = proc.communicate()
+        except BaseException:  # as subprocess.run: an interrupted wait kills the process
+            proc.kill()
+            raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def stop(proc: subprocess.Popen[Any]) -> None:
+    """A started process whose output is not needed after all: ended and reaped."""
+    with proc:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
 
 
 def popen(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
@@ -76,9 +104,16 @@ def popen(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
     )
 
 
+FILTERS = ["config", "-z", "--name-only", "--get-regexp", r"^filter\."]  # the filter drivers configured
+
+
 def filters_off(root: Path) -> tuple[tuple[str, str], ...]:
     """Settings that empty every filter driver the repository's configuration defines (one ``git config``)."""
-    out = run(["config", "-z", "--name-only", "--get-regexp", r"^filter\."], root)
+    return filters_of(run(FILTERS, root))
+
+
+def filters_of(out: subprocess.CompletedProcess[str]) -> tuple[tuple[str, str], ...]:
+    """``filters_off`` from the output of ``git FILTERS`` (run anywhere in the repository)."""
     names = []
     for key in out.stdout.split("\0") if out.returncode == 0 else []:
         head, _, _sub = key.rpartition(".")

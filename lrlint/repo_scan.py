@@ -9,6 +9,7 @@ world size or lr scaling may come from (one ``git grep``, read as text; nothing 
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -36,9 +37,18 @@ class RepoScan(Record):
 
 def scan(root: Path) -> RepoScan:
     """The work tree at ``root``, as git tracks it."""
-    scaling = ["(", "-e", SCALING[0], "--and", "-e", SCALING[1], "--and", "-e", SCALING[2], ")"]
-    args = ["grep", "-n", "-I", "-E", "--no-textconv", "--no-color", "-e", LAUNCHERS, "--or", *scaling]
-    out = gitproc.run([*args, "--", "*.py", *LAUNCHER_FILES, *NOT_SCRIPTS], root)
+    return scanned(gitproc.run(_GREP, root))
+
+
+_SCALING = ["(", "-e", SCALING[0], "--and", "-e", SCALING[1], "--and", "-e", SCALING[2], ")"]
+_GREP = [
+    *("grep", "-n", "-I", "-E", "--no-textconv", "--no-color", "-e", LAUNCHERS, "--or", *_SCALING),
+    *("--", "*.py", *LAUNCHER_FILES, *NOT_SCRIPTS),
+]
+
+
+def scanned(out: subprocess.CompletedProcess[str]) -> RepoScan:
+    """``scan``'s result from the output of its ``git grep``."""
     found = RepoScan()
     if out.returncode != 0:  # 1: nothing matched
         return found
@@ -70,17 +80,37 @@ class Around:
     def __init__(self, engine: _Engine) -> None:
         self.engine = engine
         self._scan: RepoScan | None = None
+        self._grep: subprocess.Popen[str] | None = None  # the scan's git grep, started beside the git diff
+        self._wanted = False  # a recipe asked for the repository: its scan will be read
         self._launchers: Launchers | None = None
         self._scripts: list[ScriptRule] | None = None
 
     def git(self) -> GitBase | None:
+        self._wanted = True
         return self.engine.repo_git()
+
+    def started(self, root: Path) -> None:
+        """git found the work tree ``root`` (``GitBase.open``): the scan a recipe will read starts now, beside
+        the diff; the first git use for something else (dependents, a baseline) starts nothing."""
+        if self._wanted and self._scan is None and self._grep is None:
+            self._grep = gitproc.start(_GREP, root)
 
     def scan(self) -> RepoScan:
         if self._scan is None:
             git = self.git()
-            self._scan = scan(git.root) if git is not None else RepoScan()
+            if git is None:
+                self._scan = RepoScan()
+            elif self._grep is not None:
+                self._scan, self._grep = scanned(gitproc.finish(self._grep)), None
+            else:
+                self._scan = scan(git.root)
         return self._scan
+
+    def close(self) -> None:
+        """A scan started and never read: its process ended."""
+        if self._grep is not None:
+            gitproc.stop(self._grep)
+            self._grep = None
 
     def relative(self, path: str) -> str | None:
         """A file as shown (or as read at the git base, ``HEAD:configs/x.py``) from the work tree's top."""

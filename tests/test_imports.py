@@ -225,3 +225,46 @@ def test_cache_dir_without_platformdirs_is_platformdirs_own(env: dict, monkeypat
         return
     assert plain == platformdirs.user_cache_dir("lrlint", appauthor=False)
     assert cache.cache_dir() == Path(plain)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the wrapper is a POSIX shell script")
+def test_unchanged_yaml_file_makes_four_git_calls(tmp_path: Path) -> None:
+    """The pre-commit case: the filter drivers, the top level, the scan of launch commands (started beside
+    the diff) and the limited diff; nothing else (no dependents' grep: the file did not change)."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("train.yaml", HF_OLD)
+    repo.write("train.sh", "torchrun --nproc_per_node 4 train.py --config train.yaml\n")
+    repo.commit("config")
+    bindir, log = _git_logging_wrapper(tmp_path)
+    p = run_lrlint(
+        "check", "--explain", "train.yaml", cwd=repo.path, env={"PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
+    )
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "effective batch 32" in p.stdout  # 8 per device x the 4 devices of the launch command: the scan was read
+    calls = [
+        c.removeprefix("-c core.fsmonitor=false ").removeprefix("--literal-pathspecs ")
+        for c in log.read_text().splitlines()
+    ]
+    assert sorted(c.split()[0] for c in calls) == ["config", "diff", "grep", "rev-parse"], calls
+
+
+def test_the_start_pauses_the_collector_and_gives_back_only_its_own_pause() -> None:
+    import gc
+
+    from lrlint import gcpause
+
+    assert gc.isenabled()
+    try:
+        gcpause.pause()
+        assert not gc.isenabled()
+        gcpause.pause()  # already off: nothing to give back twice
+        gcpause.resume()
+        assert gc.isenabled()
+        gcpause.resume()
+        assert gc.isenabled()
+        gc.disable()  # the caller's own pause: resume leaves it as it is
+        gcpause.pause()
+        gcpause.resume()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

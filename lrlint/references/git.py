@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,16 +99,28 @@ class GitBase(Record):
     _config: tuple[tuple[str, str], ...] = ()  # the filter drivers emptied for diffs of the work tree
 
     @classmethod
-    def open(cls, start: Path, rev: str, paths: list[Path] | None = None) -> GitBase:
-        """``paths``: the files being checked, when few (the diff is limited to them)."""
+    def open(
+        cls, start: Path, rev: str, paths: list[Path] | None = None, on_root: Callable[[Path], object] | None = None
+    ) -> GitBase:
+        """``paths``: the files being checked, when few (the diff is limited to them); ``on_root``: called with
+        the work tree's top level as soon as it is known (to start other git calls beside the diff)."""
         if not gitproc.available():
             raise GitUnavailable("git is not installed: no history reference")
-        root, commit = _verify(start, rev)
+        # the filter drivers (the diff may hash work-tree files: no filter driver runs), read from the same
+        # repository while rev-parse finds its top level
+        filters = gitproc.start(gitproc.FILTERS, start)
+        try:
+            root, commit = _verify(start, rev)
+        except BaseException:
+            gitproc.stop(filters)
+            raise
+        if on_root is not None:
+            on_root(root)
         if rev != "HEAD":  # `git diff REV...` semantics: compare with the merge base
             mb = _run(["merge-base", commit, "HEAD"], root)
             if mb.returncode == 0 and mb.stdout.strip():
                 commit = mb.stdout.strip()
-        config = gitproc.filters_off(root)  # the diff may hash work-tree files: no filter driver runs
+        config = gitproc.filters_of(gitproc.finish(filters))
         diff_cmd = ["diff", "--name-status", "-z", "-M", *gitproc.DIFF_SAFETY, commit, "--"]
         changed = None
         limited = False
