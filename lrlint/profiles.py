@@ -20,9 +20,11 @@ Scalar = bool | int | float | str | None
 
 
 FORBID = {"extra": "forbid"}  # pydantic config: unknown keys are errors
+# No generated __repr__ (repr=False) on these classes: every check builds them at import, and no output shows
+# them (--show-settings formats the fields); each generated method costs start-up time.
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class Condition:
     """A test on one key of the document."""
 
@@ -52,7 +54,7 @@ class Condition:
         return truthy if self.op == "truthy" else not truthy
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class RuntimeScaling:
     """A framework that rescales the lr itself at run time, and when it does."""
 
@@ -71,7 +73,7 @@ class RuntimeScaling:
     covers: list[Part] | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class Inherit:
     """How a config names the configs it inherits from."""
 
@@ -86,7 +88,7 @@ class Inherit:
     )  # hydra: primary configs, first wins
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class NameTag:
     """A file-name pattern stating the batch: named groups ``devices``, ``per_device`` and/or ``batch``.
 
@@ -109,7 +111,7 @@ class NameTag:
             raise FieldError("pattern", f"name tag {self.pattern!r} needs a named group devices, per_device or batch")
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class NotTrained:
     """Configs a framework keeps for something other than training a recipe (CI tests, deployment): a
     gitignore-style ``glob`` on the checked path, and ``why`` (shown by ``--explain``)."""
@@ -120,7 +122,7 @@ class NotTrained:
     why: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class Unread:
     """Keys the framework does not read when every condition in ``when`` holds (``why`` says so in the docs):
     lrlint reads the config without them."""
@@ -132,7 +134,7 @@ class Unread:
     why: str = ""
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class Consistency:
     """``total`` must be a multiple of the product of ``factors`` (LR004); ``message`` is formatted with
     ``total``, ``factors`` (``a * b``), ``product`` and each key's last part."""
@@ -144,7 +146,7 @@ class Consistency:
     message: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class EpochFlag:
     """Schedule values matched by ``pattern`` count epochs (not steps) when the sibling ``key`` is true."""
 
@@ -155,7 +157,7 @@ class EpochFlag:
     default: bool = False
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class WarmupFix:
     """How ``--unsafe-fixes`` adds a warmup in this framework (LR003): ``key`` set to the literal ``value``,
     or, with ``item``, the literal ``item`` put first in the list assigned to ``key`` (MMEngine's
@@ -173,8 +175,11 @@ class WarmupFix:
             raise FieldError("warmup_fix", "give exactly one of value and item")
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class Detect:
+    """How a profile claims a config: the key patterns that score (``min_score`` of them needed), the file-name
+    globs that claim a file outright, and the formats it reads."""
+
     __pydantic_config__ = FORBID
 
     keys: list[str] = field(default_factory=list)  # patterns; each present one scores a point
@@ -183,8 +188,11 @@ class Detect:
     formats: list[Literal["yaml", "json", "python"]] = field(default_factory=lambda: ["yaml", "json"])
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class Profile:
+    """A framework's knowledge (``rules/*.yaml``): how its configs are recognised, which keys hold the batch,
+    the lr and the optimizer, how it inherits, and what it does with them at run time."""
+
     __pydantic_config__ = FORBID
 
     name: str
@@ -221,8 +229,11 @@ class Profile:
         return [k for u in self.unread if all(c.holds(values) for c in u.when) for k in u.keys]
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class Family:
+    """An optimizer family (``rules/optimizers.yaml``): how its lr follows the batch (``fix`` and the exponent
+    ``band``), and the lr levels it trains without a warmup."""
+
     __pydantic_config__ = FORBID
 
     title: str
@@ -237,7 +248,7 @@ class Family:
             raise FieldError("usual_lr", "usual_lr must be two lr levels with 0 <= low <= high")
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class TorchOptimizer:
     """The torch.optim class ``lrlint verify`` trains with for an optimizer, and the proxy model's lr for it."""
 
@@ -248,8 +259,11 @@ class TorchOptimizer:
     calibrated: bool = False  # the proxy lr was measured, not guessed
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class OptimizerEntry:
+    """One optimizer: its display name, family, the names and patterns that mean it, its Python classes and the
+    torch class ``lrlint verify`` trains with."""
+
     __pydantic_config__ = FORBID
 
     display: str
@@ -260,7 +274,7 @@ class OptimizerEntry:
     torch: TorchOptimizer | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class OptimizerClasses:
     """How the Python reader tells an optimizer class from other callables (``rules/optimizers.yaml``)."""
 
@@ -271,7 +285,7 @@ class OptimizerClasses:
     classes: list[str] = field(default_factory=list)  # more classes, of a family the table does not know
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class OptimizerTable:
     """The one optimizer table (``rules/optimizers.yaml``): families, optimizers, and their Python classes."""
 

@@ -27,10 +27,14 @@ class ConfigError(Exception):
 
 
 FORBID = {"extra": "forbid"}  # pydantic config: unknown keys are errors
+# No generated __repr__ (repr=False) on these classes: every check builds them at import, and no output shows
+# them (--show-settings formats the fields); each generated method costs start-up time.
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class PolicyRule:
+    """A family's scaling rule as a user sets it (``[tool.lrlint.policy.FAMILY]``): ``fix`` and the exponent band."""
+
     __pydantic_config__ = FORBID
     fix: Literal["linear", "sqrt", "none"]
     band: tuple[float, float]
@@ -54,8 +58,10 @@ POLICY_NAMES = {
 }
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class Thresholds:
+    """The tolerances and limits the checks compare with (``[tool.lrlint.thresholds]``)."""
+
     __pydantic_config__ = FORBID
     __aliases__ = {
         "batch_tolerance": "batch-tolerance",
@@ -97,7 +103,7 @@ class Thresholds:
 PARTS = ("per_device", "accum", "devices", "nodes", "global_batch", "total")
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class ScriptScaling:
     """``runtime-scaling = [{script = "main.py", reads = "blr", rule = "linear", per = 256}]``: the script
     scales the config key ``reads`` with the batch at run time (``per``: the batch the key's lr is for)."""
@@ -117,8 +123,10 @@ class ScriptScaling:
             raise FieldError("per", "Input should be greater than 0")
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class VerifySettings:
+    """``lrlint verify``'s settings (``[tool.lrlint.verify]``): the proxy model, device, samples and time."""
+
     __pydantic_config__ = FORBID
     __aliases__ = {"max_seconds": "max-seconds"}
     model: str | None = None
@@ -127,8 +135,10 @@ class VerifySettings:
     max_seconds: float | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class Settings:
+    """The ``[tool.lrlint]`` table, validated, with the defaults for what it leaves out."""
+
     __pydantic_config__ = FORBID
     __aliases__ = {
         "extend_select": "extend-select",

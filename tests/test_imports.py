@@ -268,3 +268,15 @@ def test_the_start_pauses_the_collector_and_gives_back_only_its_own_pause() -> N
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_without_git_the_run_says_so(tmp_path: Path) -> None:
+    """No git program on PATH: the note, no error (and no git process started before the check for it)."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("train.yaml", HF_OLD)
+    repo.commit("config")
+    empty = tmp_path / "no-git"
+    empty.mkdir()
+    p = run_lrlint("check", "--base", "HEAD", "train.yaml", cwd=repo.path, env={"PATH": str(empty)})
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stderr == "lrlint: note: --base HEAD: git is not installed: no history reference\n"
