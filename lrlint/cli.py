@@ -139,7 +139,7 @@ def check_once(args) -> int:
         return _check_once(args, workers)
     finally:
         workers.close()
-        gcpause.resume()  # paused by main (a check's start); a --watch loop's later checks collect as usual
+        gcpause.resume()  # paused by main (a check's start): a --watch loop's later checks collect as usual
 
 
 class _Workers:
@@ -525,11 +525,25 @@ def cmd_verify(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``lrlint`` program; ``argv`` None: this process's own command line (the program, ``python -m
+    lrlint``), which ends when this returns."""
+    command = next((a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")), None)
+    if command != "check":
+        return _main(argv)
+    gcpause.pause()
+    try:
+        code = _main(argv)
+    finally:
+        gcpause.resume()
+    if argv is None:
+        gcpause.exiting()
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = next((a for a in argv if not a.startswith("-")), None)
-    if command == "check":
-        gcpause.pause()
-    parser = build_parser(verify_options=command == "verify")
+    parser = build_parser(verify_options=command == "verify", check_only=command == "check")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -59,14 +59,17 @@ def _positive(text: str) -> int:
     return n
 
 
-def build_parser(verify_options: bool = True) -> argparse.ArgumentParser:
+def build_parser(verify_options: bool = True, check_only: bool = False) -> argparse.ArgumentParser:
     """The command line; ``verify_options=False`` leaves out the ``verify`` subcommand's options (a
-    ``check`` run then does not import ``lrlint.verify.cli``)."""
+    ``check`` run then does not import ``lrlint.verify.cli``); ``check_only``: the ``check`` subcommand
+    alone (a command line whose command is ``check``: the others' parsers are not built)."""
     p = _Parser(prog="lrlint", description="Catch batch-size changes without the matching learning-rate scaling.")
     p.add_argument("--version", action="version", version=f"lrlint {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser)
 
     _add_check_parser(sub)
+    if check_only:
+        return p
 
     r = sub.add_parser("rule", help="explain a rule (or --all)", description="Print a rule's documentation.")
     r.add_argument("code", nargs="?", help="rule code, e.g. LR001")
