@@ -148,10 +148,10 @@ class _Workers:
     def __init__(self) -> None:
         self.pool: Workers | None = None
 
-    def of(self, settings) -> Workers:
+    def of(self, settings, unsafe: bool) -> Workers:
         from lrlint import parallel
 
-        self.pool = parallel.Workers(settings)
+        self.pool = parallel.Workers(settings, unsafe)
         return self.pool
 
     def close(self) -> None:
@@ -195,7 +195,7 @@ def _check_once(args, workers: _Workers) -> int:
                     keep_parsed=bool(args.fix or args.diff),
                     jobs=parallel.jobs_setting(args.jobs, os.environ.get("LRLINT_JOBS")),
                     progress=progress,
-                    workers=workers.of(settings) if args.fix or args.diff else None,
+                    workers=workers.of(settings, bool(args.unsafe_fixes)) if args.fix or args.diff else None,
                 )
             finally:
                 if progress is not None:

@@ -74,15 +74,25 @@ class _Part:
     git_root: str | None = None
     git_note: str | None = None
     pid: int = 0
+    guess: recheck.Guess | None = None  # with --fix: the first fix round of the part's files, guessed
 
 
 # the worker process's one engine (set by _start, used by _check_part)
 _WORKER: dict[str, object] = {}
 
 
-def _start(settings: Settings, base: str | None, reference: str | None, cwd: Path, pathspec: list[Path]) -> None:
+def _start(
+    settings: Settings,
+    base: str | None,
+    reference: str | None,
+    cwd: Path,
+    pathspec: list[Path],
+    unsafe: bool | None = None,
+) -> None:
+    """``unsafe``: None unless the run fixes (then whether unsafe fixes are applied too)."""
     _WORKER["engine"] = api.Engine(settings, base=base, reference=reference, cwd=cwd)
     _WORKER["pathspec"] = pathspec
+    _WORKER["fixing"] = (unsafe, base, reference) if unsafe is not None else None
 
 
 def _check_part(targets: list[Target], sets_done: frozenset[int]) -> _Part:
@@ -103,7 +113,14 @@ def _part(engine: api.Engine, targets: list[Target], sets_done: frozenset[int], 
     where = {id(f): i for i, f in enumerate(result.findings)}
     problems = [(where[id(f)], key) for f, key in engine.problems_reported if id(f) in where]
     git_root = str(engine.git.root) if engine.git is not None else None
-    return _Part(_for_report(result), problems, git_root, engine.git_note, os.getpid())
+    fixing = _WORKER.get("fixing")
+    guess = None
+    if isinstance(fixing, tuple):  # while the other workers still check: the part's first fix round
+        from lrlint.fix import loop
+
+        unsafe, base, reference = fixing
+        guess = loop.guess(engine, result, [t.path for t in targets], unsafe, base, reference)
+    return _Part(_for_report(result), problems, git_root, engine.git_note, os.getpid(), guess)
 
 
 def _for_report(result: Result) -> Result:
@@ -161,7 +178,7 @@ def check_paths(
     cwd = Path.cwd().resolve()
     pool = workers if workers is not None else Workers(settings)
     try:
-        outs = pool.check(parts, jobs, (settings, base, reference, cwd, pathspec), progress)
+        outs = pool.check(parts, jobs, (settings, base, reference, cwd, pathspec, pool.unsafe), progress)
     finally:
         if workers is None:
             pool.close()
@@ -179,8 +196,12 @@ class Workers:
     whichever worker is free; a fixed file's re-check goes to the worker that checked it, which holds its
     bases parsed (``recheck``). A worker that dies leaves its work to the calling process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, unsafe: bool | None = None) -> None:
+        """``unsafe``: None unless the run fixes (then whether unsafe fixes are applied too)."""
         self.settings = settings
+        self.unsafe = unsafe
+        self.cwd = Path.cwd().resolve()
+        self.guesses: list[recheck.Guess] = []  # each part's guessed first fix round
         self.conns: list = []
         self.procs: list = []
         self.alive: set[int] = set()
@@ -222,6 +243,9 @@ class Workers:
                 if got is None:
                     continue
                 outs[i] = got
+                if got.guess is not None:
+                    self.guesses.append(got.guess)
+                    got.guess = None
                 self.owner.update((t.path, w) for t in parts[i][0])
                 if progress is not None:
                     progress.advance(len(parts[i][0]))
@@ -249,8 +273,13 @@ class Workers:
             return {}, None  # a config set is checked whole, in one process
         from lrlint.fix import recheck
 
+        failed, ready = recheck.take_guesses(self.guesses, data, self.cwd)
+        if failed:
+            return failed, None
         shares: dict[int, list[str]] = {}
         for p in data:
+            if p in ready:
+                continue
             w = self.owner.get(p)
             if w not in self.alive:  # a file no worker checked (a base a fix edits)
                 w = min(sorted(self.alive), key=lambda k: len(shares.get(k, [])))
@@ -258,8 +287,6 @@ class Workers:
         waiting = {
             w for w, paths in shares.items() if self._send(w, (_recheck_part, (paths, data, formats, base, reference)))
         }
-        failed: dict[str, str] = {}
-        got: list[recheck.Rechecked] = []
         whole = len(waiting) == len(shares)
         while waiting:
             for conn in wait([self.conns[w] for w in waiting]):
@@ -272,14 +299,14 @@ class Workers:
                 bad, share = out
                 failed.update(bad)
                 if share is not None and not share.alone:
-                    got.append(share)
+                    ready.update((p, (share, i)) for i, p in enumerate(share.paths))
                 elif not bad:
                     whole = False
         if failed:  # the other shares were re-checked with these files in the overlay: not kept
             return {p: failed[p] for p in data if p in failed}, None
         if not whole:
             return {}, None
-        return {}, recheck.merge(list(data), got, self.settings)
+        return {}, recheck.merge(list(data), ready, self.settings)
 
     def _send(self, w: int, task: tuple | None) -> bool:
         try:
@@ -363,7 +390,8 @@ def _recheck_part(
         if failed:
             return failed, None
         parsed = engine.resolver.read_from_disk()
-        _res, share = recheck.check_round(engine.settings, base, reference, data, formats, parsed, given, paths)
+        git = recheck.shared_git(engine, list(data))
+        _res, share = recheck.check_round(engine.settings, base, reference, data, formats, parsed, given, paths, git)
         return {}, share
 
     return bigstack.run(go)

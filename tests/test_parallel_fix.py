@@ -72,7 +72,16 @@ def test_the_workers_parse_and_recheck_the_fixed_files(tmp_path, monkeypatch):
     merged: list[int] = []
     real_merge = recheck.merge
     monkeypatch.setattr(recheck, "merge", lambda order, *a: merged.append(len(order)) or real_merge(order, *a))
-    workers = parallel.Workers(settings)
+    guessed: list[set[str]] = []
+    real_take = recheck.take_guesses
+
+    def take(guesses, data, cwd):
+        failed, ready = real_take(guesses, data, cwd)
+        guessed.append(set(ready))
+        return failed, ready
+
+    monkeypatch.setattr(recheck, "take_guesses", take)
+    workers = parallel.Workers(settings, unsafe=False)
     try:
         result = parallel.check_paths(["."], settings, jobs=2, workers=workers)
         assert result.workers == 2 and len(workers.alive) == 2
@@ -80,6 +89,11 @@ def test_the_workers_parse_and_recheck_the_fixed_files(tmp_path, monkeypatch):
     finally:
         workers.close()
     assert merged and merged[0] == len(outcome.changed) >= 10  # the first round's files, all on the workers
+    # most were re-checked while the other worker still checked its files (each worker guesses the round for
+    # its own files); not the first folder's child of the shared base: its guess did not have the base's fix,
+    # which a later part makes (the parts are contiguous, other folders lie between)
+    assert len(guessed[0]) >= len(outcome.changed) // 2
+    assert "a_first/net_8xb8_coco.py" in outcome.changed and "a_first/net_8xb8_coco.py" not in guessed[0]
     assert not outcome.problems
     serial = parallel.check_paths(["."], settings, jobs=1, keep_parsed=True)
     alone = fix.apply(serial, settings, write=False)
@@ -102,7 +116,7 @@ def test_a_fixed_file_that_would_not_parse_is_said_in_order(tmp_path, monkeypatc
     monkeypatch.setattr(recheck, "parse", failing)  # set before the workers fork: they fail the same files
     outs = []
     for jobs in (1, 2):
-        workers = parallel.Workers(settings)
+        workers = parallel.Workers(settings, unsafe=False)
         try:
             result = parallel.check_paths(["."], settings, jobs=jobs, keep_parsed=True, workers=workers)
             outs.append(fix.apply(result, settings, write=False, workers=workers if workers.alive else None))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from lrlint import bigstack, guard
+from lrlint import api, bigstack, guard
 from lrlint.findings import Finding
 from lrlint.fix import recheck
 from lrlint.fix.edits import applicable, apply_edits, select, type_kept
@@ -22,6 +22,7 @@ from lrlint.settings import Settings
 from lrlint.sources import INTERNAL_ERROR, Source
 
 MAX_ITERATIONS = 10
+WRITERS = 8  # files written at once (each write waits for its fsync)
 
 Place = tuple[str, int, int]  # (path, line, col) of an edit
 
@@ -66,6 +67,7 @@ class _Run:
     ):
         self.settings, self.unsafe, self.base, self.reference = settings, unsafe, base, reference
         self.workers = workers  # processes that parse and re-check the fixed files where they were checked
+        self.defer = workers is not None  # the fixed files are parsed later (by the workers)
         self.rewrite_read_only = rewrite_read_only
         self.files = list(result.files)  # the checked files: their directories are cleaned of stale temporaries
         self.original: dict[str, Source] = dict(result.sources)  # as read: what the diff and the write compare with
@@ -121,7 +123,7 @@ class _Run:
                 continue
             if edited is not None:
                 rnd.data[path], rnd.fixed[path] = edited
-                if self.workers is not None:
+                if self.defer:
                     rnd.unparsed[path] = len(self.problems)
                 else:
                     self._parse(rnd, path)
@@ -245,15 +247,15 @@ class _Run:
             if stale:
                 names = ", ".join(str(p) for p in stale[:3]) + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")
                 self.problems.append(f"removed {len(stale)} temporary file(s) left by an interrupted --fix: {names}")
-        for path in sorted(self.changed):
+        paths = [p for p in sorted(self.changed) if self.changed[p] != self.original[p].data]
+        written = self._write_all(paths) if write else {}
+        for path in paths:
             src, new = self.original[path], self.changed[path]
-            if new == src.data:
-                continue
             diff_parts.append(unified_diff(path, src, new))
             if not write:
                 continue
             dirs.add(Path(path).parent)
-            why = write_atomic(path, new, expected=src.data, sync_dir=False, rewrite_read_only=self.rewrite_read_only)
+            why = written[path]
             if why is not None:
                 self.problems.append(f"{path}: not written: {why}")
                 self.findings = [f for f in self.findings if f.span.path != path]
@@ -265,6 +267,23 @@ class _Run:
             fsync_dir(d)
         self.findings.sort(key=lambda f: f.sort_key)
         return "".join(diff_parts)
+
+    def _write_all(self, paths: list[str]) -> dict[str, str | None]:
+        """Write each file atomically (``write_atomic``); several at once, as each waits for its disk sync.
+        Returns why each was not written (None: written)."""
+
+        def one(path: str) -> str | None:
+            src = self.original[path]
+            return write_atomic(
+                path, self.changed[path], expected=src.data, sync_dir=False, rewrite_read_only=self.rewrite_read_only
+            )
+
+        if len(paths) < 2:
+            return {p: one(p) for p in paths}
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(WRITERS, len(paths))) as pool:
+            return dict(zip(paths, pool.map(one, paths), strict=True))
 
     def _give_up(self, path: str, problem: str) -> None:
         self.problems.append(problem)
@@ -325,3 +344,49 @@ def _recheck(rnd: _Round, formats: dict[str, str], run: _Run) -> Result:
     ``api.check_paths`` would."""
     res, _share = recheck.check_round(run.settings, run.base, run.reference, rnd.data, formats, run.parsed, rnd.given)
     return recheck.filtered(res, run.settings)
+
+
+def guess(
+    engine: api.Engine,
+    result: Result,
+    paths: list[str],
+    unsafe: bool,
+    base: str | None,
+    reference: str | None,
+) -> recheck.Guess | None:
+    """In a worker, right after it checked ``paths`` (``result``: their findings as checked): the first fix
+    round of those files as the part alone would choose it, parsed and re-checked with the worker's parsed
+    files. The real round, chosen over the whole run, takes what this got right (``recheck.take_guesses``);
+    None when nothing is to be fixed, or on any error (the real round then re-checks those files)."""
+    try:
+        settings = engine.settings
+        findings = api.reported(api.filter_findings(list(result.findings), result, settings), settings)
+        run = _Run(replace(result, findings=findings), settings, unsafe, base, reference)
+        run.defer = True
+        chosen = select(run.candidates(), unsafe)
+        if not chosen:
+            return None
+        rnd = run.edit(chosen)
+        mine = set(paths)
+        given: recheck.Given = {}
+        failed: dict[str, tuple[bytes, str]] = {}
+        for p in [p for p in rnd.data if p in mine]:
+            got = recheck.parse(p, run.sources[p].format, rnd.data[p], settings)
+            if isinstance(got, str):
+                failed[p] = (rnd.data[p], got)
+            else:
+                given[p] = got
+        overlay = {p: b for p, b in rnd.data.items() if p not in failed}
+        formats = {p: run.sources[p].format for p in overlay}
+        share = None
+        if given:
+            parsed = engine.resolver.read_from_disk()
+            git = recheck.shared_git(engine, list(overlay))
+            _res, share = recheck.check_round(
+                settings, base, reference, overlay, formats, parsed, given, list(given), git=git
+            )
+        return recheck.Guess(overlay, failed, share)
+    except Exception:  # a guess never fails a run: the real round re-checks these files
+        if os.environ.get("LRLINT_DEBUG"):
+            raise
+        return None

@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Protocol
 
 from lrlint import api, sources
-from lrlint.discover import Target
+from lrlint.discover import Target, resolved, resolving
 from lrlint.findings import Finding
+from lrlint.inherit import Resolver
 from lrlint.inherit.model import Loaded
+from lrlint.profiles import Profile
 from lrlint.progress import Progress
+from lrlint.references.git import GitBase
 from lrlint.results import Parsed, Result
 from lrlint.settings import Settings
 from lrlint.sources import Limits, Source, SourceError
@@ -38,6 +41,50 @@ def parse(path: str, fmt: str, data: bytes, settings: Settings) -> tuple[Source,
         return f"{type(e).__name__}: {e}"
 
 
+class Asked(dict):
+    """An overlay that notes each path looked up in it (the files whose bytes a re-check depended on: every
+    read of a file the engine may take from the overlay asks it first)."""
+
+    def __init__(self, data: dict[Path, bytes]) -> None:
+        super().__init__(data)
+        self.asked: set[Path] = set()
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(key)  # type: ignore[arg-type]
+        return super().__contains__(key)
+
+    def __getitem__(self, key: Path) -> bytes:
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: Path, default=None):
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+class Seeded(Resolver):
+    """``Resolver.seed`` when a file is first needed instead of up front: the files another run parsed
+    (``files``) are taken as parsed, those in the overlay read again; so the overlay is asked only about the
+    files this run reads."""
+
+    def __init__(self, profiles: tuple[Profile, ...], limits: Limits, cwd: Path, files: dict[Path, Loaded]):
+        super().__init__(profiles, limits, cwd)
+        self.files = files
+
+    def _take(self, fs: Path) -> None:
+        fs = resolved(fs)
+        if fs not in self._files and fs in self.files and fs not in self.overlay:
+            self._files[fs] = self.files[fs]
+
+    def load(self, fs: Path) -> Loaded:
+        self._take(fs)
+        return super().load(fs)
+
+    def parsed(self, fs: Path) -> Loaded | None:
+        self._take(fs)
+        return super().parsed(fs)
+
+
 class Rechecking(api.Engine):
     """An engine whose overlay files come with their documents (``given``): a target among them is read from
     them, not parsed again. Everything else is ``api.Engine``'s."""
@@ -51,8 +98,15 @@ class Rechecking(api.Engine):
         parsed: dict[Path, Loaded],
         given: Given,
         cwd: Path | None = None,
+        git: GitBase | None = None,
     ):
-        super().__init__(settings, base=base, reference=reference, cwd=cwd, overlay=overlay, parsed=parsed)
+        """``git``: the check's open repository (``shared_git``), asked instead of opening it again."""
+        super().__init__(settings, base=base, reference=reference, cwd=cwd, overlay=overlay)
+        self.shared = git is not None
+        if git is not None:
+            self.git, self._git_opened = git, True
+        self.resolver = Seeded(self.profiles, self.limits, self.cwd, parsed)
+        self.overlay = self.resolver.overlay = Asked(self.overlay)
         self.given = {(self.cwd / p).resolve(): got for p, got in given.items()}
 
     def read(self, target: Target) -> Parsed:
@@ -65,6 +119,10 @@ class Rechecking(api.Engine):
                 return self.parse_source(src, target.fs_path, docs=docs)
         return super().read(target)
 
+    def close(self) -> None:
+        if not self.shared:  # the check's repository stays open for the check
+            super().close()
+
     @staticmethod
     def _worth(src: Source) -> bool:
         if src.format != "python":
@@ -75,14 +133,18 @@ class Rechecking(api.Engine):
 
 
 class Marks(Progress):
-    """Where each target's findings end in a result (``check_targets`` tells its progress after each target)."""
+    """Where each target's findings end in a result, and the files looked up in the overlay until then
+    (``check_targets`` tells its progress after each target)."""
 
-    def __init__(self, result: Result) -> None:
+    def __init__(self, result: Result, overlay: Asked) -> None:
         self.result = result
+        self.overlay = overlay
         self.ends: list[int] = []
+        self.asked: list[frozenset[Path]] = []
 
     def advance(self, n: int = 1) -> None:
         self.ends.append(len(self.result.findings))
+        self.asked.append(frozenset(self.overlay.asked))
 
 
 @dataclass
@@ -94,8 +156,58 @@ class Rechecked:
     findings: list[list[Finding]] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
     comments: dict[str, dict[int, str]] = field(default_factory=dict)
-    covered: set[str] = field(default_factory=set)
     alone: str = ""
+    # per target: every file looked up in the overlay until it was checked (resolved paths), which holds every
+    # file its result depends on (an earlier target's look-up may have read a file it reads from the cache)
+    asked: list[frozenset[Path]] = field(default_factory=list)
+
+
+@dataclass
+class Guess:
+    """A worker's guess at the first fix round of the files it checked, re-checked while the other workers
+    still check theirs (``lrlint.fix.loop.guess``). The real round takes a file's share when the round gives
+    the file the same bytes and every file the share looked up (``Rechecked.asked``) the same bytes, or none."""
+
+    overlay: dict[str, bytes]  # the guessed round's bytes (of the files that parse)
+    failed: dict[str, tuple[bytes, str]]  # path -> the guessed bytes that do not parse, and why
+    share: Rechecked | None
+
+
+def take_guesses(
+    guesses: list[Guess], data: dict[str, bytes], cwd: Path
+) -> tuple[dict[str, str], dict[str, tuple[Rechecked, int]]]:
+    """The parse problems and the re-checked shares of the round's files (``data``) that guesses got right."""
+    failed = {p: why for g in guesses for p, (b, why) in g.failed.items() if data.get(p) == b}
+    if failed:
+        return {p: failed[p] for p in data if p in failed}, {}
+    real = {(cwd / p).resolve(): b for p, b in data.items()}
+    ready: dict[str, tuple[Rechecked, int]] = {}
+    for g in guesses:
+        share = g.share
+        if share is None or share.alone:
+            continue
+        guessed = {(cwd / p).resolve(): b for p, b in g.overlay.items()}
+        for i, p in enumerate(share.paths):
+            if data.get(p) == g.overlay.get(p) and all(real.get(k) == guessed.get(k) for k in share.asked[i]):
+                ready[p] = (share, i)
+    return {}, ready
+
+
+def shared_git(engine: api.Engine, paths: list[str]) -> GitBase | None:
+    """The repository ``engine`` (the check's) has open, when a re-check of ``paths`` would open the same one
+    at the same base (every path in its work tree, in no nested repository): its diff covers every file, so
+    the re-check asks it instead of running git once per base file outside the round's files."""
+    git = engine.git
+    if git is None or not engine._git_opened:
+        return None
+    root = git.root.resolve()
+    for p in paths:
+        d = (engine.cwd / p).resolve().parent
+        while d != root:
+            if (d / ".git").exists() or d.parent == d:
+                return None
+            d = d.parent
+    return git
 
 
 def check_round(
@@ -107,20 +219,23 @@ def check_round(
     parsed: dict[Path, Loaded],
     given: Given,
     paths: list[str] | None = None,
+    git: GitBase | None = None,
 ) -> tuple[Result, Rechecked]:
     """Re-check ``paths`` (default: every file of the round, in its order) with the round's bytes (``data``)
     in the overlay. The result is unfiltered; the share says where each target's findings are."""
     every = [Target(p, Path(p), formats[p]) for p in data]
     mine = every if paths is None else [t for t in every if t.path in set(paths)]
     overlay = {Path(p): d for p, d in data.items()}
-    engine = Rechecking(settings, base, reference, overlay, parsed, given)
+    engine = Rechecking(settings, base, reference, overlay, parsed, given, git=git)
     res = Result()
-    marks = Marks(res)
+    assert isinstance(engine.overlay, Asked)
+    marks = Marks(res, engine.overlay)
     share = Rechecked([t.path for t in mine])
     try:
-        api.check_targets(engine, mine, res, pathspec=api.pathspec_of(settings, every), progress=marks)
-        if paths is not None:
-            share.alone = _alone(engine, mine, set(data))
+        with resolving():  # each path resolved once, as in the check
+            api.check_targets(engine, mine, res, pathspec=api.pathspec_of(settings, every), progress=marks)
+            if paths is not None:
+                share.alone = _alone(engine, mine, set(data))
     finally:
         engine.close()
     start = 0
@@ -131,7 +246,7 @@ def check_round(
         share.alone = share.alone or "findings after the last target"
     share.sources = {t.path: res.sources[t.path] for t in mine if t.path in res.sources}
     share.comments = {t.path: res.comments[t.path] for t in mine if t.path in res.comments}
-    share.covered = set(res.covered)
+    share.asked = marks.asked
     return res, share
 
 
@@ -150,20 +265,19 @@ def _alone(engine: api.Engine, targets: list[Target], round_files: set[str]) -> 
     return ""
 
 
-def merge(order: list[str], shares: list[Rechecked], settings: Settings) -> Result:
-    """The shares as the one result ``check_round`` gives for every file of the round, filtered as reported."""
-    by_path = {p: (s, i) for s in shares for i, p in enumerate(s.paths)}
+def merge(order: list[str], shares: dict[str, tuple[Rechecked, int]], settings: Settings) -> Result:
+    """The shares (path -> its share, and its place there) as the one result ``check_round`` gives for every
+    file of the round (none a config set's member), filtered as reported."""
     res = Result()
     for path in order:
-        share, i = by_path[path]
+        share, i = shares[path]
         res.files.append(path)
+        res.covered.add(path)
         res.findings.extend(share.findings[i])
         if path in share.sources:
             res.sources[path] = share.sources[path]
         if path in share.comments:
             res.comments[path] = share.comments[path]
-    for share in shares:
-        res.covered |= share.covered
     return filtered(res, settings)
 
 
