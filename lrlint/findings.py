@@ -77,6 +77,8 @@ class Edit:
 
 @dataclass(slots=True)
 class Fix:
+    """A finding's fix: how safe it is to apply, its title, the edits, and why it is not safe."""
+
     applicability: Applicability
     message: str  # e.g. "Set learning_rate to 4e-5"
     edits: list[Edit] = field(default_factory=list)
@@ -93,6 +95,8 @@ class Related:
 
 @dataclass(slots=True)
 class Finding:
+    """One finding: the rule, its message and severity, where it is, the numbers behind it and its fix."""
+
     code: str
     name: str
     message: str

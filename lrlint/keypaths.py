@@ -102,8 +102,12 @@ class KeyIndex(Generic[V]):
         """The (key, value) pairs ``compile_pattern(pattern)`` matches, in the document's order."""
         hit = self._regex.get(pattern)
         if hit is None:
-            rx = compile_pattern(pattern)
-            hit = self._regex[pattern] = [(k, v) for k, v in self._candidates(pattern) if rx.match(k)]
+            if "*" not in pattern:  # a plain path matches itself only: no regex to compile
+                hit = [(k, v) for k, v in self._candidates(pattern) if k == pattern]
+            else:
+                rx = compile_pattern(pattern)
+                hit = [(k, v) for k, v in self._candidates(pattern) if rx.match(k)]
+            self._regex[pattern] = hit
         return hit
 
     def matching(self, pattern: str) -> list[tuple[str, V]]:

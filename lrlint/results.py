@@ -120,6 +120,8 @@ def referenced(findings: list[Finding]) -> set[str]:
 
 @dataclass
 class Result:
+    """What a check run found and read: the findings, the files, their sources and comments, the recipes."""
+
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # checked files, as shown
     sources: dict[str, Source] = field(default_factory=dict)  # for code frames and fixes
