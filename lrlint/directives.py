@@ -34,9 +34,20 @@ class Suppression(Record):
     whole: bool
 
 
+def _may_name(comment: str, *words: str) -> bool:
+    """Whether ``comment`` may hold one of the directive ``words`` (each expression above needs one, in any
+    case): a comment in ASCII without any of them is skipped without matching; any other is matched."""
+    if not comment.isascii():
+        return True
+    low = comment.lower()
+    return any(w in low for w in words)
+
+
 def suppression(comment: str) -> Suppression | None:
     """The lrlint suppression in ``comment`` (``lrlint: ignore[...]``, or ``noqa`` naming lrlint codes); None
     for none, and for a ``noqa`` that names no lrlint code (it is another tool's)."""
+    if not _may_name(comment, "lrlint", "noqa"):
+        return None
     m = pattern(_IGNORE).search(comment)
     if m is not None:
         raw = m["codes"] if m["codes"] is not None else m["codes2"]
@@ -56,7 +67,7 @@ def suppression(comment: str) -> Suppression | None:
 def suppressed(comments: dict[int, str], line: int, code: str) -> bool:
     """Whether a ``# lrlint: ignore[...]`` or ``# noqa: ...`` comment on ``line`` covers ``code``."""
     text = comments.get(line)
-    if not text:
+    if not text or not _may_name(text, "lrlint", "noqa"):
         return False
     for rx in (_IGNORE, _NOQA):
         m = pattern(rx).search(text)
@@ -87,6 +98,8 @@ def declared_references(comments: dict[int, str]) -> list[DeclaredReference]:
     """
     out = []
     for line in sorted(comments):
+        if not _may_name(comments[line], "lrlint"):
+            continue
         m = pattern(_REFERENCE).search(comments[line])
         if not m:
             continue

@@ -55,3 +55,16 @@ def test_line_index_knows_every_line_break():
 def test_directive_arguments_still_read():
     refs = directives.declared_references({1: " lrlint: reference batch=256 lr=0.1 SOLVER.MAX_ITER=9000, x"})
     assert (refs[0].batch, refs[0].lr) == (256.0, 0.1)
+
+
+def test_directives_in_any_case_and_script_are_read_past_the_quick_skip():
+    """A comment is matched only when it may name a directive: ASCII text without ``lrlint`` or ``noqa`` in
+    any case is skipped; every spelling the expressions accept is still read."""
+    assert directives.suppression(" LRLINT: Ignore[lr001]") is not None
+    assert directives.suppression(" NoQA: LR001") is not None
+    assert directives.suppressed({3: " Lrlint: ignore"}, 3, "LR004")
+    assert directives.declared_references({1: " LrLint: Reference batch=8 lr=0.1"})[0].batch == 8.0
+    # a dotless i is one of the letters (?i) matches i with: such a comment is matched, not skipped
+    assert directives.suppression(" lrl\u0131nt: ignore") is not None
+    assert directives.suppression(" batch for 8 gpus") is None
+    assert directives.declared_references({1: " reference batch=8 lr=0.1"}) == []
