@@ -21,9 +21,10 @@ from lrlint.recipes import Recipe, build, inherited_tag, name_tag, select_profil
 from lrlint.references import Reference, primary
 from lrlint.references.choose import choose
 from lrlint.references.collect import collect as collect_references
-from lrlint.references.git import GitBase, GitError, GitUnavailable
+from lrlint.references.git import GitBase, GitError, GitUnavailable, Started
+from lrlint.references.git import started as git_started
 from lrlint.repo_scan import Around
-from lrlint.results import Explanation, Parsed, Result
+from lrlint.results import Explanation, Parsed, Result, same_document
 from lrlint.scaling import policy_for
 from lrlint.settings import Settings
 from lrlint.sources import Limits, Source, SourceError
@@ -67,6 +68,7 @@ class Engine:
         self.git: GitBase | None = None
         self.git_note: str | None = None
         self._git_opened = False
+        self._early: Started | None = None  # git's first calls, started by start_git
         self.pathspec: list[Path] | None = None  # the checked files (limits the git diff when few)
         self.user_reference: list[list[Recipe]] | None = None
         self.resolver = Resolver(self.profiles, self.limits, self.cwd)
@@ -170,8 +172,17 @@ class Engine:
     # -- references ------------------------------------------------------------------------
     def repo_git(self) -> GitBase | None:
         """The git work tree of the checked files (opened from the first one's folder, as ``history`` does)."""
+        return self.open_git(self._repo_start())
+
+    def _repo_start(self) -> Path:
         first = self.pathspec[0].parent if self.pathspec else self.cwd
-        return self.open_git(first if first.exists() else self.cwd)
+        return first if first.exists() else self.cwd
+
+    def start_git(self) -> None:
+        """Start git's first calls for ``repo_git`` now (every run asks for git, at the latest for the
+        dependents): they run while the first file is read."""
+        if not self._git_opened and self._early is None:
+            self._early = git_started(self._repo_start(), self.base_rev or "HEAD")
 
     def git_refused(self) -> bool:
         """Whether git refuses the repository: what only looks for more to report (dependents) then stops."""
@@ -186,7 +197,10 @@ class Engine:
             return self.git
         self._git_opened = True
         try:
-            self.git = GitBase.open(start, self.base_rev or "HEAD", self.pathspec, on_root=self.around.started)
+            early, self._early = self._early, None
+            self.git = GitBase.open(
+                start, self.base_rev or "HEAD", self.pathspec, on_root=self.around.started, early=early
+            )
         except GitUnavailable as e:
             if self.base_rev:
                 self.git_note = f"--base {self.base_rev}: {e}"
@@ -243,7 +257,7 @@ class Engine:
     ) -> list[Reference]:
         """Every reference of ``recipe`` (document ``doc_index`` of ``parsed``; ``old``: the same at the git base)."""
         user = self.load_user_reference()
-        j = _same_document(doc, doc_index, old)
+        j = same_document(doc, doc_index, old)
         return collect_references(
             recipe,
             doc,
@@ -336,6 +350,8 @@ class Engine:
                 result.explanations.append(Explanation.of(recipe, ref, aside, candidates, ctx.quiet))
 
     def close(self) -> None:
+        if self._early is not None:
+            self._early.stop()
         self.around.close()
         if self.git is not None:
             self.git.close()
@@ -353,20 +369,6 @@ def _replaced_scopes(doc: Document, iprof) -> list[str]:
     ]
 
 
-def _same_document(doc: Document, index: int, old: Parsed | None) -> int | None:
-    """The document of ``old`` (the file at the git base) that ``doc`` (number ``index``) is compared with: the
-    same branch of a script read branch by branch, else the same number; a script that was not read by
-    branch at the base compares each branch with its one document."""
-    if old is None:
-        return None
-    if doc.variant is not None:
-        same = next((j for j, d in enumerate(old.docs) if d.variant == doc.variant), None)
-        if same is not None:
-            return same
-        return 0 if len(old.docs) == 1 else None
-    return index if index < len(old.recipes) else None
-
-
 def _relocate(f: Finding, doc: Document, path: str, keys: frozenset[str]) -> None:
     """A finding about a value from a base file is reported in the checked child, at the line that names
     its bases (under one of ``keys``, the profiles' inherit keys); the base file's line is kept as a related
@@ -377,13 +379,6 @@ def _relocate(f: Finding, doc: Document, path: str, keys: frozenset[str]) -> Non
         return
     f.related.insert(0, Related(f.span, "inherited from here"))
     f.span = names
-
-
-def _suppressed_at(f: Finding, comments: dict[int, str]) -> int | None:
-    """The line whose suppression comment hides ``f``: its own line (first or last), or a line of its file it
-    points to (the batch or the lr of the pair); None when none does."""
-    lines = [f.span.line, f.span.end_line] + [r.span.line for r in f.related if r.span.path == f.span.path]
-    return next((line for line in dict.fromkeys(lines) if directives.suppressed(comments, line, f.code)), None)
 
 
 def filter_findings(findings: list[Finding], result: Result, settings: Settings) -> list[Finding]:
@@ -398,7 +393,7 @@ def filter_findings(findings: list[Finding], result: Result, settings: Settings)
         if key in seen:  # two recipes of one file (two lr keys) reach the same schedule value
             continue
         seen.add(key)
-        line = _suppressed_at(f, result.comments.get(f.span.path, {}))
+        line = directives.suppressed_at(f, result.comments.get(f.span.path, {}))
         if line is not None:
             used.setdefault(f.span.path, {}).setdefault(line, set()).add(f.code)
             continue
@@ -436,6 +431,7 @@ def check_targets(
     ``targets`` are a part of it; ``sets_done``: sets another part checked; ``lean``: keep only what the report
     needs, at most about KEEP_FILES parsed files (flat memory); ``progress``: told of each target checked."""
     engine.pathspec = pathspec if pathspec is not None else pathspec_of(engine.settings, targets)
+    engine.start_git()
     sets, member_of = set_members(engine.settings)
     done: set[int] = set(sets_done)
     for n, t in enumerate(targets, 1):

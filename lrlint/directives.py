@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from lrlint import numbers
 from lrlint.records import Record, field
 from lrlint.regex import pattern
+
+if TYPE_CHECKING:
+    from lrlint.findings import Finding
 
 # the expressions' text (``lrlint.regex.pattern`` compiles each on first use)
 _IGNORE = r"(?i)\blrlint:\s*(?:ignore|noqa)\b(?:\s*\[(?P<codes>[^\]]*)\]|:\s*(?P<codes2>[A-Z0-9, ]+))?"
@@ -76,6 +80,13 @@ def suppressed(comments: dict[int, str], line: int, code: str) -> bool:
             if codes is None or any(code.startswith(c) for c in codes):
                 return True
     return False
+
+
+def suppressed_at(f: Finding, comments: dict[int, str]) -> int | None:
+    """The line whose suppression comment hides ``f``: its own line (first or last), or a line of its file it
+    points to (the batch or the lr of the pair); None when none does."""
+    lines = [f.span.line, f.span.end_line] + [r.span.line for r in f.related if r.span.path == f.span.path]
+    return next((line for line in dict.fromkeys(lines) if suppressed(comments, line, f.code)), None)
 
 
 class DeclaredReference(Record):

@@ -36,6 +36,20 @@ class Parsed(Record):
     config_set: bool = False  # a merged config set: each value is edited and reported where it is written
 
 
+def same_document(doc: Document, index: int, old: Parsed | None) -> int | None:
+    """The document of ``old`` (the file at the git base) that ``doc`` (number ``index``) is compared with: the
+    same branch of a script read branch by branch, else the same number; a script that was not read by
+    branch at the base compares each branch with its one document."""
+    if old is None:
+        return None
+    if doc.variant is not None:
+        same = next((j for j, d in enumerate(old.docs) if d.variant == doc.variant), None)
+        if same is not None:
+            return same
+        return 0 if len(old.docs) == 1 else None
+    return index if index < len(old.recipes) else None
+
+
 class ParsesSources(Protocol):
     """The part of the run's engine (``lrlint.api.Engine``) that parses a source with its bases."""
 

@@ -71,14 +71,19 @@ def _not_a_work_tree(stderr: str) -> Exception:
     return GitRefused(f"git refused the repository: {gitproc.said(stderr.removeprefix('fatal: '))}")
 
 
-def _verify(start: Path, rev: str) -> tuple[Path, str]:
-    """The work tree's top level and the one commit ``rev`` names; raises GitUnavailable/GitError."""
+def _verify_args(rev: str) -> list[str]:
+    return ["rev-parse", "--show-toplevel", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"]
+
+
+def _verify(start: Path, rev: str, started: subprocess.Popen[str] | None = None) -> tuple[Path, str]:
+    """The work tree's top level and the one commit ``rev`` names (``started``: that rev-parse, already
+    running); raises GitUnavailable/GitError."""
     bad = BadRevision(
         f"--base {gitproc.shown(rev)}: not a revision (it must name one commit: a branch, tag or commit id)"
     )
     if "\0" in rev:
         raise bad
-    out = _run(["rev-parse", "--show-toplevel", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], start)
+    out = gitproc.finish(started) if started is not None else _run(_verify_args(rev), start)
     lines = out.stdout.splitlines()
     if out.returncode == 0 and len(lines) == 2:
         return Path(lines[0]), lines[1]
@@ -87,6 +92,37 @@ def _verify(start: Path, rev: str) -> tuple[Path, str]:
     if _run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], start).returncode != 0:
         raise GitUnavailable("the repository has no commits yet: no history reference")
     raise bad
+
+
+class Started(Record):
+    """The first git calls of ``GitBase.open(start, rev)`` (rev-parse and the filter drivers), started before
+    the run asks for git (``started``): they run while the first file is read."""
+
+    start: Path
+    rev: str
+    verify: subprocess.Popen[str]
+    filters: subprocess.Popen[str]
+
+    def stop(self) -> None:
+        gitproc.stop(self.verify)
+        gitproc.stop(self.filters)
+
+
+def started(start: Path, rev: str) -> Started | None:
+    """``GitBase.open(start, rev)``'s first git calls, started now; None where open starts none (no git, a
+    revision that cannot be one) or they do not start (open then meets the same error)."""
+    if "\0" in rev or not gitproc.available():
+        return None
+    try:
+        filters = gitproc.start(gitproc.FILTERS, start)
+    except OSError:
+        return None
+    try:
+        verify = gitproc.start(_verify_args(rev), start)
+    except OSError:
+        gitproc.stop(filters)
+        return None
+    return Started(start, rev, verify, filters)
 
 
 class GitBase(Record):
@@ -100,17 +136,29 @@ class GitBase(Record):
 
     @classmethod
     def open(
-        cls, start: Path, rev: str, paths: list[Path] | None = None, on_root: Callable[[Path], object] | None = None
+        cls,
+        start: Path,
+        rev: str,
+        paths: list[Path] | None = None,
+        on_root: Callable[[Path], object] | None = None,
+        early: Started | None = None,
     ) -> GitBase:
         """``paths``: the files being checked, when few (the diff is limited to them); ``on_root``: called with
-        the work tree's top level as soon as it is known (to start other git calls beside the diff)."""
-        if not gitproc.available():
-            raise GitUnavailable("git is not installed: no history reference")
-        # the filter drivers (the diff may hash work-tree files: no filter driver runs), read from the same
-        # repository while rev-parse finds its top level
-        filters = gitproc.start(gitproc.FILTERS, start)
+        the work tree's top level as soon as it is known (to start other git calls beside the diff);
+        ``early``: the first calls, started before (``started``; used when they are for this start and rev)."""
+        if early is not None and (early.start, early.rev) != (start, rev):
+            early.stop()
+            early = None
+        if early is None:
+            if not gitproc.available():
+                raise GitUnavailable("git is not installed: no history reference")
+            # the filter drivers (the diff may hash work-tree files: no filter driver runs), read from the same
+            # repository while rev-parse finds its top level
+            filters = gitproc.start(gitproc.FILTERS, start)
+        else:
+            filters = early.filters
         try:
-            root, commit = _verify(start, rev)
+            root, commit = _verify(start, rev, early.verify if early is not None else None)
         except BaseException:
             gitproc.stop(filters)
             raise
