@@ -9,7 +9,7 @@ round's order, which gives the result one process gives.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -39,6 +39,23 @@ def parse(path: str, fmt: str, data: bytes, settings: Settings) -> tuple[Source,
         return f"{e.line}:{e.col}: {e.reason}"
     except Exception as e:  # a parser bug must not lose the user's file
         return f"{type(e).__name__}: {e}"
+
+
+def relabel(docs: list[Document], old: str, new: str) -> list[Document] | None:
+    """The documents of a file parsed under the name ``old`` as parsing the same bytes under ``new`` gives
+    them (the name is in their spans); None when a text of theirs holds ``old`` (then they are parsed)."""
+    out = []
+    for doc in docs:
+        if any(old in e.reason for e in doc.problems) or doc.path != old:
+            return None
+        values = {}
+        for k, v in doc.values.items():
+            if old in v.raw or old in v.why or (v.scaling is not None and old in v.scaling.text):
+                return None
+            span = v.span
+            values[k] = replace(v, span=replace(span, path=new) if span is not None and span.path == old else span)
+        out.append(replace(doc, path=new, values=values, comments=dict(doc.comments), problems=list(doc.problems)))
+    return out
 
 
 class Asked(dict):
@@ -105,7 +122,7 @@ class Rechecking(api.Engine):
         self.shared = git is not None
         if git is not None:
             self.git, self._git_opened = git, True
-        self.resolver = Seeded(self.profiles, self.limits, self.cwd, parsed)
+        self.seeded = self.resolver = Seeded(self.profiles, self.limits, self.cwd, parsed)
         self.overlay = self.resolver.overlay = Asked(self.overlay)
         self.given = {(self.cwd / p).resolve(): got for p, got in given.items()}
 
@@ -118,6 +135,22 @@ class Rechecking(api.Engine):
             if src.path == target.path and len(src.data) <= self.limits.max_file_size and self._worth(src):
                 return self.parse_source(src, target.fs_path, docs=docs)
         return super().read(target)
+
+    def parse_source(
+        self,
+        src: Source,
+        fs_path: Path | None = None,
+        remember: bool = True,
+        resolver: Resolver | None = None,
+        docs: list[Document] | None = None,
+    ) -> Parsed:
+        """``api.Engine.parse_source``; a file as it was at the git base (``history``: not remembered) whose bytes
+        are the ones the check parsed takes the check's documents, under the base's name."""
+        if docs is None and not remember and fs_path is not None:
+            known = self.seeded.files.get(resolved(fs_path))
+            if known is not None and known.docs and known.source.data == src.data and known.source.format == src.format:
+                docs = relabel(known.docs, known.source.path, src.path)
+        return super().parse_source(src, fs_path, remember, resolver, docs)
 
     def close(self) -> None:
         if not self.shared:  # the check's repository stays open for the check

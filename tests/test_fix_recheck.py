@@ -1,0 +1,100 @@
+"""The ``--fix`` re-check parses each fixed file once: the parse that proves it still parses is the one it is
+re-checked with, and the file as it was at the git base (the same bytes the check parsed) is not parsed
+again but takes the check's documents under the base's name."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from lrlint import bigstack, fix, parallel, sources
+from lrlint.fix import recheck
+from lrlint.settings import load
+from lrlint.sources import Limits
+from tests.conftest import GitRepo
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _same(a, b) -> bool:
+    """Two documents alike in every field (their line indexes by text, their problems by what they say)."""
+
+    def fields(d):
+        out = {f.name: getattr(d, f.name) for f in dataclasses.fields(d) if f.name not in ("lines", "problems")}
+        out["lines"] = None if d.lines is None else d.lines.text
+        out["problems"] = [(e.code, e.reason, e.line, e.col) for e in d.problems]
+        return out
+
+    return fields(a) == fields(b)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".py", ".yaml", ".yml", ".json"))[:80]
+)
+def test_relabelled_documents_are_those_a_parse_under_the_other_name_gives(path):
+    fmt = sources.format_of(path)
+    assert fmt is not None
+    data = path.read_bytes()
+    name = str(path.relative_to(FIXTURES))
+
+    def parse(shown: str):
+        try:
+            return sources.parse(sources.decode(shown, fmt, data), Limits())
+        except sources.SourceError:
+            return None
+
+    docs, at_base = bigstack.run(lambda: (parse(name), parse("HEAD:" + name)))
+    if docs is None:
+        assert at_base is None
+        return
+    moved = recheck.relabel(docs, name, "HEAD:" + name)
+    assert moved is not None and len(moved) == len(at_base)
+    assert all(_same(x, y) for x, y in zip(moved, at_base, strict=True))
+    assert all(v.span is None or v.span.path == name for d in docs for v in d.values.values())  # left as it was
+
+
+def test_a_name_in_a_text_is_parsed_again():
+    src = sources.decode("a.yaml", "yaml", b"lr: 0.1  # a.yaml\nnote: see a.yaml\n")
+    docs = sources.parse(src, Limits())
+    assert recheck.relabel(docs, "a.yaml", "HEAD:a.yaml") is None
+
+
+CHILD = "_base_ = ['../base/sched_8xb2.py']\ntrain_dataloader = dict(batch_size=8)\n"
+BASE = "train_dataloader = dict(batch_size=2)\noptim_wrapper = dict(optimizer=dict(type='SGD', lr=0.02))\n"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_fixed_file_is_parsed_once_by_the_fix(tmp_path, monkeypatch, jobs):
+    """Committed configs (their git base is the bytes the check read) fixed with --jobs 1 and 2: the fix
+    parses each fixed file once (its new bytes), never its bytes at the base nor its base file."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("configs/base/sched_8xb2.py", BASE)
+    for i in range(45):
+        repo.write(f"configs/exp{i:02d}/net_8xb8.py", CHILD)
+    repo.commit()
+    monkeypatch.chdir(repo.path)
+    settings = load(repo.path, isolated=True)
+    parsed: collections.Counter[str] = collections.Counter()
+    real_parse = sources.parse
+
+    def counting(src, limits):
+        parsed[src.path] += 1
+        return real_parse(src, limits)
+
+    monkeypatch.setattr(sources, "parse", counting)  # before the workers fork: they count too, in their copy
+    workers = parallel.Workers(settings, unsafe=False)
+    try:
+        result = parallel.check_paths(["."], settings, jobs=jobs, keep_parsed=True, workers=workers)
+        assert (result.workers > 0) == (jobs > 1)
+        parsed.clear()
+        outcome = fix.apply(result, settings, write=False, workers=workers if workers.alive else None)
+    finally:
+        workers.close()
+    assert len(outcome.changed) == 45 and not outcome.problems
+    if jobs == 1:  # in-process: the fix's parses are seen here
+        assert parsed == {f"configs/exp{i:02d}/net_8xb8.py": 1 for i in range(45)}
+    else:  # the workers parsed the fixed files while they checked (the parent parses none of them)
+        assert parsed == {}
