@@ -67,12 +67,18 @@ def resolving() -> Iterator[None]:
 def resolved(p: Path) -> Path:
     """``p`` with its links followed; a link loop (or a path the OS refuses) stays as written, made absolute."""
     cache = _RESOLVED.get()
-    if cache is not None:
-        hit = cache.get(p)
-        if hit is None:
-            hit = cache[p] = _resolve(p)
-        return hit
-    return _resolve(p)
+    if cache is None:
+        return _resolve(p)
+    hit = cache.get(p)
+    if hit is None:
+        name, parent = p.name, p.parent
+        if name in ("", ".", "..") or "\x00" in name or parent == p:
+            hit = _resolve(p)
+        else:  # the parent's links are followed once per run; then only the last part is looked at
+            q = resolved(parent) / name
+            hit = _resolve(p) if os.path.islink(q) else q
+        cache[p] = hit
+    return hit
 
 
 def _resolve(p: Path) -> Path:

@@ -88,15 +88,34 @@ class KeyIndex(Generic[V]):
     def __init__(self, values: dict[str, V]) -> None:
         self.values = values
         self._items = list(values.items())
-        self._by_last: dict[str, list[tuple[str, V]]] = {}
-        for k, v in self._items:
-            self._by_last.setdefault(k.rpartition(".")[2], []).append((k, v))
+        by_last: dict[str, list[tuple[str, V]]] = {}
+        for item in self._items:  # the loop runs for every key of every document: kept to plain lookups
+            k = item[0]
+            last = k[k.rfind(".") + 1 :]
+            bucket = by_last.get(last)
+            if bucket is None:
+                by_last[last] = [item]
+            else:
+                bucket.append(item)
+        self._by_last = by_last
+        self._by_first: dict[str, list[tuple[str, V]]] | None = None  # built on first use
         self._regex: dict[str, list[tuple[str, V]]] = {}
         self._matches: dict[str, list[tuple[str, V]]] = {}
 
     def _candidates(self, pattern: str) -> list[tuple[str, V]]:
+        """The keys that can match: those ending with the pattern's last part when it is a name, else those
+        starting with its first part when that is one (``optimizer.**``), else all."""
         last = pattern.rpartition(".")[2]
-        return self._items if last in ("*", "**") else self._by_last.get(last, [])
+        if last not in ("*", "**"):
+            return self._by_last.get(last, [])
+        first = pattern.partition(".")[0]
+        if first in ("*", "**") or first == pattern:
+            return self._items
+        if self._by_first is None:
+            self._by_first = {}
+            for k, v in self._items:
+                self._by_first.setdefault(k.partition(".")[0], []).append((k, v))
+        return self._by_first.get(first, [])
 
     def regex(self, pattern: str) -> list[tuple[str, V]]:
         """The (key, value) pairs ``compile_pattern(pattern)`` matches, in the document's order."""

@@ -398,10 +398,11 @@ def _read_values(
 ) -> tuple[dict[str, Value], keypaths.KeyIndex[Value]]:
     """The document's values the framework reads, indexed: without the keys it does not read there (the
     profile's ``unread``: an MMEngine config's mmcv 1.x keys)."""
-    unread = profile.unread_keys(values)
+    index = index or keypaths.KeyIndex(values)
+    unread = {k for p in profile.unread_keys(values) for k, _v in index.matching(p)}
     if not unread:
-        return values, index or keypaths.KeyIndex(values)
-    kept = {k: v for k, v in values.items() if not any(keypaths.matches(p, k) for p in unread)}
+        return values, index
+    kept = {k: v for k, v in values.items() if k not in unread}
     return kept, keypaths.KeyIndex(kept)
 
 

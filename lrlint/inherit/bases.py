@@ -39,11 +39,14 @@ class PathBases:
         doc = me.doc
         problems: list[Problem] = []
         read: dict[str, Source] = {}
-        base, names, _ = self._bases(r, doc, me.fs, inh, [me.fs], problems, read)
+        base, names = self._combined(r, doc, me, inh, problems, read)
         if base is None:
             return Resolved(doc, None, problems=problems) if problems else None
         merged = mark(merge(base, dict(doc.values), inh.delete_key), doc.path, r.marks)
-        bdoc = Document(names[-1][1] if names else doc.path, doc.format, mark(base, "", r.marks), lines=None)
+        hit = r.marked_bases.get(id(base))
+        if hit is None or hit[0] is not base:
+            hit = r.marked_bases[id(base)] = (base, mark(base, "", r.marks))
+        bdoc = Document(names[-1][1] if names else doc.path, doc.format, hit[1], lines=None)
         return Resolved(
             with_values(doc, merged, inh.key),
             bdoc,
@@ -52,6 +55,30 @@ class PathBases:
             list(read.values()),
             problems,
         )
+
+    def _combined(
+        self, r, doc: Document, me: Loaded, inh: Inherit, problems: list[Problem], read: dict
+    ) -> tuple[dict[str, Value] | None, list[tuple[str, str]]]:
+        """``_bases`` of a child, once per list of entries in a folder: siblings that name the same bases get
+        the same merged values. A result with problems is not kept; a kept one is used only by a child it
+        does not read (a child that is its own base's base gets its cycle reported)."""
+        entries = _entries(doc, inh.key)
+        key = (
+            type(self),
+            inh.key,
+            inh.delete_key,
+            me.fs.parent,
+            tuple((e.key, e.value if isinstance(e.value, str) else repr(e.value), e.names) for e in entries),
+        )
+        hit = r.combos.get(key)
+        if hit is not None and me.source.path not in hit[2]:
+            read.update(hit[2])
+            return hit[0], hit[1]
+        before = len(problems)
+        base, names, _ = self._bases(r, doc, me.fs, inh, [me.fs], problems, read)
+        if base is not None and len(problems) == before:
+            r.combos[key] = (base, names, dict(read))
+        return base, names
 
     def target(self, entry: Value, fs: Path) -> Path | None:
         """The file an entry names (None: it names none)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from lrlint import keypaths
@@ -106,11 +105,11 @@ def mark(
     for k, v in values.items():
         if v.span is not None and v.span.path != own_path and v.provenance not in (INHERITED, UNKNOWN):
             if cache is None:
-                v = replace(v, provenance=INHERITED)
+                v = v.with_provenance(INHERITED)
             else:
                 hit = cache.get(id(v))
                 if hit is None or hit[0] is not v:
-                    hit = cache[id(v)] = (v, replace(v, provenance=INHERITED))
+                    hit = cache[id(v)] = (v, v.with_provenance(INHERITED))
                 v = hit[1]
         out[k] = v
     return out

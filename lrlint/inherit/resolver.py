@@ -59,6 +59,9 @@ class Resolver:
         # a base file's values merged over its bases, by (strategy, key, delete key, file): computed once
         self.merged: dict[tuple, tuple[dict[str, Value], tuple[tuple[str, Source], ...], int]] = {}
         self.marks: dict[int, tuple[Value, Value]] = {}  # a value's INHERITED copy, made once (model.mark)
+        # the merged bases of a list of base entries (siblings name the same ones), and their marked copy
+        self.combos: dict[tuple, tuple[dict[str, Value], list[tuple[str, str]], dict[str, Source]]] = {}
+        self.marked_bases: dict[int, tuple[dict[str, Value], dict[str, Value]]] = {}
         self._shapes: dict[tuple[int, str | None], tuple[dict[str, Value], Shape]] = {}
 
     # -- files ---------------------------------------------------------------------------

@@ -31,6 +31,16 @@ Bind = Callable[[Any, Sym, Scope], None]
 _MATH_MODULES = ("math", "numpy", "np")
 
 
+
+def plain_string(literal: str) -> str | None:
+    """The value of a quoted string literal without a prefix, escapes or carriage returns (most config
+    strings: read without compiling them); None for any other literal."""
+    q = literal[:1]
+    if q not in ("'", '"') or "\\" in literal or "\r" in literal:
+        return None
+    n = 3 if len(literal) >= 6 and literal.startswith(q * 3) else 1
+    return literal[n:-n]
+
 class Evaluator:
     """Expressions to Syms in a scope; ``call`` evaluates calls, ``bind`` binds a walrus target."""
 
@@ -119,6 +129,9 @@ class Evaluator:
             return F.unknown("unreadable number", node)
 
     def _string(self, node: cst.SimpleString, scope: Scope, d: int) -> Sym:
+        plain = plain_string(node.value)
+        if plain is not None:
+            return F.const(plain, node)
         try:
             v = ast.literal_eval(node.value)
         except (ValueError, SyntaxError, MemoryError):

@@ -1,0 +1,133 @@
+"""The shortcuts a run takes for speed give what the long way gives: value copies, string literals, resolved
+paths, and the merged bases siblings share."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+from lrlint import sources
+from lrlint.discover import resolved, resolving
+from lrlint.inherit import Resolver
+from lrlint.keypaths import KeyIndex, matches
+from lrlint.profiles import Detect, Inherit, Profile
+from lrlint.sources import Limits
+from lrlint.sources.py_eval import plain_string
+from lrlint.spans import Span
+from lrlint.values import EXPRESSION, INHERITED, ExprScaling, Value
+
+
+def test_with_provenance_copies_every_field_as_replace_does():
+    full = Value(
+        "a.lr",
+        0.1,
+        Span("a.py", 3, 6, 2, 4, 2, 7),
+        EXPRESSION,
+        "0.1",
+        "why",
+        scaling=ExprScaling(1.0, ("b",), ("b",), "0.1 * b", (1.0,), True),
+        alias_of="args.lr",
+        names=("x",),
+        from_tag="8xb2",
+        target="t",
+    )
+    # every field set to something other than its default: a field added later must be copied too
+    assert all(getattr(full, f.name) != f.default for f in dataclasses.fields(Value))
+    assert full.with_provenance(INHERITED) == dataclasses.replace(full, provenance=INHERITED)
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["'a'", '"b c"', "''", '""', "'''x\ny'''", '"""q"""', "''''''", "'#x'", "\"it's\"", "'''a'b'''"],
+)
+def test_plain_string_reads_a_literal_as_python_does(literal):
+    assert plain_string(literal) == ast.literal_eval(literal)
+
+
+@pytest.mark.parametrize("literal", ["'a\\nb'", "r'x'", "b'x'", "u'x'", "f'x'", "'a\rb'"])
+def test_plain_string_leaves_prefixes_and_escapes_to_the_compiler(literal):
+    assert plain_string(literal) is None
+
+
+def test_resolved_follows_links_in_any_part_as_path_resolve_does(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "real" / "sub" / "a.py").write_text("x = 1\n")
+    os.symlink(tmp_path / "real", tmp_path / "link")  # a linked folder
+    os.symlink(tmp_path / "real" / "sub" / "a.py", tmp_path / "real" / "b.py")  # a linked file
+    os.symlink(tmp_path / "loop1", tmp_path / "loop2")
+    os.symlink(tmp_path / "loop2", tmp_path / "loop1")
+    paths = [
+        Path("link/sub/a.py"),
+        Path("link/sub/../sub/a.py"),
+        Path("link/b.py"),
+        tmp_path / "link" / "sub" / "missing.py",
+        Path("real/sub/a.py"),
+        Path("loop1/x.py"),
+        Path("."),
+    ]
+    with resolving():
+        got = [resolved(p) for p in paths + paths]  # the second time from the run's cache
+    want = []
+    for p in paths:
+        try:
+            want.append(p.resolve())
+        except RuntimeError:  # a link loop: as written, made absolute
+            want.append(Path(os.path.abspath(p)))
+    assert got == want + want
+
+
+def test_key_index_finds_what_matches_finds_for_a_pattern_ending_in_stars():
+    keys = ["optimizer.lr", "optimizer.paramwise.x", "optim_wrapper.optimizer.lr", "optimizer", "lr_config.step.0"]
+    index = KeyIndex({k: i for i, k in enumerate(keys)})
+    for pattern in ["optimizer.**", "lr_config.*.0", "**", "*.lr", "optim_wrapper.**"]:
+        assert [k for k, _ in index.matching(pattern)] == [k for k in keys if matches(pattern, k)]
+
+
+MM = Profile(
+    name="mm_yaml",
+    title="t",
+    detect=Detect(formats=["yaml"]),
+    inherit=Inherit(key="_base_", kind="mmengine", delete_key="_delete_"),
+)
+
+
+def _resolve(r: Resolver, root: Path, rel: str):
+    src = sources.read(rel, root / rel, "yaml", Limits())
+    [doc] = sources.parse(src, Limits())
+    return r.resolve(doc, src, root / rel, MM)
+
+
+def test_siblings_that_name_the_same_bases_share_them_and_keep_their_own_values(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "opt.yaml").write_text("opt:\n  lr: 0.1\n  momentum: 0.9\n")
+    (tmp_path / "b" / "data.yaml").write_text("data:\n  batch_size: 32\n")
+    for name, lr in (("x.yaml", 0.2), ("y.yaml", 0.4)):
+        (tmp_path / name).write_text(f"_base_: [b/opt.yaml, b/data.yaml]\nopt:\n  lr: {lr}\n")
+    r = Resolver((MM,), Limits(), tmp_path)
+    with resolving():
+        x, y = _resolve(r, tmp_path, "x.yaml"), _resolve(r, tmp_path, "y.yaml")
+    assert len(r.combos) == 1
+    assert x.base.values is y.base.values  # one merged, marked copy of the bases
+    assert {k: v.value for k, v in x.doc.values.items() if k != "_base_"} | {"opt.lr": 0.2} == {
+        k: v.value for k, v in x.doc.values.items() if k != "_base_"
+    }
+    assert (x.doc.values["opt.lr"].value, y.doc.values["opt.lr"].value) == (0.2, 0.4)
+    assert x.doc.values["data.batch_size"].provenance == INHERITED
+    assert x.base.values["opt.lr"].value == y.base.values["opt.lr"].value == 0.1
+    assert x.base_names == y.base_names == ["opt.yaml", "data.yaml"]
+
+
+def test_a_shared_base_list_with_a_problem_is_resolved_again_for_each_sibling(tmp_path):
+    for name in ("x.yaml", "y.yaml"):
+        (tmp_path / name).write_text("_base_: [missing.yaml]\nopt:\n  lr: 0.2\n")
+    r = Resolver((MM,), Limits(), tmp_path)
+    with resolving():
+        x, y = _resolve(r, tmp_path, "x.yaml"), _resolve(r, tmp_path, "y.yaml")
+    assert r.combos == {}
+    assert [p.error.reason for p in x.problems] == [p.error.reason for p in y.problems]
+    assert len(x.problems) == 1 and "missing.yaml" in x.problems[0].error.reason
