@@ -1,9 +1,9 @@
 """One thread with a large stack per run: libcst's native parser and the deep recursions of the Python
 reader need more stack than the main thread has.
 
-``run(fn)`` calls ``fn`` on such a thread and returns its result (or raises its exception); called again
-on that thread (a parse inside a run), it calls ``fn`` directly, so a run starts one thread, not one per
-file.
+``run(fn)`` calls ``fn`` on such a thread, with the cycle collector paused (``collector.paused``), and
+returns its result (or raises its exception); called again on that thread (a parse inside a run), it calls
+``fn`` directly, so a run starts one thread, not one per file.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import TypeVar
+
+from lrlint import collector
 
 T = TypeVar("T")
 
@@ -27,7 +29,8 @@ def run(fn: Callable[[], T]) -> T:
     def target() -> None:
         _local.big = True
         try:
-            out.append((True, fn()))
+            with collector.paused():
+                out.append((True, fn()))
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
             out.append((False, e))
 
@@ -35,7 +38,8 @@ def run(fn: Callable[[], T]) -> T:
     try:
         threading.stack_size(STACK_SIZE)
     except (ValueError, RuntimeError):  # pragma: no cover - platform without the setting
-        return fn()
+        with collector.paused():
+            return fn()
     try:
         t = threading.Thread(target=target, name="lrlint-big-stack")
         t.start()

@@ -30,6 +30,10 @@ class SourceError(Exception):
         self.end_line = end_line or line
         self.end_col = end_col or col
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        """Copies and pickles carry every field (a copy has no traceback: see ``Resolver.load``)."""
+        return (type(self), (self.code, self.reason, self.line, self.col, self.end_line, self.end_col, self.info))
+
 
 class Missing(SourceError):
     """The path names nothing (deleted, or a link to nothing)."""

@@ -10,6 +10,7 @@ world size or lr scaling may come from (one ``git grep``, read as text; nothing 
 from __future__ import annotations
 
 import subprocess
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -78,7 +79,9 @@ class Around:
     commands by the configs they name, the scripts that scale an lr (declared and found)."""
 
     def __init__(self, engine: _Engine) -> None:
-        self.engine = engine
+        # a weak reference: the engine holds this object, and a reference cycle would keep a finished run's
+        # parsed files until the cycle collector runs (it is paused during runs)
+        self.engine: _Engine = weakref.proxy(engine)
         self._scan: RepoScan | None = None
         self._grep: subprocess.Popen[str] | None = None  # the scan's git grep, started beside the git diff
         self._wanted = False  # a recipe asked for the repository: its scan will be read

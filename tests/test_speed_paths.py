@@ -42,7 +42,7 @@ def test_with_provenance_copies_every_field_as_replace_does():
 
 @pytest.mark.parametrize(
     "literal",
-    ["'a'", '"b c"', "''", '""', "'''x\ny'''", '"""q"""', "''''''", "'#x'", "\"it's\"", "'''a'b'''"],
+    ["'a'", '"b c"', "''", '""', "'''x\ny'''", '"""q"""', "''''''", "'#x'", '"it\'s"', "'''a'b'''"],
 )
 def test_plain_string_reads_a_literal_as_python_does(literal):
     assert plain_string(literal) == ast.literal_eval(literal)
@@ -131,3 +131,100 @@ def test_a_shared_base_list_with_a_problem_is_resolved_again_for_each_sibling(tm
     assert r.combos == {}
     assert [p.error.reason for p in x.problems] == [p.error.reason for p in y.problems]
     assert len(x.problems) == 1 and "missing.yaml" in x.problems[0].error.reason
+
+
+_GARBAGE_PROBE = r"""
+import collections, contextlib, gc, io, json, sys
+gc.collect()
+gc.disable()
+gc.set_debug(gc.DEBUG_SAVEALL)
+from lrlint.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main(sys.argv[1:])
+    except SystemExit:
+        pass
+gc.collect()
+kinds = collections.Counter(
+    type(o).__module__ + "." + type(o).__qualname__
+    for o in gc.garbage
+    if type(o).__module__.startswith("lrlint") or type(o).__name__ in ("frame", "traceback")
+)
+print(json.dumps(dict(kinds)))
+"""
+
+
+def test_a_run_leaves_no_reference_cycles_behind(tmp_path):
+    """The cycle collector is paused during runs: a run whose objects formed cycles (a walk's callbacks, a
+    kept error's traceback, the engine and its helpers) would grow by every file it parsed."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    fixtures = Path(__file__).parent / "fixtures"
+    shutil.copytree(fixtures / "inherit", tmp_path / "inherit")
+    shutil.copytree(fixtures / "python", tmp_path / "python")
+    (tmp_path / "broken.yaml").write_text("a: [1, 2\n")  # LR901
+    (tmp_path / "orphan.py").write_text("_base_ = ['./missing.py']\noptimizer = dict(type='SGD', lr=0.1)\n")  # LR906
+    (tmp_path / "orphan2.py").write_text("_base_ = ['./missing.py']\noptimizer = dict(type='SGD', lr=0.2)\n")
+    (tmp_path / "deep.py").write_text("x = " + "-" * 300 + "1\nlr = 0.1\n")  # LR905
+    (tmp_path / "bad_base.py").write_text("optimizer = dict(type='SGD', lr=0.1\n")  # a base that cannot be parsed
+    for name in ("child1.py", "child2.py"):  # the second one gets the kept error
+        (tmp_path / name).write_text("_base_ = ['./bad_base.py']\ntrain_dataloader = dict(batch_size=4)\n")
+    probe = subprocess.run(
+        [sys.executable, "-c", _GARBAGE_PROBE, "check", "--isolated", "--jobs", "1", "--explain", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+        timeout=120,
+    )
+    assert probe.returncode == 0, probe.stderr
+    kinds = json.loads(probe.stdout.strip().splitlines()[-1])
+    leftover = {k: n for k, n in kinds.items() if not k.startswith("lrlint.cli_parser")}  # argparse's own cycles
+    assert leftover == {}
+
+
+def test_a_base_that_cannot_be_read_is_reported_once_for_all_children_that_name_it(tmp_path):
+    """The resolver keeps the error of a base it could not read (a copy, without the traceback that would
+    hold the resolver in a cycle) and raises it again for the next child."""
+    from conftest import run_lrlint
+
+    (tmp_path / "bad_base.py").write_text("optimizer = dict(type='SGD', lr=0.1\n")
+    for name in ("child1.py", "child2.py"):
+        (tmp_path / name).write_text("_base_ = ['./bad_base.py']\ntrain_dataloader = dict(batch_size=4)\n")
+    p = run_lrlint("check", "--isolated", "--output-format", "concise", "--jobs", "1", ".", cwd=tmp_path)
+    syntax = (
+        "Python syntax error: expected one of "
+        + "!=, %, &, (, *, **, +, ,, -, ., /, //, <, <<, <=, ==, >, >=, >>, @, [, ..."
+    )
+    assert p.stdout.splitlines() == [
+        f"bad_base.py:2:1: LR901 error: {syntax}",
+        f"child1.py:1:11: LR906 error: base config './bad_base.py' cannot be read: bad_base.py: {syntax}"
+        " (named by 2 configs)",
+        "Found 2 errors.",
+    ]
+    assert p.returncode == 1
+
+
+def test_source_errors_copy_every_field():
+    import copy
+    import pickle
+
+    from lrlint.problems import SourceError
+
+    e = SourceError("LR906", "why", 3, 4, 5, 6, info=True)
+    for c in (copy.copy(e), pickle.loads(pickle.dumps(e))):
+        assert (type(c), c.code, c.reason, c.line, c.col, c.end_line, c.end_col, c.info, c.args) == (
+            SourceError,
+            "LR906",
+            "why",
+            3,
+            4,
+            5,
+            6,
+            True,
+            ("why",),
+        )
+        assert c.__traceback__ is None

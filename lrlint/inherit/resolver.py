@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Protocol
 
@@ -128,10 +129,12 @@ class Resolver:
                 doc = docs[0] if docs else Document(src.path, fmt, {}, lines=src.lines)
                 hit = Loaded(src, doc, fs, docs)
             except SourceError as e:
-                hit = e
+                hit = copy.copy(e)  # without the traceback and context of where it was raised
             self._files[fs] = hit
         if isinstance(hit, SourceError):
-            raise hit
+            # a copy: a raised error takes the frames it passes (which hold this resolver) as its traceback,
+            # and the kept one would then keep the resolver alive in a reference cycle
+            raise copy.copy(hit)
         return hit
 
     def _source(self, fs: Path, fmt: str) -> Source:

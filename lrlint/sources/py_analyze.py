@@ -92,6 +92,15 @@ class Analyzer(CallSites):
             self._emit_bases()
         return self.values
 
+    def release(self) -> None:
+        """Drop the walk's state. The evaluator's and the command-line reader's callbacks point back at the
+        walk (a reference cycle): without this the file's syntax tree lives on until the cycle collector
+        runs, which then scans every node of it."""
+        for part in (self.ev, self.cli, self.calls, self.binder):
+            if hasattr(part, "__dict__"):
+                part.__dict__.clear()
+        self.__dict__.clear()
+
     def _emit(self, key: str, sym: Sym, ctor: bool = False) -> None:
         self.keys.emit(key, sym, ctor)
 

@@ -31,7 +31,6 @@ Bind = Callable[[Any, Sym, Scope], None]
 _MATH_MODULES = ("math", "numpy", "np")
 
 
-
 def plain_string(literal: str) -> str | None:
     """The value of a quoted string literal without a prefix, escapes or carriage returns (most config
     strings: read without compiling them); None for any other literal."""
@@ -40,6 +39,7 @@ def plain_string(literal: str) -> str | None:
         return None
     n = 3 if len(literal) >= 6 and literal.startswith(q * 3) else 1
     return literal[n:-n]
+
 
 class Evaluator:
     """Expressions to Syms in a scope; ``call`` evaluates calls, ``bind`` binds a walrus target."""

@@ -191,8 +191,6 @@ def _chunks(text: str) -> list[tuple[int, int]]:
 
 
 def _parse(source: Source, limits: Limits, table: PythonTable) -> list[Document]:
-    import gc
-
     import libcst as cst
 
     from lrlint.sources import py_guard
@@ -201,47 +199,43 @@ def _parse(source: Source, limits: Limits, table: PythonTable) -> list[Document]
     text = source.text
     lines = source.lines
     ranges = _chunks(text)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the CST is acyclic; collecting while it grows makes the parse quadratic
+    # the cycle collector is paused during a run (bigstack.run): collecting while the CST grows would make
+    # the parse quadratic
+    modules = []
     try:
-        modules = []
-        try:
-            parsed_ranges = []
-            for a, b in ranges:
-                # in a big file, pieces that mention no training name are not parsed at all
-                if len(ranges) > 1 and not table.mentions_training_names(text[a:b]):
-                    continue
-                py_guard.check(text, a, b, lines)  # nesting libcst would need too much time or memory for
-                modules.append(cst.parse_module(text[a:b]))
-                parsed_ranges.append((a, b))
-            ranges = parsed_ranges
-        except (cst.ParserSyntaxError, py_guard.Unparsable) as e:
-            if len(ranges) == 1:
-                raise (e if isinstance(e, SourceError) else _syntax_error(source, e)) from None
-            try:  # a cut fell inside a string: parse the file whole
-                py_guard.check(text, 0, len(text), lines)
-                modules, ranges = [cst.parse_module(text)], [(0, len(text))]
-            except cst.ParserSyntaxError as e2:
-                raise _syntax_error(source, e2) from None
-        except RecursionError:
-            raise SourceError(LIMIT_EXCEEDED, "expression nested too deeply for the Python parser") from None
-        except (ValueError, UnicodeError) as e:  # e.g. a coding cookie libcst re-reads
-            raise SourceError(PARSE_ERROR, f"Python source cannot be parsed: {e}") from None
-        variants = _analyse(modules, limits, table)
-        targets = {id(s.node) for _, syms in variants for s in syms.values() if s.node is not None}
-        syms = variants[0][1]
-        spans: dict = {}
-        comments: list[tuple[int, str]] = []
-        total = 0
-        for (a, _), module in zip(ranges, modules, strict=True):
-            sp, cm, length = _locate(locate, module, targets, bool(syms))
-            for node, (x, y) in sp.items():
-                spans[node] = (x + a, y + a)
-            comments.extend((off + a, t) for off, t in cm)
-            total += length
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+        parsed_ranges = []
+        for a, b in ranges:
+            # in a big file, pieces that mention no training name are not parsed at all
+            if len(ranges) > 1 and not table.mentions_training_names(text[a:b]):
+                continue
+            py_guard.check(text, a, b, lines)  # nesting libcst would need too much time or memory for
+            modules.append(cst.parse_module(text[a:b]))
+            parsed_ranges.append((a, b))
+        ranges = parsed_ranges
+    except (cst.ParserSyntaxError, py_guard.Unparsable) as e:
+        if len(ranges) == 1:
+            raise (e if isinstance(e, SourceError) else _syntax_error(source, e)) from None
+        try:  # a cut fell inside a string: parse the file whole
+            py_guard.check(text, 0, len(text), lines)
+            modules, ranges = [cst.parse_module(text)], [(0, len(text))]
+        except cst.ParserSyntaxError as e2:
+            raise _syntax_error(source, e2) from None
+    except RecursionError:
+        raise SourceError(LIMIT_EXCEEDED, "expression nested too deeply for the Python parser") from None
+    except (ValueError, UnicodeError) as e:  # e.g. a coding cookie libcst re-reads
+        raise SourceError(PARSE_ERROR, f"Python source cannot be parsed: {e}") from None
+    variants = _analyse(modules, limits, table)
+    targets = {id(s.node) for _, syms in variants for s in syms.values() if s.node is not None}
+    syms = variants[0][1]
+    spans: dict = {}
+    comments: list[tuple[int, str]] = []
+    total = 0
+    for (a, _), module in zip(ranges, modules, strict=True):
+        sp, cm, length = _locate(locate, module, targets, bool(syms))
+        for node, (x, y) in sp.items():
+            spans[node] = (x + a, y + a)
+        comments.extend((off + a, t) for off, t in cm)
+        total += length
     if total != sum(b - a for a, b in ranges):  # pragma: no cover - libcst round-trips exactly
         raise SourceError(PARSE_ERROR, "libcst did not reproduce the file's text; positions would be wrong")
     cmap: dict[int, str] = {}
@@ -260,16 +254,19 @@ def _analyse(modules: list, limits: Limits, table: PythonTable) -> list[tuple[st
     the branch's condition (``ddp``, ``not ddp``)."""
     from lrlint.sources.py_analyze import Analyzer
 
+    def walk(forced: dict[str, bool] | None) -> tuple[dict, list[str]]:
+        a = Analyzer(modules, limits, table, forced)
+        try:
+            return a.run(), a.splits
+        finally:
+            a.release()
+
     try:
-        first = Analyzer(modules, limits, table)
-        syms = first.run()
-        if not first.splits:
+        syms, splits = walk(None)
+        if not splits:
             return [(None, syms)]
-        cond = first.splits[0]
-        return [
-            (cond if taken else f"not {cond}", Analyzer(modules, limits, table, {cond: taken}).run())
-            for taken in (True, False)
-        ]
+        cond = splits[0]
+        return [(cond if taken else f"not {cond}", walk({cond: taken})[0]) for taken in (True, False)]
     except RecursionError:
         raise SourceError(LIMIT_EXCEEDED, "statements or expressions nested too deeply to analyse") from None
     except OverflowError as e:
