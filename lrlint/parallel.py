@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lrlint import api, bigstack
+from lrlint import api, bigstack, profiles, sources
 from lrlint.discover import Target, discover, resolved, resolving
 from lrlint.progress import Progress
 from lrlint.results import Result
@@ -174,6 +174,9 @@ def check_paths(
         if jobs <= 1 or len(targets) < min_files or not _can_fork():
             return api.check_found(targets, notes, settings, base, reference, keep_parsed, lean=True, progress=progress)
         pathspec = api.pathspec_of(settings, targets)
+        # before the workers are forked: they share the parsers and the shipped rules
+        sources.preload(t.format for t in targets)
+        profiles.optimizer_table()
         parts = cut(targets, settings, min(len(targets), max(jobs * PARTS_PER_JOB, -(-len(targets) // PART_FILES))))
     cwd = Path.cwd().resolve()
     pool = workers if workers is not None else Workers(settings)

@@ -228,3 +228,25 @@ def test_source_errors_copy_every_field():
             ("why",),
         )
         assert c.__traceback__ is None
+
+
+def test_preload_imports_the_parsers_of_the_formats_asked_for_only():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from lrlint import sources; sources.preload({fmts}); "
+        "print('libcst' in sys.modules, 'lrlint.sources.yaml_source' in sys.modules)"
+    )
+    root = str(Path(__file__).parent.parent)
+    got = [
+        subprocess.run(
+            [sys.executable, "-c", probe.format(fmts=fmts)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": root},
+            check=True,
+        ).stdout.split()
+        for fmts in ('["yaml", "yaml"]', '["python"]')
+    ]
+    assert got == [["False", "True"], ["True", "False"]]

@@ -14,6 +14,7 @@ import importlib
 import os
 import stat
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,6 +183,15 @@ def from_bytes(path: str, fmt: str, data: bytes, limits: Limits) -> Source:
 def read(path: str, fs_path: Path, fmt: str, limits: Limits) -> Source:
     """Read and decode one file; raises SourceError for every input problem."""
     return decode(path, fmt, read_bytes(fs_path, limits))
+
+
+def preload(formats: Iterable[str]) -> None:
+    """Import the parsers of ``formats`` and build what they build once (a run about to fork its workers
+    does this first: the workers share it instead of each doing it again)."""
+    for fmt in sorted(set(formats)):
+        warm = getattr(importlib.import_module(PARSERS[fmt]), "warm", None)
+        if warm is not None:
+            warm()
 
 
 def parse(source: Source, limits: Limits) -> list[Document]:

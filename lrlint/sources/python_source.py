@@ -76,6 +76,15 @@ def mentions_training_names(text: str) -> bool:
     return python_table().mentions_training_names(text)
 
 
+def warm() -> None:
+    """Import libcst and the reader's modules and build the rules' Python knowledge (``sources.preload``)."""
+    import libcst  # noqa: F401
+
+    from lrlint.sources import py_analyze, py_positions  # noqa: F401
+
+    python_table()
+
+
 def _max_depth(text: str) -> int:
     """Deepest bracket nesting, counting brackets only (C-speed: no Python loop per character)."""
     brackets = _BRACKETS.sub("", text)
