@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from lrlint import bigstack, checks, config_sets, directives, gcpause, interpolate, profiles, sources, stated_devices
+from lrlint import bigstack, checks, config_sets, directives, interpolate, profiles, sources, stated_devices
 from lrlint.baseline import Baseline, group_missing, summary_note
 from lrlint.checks import lr100_unused_suppression as unused_suppression
 from lrlint.checks.base import CheckContext
@@ -435,8 +435,6 @@ def check_targets(
     sets, member_of = set_members(engine.settings)
     done: set[int] = set(sets_done)
     for n, t in enumerate(targets, 1):
-        if n == 2:  # past the first file: the collector paused while the check started runs again
-            gcpause.resume()
         if lean and n % LEAN_EVERY == 0:
             result.keep_for_report()
             if engine.resolver.size() > KEEP_FILES:

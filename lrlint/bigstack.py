@@ -1,7 +1,7 @@
 """One thread with a large stack per run: libcst's native parser and the deep recursions of the Python
 reader need more stack than the main thread has.
 
-``run(fn)`` calls ``fn`` on such a thread, with the cycle collector paused (``collector.paused``), and
+``run(fn)`` calls ``fn`` on such a thread, with the cycle collector paused (``gcpause.paused``), and
 returns its result (or raises its exception); called again on that thread (a parse inside a run), it calls
 ``fn`` directly, so a run starts one thread, not one per file.
 """
@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from lrlint import collector
+from lrlint import gcpause
 
 T = TypeVar("T")
 
@@ -29,7 +29,7 @@ def run(fn: Callable[[], T]) -> T:
     def target() -> None:
         _local.big = True
         try:
-            with collector.paused():
+            with gcpause.paused():
                 out.append((True, fn()))
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
             out.append((False, e))
@@ -38,7 +38,7 @@ def run(fn: Callable[[], T]) -> T:
     try:
         threading.stack_size(STACK_SIZE)
     except (ValueError, RuntimeError):  # pragma: no cover - platform without the setting
-        with collector.paused():
+        with gcpause.paused():
             return fn()
     try:
         t = threading.Thread(target=target, name="lrlint-big-stack")

@@ -250,3 +250,28 @@ def test_preload_imports_the_parsers_of_the_formats_asked_for_only():
         for fmts in ('["yaml", "yaml"]', '["python"]')
     ]
     assert got == [["False", "True"], ["True", "False"]]
+
+
+def test_tick_collects_only_when_a_paused_run_grew_past_the_bound(monkeypatch):
+    import gc
+    import weakref
+
+    from lrlint import gcpause
+
+    class Node:
+        pass
+
+    monkeypatch.setattr(gcpause, "GROWTH", 5_000)
+    with gcpause.paused():
+        assert not gc.isenabled()
+        gc.collect()  # the count starts from nothing
+        a = Node()
+        a.self = a  # a cycle: only the collector frees it
+        alive = weakref.ref(a)
+        del a
+        gcpause.tick()
+        assert alive() is not None  # grown by less than the bound: nothing collected
+        keep = [[] for _ in range(6_000)]
+        gcpause.tick()
+        assert alive() is None
+        del keep

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lrlint import gcpause
 from lrlint.findings import Edit
 from lrlint.problems import Missing as Missing  # re-exported beside the LR9xx codes
 from lrlint.problems import SourceError as SourceError
@@ -198,6 +199,7 @@ def parse(source: Source, limits: Limits) -> list[Document]:
     """Parse with the format's parser (imported on first use)."""
     mod = importlib.import_module(PARSERS[source.format])
     docs: list[Document] = mod.parse(source, limits)
+    gcpause.tick()
     return docs
 
 
