@@ -165,7 +165,7 @@ def excluded(p: Path, settings: Settings) -> bool:
 def included(p: Path, settings: Settings) -> bool:
     """Whether the file matches the include globs of ``settings`` (what a directory walk would check)."""
     try:
-        rel = resolved(p).relative_to(Path(settings.root).resolve()).as_posix()
+        rel = resolved(p).relative_to(resolved(Path(settings.root))).as_posix()
     except ValueError:
         rel = p.name
     return _matches_any(rel, settings.include)

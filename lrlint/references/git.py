@@ -233,7 +233,7 @@ class GitBase(Record):
     def relative(self, fs: Path) -> str | None:
         """``fs`` from the work tree's top level (``/``-separated); None outside the work tree."""
         try:
-            return resolved(fs).relative_to(self.root.resolve()).as_posix()
+            return resolved(fs).relative_to(resolved(self.root)).as_posix()  # the run resolves each once
         except ValueError:
             return None
 
