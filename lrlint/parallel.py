@@ -394,7 +394,11 @@ def _recheck_part(
             return failed, None
         parsed = engine.resolver.read_from_disk()
         git = recheck.shared_git(engine, list(data))
-        _res, share = recheck.check_round(engine.settings, base, reference, data, formats, parsed, given, paths, git)
+        spec = _WORKER["pathspec"]
+        assert isinstance(spec, list)
+        _res, share = recheck.check_round(
+            engine.settings, base, reference, data, formats, parsed, given, paths, git, spec
+        )
         return {}, share
 
     return bigstack.run(go)

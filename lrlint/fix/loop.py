@@ -68,6 +68,7 @@ class _Run:
         self.settings, self.unsafe, self.base, self.reference = settings, unsafe, base, reference
         self.workers = workers  # processes that parse and re-check the fixed files where they were checked
         self.defer = workers is not None  # the fixed files are parsed later (by the workers)
+        self.git_paths: list[Path] | None = None  # the check's pathspec (git is opened with it), when needed
         self.rewrite_read_only = rewrite_read_only
         self.files = list(result.files)  # the checked files: their directories are cleaned of stale temporaries
         self.original: dict[str, Source] = dict(result.sources)  # as read: what the diff and the write compare with
@@ -342,7 +343,11 @@ def _apply(
 def _recheck(rnd: _Round, formats: dict[str, str], run: _Run) -> Result:
     """Check files whose bytes are given in memory (an overlay of the fixed bytes), exactly as
     ``api.check_paths`` would."""
-    res, _share = recheck.check_round(run.settings, run.base, run.reference, rnd.data, formats, run.parsed, rnd.given)
+    if run.git_paths is None:
+        run.git_paths = recheck.run_pathspec(run.settings, run.files)
+    res, _share = recheck.check_round(
+        run.settings, run.base, run.reference, rnd.data, formats, run.parsed, rnd.given, git_paths=run.git_paths
+    )
     return recheck.filtered(res, run.settings)
 
 
@@ -383,7 +388,7 @@ def guess(
             parsed = engine.resolver.read_from_disk()
             git = recheck.shared_git(engine, list(overlay))
             _res, share = recheck.check_round(
-                settings, base, reference, overlay, formats, parsed, given, list(given), git=git
+                settings, base, reference, overlay, formats, parsed, given, list(given), git, engine.pathspec
             )
         return recheck.Guess(overlay, failed, share)
     except Exception:  # a guess never fails a run: the real round re-checks these files

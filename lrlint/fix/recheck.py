@@ -116,10 +116,15 @@ class Rechecking(api.Engine):
         given: Given,
         cwd: Path | None = None,
         git: GitBase | None = None,
+        git_paths: list[Path] | None = None,
     ):
-        """``git``: the check's open repository (``shared_git``), asked instead of opening it again."""
+        """``git``: the check's open repository (``shared_git``), asked instead of opening it again; else it is
+        opened as the check opened it, with the check's files (``git_paths``, the run's pathspec): the same
+        diff, so the same answers (a limited diff of the round's files would ask git once per base file outside
+        them, and tell a renamed base from a new one differently)."""
         super().__init__(settings, base=base, reference=reference, cwd=cwd, overlay=overlay)
         self.shared = git is not None
+        self.git_paths = git_paths
         if git is not None:
             self.git, self._git_opened = git, True
         self.seeded = self.resolver = Seeded(self.profiles, self.limits, self.cwd, parsed)
@@ -151,6 +156,15 @@ class Rechecking(api.Engine):
             if known is not None and known.docs and known.source.data == src.data and known.source.format == src.format:
                 docs = relabel(known.docs, known.source.path, src.path)
         return super().parse_source(src, fs_path, remember, resolver, docs)
+
+    def open_git(self, start: Path) -> GitBase | None:
+        if self._git_opened or self.git_paths is None:
+            return super().open_git(start)
+        round_paths, self.pathspec = self.pathspec, self.git_paths
+        try:
+            return super().open_git(start)
+        finally:
+            self.pathspec = round_paths
 
     def close(self) -> None:
         if not self.shared:  # the check's repository stays open for the check
@@ -226,6 +240,11 @@ def take_guesses(
     return {}, ready
 
 
+def run_pathspec(settings: Settings, files: list[str]) -> list[Path]:
+    """The pathspec a check of ``files`` (as shown, relative to the working directory) opened git with."""
+    return api.pathspec_of(settings, [Target(p, Path(p), "") for p in files])
+
+
 def shared_git(engine: api.Engine, paths: list[str]) -> GitBase | None:
     """The repository ``engine`` (the check's) has open, when a re-check of ``paths`` would open the same one
     at the same base (every path in its work tree, in no nested repository): its diff covers every file, so
@@ -253,13 +272,14 @@ def check_round(
     given: Given,
     paths: list[str] | None = None,
     git: GitBase | None = None,
+    git_paths: list[Path] | None = None,
 ) -> tuple[Result, Rechecked]:
     """Re-check ``paths`` (default: every file of the round, in its order) with the round's bytes (``data``)
     in the overlay. The result is unfiltered; the share says where each target's findings are."""
     every = [Target(p, Path(p), formats[p]) for p in data]
     mine = every if paths is None else [t for t in every if t.path in set(paths)]
     overlay = {Path(p): d for p, d in data.items()}
-    engine = Rechecking(settings, base, reference, overlay, parsed, given, git=git)
+    engine = Rechecking(settings, base, reference, overlay, parsed, given, git=git, git_paths=git_paths)
     res = Result()
     assert isinstance(engine.overlay, Asked)
     marks = Marks(res, engine.overlay)
