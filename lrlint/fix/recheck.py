@@ -82,11 +82,20 @@ class Asked(dict):
 class Seeded(Resolver):
     """``Resolver.seed`` when a file is first needed instead of up front: the files another run parsed
     (``files``) are taken as parsed, those in the overlay read again; so the overlay is asked only about the
-    files this run reads."""
+    files this run reads. An overlay file read as a base whose bytes were parsed already (``given``, by
+    resolved path) is taken with those documents, as ``load`` would parse it."""
 
-    def __init__(self, profiles: tuple[Profile, ...], limits: Limits, cwd: Path, files: dict[Path, Loaded]):
+    def __init__(
+        self,
+        profiles: tuple[Profile, ...],
+        limits: Limits,
+        cwd: Path,
+        files: dict[Path, Loaded],
+        given: dict[Path, tuple[Source, list[Document]]] | None = None,
+    ):
         super().__init__(profiles, limits, cwd)
         self.files = files
+        self.given = given or {}
 
     def _take(self, fs: Path) -> None:
         fs = resolved(fs)
@@ -95,6 +104,13 @@ class Seeded(Resolver):
 
     def load(self, fs: Path) -> Loaded:
         self._take(fs)
+        fs = resolved(fs)
+        got = self.given.get(fs)
+        if got is not None and fs not in self._files and fs in self.overlay:
+            src, docs = got
+            if src.path == self.display(fs) and len(src.data) <= self.limits.max_file_size:
+                doc = docs[0] if docs else Document(src.path, src.format, {}, lines=src.lines)
+                self._files[fs] = Loaded(src, doc, fs, docs)
         return super().load(fs)
 
     def parsed(self, fs: Path) -> Loaded | None:
@@ -127,9 +143,9 @@ class Rechecking(api.Engine):
         self.git_paths = git_paths
         if git is not None:
             self.git, self._git_opened = git, True
-        self.seeded = self.resolver = Seeded(self.profiles, self.limits, self.cwd, parsed)
-        self.overlay = self.resolver.overlay = Asked(self.overlay)
         self.given = {(self.cwd / p).resolve(): got for p, got in given.items()}
+        self.seeded = self.resolver = Seeded(self.profiles, self.limits, self.cwd, parsed, self.given)
+        self.overlay = self.resolver.overlay = Asked(self.overlay)
 
     def read(self, target: Target) -> Parsed:
         got = self.given.get((self.cwd / target.fs_path).resolve())
