@@ -223,6 +223,33 @@ def test_fix_reports_what_remains_and_exits_1(tmp_path):
     assert "b.yaml:2:13: LR001 " in r.stdout and "(1 fixed, 1 remaining)" in r.stdout
 
 
+MM_DECLARED = (
+    "train_dataloader = dict(batch_size={b}, num_workers=2)\n"
+    "optim_wrapper = dict(optimizer=dict(type='SGD', lr={lr}, momentum=0.9))\n"
+    "auto_scale_lr = dict(enable=False, base_batch_size={base})\n"
+)
+
+
+def test_declared_batch_key_is_set_to_the_new_batch_not_given_an_lr_the_python_cannot_hold(repo):
+    # auto_scale_lr.base_batch_size states the batch the lr was tuned for (8 devices from the file name x 4);
+    # its lr comes from git. The fix once appended " lr=0.02" after the dict call (unparsable Python, so the
+    # re-parse guard refused the write); it now sets the declared batch to the one the new lr is tuned for
+    name = "faster-rcnn_r50_8xb4-1x_coco.py"
+    repo.write(name, MM_DECLARED.format(b=4, lr=0.02, base=32))
+    repo.commit()
+    p = repo.write(name, MM_DECLARED.format(b=8, lr=0.02, base=32))
+    r = repo.lrlint("check", name)
+    assert "= help: Set optim_wrapper.optimizer.lr to 0.04 and set auto_scale_lr.base_batch_size to 64" in r.stdout, (
+        r.stdout
+    )
+    r = repo.lrlint("check", "--output-format", "concise", "--fix", "--unsafe-fixes", name)
+    fixed = MM_DECLARED.format(b=8, lr=0.04, base=64)
+    assert p.read_text() == fixed, r.stdout + r.stderr
+    repo.commit()
+    r = repo.lrlint("check", "--output-format", "concise", "--select", "LR001,LR002", name)
+    assert (r.returncode, p.read_text()) == (0, fixed), r.stdout + r.stderr
+
+
 def test_reference_without_lr_is_fixed_once_not_in_a_loop(tmp_path):
     """``reference batch=64`` without ``lr=``: the current lr is the tuned one, so after a rewrite it would
     look unscaled again. The fix records the lr in the directive: one rewrite, no loop."""

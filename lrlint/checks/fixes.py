@@ -65,17 +65,19 @@ def lr_fix(ctx: CheckContext, c: Comparison, expected: float) -> Fix | None:
         reasons.append("the lr lives in another file than the batch change")
     applicability: Applicability = UNSAFE if reasons else SAFE
     edits = [Edit(lr.span, content)]
-    record = _record_reference_lr(ctx, c)
+    record = _record_reference(ctx, c)
     if record is not None:
-        edits.append(record)
-        title += f" and record lr={record.content.split('=', 1)[1]} in the reference"
+        edits.append(record[0])
+        title += record[1]
     return Fix(applicability, title, edits, "; ".join(reasons))
 
 
-def _record_reference_lr(ctx: CheckContext, c: Comparison) -> Edit | None:
-    """``# lrlint: reference batch=64`` states no lr: the lr it was tuned with is taken from git or the file
-    itself, which the fix is about to change. Writing ``lr=`` into the directive keeps the reference stable
-    (else every ``--fix`` run would scale the lr again)."""
+def _record_reference(ctx: CheckContext, c: Comparison) -> tuple[Edit, str] | None:
+    """A declared batch without an lr takes the lr it was tuned with from git or the file itself, which the
+    fix is about to change; the edit (and the title's words for it) that keeps the reference stable, else every
+    ``--fix`` run (after a commit) would scale the lr again. ``# lrlint: reference batch=64`` gets ``lr=``
+    written into the directive; a declared batch key (``auto_scale_lr.base_batch_size``) is set to the new
+    batch, the batch the new lr is tuned for."""
     ref, lr = ctx.reference, ctx.recipe.lr
     if (
         ref is None
@@ -86,6 +88,12 @@ def _record_reference_lr(ctx: CheckContext, c: Comparison) -> Edit | None:
         or ref.span.path != lr.span.path
     ):
         return None
+    if ref.declared_key is not None:
+        v = ctx.recipe.doc.values.get(ref.declared_key)
+        if v is None or v.span is None or v.span.path != lr.span.path or v.provenance != LITERAL:
+            return None
+        content = numbers.format_like(c.new_batch, v.raw or None)
+        return Edit(v.span, content), f" and set {ref.declared_key} to {content}"
     s = ref.span
     lines = ctx.recipe.doc.lines
     if (
@@ -94,7 +102,8 @@ def _record_reference_lr(ctx: CheckContext, c: Comparison) -> Edit | None:
         start = lines.offset(s.line, 1)
         s = lines.span(s.path, start, start + len(lines.line_text(s.line).rstrip()))
     at = Span(s.path, s.end, s.end, s.end_line, s.end_col, s.end_line, s.end_col)
-    return Edit(at, f" lr={numbers.format_like(c.old_lr, lr.raw or None).strip(chr(39) + chr(34))}")
+    old_lr = numbers.format_like(c.old_lr, lr.raw or None).strip(chr(39) + chr(34))
+    return Edit(at, f" lr={old_lr}"), f" and record lr={old_lr} in the reference"
 
 
 def _guards(ctx: CheckContext, c: Comparison) -> list[str]:
