@@ -250,6 +250,39 @@ def test_declared_batch_key_is_set_to_the_new_batch_not_given_an_lr_the_python_c
     assert (r.returncode, p.read_text()) == (0, fixed), r.stdout + r.stderr
 
 
+def test_base_and_child_fixed_in_one_run_leave_no_finding_behind(tmp_path):
+    # the layout of mmdetection3d's minkunet configs: the schedule declares the batch its lr was tuned for
+    # (32), a config trains 16 with it, and a variant inherits that config. Both are fixed in one run; the
+    # variant then compares with the fixed config, not with the schedule's declared batch paired with the
+    # config's new lr (which asked for the lr to be scaled again: 0.0057 -> 0.004)
+    write(
+        tmp_path / "configs/_base_/schedule-3x.py",
+        b"lr = 0.008\n"
+        b"optim_wrapper = dict(optimizer=dict(type='AdamW', lr=lr, weight_decay=0.01))\n"
+        b"auto_scale_lr = dict(enable=False, base_batch_size=32)\n",
+    )
+    write(tmp_path / "configs/_base_/data.py", b"train_dataloader = dict(batch_size=2, num_workers=4)\n")
+    main_text = b"_base_ = ['./_base_/data.py', './_base_/schedule-3x.py']\nmodel = dict(depth=34)\n"
+    variant_text = b"_base_ = ['./net_8xb2-3x_kitti.py']\nmodel = dict(backend='spconv')\n"
+    main = write(tmp_path / "configs/net_8xb2-3x_kitti.py", main_text)
+    variant = write(tmp_path / "configs/net-spconv_8xb2-3x_kitti.py", variant_text)
+    r = check(tmp_path, "--isolated", "configs")
+    expected = "LR001 [*] error: effective batch 32 -> 16 (x0.5) but optim_wrapper.optimizer.lr stays 0.008; "
+    assert r.stdout.count(expected) == 2, r.stdout
+    r = check(tmp_path, "--isolated", "--fix", "configs")
+    assert r.returncode == 0, r.stdout + r.stderr
+    override = b"optim_wrapper = dict(optimizer=dict(lr=0.0057))\n"
+    assert (main.read_bytes(), variant.read_bytes()) == (main_text + override, variant_text + override)
+    r = check(tmp_path, "--isolated", "configs")
+    assert (r.returncode, r.stdout) == (0, "All checks passed!\n")
+    r = run_lrlint("check", "--isolated", "--explain", "configs/net-spconv_8xb2-3x_kitti.py", cwd=tmp_path)
+    assert (
+        "auto_scale_lr.base_batch_size = 32 in configs/_base_/schedule-3x.py set aside: optim_wrapper.optimizer.lr "
+        "is set again in net_8xb2-3x_kitti.py, below schedule-3x.py that declares the batch: the declared batch "
+        "is not the one that lr was tuned for"
+    ) in " ".join(r.stdout.split())
+
+
 def test_reference_without_lr_is_fixed_once_not_in_a_loop(tmp_path):
     """``reference batch=64`` without ``lr=``: the current lr is the tuned one, so after a rewrite it would
     look unscaled again. The fix records the lr in the directive: one rewrite, no loop."""

@@ -75,7 +75,7 @@ def choose(
             reason = replaced or own or _untied(r, direct_bases or [])
             r = _tied_batch(r, recipe) if reason is None else r
         elif reason is None and r.kind == DECLARED and _lr_from_base(r, doc_path):
-            reason = replaced or own
+            reason = replaced or own or _lr_set_below(r, refs)
         elif reason is None and r.kind == HISTORY:
             reason = _tag_only(r, recipe)
         if reason is None:
@@ -88,6 +88,21 @@ def choose(
 def _lr_from_base(r: Reference, doc_path: str) -> bool:
     """A declared batch stated in a base file: its lr is the base's."""
     return r.span is not None and r.span.path != doc_path
+
+
+def _lr_set_below(r: Reference, refs: list[Reference]) -> str | None:
+    """A declared batch stated further up than the nearest base, whose lr the nearest base sets in its own
+    file: the batch was declared for the lr of the file that states it, not for the one that replaced it."""
+    inh = next((x for x in refs if x.kind == INHERITANCE), None)
+    if inh is None or inh.recipe is None or r.span is None:
+        return None
+    lr = inh.recipe.lr
+    if lr.span is None or lr.span.path == r.span.path or lr.span.path != inh.recipe.doc.path:
+        return None
+    return (
+        f"{lr.key} is set again in {PurePath(lr.span.path).name}, below {PurePath(r.span.path).name} "
+        "that declares the batch: the declared batch is not the one that lr was tuned for"
+    )
 
 
 def _declared_reason(r: Reference, recipe: Recipe, doc_path: str, lr_path: str | None) -> str | None:
