@@ -18,7 +18,7 @@ import libcst as cst
 from lrlint.python_rules import PythonTable
 from lrlint.sources import py_fold as F
 from lrlint.sources.py_cli import CliOptions
-from lrlint.sources.py_fold import DICT, LIST, MODULE, NAMESPACE, SCALAR, UNKNOWN_KIND, Scale, Sym
+from lrlint.sources.py_fold import DICT, LIST, MODULE, NAMESPACE, SCALAR, UNKNOWN_KIND, Sym
 from lrlint.sources.py_imports import ImportMap
 from lrlint.sources.py_scope import Scope, dotted, op_name
 from lrlint.values import EXPRESSION, LITERAL
@@ -87,17 +87,7 @@ class Evaluator:
     # -- batch dependence and namespaces ---------------------------------------------------------
     def ref(self, sym: Sym, label: str) -> Sym:
         """A value read through a batch-like name depends on the batch."""
-        if sym.scale is None and sym.kind in (SCALAR, UNKNOWN_KIND) and self.table.batch_like(label):
-            return Sym(
-                sym.kind,
-                sym.value,
-                sym.node,
-                sym.prov,
-                sym.why,
-                scale=Scale({(label, sym.origin): 1.0}),
-                origin=sym.origin,
-            )
-        return sym
+        return F.read_through(sym, label, self.table)
 
     def is_namespace(self, node: Any, scope: Scope) -> bool:
         """Whether ``node`` names parsed command-line options (``args``, ``self.opt``)."""

@@ -88,6 +88,16 @@ def unknown(why: str, node: Any = None, scale: Scale | None = None) -> Sym:
     return Sym(UNKNOWN_KIND, None, node, UNKNOWN, why, scale=scale)
 
 
+def read_through(sym: Sym, label: str, table: Any) -> Sym:
+    """``sym`` read through the name ``label``: a value read through a batch-like name depends on the batch
+    (``table``: the rules' :class:`~lrlint.python_rules.PythonTable`)."""
+    if sym.scale is None and sym.kind in (SCALAR, UNKNOWN_KIND) and table.batch_like(label):
+        return Sym(
+            sym.kind, sym.value, sym.node, sym.prov, sym.why, scale=Scale({(label, sym.origin): 1.0}), origin=sym.origin
+        )
+    return sym
+
+
 def _combine(a: Scale | None, b: Scale | None, sign: float) -> Scale | None:
     if a is None and b is None:
         return None

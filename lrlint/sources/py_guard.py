@@ -43,12 +43,13 @@ class Unparsable(SourceError):
     """CPython cannot parse the piece and it may nest too deeply for libcst: LR901 in CPython's words."""
 
 
-def check(text: str, start: int, end: int, lines: LineIndex) -> None:
+def check(text: str, start: int, end: int, lines: LineIndex) -> ast.Module | None:
     """Raise LR905 when ``text[start:end]`` nests an expression deeper than the limit, :class:`Unparsable`
-    when CPython cannot parse it and it could; return when libcst may parse it."""
+    when CPython cannot parse it and it could; return when libcst may parse it, with CPython's tree of the
+    piece when it was parsed to measure it."""
     tokens = [m.start() for m in _STRUCTURAL.finditer(text, start, end)]
     if len(tokens) <= MAX_EXPRESSION_DEPTH:
-        return
+        return None
     first_line = lines.line_col(start)[0]
     piece = text[start:end]
     try:
@@ -57,7 +58,7 @@ def check(text: str, start: int, end: int, lines: LineIndex) -> None:
         raise SourceError(LIMIT_EXCEEDED, "an expression nested deeper than Python itself parses", first_line) from None
     except SyntaxError as e:
         if _logical_line_bound(piece) <= MAX_EXPRESSION_DEPTH:
-            return  # libcst reports the error in its words, within the bound
+            return None  # libcst reports the error in its words, within the bound
         line = first_line + (e.lineno or 1) - 1
         raise Unparsable(PARSE_ERROR, f"Python syntax error: {e.msg}", line, max(1, e.offset or 1)) from None
     except ValueError as e:  # NUL characters
@@ -81,6 +82,7 @@ def check(text: str, start: int, end: int, lines: LineIndex) -> None:
                 _measure([c for c in ast.iter_child_nodes(stmt) if not isinstance(c, _BODIES)], lines, first_line)
         elif count(stmt.lineno, stmt.end_lineno or stmt.lineno) > MAX_EXPRESSION_DEPTH:
             _measure([stmt], lines, first_line)
+    return tree
 
 
 def _measure(roots: list[ast.AST], lines: LineIndex, first_line: int) -> None:

@@ -199,15 +199,27 @@ def _chunks(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _parse(source: Source, limits: Limits, table: PythonTable) -> list[Document]:
-    import libcst as cst
-
-    from lrlint.sources import py_guard
-    from lrlint.sources.py_positions import locate
+def _parse(source: Source, limits: Limits, table: PythonTable, plain: bool = True) -> list[Document]:
+    """The Documents of ``source``; ``plain``: read a plain config with :mod:`py_plain` (False: always the
+    libcst walk, as the tests that compare the two ask)."""
+    from lrlint.sources import py_guard, py_plain
 
     text = source.text
     lines = source.lines
     ranges = _chunks(text)
+    checked = False
+    if plain and len(ranges) == 1:
+        # a plain config (assignments of literals, names, operators and dicts) is read with CPython's parser
+        tree = py_guard.check(text, 0, len(text), lines)
+        checked = True
+        found = py_plain.read(text, tree, table, limits)
+        if found is not None:
+            values = _values(source, found[0], found[1], table)
+            return [Document(source.path, "python", values, 0, lines, _comment_map(lines, found[2]))]
+    import libcst as cst
+
+    from lrlint.sources.py_positions import locate
+
     # the cycle collector is paused during a run (bigstack.run): collecting while the CST grows would make
     # the parse quadratic
     modules = []
@@ -217,7 +229,8 @@ def _parse(source: Source, limits: Limits, table: PythonTable) -> list[Document]
             # in a big file, pieces that mention no training name are not parsed at all
             if len(ranges) > 1 and not table.mentions_training_names(text[a:b]):
                 continue
-            py_guard.check(text, a, b, lines)  # nesting libcst would need too much time or memory for
+            if not checked:
+                py_guard.check(text, a, b, lines)  # nesting libcst would need too much time or memory for
             modules.append(cst.parse_module(text[a:b]))
             parsed_ranges.append((a, b))
         ranges = parsed_ranges
@@ -247,14 +260,20 @@ def _parse(source: Source, limits: Limits, table: PythonTable) -> list[Document]
         total += length
     if total != sum(b - a for a, b in ranges):  # pragma: no cover - libcst round-trips exactly
         raise SourceError(PARSE_ERROR, "libcst did not reproduce the file's text; positions would be wrong")
-    cmap: dict[int, str] = {}
-    for off, t in comments:
-        line, _ = lines.line_col(off)
-        cmap[line] = t[1:]
+    cmap = _comment_map(lines, comments)
     return [
         Document(source.path, "python", _values(source, syms, spans, table), i, lines, cmap, variant=variant)
         for i, (variant, syms) in enumerate(variants)
     ]
+
+
+def _comment_map(lines: Any, comments: list[tuple[int, str]]) -> dict[int, str]:
+    """Line -> the text of its comment, without the ``#``."""
+    cmap: dict[int, str] = {}
+    for off, t in comments:
+        line, _ = lines.line_col(off)
+        cmap[line] = t[1:]
+    return cmap
 
 
 def _analyse(modules: list, limits: Limits, table: PythonTable) -> list[tuple[str | None, dict]]:
