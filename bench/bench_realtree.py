@@ -15,7 +15,9 @@ Rows:
   ``fixit lint``, vs ``ruff check``; ``lrlint check --jobs 1``; ``lrlint check --fix`` on a copy;
 * YAML tree: ``lrlint check`` vs ``yamllint -d relaxed``;
 * one real YAML config (the corpus file nearest 50 lines) vs yamllint, one Python config vs yamllint's
-  time on the YAML file, and ``python -c pass``;
+  time on the YAML file, and ``python -c pass``; lrlint as pre-commit runs it (the ``lrlint`` console script
+  beside the interpreter, with the hook's ``check --force-exclude``), and ``python -m lrlint check`` on the
+  YAML file for comparison;
 * scaling: trees of 1,000 / 3,000 / 10,000 files made of copies of both corpora (default jobs; peak RSS).
 
     python bench/realworld/corpus.py            # once: builds bench/corpus/real-python, real-yaml
@@ -187,17 +189,22 @@ def main() -> int:
         table.append(("yaml", lrl_yaml, yl, pairs(lrl_yaml, yl, a.reps)))
         one_yaml = nearest_lines(yaml_files, 50)
         one_py = nearest_lines(py_files, 50)
-        single_lr = [sys.executable, "-m", "lrlint", "check"]
-        s_yaml = Row(f"lrlint check {one_yaml.relative_to(CORPUS)}", [*single_lr, str(one_yaml)], yaml_root, 1)
+        # what pre-commit runs: the console script with the hook's entry (.pre-commit-hooks.yaml)
+        single_lr = [*tool("lrlint"), "check", "--force-exclude"]
+        s_yaml = Row(
+            f"lrlint check --force-exclude {one_yaml.relative_to(CORPUS)}", [*single_lr, str(one_yaml)], yaml_root, 1
+        )
+        s_yaml_m = Row("python -m lrlint check (same file)", [*lr[:4], str(one_yaml)], yaml_root, 1)
         s_yl = Row("yamllint -d relaxed (same file)", [*tool("yamllint"), "-d", "relaxed", str(one_yaml)], yaml_root, 1)
-        s_py = Row(f"lrlint check {one_py.relative_to(CORPUS)}", [*single_lr, str(one_py)], py_root, 1)
+        s_py = Row(f"lrlint check --force-exclude {one_py.relative_to(CORPUS)}", [*single_lr, str(one_py)], py_root, 1)
         floor = Row("python -c pass", [sys.executable, "-c", "pass"], yaml_root, 1)
-        for r in (s_yaml, s_yl, s_py, floor):  # warm-up: the .pyc files
+        for r in (s_yaml, s_yl, s_yaml_m, s_py, floor):  # warm-up: the .pyc files
             once(r.argv, r.cwd)
         single_pairs = pairs(s_yaml, s_yl, a.single_reps)
         py_vs_yl = []
         for _ in range(a.single_reps):
             s_py.run()
+            s_yaml_m.run()
             floor.run()
             py_vs_yl.append(s_py.runs[-1][0])
         scaling = []
@@ -215,7 +222,7 @@ def main() -> int:
         serial,
         (fix, fix1),
         lrl_py,
-        (s_yaml, s_yl, s_py, floor, single_pairs),
+        (s_yaml, s_yl, s_yaml_m, s_py, floor, single_pairs),
         scaling,
         a,
         load_before,
@@ -244,7 +251,7 @@ def version(argv: list[str]) -> str:
 
 
 def report(table, serial, fix, lrl_py, single, scaling, a, load_before, load_after) -> str:
-    s_yaml, s_yl, s_py, floor, single_pairs = single
+    s_yaml, s_yl, s_yaml_m, s_py, floor, single_pairs = single
     cpu = platform.processor() or platform.machine()
     info = Path("/proc/cpuinfo")
     names = (
@@ -290,12 +297,13 @@ def report(table, serial, fix, lrl_py, single, scaling, a, load_before, load_aft
     lines.append(row("python", fix1, f"(--fix / check, --jobs 1: {fix1.med(0) / serial.med(0):.2f}x)"))
     lines += [
         "",
-        "One file (pre-commit's case; the package byte-compiled: .pyc files written by an earlier run):",
+        "One file (pre-commit's case: the `lrlint` console script with the hook's entry; the package byte-compiled:",
+        ".pyc files written by an earlier run):",
         "",
         "| command | wall s (median) | CPU s | peak RSS MB |",
         "|---|---:|---:|---:|",
     ]
-    for r in (s_yaml, s_yl, s_py, floor):
+    for r in (s_yaml, s_yl, s_yaml_m, s_py, floor):
         lines.append(f"| `{r.label}` | {r.med(0):.3f} | {r.med(1):.3f} | {max(x[2] for x in r.runs):.0f} |")
     lines += [
         "",

@@ -56,6 +56,7 @@ PLAIN = [
     "odd = {1, 2}\nkeys = {'lr': 0.01, 3: 'x', True: 1, **{'a': 1}}\nmerged = dict(dict(a=1), b=2, **dict(c=3))\n",
     "name = 'r' 'b'\nraw = r'\\d+#not a comment'\nhash = '#x'  # a comment 'quoted'\n"
     "doc = '''multi\nline # still a string\n'''\nu = u'x'\n",
+    "# -*- coding: latin-1 -*-\nname = 'é'  # decoded with the cookie before either reader sees it\nlr = 0.01\n",
     "# ünïcode in a comment\nname = 'résumé'  # é\nlr = 0.01\noptimizer = dict(lr=lr, type='AdamW')\n",
     "data = dict(\n    train=dict(\n        samples_per_gpu=2,\n        workers_per_gpu=2,\n    ),\n)\n"
     "optimizer = dict(type='SGD', lr=0.02)\n",

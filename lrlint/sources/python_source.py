@@ -1,4 +1,6 @@
-"""Python training scripts and Python configs, read through libcst (parsed, never executed).
+"""Python training scripts and Python configs, read through libcst (parsed, never executed); a plain config
+(only assignments of literals, names, operators, lists, tuples and dicts) is read from CPython's ``ast`` by
+:mod:`~lrlint.sources.py_plain` into the same Values.
 
 ``parse(source, limits)`` returns one Document (``format="python"``) whose
 ``values`` use the same flattened key view as YAML. What it reads, in order of
