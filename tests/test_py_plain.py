@@ -3,6 +3,7 @@ gives: the same keys, values, spans, raw text, provenance, reasons and comments,
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,21 @@ PLAIN = [
     "data = dict(\n    train=dict(\n        samples_per_gpu=2,\n        workers_per_gpu=2,\n    ),\n)\n"
     "optimizer = dict(type='SGD', lr=0.02)\n",
     "deep = " + "[" * 90 + "lr" + "]" * 90 + "\nlr = 0.01\n",
+    # past the walk's depth limit (150): the value is unknown, the span the whole expression's
+    pytest.param(
+        "lr = "
+        + "-" * 98
+        + "0.1\nbatch_size = ("
+        + " + ".join(["1"] * 140)
+        + ")\ny = "
+        + " + ".join(["1"] * 999)
+        + "\n",
+        marks=pytest.mark.skipif(
+            sys.version_info[:2] == (3, 12),
+            reason="on CPython 3.12 the libcst walk cannot locate values this deep (its C recursion limit)",
+        ),
+    ),
+    "x = " + " + ".join(["'a' 'b'"] * 60) + "\nlr = 0.01\n",
     "a = dict(x=1)\nb = a\nc = b\nd = [a, b]\nundefined = missing + 1\nscaled = batch_size * 2\n",
 ]
 

@@ -23,7 +23,7 @@ from lrlint.sources.py_imports import ImportMap
 from lrlint.sources.py_scope import Scope, dotted, op_name
 from lrlint.values import EXPRESSION, LITERAL
 
-MAX_EVAL_DEPTH = 150
+MAX_EVAL_DEPTH = F.MAX_EVAL_DEPTH
 
 Call = Callable[[cst.Call, Scope, int], Sym]
 Bind = Callable[[Any, Sym, Scope], None]
@@ -78,7 +78,7 @@ class Evaluator:
 
     def eval(self, node: Any, scope: Scope, depth: int = 0) -> Sym:
         if depth > MAX_EVAL_DEPTH:
-            return F.unknown(f"expression nested more than {MAX_EVAL_DEPTH} levels deep", node)
+            return F.too_deep(node)
         handler = self._by_type.get(type(node))
         if handler is None:
             return F.unknown("an expression lrlint does not evaluate", node)

@@ -23,6 +23,7 @@ NAMESPACE = "ns"  # the result of parse_args() and friends
 MODULE = "module"  # an imported module/class/function (value = qualified name)
 
 MAX_INT_BITS = 4096  # folding stops at integers wider than this
+MAX_EVAL_DEPTH = 150  # an expression nested deeper is not evaluated (its value is unknown)
 MAX_STR = 10_000  # and at strings longer than this
 
 
@@ -86,6 +87,11 @@ def const(value: Any, node: Any, prov: str | None = None) -> Sym:
 
 def unknown(why: str, node: Any = None, scale: Scale | None = None) -> Sym:
     return Sym(UNKNOWN_KIND, None, node, UNKNOWN, why, scale=scale)
+
+
+def too_deep(node: Any) -> Sym:
+    """The value of an expression nested past ``MAX_EVAL_DEPTH``."""
+    return unknown(f"expression nested more than {MAX_EVAL_DEPTH} levels deep", node)
 
 
 def read_through(sym: Sym, label: str, table: Any) -> Sym:

@@ -23,10 +23,11 @@ from lrlint.sources.py_keys import Keys
 from lrlint.sources.py_scope import Scope
 from lrlint.values import LITERAL
 
-# deeper expressions go to the walk, which has its own limit (py_eval.MAX_EVAL_DEPTH)
-MAX_DEPTH = 100
-# a string literal whose text is longer than its value by more may be many literals joined
+# a string literal whose text is longer than its value by more may be many literals joined: libcst nests
+# them one level each, so the walk may reach its depth limit (py_fold.MAX_EVAL_DEPTH) inside one
 MAX_QUOTES = 90
+# a string deeper than this that may be joined goes to the walk (joined, it could reach the limit)
+JOINED_DEPTH = F.MAX_EVAL_DEPTH - MAX_QUOTES // 2 - 5
 
 BINARY = {
     ast.Add: "Add",
@@ -107,12 +108,12 @@ class _Reader:
 
     # -- expressions: what py_eval.Evaluator and py_callsite.CallSites give for the same code ------------------
     def eval(self, node: ast.AST, depth: int) -> Sym:
-        if depth > MAX_DEPTH:
-            raise Unhandled
+        if depth > F.MAX_EVAL_DEPTH:
+            return F.too_deep(node)
         d = depth + 1
         t = type(node)
         if t is ast.Constant:
-            return self._constant(node)  # type: ignore[arg-type]
+            return self._constant(node, depth)  # type: ignore[arg-type]
         if t is ast.Name:
             return self._name(node)  # type: ignore[arg-type]
         if t is ast.BinOp:
@@ -139,14 +140,14 @@ class _Reader:
             return self._set(node)  # type: ignore[arg-type]
         raise Unhandled
 
-    def _constant(self, node: ast.Constant) -> Sym:
+    def _constant(self, node: ast.Constant, depth: int) -> Sym:
         v = node.value
         if v is None:
             return Sym(SCALAR, None, node, LITERAL)
         if v is Ellipsis:
             return F.unknown("...", node)
-        if isinstance(v, str) and len(v) + MAX_QUOTES < self._length(node):
-            raise Unhandled  # many strings joined: libcst nests them, one level each (py_eval.MAX_EVAL_DEPTH)
+        if isinstance(v, str) and len(v) + (MAX_QUOTES if depth <= JOINED_DEPTH else 2) < self._length(node):
+            raise Unhandled  # maybe many strings joined, which the walk reads one nesting level each
         if isinstance(v, (bool, int, float, str)):
             return F.const(v, node)
         raise Unhandled  # bytes, complex
