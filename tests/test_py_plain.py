@@ -51,6 +51,7 @@ PLAIN = [
     "reg_branch = (\n    (256, ),  # offset\n    (256, ),  # depth\n    (256, )  # bbox2d\n)\n"
     "base_dims = (\n    (4.73, 1.77, 2.08),  # Car\n    (0.91, 1.74, 0.84),  # Pedestrian\n)\n"
     "tail = (\n    1,\n    2\n    )\nspaced = (1 , )\n",
+    "a = (\n    1,\n    2,  # c\n)\nb = (1, 2,  # c\n     )\nc = (1,  # one\n     2)\nd = ( (1) , )\ne = (\n1\n,\n2)\n",
     "batch_size = 4\nnum_gpus = 8\nlr = 0.1 * batch_size * num_gpus / 256\nwarmup = -1\nneg = - 2.5e-3\n"
     "flags = dict(a=True, b=False, c=None, d=..., e=not 0, f=~1, g=2 ** 10, h=7 // 2, i=7 % 3, j=1 << 3)\n",
     "train_cfg = dict(max_epochs=12)\ntrain_dataloader = dict(batch_size={{_base_.train_batch_size}})\n"
