@@ -20,12 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from lrlint import bigstack  # noqa: E402
 from lrlint.python_rules import python_table  # noqa: E402
-from lrlint.sources import (  # noqa: E402
-    Limits,
-    SourceError,
-    decode,
-    py_plain,  # noqa: E402
-)
+from lrlint.sources import Limits, SourceError, decode, py_plain  # noqa: E402
 from lrlint.sources import python_source as P  # noqa: E402
 
 
@@ -51,7 +46,7 @@ def main(argv: list[str]) -> int:
         t1 = time.process_time()
         b = documents(source, False)
         t2 = time.process_time()
-        if py_plain.read(source.text, None, table, Limits()) is None:
+        if py_plain.read(source, None, table, Limits()) is None:
             left += 1
             continue
         read += 1

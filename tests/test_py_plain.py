@@ -24,7 +24,8 @@ def documents(text: str, plain: bool, path: str = "configs/faster-rcnn_r50_fpn_8
 
 
 def reads(text: str) -> bool:
-    return py_plain.read(text, None, python_table(), Limits()) is not None
+    source = decode("configs/x.py", "python", text.encode("utf-8"))
+    return py_plain.read(source, None, python_table(), Limits()) is not None
 
 
 def same(text: str) -> list:

@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from lrlint.python_rules import PythonTable
+from lrlint.sources import Source
 from lrlint.sources import py_fold as F
 from lrlint.sources.py_fold import DICT, LIST, SCALAR, Sym
 from lrlint.sources.py_keys import Keys
@@ -62,27 +63,28 @@ class Unhandled(Exception):
     """Something this reader does not read as the walk does: the file goes to the walk."""
 
 
-def read(text: str, tree: ast.Module | None, table: PythonTable, limits: Any) -> tuple[dict, dict, list] | None:
+def read(source: Source, tree: ast.Module | None, table: PythonTable, limits: Any) -> tuple[dict, dict, list] | None:
     """(key -> Sym, id(node) -> (start, end) character offsets, [(offset, comment)]) as the walk and
     :func:`py_positions.locate` give them, or None when the file is not plain (``tree``: CPython's parse of
-    ``text`` when the caller has one)."""
+    the source's text when the caller has one)."""
+    text = source.text
     if "\r" in text:
         return None
     try:
         if tree is None:
             tree = ast.parse(text)
-        return _Reader(text, table, limits).run(tree)
+        return _Reader(text, source.lines.line_starts, table, limits).run(tree)
     except (Unhandled, SyntaxError, ValueError, RecursionError, OverflowError, MemoryError):
         return None
 
 
 class _Reader:
-    def __init__(self, text: str, table: PythonTable, limits: Any) -> None:
+    def __init__(self, text: str, line_starts: list[int], table: PythonTable, limits: Any) -> None:
         self.text = text
         self.table = table
         self.keys = Keys(table, limits.max_values)
         self.scope = Scope("", {"__name__": F.const("__main__", None)})
-        self.lines = _Lines(text)
+        self.lines = _Columns(text, line_starts)
 
     def run(self, tree: ast.Module) -> tuple[dict, dict, list]:
         if self.table.calls_kind("dict") is not None:
@@ -103,7 +105,7 @@ class _Reader:
             self.keys.emit(self.keys.name_key(name, ""), val)
         values = self.keys.values
         targets = {id(s.node): s.node for s in values.values() if s.node is not None}
-        spans = {k: self._span(node, self.lines) for k, node in targets.items()}
+        spans = {k: self._span(node) for k, node in targets.items()}
         return values, spans, self._comments() if values else []
 
     # -- expressions: what py_eval.Evaluator and py_callsite.CallSites give for the same code ------------------
@@ -207,14 +209,14 @@ class _Reader:
         return self.lines.offset(node.end_lineno, node.end_col_offset) - self.lines.offset(node.lineno, node.col_offset)
 
     # -- positions ---------------------------------------------------------------------------------------------
-    def _span(self, node: Any, lines: _Lines) -> tuple[int, int]:
-        start = lines.offset(node.lineno, node.col_offset)
-        end = lines.offset(node.end_lineno, node.end_col_offset)
-        if isinstance(node, ast.Tuple) and self._own_parens(node, lines, start):
-            return self._inside_parens(node, lines, start, end)
+    def _span(self, node: Any) -> tuple[int, int]:
+        start = self.lines.offset(node.lineno, node.col_offset)
+        end = self.lines.offset(node.end_lineno, node.end_col_offset)
+        if isinstance(node, ast.Tuple) and self._own_parens(node, start):
+            return self._inside_parens(node, start, end)
         return start, end
 
-    def _inside_parens(self, node: ast.Tuple, lines: _Lines, start: int, end: int) -> tuple[int, int]:
+    def _inside_parens(self, node: ast.Tuple, start: int, end: int) -> tuple[int, int]:
         """libcst's span of a parenthesized tuple: from its first item to its last item or that item's comma;
         the whitespace and comments next to the parentheses are theirs."""
         text = self.text
@@ -222,7 +224,7 @@ class _Reader:
         while text[a] in _BLANK:
             a += 1
         last = node.elts[-1]
-        b = lines.offset(last.end_lineno, last.end_col_offset)  # type: ignore[arg-type]
+        b = self.lines.offset(last.end_lineno, last.end_col_offset)  # type: ignore[arg-type]
         close = end - 1
         i = b
         while i < close and text[i] in " \t\f)":  # the last item's own closing parentheses
@@ -235,13 +237,13 @@ class _Reader:
             raise Unhandled  # a parenthesis or comma after a line break
         return a, b
 
-    def _own_parens(self, node: ast.Tuple, lines: _Lines, start: int) -> bool:
+    def _own_parens(self, node: ast.Tuple, start: int) -> bool:
         """Whether CPython's span of the tuple starts with the tuple's own parenthesis (libcst's excludes it);
         ``(a), b`` starts with its first item's."""
         text = self.text
         first = node.elts[0]
-        a = lines.offset(first.lineno, first.col_offset)
-        b = lines.offset(first.end_lineno, first.end_col_offset)  # type: ignore[arg-type]
+        a = self.lines.offset(first.lineno, first.col_offset)
+        b = self.lines.offset(first.end_lineno, first.end_col_offset)  # type: ignore[arg-type]
         comma = text.find(",", b)
         before, after = text[start:a], text[b:comma]
         if comma < 0 or before.strip("( \t\n") or after.strip(") \t\n"):
@@ -252,18 +254,13 @@ class _Reader:
         return [(m.start(1), m.group(1)) for m in _STRING_OR_COMMENT.finditer(self.text) if m.group(1)]
 
 
-class _Lines:
-    """CPython's (line, UTF-8 byte column) as character offsets of the text."""
+class _Columns:
+    """CPython's (line, UTF-8 byte column) as character offsets of the text (``starts``: the first character
+    of each line, :attr:`LineIndex.line_starts`)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, starts: list[int]) -> None:
         self.text = text
         self.ascii = text.isascii()
-        starts = [0]
-        find = text.find
-        pos = find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find("\n", pos + 1)
         self.starts = starts
 
     def offset(self, line: int, col: int) -> int:

@@ -214,7 +214,7 @@ def _parse(source: Source, limits: Limits, table: PythonTable, plain: bool = Tru
         # a plain config (assignments of literals, names, operators and dicts) is read with CPython's parser
         tree = py_guard.check(text, 0, len(text), lines)
         checked = True
-        found = py_plain.read(text, tree, table, limits)
+        found = py_plain.read(source, tree, table, limits)
         if found is not None:
             values = _values(source, found[0], found[1], table)
             return [Document(source.path, "python", values, 0, lines, _comment_map(lines, found[2]))]
