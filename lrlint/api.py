@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from lrlint import bigstack, checks, config_sets, directives, interpolate, profiles, sources, stated_devices
+from lrlint import (
+    base_recipes,
+    bigstack,
+    checks,
+    config_sets,
+    directives,
+    interpolate,
+    profiles,
+    sources,
+    stated_devices,
+)
 from lrlint.baseline import Baseline, group_missing, summary_note
 from lrlint.checks import lr100_unused_suppression as unused_suppression
 from lrlint.checks.base import CheckContext
@@ -14,7 +24,6 @@ from lrlint.discover import Target, discover, display_path, resolved, resolving
 from lrlint.findings import Finding, Related
 from lrlint.guard import per_file
 from lrlint.inherit import AtRevision, Resolver, inherit_keys, inherit_profile
-from lrlint.inherit.model import Loaded
 from lrlint.keypaths import KeyIndex
 from lrlint.progress import Progress
 from lrlint.recipes import Recipe, build, inherited_tag, name_tag, select_profile
@@ -53,9 +62,7 @@ class Engine:
         reference: str | None = None,
         cwd: Path | None = None,
         overlay: dict[Path, bytes] | None = None,
-        parsed: dict[Path, Loaded] | None = None,
     ):
-        """``parsed``: files an earlier run read from disk (``Result.parsed``), taken as parsed."""
         self.settings = settings
         self.cwd = (cwd or Path.cwd()).resolve()
         self.limits = Limits(max_file_size=settings.max_file_size)
@@ -75,8 +82,6 @@ class Engine:
         # files whose text is given, not read from disk (stdin, an editor's unsaved buffers), by resolved path
         self.overlay = {(self.cwd / p).resolve(): data for p, data in (overlay or {}).items()}
         self.resolver.overlay = self.overlay
-        if parsed:
-            self.resolver.seed(parsed)
         self._at_base: AtRevision | None = None  # the resolver of the git reference (bases at the base revision)
         # an explicit base (--base, the base setting): findings already there at the base are pre-existing
         self.baseline = Baseline(self) if self.base_rev else None
@@ -129,9 +134,9 @@ class Engine:
             prof = select_profile(merged, self.profiles, index)
             recs = build(merged, prof, self.optimizers, index=index) if prof else []
             if res is not None and res.base is not None and prof is not None:
-                bdoc = interpolate.resolve_document(res.base) if res.base.format == "yaml" else res.base
-                bindex = KeyIndex(bdoc.values)
-                bprof = select_profile(bdoc, self.profiles, bindex) or prof
+                memo = (resolver or self.resolver).base_recipes
+                bdoc, bindex, bprof_of_base = base_recipes.document(memo, res.base, self.profiles)
+                bprof = bprof_of_base or prof
                 tag = next((t for n in reversed(res.base_names) if (t := name_tag(bprof, n)) is not None), None)
                 if recs and recs[0].tag is None:
                     inherited = inherited_tag(recs[0], tag, res.base_names)
@@ -140,7 +145,7 @@ class Engine:
                 if tag is None and recs and recs[0].tag is not None:  # the base has no tag: devices assumed unchanged
                     own = recs[0].tag
                     tag = own if own.inherited_from is not None else replace(own, inherited_from=merged.path)
-                base_recs = build(bdoc, bprof, self.optimizers, tag=tag or False, index=bindex)
+                base_recs = base_recipes.build_once(memo, bdoc, bindex, bprof, self.optimizers, tag or False)
                 label, names = res.base_label, res.base_names
             parsed.docs.append(merged)
             parsed.recipes.append(stated_devices.apply(self, recs))
@@ -467,7 +472,7 @@ def check_paths(
     keep_parsed: bool = False,
 ) -> Result:
     """Check files and directories; raises UsageError or PathError for exit-2 problems. ``keep_parsed``: the
-    result keeps the parsed files (``Result.parsed``, for --fix's re-check)."""
+    result keeps the run's resolver (``Result.parsed``, for --fix's re-check)."""
     return bigstack.run(lambda: _check_paths(paths, settings, base, reference, force_exclude, keep_parsed))
 
 
@@ -518,7 +523,7 @@ def _check_found(
     finally:
         engine.close()
     if keep_parsed:
-        result.parsed = engine.resolver.read_from_disk()
+        result.parsed = engine.resolver
     if lean:
         result.keep_for_report()
     return _finish(engine, result, settings)

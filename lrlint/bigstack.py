@@ -1,13 +1,15 @@
 """One thread with a large stack per run: libcst's native parser and the deep recursions of the Python
 reader need more stack than the main thread has.
 
-``run(fn)`` calls ``fn`` on such a thread, with the cycle collector paused (``gcpause.paused``), and
-returns its result (or raises its exception); called again on that thread (a parse inside a run), it calls
-``fn`` directly, so a run starts one thread, not one per file.
+``run(fn)`` calls ``fn`` on such a thread, in the caller's context (its context variables: the run's
+resolved paths), with the cycle collector paused (``gcpause.paused``), and returns its result (or raises
+its exception); called again on that thread (a parse inside a run), it calls ``fn`` directly, so a run
+starts one thread, not one per file.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -25,12 +27,13 @@ def run(fn: Callable[[], T]) -> T:
     if getattr(_local, "big", False):
         return fn()
     out: list[tuple[bool, object]] = []
+    context = contextvars.copy_context()
 
     def target() -> None:
         _local.big = True
         try:
             with gcpause.paused():
-                out.append((True, fn()))
+                out.append((True, context.run(fn)))
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
             out.append((False, e))
 

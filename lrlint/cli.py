@@ -134,9 +134,12 @@ def _watched(args) -> list[Path]:
 def check_once(args) -> int:
     """One ``lrlint check`` run: settings, the check, fixes, the report; the exit code. With ``--fix`` or
     ``--diff``, the processes that checked the files stay until the fixed files are re-checked."""
+    from lrlint.discover import resolving
+
     workers = _Workers()
     try:
-        return _check_once(args, workers)
+        with resolving():  # the check and the fixes' re-checks resolve each path once
+            return _check_once(args, workers)
     finally:
         workers.close()
         gcpause.resume()  # paused by main (a check's start): a --watch loop's later checks collect as usual

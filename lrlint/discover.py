@@ -56,7 +56,11 @@ _RESOLVED: ContextVar[dict[Path, Path] | None] = ContextVar("lrlint_resolved", d
 
 @contextmanager
 def resolving() -> Iterator[None]:
-    """Within the block, ``resolved`` resolves each path once (a run: links do not change under it)."""
+    """Within the block, ``resolved`` resolves each path once (a run: links do not change under it); a block
+    inside another one (a stage of a run: the check, then --fix's re-check) shares the run's paths."""
+    if _RESOLVED.get() is not None:
+        yield
+        return
     token = _RESOLVED.set({})
     try:
         yield

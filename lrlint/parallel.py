@@ -336,9 +336,14 @@ class Workers:
         self.alive.discard(w)
         self.owner = {p: k for p, k in self.owner.items() if k != w}
 
-    def close(self) -> None:
+    def release(self) -> None:
+        """Tell each worker to stop (``close`` waits for them)."""
         for w in sorted(self.alive):
             self._send(w, None)
+        self.alive = set()
+
+    def close(self) -> None:
+        self.release()
         for conn in self.conns:
             conn.close()
         for proc in self.procs:
@@ -392,7 +397,7 @@ def _recheck_part(
                 given[p] = got
         if failed:
             return failed, None
-        parsed = engine.resolver.read_from_disk()
+        parsed = engine.resolver
         git = recheck.shared_git(engine, list(data))
         spec = _WORKER["pathspec"]
         assert isinstance(spec, list)

@@ -14,7 +14,6 @@ from typing import Protocol
 from lrlint import records
 from lrlint.findings import Finding
 from lrlint.inherit import Problem, Resolver
-from lrlint.inherit.model import Loaded
 from lrlint.recipes import Recipe
 from lrlint.records import Record
 from lrlint.references import Reference
@@ -145,9 +144,9 @@ class Result:
     comments: dict[str, dict[int, str]] = field(default_factory=dict)  # per file, for suppressions
     git_root: str | None = None  # the work tree's top level, when git was asked (repository-relative report paths)
     covered: set[str] = field(default_factory=set)  # files whose findings this result states in full
-    # files the run read and parsed from disk, by resolved path (``check_paths(keep_parsed=True)``): --fix's
-    # re-check takes them as parsed instead of parsing the bases of each fixed file again
-    parsed: dict[Path, Loaded] = field(default_factory=dict, repr=False, compare=False)
+    # the run's resolver (``check_paths(keep_parsed=True)``): --fix's re-check takes the files it read from
+    # disk as parsed and the merges it made as made, instead of parsing and merging the bases again
+    parsed: Resolver | None = field(default=None, repr=False, compare=False)
     workers: int = 0  # worker processes that checked files (0: the run was in-process)
     baseline: str | None = None  # the git base findings were compared with (pre-existing ones marked), if any
 

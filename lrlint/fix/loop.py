@@ -333,6 +333,8 @@ def _apply(
         rechecked = run.recheck(rnd)
         if rechecked is None or not run.take(rnd, rechecked):
             break
+    if workers is not None:
+        workers.release()
     diff = run.write(write)
     fixed_result = replace(
         result, findings=run.findings, sources=run.sources, comments=run.comments, recipes=run.recipes
@@ -385,7 +387,7 @@ def guess(
         formats = {p: run.sources[p].format for p in overlay}
         share = None
         if given:
-            parsed = engine.resolver.read_from_disk()
+            parsed = engine.resolver
             git = recheck.shared_git(engine, list(overlay))
             _res, share = recheck.check_round(
                 settings, base, reference, overlay, formats, parsed, given, list(given), git, engine.pathspec

@@ -1,9 +1,10 @@
 """The ``--fix`` re-check: the fixed files checked again from their bytes in memory, as ``check_paths`` would.
 
 One parse per file: the parse that proves a fixed file still parses is the one its re-check reads
-(``Rechecking``), and the files the check parsed are taken as parsed (``Result.parsed``, or a worker's own
-parsed files). ``check_round`` re-checks some of a round's files (all of them in-process; a worker's share
-on several processes) and ``Rechecked`` carries what a worker returns; ``merge`` joins the shares in the
+(``Rechecking``), and the files the check parsed are taken as parsed, its merges of the files no fix
+changed as made (``Result.parsed``, or a worker's own resolver).
+``check_round`` re-checks some of a round's files (all of them in-process; a worker's share on several
+processes) and ``Rechecked`` carries what a worker returns; ``merge`` joins the shares in the
 round's order, which gives the result one process gives.
 """
 
@@ -80,27 +81,36 @@ class Asked(dict):
 
 
 class Seeded(Resolver):
-    """``Resolver.seed`` when a file is first needed instead of up front: the files another run parsed
-    (``files``) are taken as parsed, those in the overlay read again; so the overlay is asked only about the
-    files this run reads. An overlay file read as a base whose bytes were parsed already (``given``, by
-    resolved path) is taken with those documents, as ``load`` would parse it."""
+    """A resolver that takes what another run's resolver (``lender``, the check's) made: the files it read
+    from disk as parsed when first needed, and its merges of files that are not in the overlay (the overlay
+    files are read again; so the overlay is asked only about the files this run reads). An overlay file
+    read as a base whose bytes were parsed already (``given``, by resolved path) is taken with those
+    documents, as ``load`` would parse it."""
 
     def __init__(
         self,
         profiles: tuple[Profile, ...],
         limits: Limits,
         cwd: Path,
-        files: dict[Path, Loaded],
+        lender: Resolver | None,
         given: dict[Path, tuple[Source, list[Document]]] | None = None,
     ):
         super().__init__(profiles, limits, cwd)
-        self.files = files
+        if lender is not None:
+            lender.lend(self)
         self.given = given or {}
+
+    def reads_as_lender(self, shown: list[str]) -> bool:
+        return not any(resolved(self.cwd / p) in self.overlay for p in shown)
+
+    def known(self, fs: Path) -> Loaded | None:
+        """The lender's parse of the file ``fs`` (resolved) from disk."""
+        return self.lender.parsed(fs) if self.lender is not None else None
 
     def _take(self, fs: Path) -> None:
         fs = resolved(fs)
-        if fs not in self._files and fs in self.files and fs not in self.overlay:
-            self._files[fs] = self.files[fs]
+        if fs not in self._files and fs not in self.overlay and (hit := self.known(fs)) is not None:
+            self._files[fs] = hit
 
     def load(self, fs: Path) -> Loaded:
         self._take(fs)
@@ -128,7 +138,7 @@ class Rechecking(api.Engine):
         base: str | None,
         reference: str | None,
         overlay: dict[Path, bytes],
-        parsed: dict[Path, Loaded],
+        parsed: Resolver | None,
         given: Given,
         cwd: Path | None = None,
         git: GitBase | None = None,
@@ -168,7 +178,7 @@ class Rechecking(api.Engine):
         """``api.Engine.parse_source``; a file as it was at the git base (``history``: not remembered) whose bytes
         are the ones the check parsed takes the check's documents, under the base's name."""
         if docs is None and not remember and fs_path is not None:
-            known = self.seeded.files.get(resolved(fs_path))
+            known = self.seeded.known(resolved(fs_path))
             if known is not None and known.docs and known.source.data == src.data and known.source.format == src.format:
                 docs = relabel(known.docs, known.source.path, src.path)
         return super().parse_source(src, fs_path, remember, resolver, docs)
@@ -284,7 +294,7 @@ def check_round(
     reference: str | None,
     data: dict[str, bytes],
     formats: dict[str, str],
-    parsed: dict[Path, Loaded],
+    parsed: Resolver | None,
     given: Given,
     paths: list[str] | None = None,
     git: GitBase | None = None,
@@ -363,4 +373,8 @@ class Workers(Protocol):
     ) -> tuple[dict[str, str], Result | None]:
         """Each file's parse problem (nothing re-checked when there is one), else the round's result, or None
         when the workers cannot give it (it is then re-checked in-process)."""
+        ...
+
+    def release(self) -> None:
+        """No round is left: the workers may stop (while the fixed files are written)."""
         ...

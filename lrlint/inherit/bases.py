@@ -70,7 +70,7 @@ class PathBases:
             me.fs.parent,
             tuple((e.key, e.value if isinstance(e.value, str) else repr(e.value), e.names) for e in entries),
         )
-        hit = r.combos.get(key)
+        hit = r.combo_of(key)
         if hit is not None and me.source.path not in hit[2]:
             read.update(hit[2])
             return hit[0], hit[1]
@@ -146,7 +146,7 @@ class PathBases:
         without problems is kept (``r.merged``) with the files it read, and reused wherever its chain still
         fits under MAX_DEPTH (a chain without problems reaches no file of any stack that leads to it)."""
         key = (type(self), inh.key, inh.delete_key, target)
-        hit = r.merged.get(key)
+        hit = r.merged_of(key, target)
         if hit is not None and len(stack) + hit[2] <= MAX_DEPTH:
             values, files, height = hit
             for path, src in files:

@@ -15,6 +15,9 @@ from lrlint.profiles import Inherit, Profile
 from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
 from lrlint.values import Document, Value
 
+# a base file's values merged over its bases, the files they were read from (as shown), its chain's height
+Merge = tuple[dict[str, Value], tuple[tuple[str, Source], ...], int]
+
 
 class Strategy(Protocol):
     """How the configs of one ``inherit.kind`` name their bases, and how a child merges over them."""
@@ -58,12 +61,54 @@ class Resolver:
         self.parses = 0  # files parsed by the resolver (tests check each base is parsed once)
         self.overlay: dict[Path, bytes] = {}  # resolved path -> bytes not yet on disk (an editor's buffers)
         # a base file's values merged over its bases, by (strategy, key, delete key, file): computed once
-        self.merged: dict[tuple, tuple[dict[str, Value], tuple[tuple[str, Source], ...], int]] = {}
+        self.merged: dict[tuple, Merge] = {}
         self.marks: dict[int, tuple[Value, Value]] = {}  # a value's INHERITED copy, made once (model.mark)
         # the merged bases of a list of base entries (siblings name the same ones), and their marked copy
         self.combos: dict[tuple, tuple[dict[str, Value], list[tuple[str, str]], dict[str, Source]]] = {}
         self.marked_bases: dict[int, tuple[dict[str, Value], dict[str, Value]]] = {}
         self._shapes: dict[tuple[int, str | None], tuple[dict[str, Value], Shape]] = {}
+        # what was built from a child's merged bases (``lrlint.base_recipes``), by the objects it was built from
+        self.base_recipes: dict[tuple, tuple] = {}
+        self.lender: Resolver | None = None  # an earlier resolver whose merges this one may take (``lend``)
+
+    # -- merges made once ----------------------------------------------------------------
+    def lend(self, borrower: Resolver) -> None:
+        """Let ``borrower``, a later resolver over the same tree, take the merges this one made. The caches keyed
+        by the object they were made from are shared as they are; a base's merged values only where the
+        borrower reads every file they were made from as this one read it (``reads_as_lender``)."""
+        if borrower.cwd != self.cwd:  # the kept merges name files by their path as shown from the cwd
+            return
+        borrower.lender = self
+        borrower.marks, borrower.marked_bases, borrower._shapes = self.marks, self.marked_bases, self._shapes
+        borrower.base_recipes = self.base_recipes
+
+    def reads_as_lender(self, shown: list[str]) -> bool:
+        """Whether this resolver reads the files ``shown`` (paths as shown) as its lender read them."""
+        return False
+
+    def merged_of(self, key: tuple, target: Path) -> Merge | None:
+        """The kept merge of the base file ``target`` (``key`` names it and how it was merged), its own or its
+        lender's."""
+        hit = self.merged.get(key)
+        if hit is None and self.lender is not None:
+            hit = self.lender.merged_of(key, target)
+            if hit is not None:
+                if not self.reads_as_lender([self.display(target), *(path for path, _src in hit[1])]):
+                    return None
+                self.merged[key] = hit
+        return hit
+
+    def combo_of(self, key: tuple) -> tuple[dict[str, Value], list[tuple[str, str]], dict[str, Source]] | None:
+        """The kept merge of a list of base entries (``key`` names them and where they are), its own or its
+        lender's."""
+        hit = self.combos.get(key)
+        if hit is None and self.lender is not None:
+            hit = self.lender.combo_of(key)
+            if hit is not None:
+                if not self.reads_as_lender(list(hit[2])):
+                    return None
+                self.combos[key] = hit
+        return hit
 
     # -- files ---------------------------------------------------------------------------
     def is_file(self, fs: Path) -> bool:
@@ -96,16 +141,6 @@ class Resolver:
     def size(self) -> int:
         """How many files this resolver holds."""
         return len(self._files)
-
-    def read_from_disk(self) -> dict[Path, Loaded]:
-        """Every file this resolver read and parsed from disk (a later run over the same files may reuse them)."""
-        return {fs: hit for fs, hit in self._files.items() if isinstance(hit, Loaded) and hit.docs is not None}
-
-    def seed(self, files: dict[Path, Loaded]) -> None:
-        """Files another run read from disk, taken as parsed (those given in the overlay are read again)."""
-        for fs, hit in files.items():
-            if fs not in self.overlay:
-                self._files.setdefault(fs, hit)
 
     def parsed(self, fs: Path) -> Loaded | None:
         """A file this resolver has already read and parsed from disk (a base), with all its documents."""
@@ -164,17 +199,26 @@ class Resolver:
 
 class AtRevision(Resolver):
     """Bases as they were at the git base revision (the history reference of an inheriting child): a
-    file changed since then is read from its blob, any other through the live resolver (parsed once)."""
+    file changed since then is read from its blob, any other through the live resolver (parsed once), whose
+    merges of such files it takes."""
 
     def __init__(self, live: Resolver, git) -> None:
         super().__init__(live.profiles, live.limits, live.cwd)
         self.live, self.git = live, git
+        live.lend(self)
 
     def load(self, fs: Path) -> Loaded:
-        rel = self.git.relative(fs)
-        if rel is None or not self.git.is_changed(rel):
+        if self._live(fs):
             return self.live.load(fs)
         return super().load(fs)
+
+    def _live(self, fs: Path) -> bool:
+        """Whether ``fs`` is read through the live resolver: outside the work tree, or unchanged since the base."""
+        rel = self.git.relative(fs)
+        return rel is None or not self.git.is_changed(rel)
+
+    def reads_as_lender(self, shown: list[str]) -> bool:
+        return all(self._live(resolved(self.cwd / p)) for p in shown)
 
     def _source(self, fs: Path, fmt: str) -> Source:
         src = self.git.read_at_base(fs, fmt)
