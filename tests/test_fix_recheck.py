@@ -98,3 +98,36 @@ def test_each_fixed_file_is_parsed_once_by_the_fix(tmp_path, monkeypatch, jobs):
         assert parsed == {f"configs/exp{i:02d}/net_8xb8.py": 1 for i in range(45)}
     else:  # the workers parsed the fixed files while they checked (the parent parses none of them)
         assert parsed == {}
+
+
+def test_the_re_check_merges_no_base_and_builds_no_base_recipe_the_check_made(tmp_path, monkeypatch):
+    """The fixed children's bases are not fixed: their re-check (the new bytes, and the bytes at the git base)
+    takes the check's merges of the bases and the recipes it built from them."""
+    from lrlint import base_recipes
+    from lrlint.inherit.bases import PathBases
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("configs/base/sched_8xb2.py", BASE)
+    for i in range(3):
+        repo.write(f"configs/exp{i}/net_8xb8.py", CHILD)
+    repo.commit()
+    monkeypatch.chdir(repo.path)
+    settings = load(repo.path, isolated=True)
+    result = parallel.check_paths(["."], settings, jobs=1, keep_parsed=True)
+    calls: collections.Counter[str] = collections.Counter()
+    real_bases, real_build = PathBases._bases, base_recipes.build
+
+    def bases(self, *a, **kw):
+        calls["merge"] += 1
+        return real_bases(self, *a, **kw)
+
+    def build(*a, **kw):
+        calls["build"] += 1
+        return real_build(*a, **kw)
+
+    monkeypatch.setattr(PathBases, "_bases", bases)
+    monkeypatch.setattr(base_recipes, "build", build)
+    outcome = fix.apply(result, settings, write=False)
+    assert sorted(outcome.changed) == [f"configs/exp{i}/net_8xb8.py" for i in range(3)] and not outcome.problems
+    assert outcome.result.findings == []
+    assert calls == {}

@@ -12,7 +12,7 @@ import pytest
 
 from lrlint import sources
 from lrlint.discover import resolved, resolving
-from lrlint.inherit import Resolver
+from lrlint.inherit import AtRevision, Resolver
 from lrlint.keypaths import KeyIndex, matches
 from lrlint.profiles import Detect, Inherit, Profile
 from lrlint.sources import Limits
@@ -131,6 +131,76 @@ def test_a_shared_base_list_with_a_problem_is_resolved_again_for_each_sibling(tm
     assert r.combos == {}
     assert [p.error.reason for p in x.problems] == [p.error.reason for p in y.problems]
     assert len(x.problems) == 1 and "missing.yaml" in x.problems[0].error.reason
+
+
+class _AtHead:
+    """The part of ``GitBase`` a resolver at the base revision asks: ``changed`` files had ``old`` text there."""
+
+    label = "HEAD"
+
+    def __init__(self, root: Path, old: dict[str, str]) -> None:
+        self.root, self.old = root, old
+
+    def relative(self, fs: Path) -> str | None:
+        return resolved(fs).relative_to(self.root).as_posix()
+
+    def is_changed(self, rel: str) -> bool:
+        return rel in self.old
+
+    def read_at_base(self, fs: Path, fmt: str):
+        rel = self.relative(fs)
+        return sources.decode(f"HEAD:{rel}", fmt, self.old[rel].encode())
+
+
+def _tree(root: Path) -> None:
+    (root / "b").mkdir()
+    (root / "b" / "opt.yaml").write_text("opt:\n  lr: 0.1\n")
+    (root / "b" / "data.yaml").write_text("data:\n  batch_size: 64\n")
+    for name in ("x.yaml", "y.yaml"):
+        (root / name).write_text("_base_: [b/opt.yaml, b/data.yaml]\n")
+
+
+def test_the_resolver_at_the_base_takes_the_live_merges_of_files_unchanged_since_then(tmp_path):
+    _tree(tmp_path)
+    live = Resolver((MM,), Limits(), tmp_path)
+    with resolving():
+        x = _resolve(live, tmp_path, "x.yaml")
+        at_base = AtRevision(live, _AtHead(tmp_path, {}))
+        y = _resolve(at_base, tmp_path, "y.yaml")
+    assert y.base.values is x.base.values  # nothing merged again
+    assert at_base.combos == live.combos
+
+
+def test_the_resolver_at_the_base_merges_again_what_read_a_file_changed_since_then(tmp_path):
+    _tree(tmp_path)
+    live = Resolver((MM,), Limits(), tmp_path)
+    with resolving():
+        x = _resolve(live, tmp_path, "x.yaml")  # the live merge read data.yaml as it is now
+        at_base = AtRevision(live, _AtHead(tmp_path, {"b/data.yaml": "data:\n  batch_size: 32\n"}))
+        y = _resolve(at_base, tmp_path, "y.yaml")
+    assert x.doc.values["data.batch_size"].value == 64
+    assert y.doc.values["data.batch_size"].value == 32
+    assert y.doc.values["data.batch_size"].span.path == "HEAD:b/data.yaml"
+    assert y.doc.values["opt.lr"].value == 0.1
+
+
+def test_a_re_check_merges_again_what_read_a_file_in_its_overlay(tmp_path):
+    """The re-check of a fixed file borrows the check's merges, except those that read a fixed file."""
+    from lrlint.fix.recheck import Seeded
+
+    _tree(tmp_path)
+    check = Resolver((MM,), Limits(), tmp_path)
+    with resolving():
+        x = _resolve(check, tmp_path, "x.yaml")
+        kept = Seeded((MM,), Limits(), tmp_path, check)
+        same = _resolve(kept, tmp_path, "y.yaml")
+        fixed = Seeded((MM,), Limits(), tmp_path, check)
+        fixed.overlay = {resolved(tmp_path / "b" / "opt.yaml"): b"opt:\n  lr: 0.05\n"}
+        y = _resolve(fixed, tmp_path, "y.yaml")
+    assert same.base.values is x.base.values
+    assert y.base.values is not x.base.values
+    assert (x.doc.values["opt.lr"].value, y.doc.values["opt.lr"].value) == (0.1, 0.05)
+    assert y.doc.values["data.batch_size"] == x.doc.values["data.batch_size"]
 
 
 _GARBAGE_PROBE = r"""
