@@ -33,7 +33,7 @@ from lrlint.references.collect import collect as collect_references
 from lrlint.references.git import GitBase, GitError, GitUnavailable, Started
 from lrlint.references.git import started as git_started
 from lrlint.repo_scan import Around
-from lrlint.results import Explanation, Parsed, Result, same_document
+from lrlint.results import Explanation, Made, Parsed, Result, same_document
 from lrlint.scaling import policy_for
 from lrlint.settings import Settings
 from lrlint.sources import Limits, Source, SourceError
@@ -472,7 +472,7 @@ def check_paths(
     keep_parsed: bool = False,
 ) -> Result:
     """Check files and directories; raises UsageError or PathError for exit-2 problems. ``keep_parsed``: the
-    result keeps the run's resolver (``Result.parsed``, for --fix's re-check)."""
+    result keeps what the run made (``Result.made``, for --fix's re-check)."""
     return bigstack.run(lambda: _check_paths(paths, settings, base, reference, force_exclude, keep_parsed))
 
 
@@ -523,7 +523,7 @@ def _check_found(
     finally:
         engine.close()
     if keep_parsed:
-        result.parsed = engine.resolver
+        result.made = Made(engine.resolver, engine.around)
     if lean:
         result.keep_for_report()
     return _finish(engine, result, settings)

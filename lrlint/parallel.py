@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from lrlint import api, bigstack, profiles, sources
 from lrlint.discover import Target, discover, resolved, resolving
 from lrlint.progress import Progress
-from lrlint.results import Result
+from lrlint.results import Made, Result
 from lrlint.settings import Settings
 
 if TYPE_CHECKING:
@@ -397,12 +397,12 @@ def _recheck_part(
                 given[p] = got
         if failed:
             return failed, None
-        parsed = engine.resolver
+        made = Made(engine.resolver, engine.around)
         git = recheck.shared_git(engine, list(data))
         spec = _WORKER["pathspec"]
         assert isinstance(spec, list)
         _res, share = recheck.check_round(
-            engine.settings, base, reference, data, formats, parsed, given, paths, git, spec
+            engine.settings, base, reference, data, formats, made, given, paths, git, spec
         )
         return {}, share
 

@@ -109,6 +109,16 @@ class Around:
                 self._scan = scan(git.root)
         return self._scan
 
+    def take(self, other: Around) -> None:
+        """What ``other`` (an earlier look at the same repository, in the same run) read: the scan, the launch
+        commands, the scripts."""
+        if self._scan is None:
+            self._scan = other._scan
+        if self._launchers is None:
+            self._launchers = other._launchers
+        if self._scripts is None:
+            self._scripts = other._scripts
+
     def close(self) -> None:
         """A scan started and never read: its process ended."""
         if self._grep is not None:

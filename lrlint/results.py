@@ -17,8 +17,17 @@ from lrlint.inherit import Problem, Resolver
 from lrlint.recipes import Recipe
 from lrlint.records import Record
 from lrlint.references import Reference
+from lrlint.repo_scan import Around
 from lrlint.sources import Source
 from lrlint.values import Document
+
+
+class Made(Record):
+    """What a check made that --fix's re-check takes instead of making it again: its resolver (the files it
+    read from disk as parsed, the merges it made) and its look at the repository around the configs."""
+
+    resolver: Resolver
+    around: Around
 
 
 class Parsed(Record):
@@ -144,9 +153,8 @@ class Result:
     comments: dict[str, dict[int, str]] = field(default_factory=dict)  # per file, for suppressions
     git_root: str | None = None  # the work tree's top level, when git was asked (repository-relative report paths)
     covered: set[str] = field(default_factory=set)  # files whose findings this result states in full
-    # the run's resolver (``check_paths(keep_parsed=True)``): --fix's re-check takes the files it read from
-    # disk as parsed and the merges it made as made, instead of parsing and merging the bases again
-    parsed: Resolver | None = field(default=None, repr=False, compare=False)
+    # what the run made that --fix's re-check takes (``check_paths(keep_parsed=True)``)
+    made: Made | None = field(default=None, repr=False, compare=False)
     workers: int = 0  # worker processes that checked files (0: the run was in-process)
     baseline: str | None = None  # the git base findings were compared with (pre-existing ones marked), if any
 

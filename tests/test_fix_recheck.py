@@ -131,3 +131,34 @@ def test_the_re_check_merges_no_base_and_builds_no_base_recipe_the_check_made(tm
     assert sorted(outcome.changed) == [f"configs/exp{i}/net_8xb8.py" for i in range(3)] and not outcome.problems
     assert outcome.result.findings == []
     assert calls == {}
+
+
+def test_the_re_check_takes_the_check_s_look_at_the_repository(tmp_path, monkeypatch):
+    """The repository's launch commands and scripts are read once per run: the re-check of the fixed file
+    takes what the check read (the files are not written before it ends)."""
+    from lrlint import repo_scan, script_scaling
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("configs/base/sched_8xb2.py", BASE)
+    repo.write("configs/exp/net.py", CHILD)
+    repo.write("tools/train.sh", "torchrun --nproc_per_node 8 tools/train.py configs/exp/net.py\n")
+    repo.write("tools/train.py", "lr = cfg.lr * world_size * batch / 256\n")
+    repo.commit()
+    monkeypatch.chdir(repo.path)
+    settings = load(repo.path, isolated=True)
+    calls: collections.Counter[str] = collections.Counter()
+    for mod, name in ((repo_scan, "scan"), (repo_scan, "scanned"), (script_scaling, "detect")):
+        real = getattr(mod, name)
+
+        def counting(*a, _real=real, _name=name, **kw):
+            calls[_name] += 1
+            return _real(*a, **kw)
+
+        monkeypatch.setattr(mod, name, counting)
+    result = parallel.check_paths(["configs"], settings, jobs=1, keep_parsed=True)
+    assert [f.code for f in result.findings] == ["LR001"]
+    assert calls["scanned"] == 1 and calls["detect"] == 1  # the check read the repository (one git grep)
+    calls.clear()
+    outcome = fix.apply(result, settings, write=False)
+    assert sorted(outcome.changed) == ["configs/exp/net.py"] and not outcome.problems
+    assert calls == {}

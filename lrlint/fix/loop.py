@@ -17,7 +17,7 @@ from lrlint.findings import Finding
 from lrlint.fix import recheck
 from lrlint.fix.edits import applicable, apply_edits, select, type_kept
 from lrlint.fix.files import clean_stale, fsync_dir, unified_diff, write_atomic
-from lrlint.results import Result
+from lrlint.results import Made, Result
 from lrlint.settings import Settings
 from lrlint.sources import INTERNAL_ERROR, Source
 
@@ -77,7 +77,7 @@ class _Run:
         self.sources: dict[str, Source] = dict(result.sources)
         self.comments = dict(result.comments)
         self.recipes = dict(result.recipes)
-        self.parsed = result.parsed  # files the check parsed: the re-check does not parse the bases again
+        self.made = result.made  # the check's parsed files and merges: the re-check does not make them again
         self.changed: dict[str, bytes] = {}  # path -> bytes after fixing
         self.fixed: dict[str, list[Fixed]] = {}
         self.problems: list[str] = []
@@ -348,7 +348,7 @@ def _recheck(rnd: _Round, formats: dict[str, str], run: _Run) -> Result:
     if run.git_paths is None:
         run.git_paths = recheck.run_pathspec(run.settings, run.files)
     res, _share = recheck.check_round(
-        run.settings, run.base, run.reference, rnd.data, formats, run.parsed, rnd.given, git_paths=run.git_paths
+        run.settings, run.base, run.reference, rnd.data, formats, run.made, rnd.given, git_paths=run.git_paths
     )
     return recheck.filtered(res, run.settings)
 
@@ -387,10 +387,10 @@ def guess(
         formats = {p: run.sources[p].format for p in overlay}
         share = None
         if given:
-            parsed = engine.resolver
+            made = Made(engine.resolver, engine.around)
             git = recheck.shared_git(engine, list(overlay))
             _res, share = recheck.check_round(
-                settings, base, reference, overlay, formats, parsed, given, list(given), git, engine.pathspec
+                settings, base, reference, overlay, formats, made, given, list(given), git, engine.pathspec
             )
         return recheck.Guess(overlay, failed, share)
     except Exception:  # a guess never fails a run: the real round re-checks these files

@@ -2,7 +2,8 @@
 
 One parse per file: the parse that proves a fixed file still parses is the one its re-check reads
 (``Rechecking``), and the files the check parsed are taken as parsed, its merges of the files no fix
-changed as made (``Result.parsed``, or a worker's own resolver).
+changed as made, and its look at the repository around the configs taken as it is (``Result.made``,
+or a worker's own).
 ``check_round`` re-checks some of a round's files (all of them in-process; a worker's share on several
 processes) and ``Rechecked`` carries what a worker returns; ``merge`` joins the shares in the
 round's order, which gives the result one process gives.
@@ -22,7 +23,7 @@ from lrlint.inherit.model import Loaded
 from lrlint.profiles import Profile
 from lrlint.progress import Progress
 from lrlint.references.git import GitBase
-from lrlint.results import Parsed, Result
+from lrlint.results import Made, Parsed, Result
 from lrlint.settings import Settings
 from lrlint.sources import Limits, Source, SourceError
 from lrlint.values import Document
@@ -138,7 +139,7 @@ class Rechecking(api.Engine):
         base: str | None,
         reference: str | None,
         overlay: dict[Path, bytes],
-        parsed: Resolver | None,
+        made: Made | None,
         given: Given,
         cwd: Path | None = None,
         git: GitBase | None = None,
@@ -154,7 +155,10 @@ class Rechecking(api.Engine):
         if git is not None:
             self.git, self._git_opened = git, True
         self.given = {(self.cwd / p).resolve(): got for p, got in given.items()}
-        self.seeded = self.resolver = Seeded(self.profiles, self.limits, self.cwd, parsed, self.given)
+        lender = made.resolver if made is not None else None
+        self.seeded = self.resolver = Seeded(self.profiles, self.limits, self.cwd, lender, self.given)
+        if made is not None:  # the files it reads are not written before the re-check ends
+            self.around.take(made.around)
         self.overlay = self.resolver.overlay = Asked(self.overlay)
 
     def read(self, target: Target) -> Parsed:
@@ -294,7 +298,7 @@ def check_round(
     reference: str | None,
     data: dict[str, bytes],
     formats: dict[str, str],
-    parsed: Resolver | None,
+    made: Made | None,
     given: Given,
     paths: list[str] | None = None,
     git: GitBase | None = None,
@@ -305,7 +309,7 @@ def check_round(
     every = [Target(p, Path(p), formats[p]) for p in data]
     mine = every if paths is None else [t for t in every if t.path in set(paths)]
     overlay = {Path(p): d for p, d in data.items()}
-    engine = Rechecking(settings, base, reference, overlay, parsed, given, git=git, git_paths=git_paths)
+    engine = Rechecking(settings, base, reference, overlay, made, given, git=git, git_paths=git_paths)
     res = Result()
     assert isinstance(engine.overlay, Asked)
     marks = Marks(res, engine.overlay)
