@@ -12,7 +12,8 @@ Rows:
 
 * Python tree: ``lrlint check`` (default jobs) vs a bare ``libcst.parse_module`` loop over the same files,
   vs TorchFix on copies with a ``# torch`` line appended (TorchFix skips files without the word), vs
-  ``fixit lint``, vs ``ruff check``; ``lrlint check --jobs 1``; ``lrlint check --fix`` on a copy;
+  ``fixit lint``, vs ``ruff check``; ``lrlint check --jobs 1``; ``lrlint check --fix`` on a fresh copy,
+  paired with the check (default jobs, and ``--jobs 1``);
 * YAML tree: ``lrlint check`` vs ``yamllint -d relaxed``;
 * one real YAML config (the corpus file nearest 50 lines) vs yamllint, one Python config vs yamllint's
   time on the YAML file, and ``python -c pass``; lrlint as pre-commit runs it (the ``lrlint`` console script
@@ -21,7 +22,7 @@ Rows:
 * scaling: trees of 1,000 / 3,000 / 10,000 files made of copies of both corpora (default jobs; peak RSS).
 
     python bench/realworld/corpus.py            # once: builds bench/corpus/real-python, real-yaml
-    python bench/bench_realtree.py [--reps 3] [--slow-reps 1] [--single-reps 15] [--no-write]
+    python bench/bench_realtree.py [--reps 3] [--slow-reps 1] [--single-reps 15] [--fix-reps 7] [--no-write]
 
 Results go to the bench_realtree block of ``docs/performance.md`` (unless ``--no-write``).
 """
@@ -127,6 +128,7 @@ def main() -> int:
     ap.add_argument("--slow-reps", type=int, default=1, help="pairs with TorchFix and Fixit")
     ap.add_argument("--single-reps", type=int, default=15)
     ap.add_argument("--sizes", default="1000,3000,10000")
+    ap.add_argument("--fix-reps", type=int, default=7, help="pairs of --fix and the check")
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
     py_root, yaml_root = CORPUS / "real-python", CORPUS / "real-yaml"
@@ -180,10 +182,9 @@ def main() -> int:
             n_py,
             fresh_fix_copy,
         )
-        for _ in range(a.reps):
-            serial.run()
-            fix.run()
-            fix1.run()
+        # --fix against the check in back-to-back pairs, alternating order: the machine's speed drifts
+        check_p = Row("lrlint check (default jobs)", [*lr, "."], py_root, n_py)
+        fix_pairs = (pairs(check_p, fix, a.fix_reps), pairs(serial, fix1, a.fix_reps))
         lrl_yaml = Row("lrlint check (default jobs)", [*lr, "."], yaml_root, n_yaml)
         yl = Row("yamllint -d relaxed", [*tool("yamllint"), "-d", "relaxed", *map(str, yaml_files)], yaml_root, n_yaml)
         table.append(("yaml", lrl_yaml, yl, pairs(lrl_yaml, yl, a.reps)))
@@ -220,7 +221,7 @@ def main() -> int:
     text = report(
         table,
         serial,
-        (fix, fix1),
+        (fix, fix1, check_p, fix_pairs),
         lrl_py,
         (s_yaml, s_yl, s_yaml_m, s_py, floor, single_pairs),
         scaling,
@@ -252,6 +253,7 @@ def version(argv: list[str]) -> str:
 
 def report(table, serial, fix, lrl_py, single, scaling, a, load_before, load_after) -> str:
     s_yaml, s_yl, s_yaml_m, s_py, floor, single_pairs = single
+    fix, fix1, check_p, (fix_ratios, fix1_ratios) = fix
     cpu = platform.processor() or platform.machine()
     info = Path("/proc/cpuinfo")
     names = (
@@ -270,8 +272,11 @@ def report(table, serial, fix, lrl_py, single, scaling, a, load_before, load_aft
         f"torchfix {version(tool('torchfix'))}.",
         "",
         f"Command: `python bench/bench_realtree.py --reps {a.reps} --slow-reps {a.slow_reps} --single-reps "
-        f"{a.single_reps}`. Medians; each pair runs back to back, alternating order; ratio = the peer's wall time "
-        "over lrlint's in the same pair (median of the pairs). CPU = user + sys of the process and its workers.",
+        f"{a.single_reps} --fix-reps {a.fix_reps}`. Medians; each pair runs back to back, alternating order; "
+        "ratio = the peer's wall time over lrlint's in the same pair (median of the pairs); `--fix` is paired "
+        f"the same way with the check ({a.fix_reps} pairs for each --jobs setting; --fix / check CPU: "
+        f"{fix.med(1) / check_p.med(1):.2f}x, --jobs 1: {fix1.med(1) / serial.med(1):.2f}x). CPU = user + sys "
+        "of the process and its workers.",
         "",
         "| tree | command | files | wall s | CPU s | files/s (wall) | peak RSS MB | peer / lrlint (wall) |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -291,10 +296,9 @@ def report(table, serial, fix, lrl_py, single, scaling, a, load_before, load_aft
             shown.add(id(lrl))
             lines.append(row(tree, lrl))
         lines.append(row(tree, peer, f"{statistics.median(ratios):.2f}x"))
-    fix, fix1 = fix
     lines.append(row("python", serial))
-    lines.append(row("python", fix, f"(--fix / check: {fix.med(0) / lrl_py.med(0):.2f}x)"))
-    lines.append(row("python", fix1, f"(--fix / check, --jobs 1: {fix1.med(0) / serial.med(0):.2f}x)"))
+    lines.append(row("python", fix, f"(--fix / check: {statistics.median(fix_ratios):.2f}x)"))
+    lines.append(row("python", fix1, f"(--fix / check, --jobs 1: {statistics.median(fix1_ratios):.2f}x)"))
     lines += [
         "",
         "One file (pre-commit's case: the `lrlint` console script with the hook's entry; the package byte-compiled:",

@@ -80,7 +80,7 @@ class Engine:
         self.user_reference: list[list[Recipe]] | None = None
         self.resolver = Resolver(self.profiles, self.limits, self.cwd)
         # files whose text is given, not read from disk (stdin, an editor's unsaved buffers), by resolved path
-        self.overlay = {(self.cwd / p).resolve(): data for p, data in (overlay or {}).items()}
+        self.overlay = {resolved(self.cwd / p): data for p, data in (overlay or {}).items()}
         self.resolver.overlay = self.overlay
         self._at_base: AtRevision | None = None  # the resolver of the git reference (bases at the base revision)
         # an explicit base (--base, the base setting): findings already there at the base are pre-existing
@@ -157,7 +157,7 @@ class Engine:
 
     def read_source(self, target: Target) -> Source:
         """The file's bytes as a Source: the overlay's when it has the file, else the disk's."""
-        data = self.overlay.get((self.cwd / target.fs_path).resolve()) if self.overlay else None
+        data = self.overlay.get(resolved(self.cwd / target.fs_path)) if self.overlay else None
         if data is not None:
             return sources.from_bytes(target.path, target.format, data, self.limits)
         return sources.read(target.path, target.fs_path, target.format, self.limits)

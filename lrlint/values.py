@@ -70,6 +70,22 @@ class Value:
     from_tag: str | None = None  # a device count read from the file-name tag (``8xb2``)
     target: str | None = None  # an interpolation: the key it read
 
+    def with_span(self, span: Span | None) -> Value:
+        """A copy at another span (``dataclasses.replace`` costs several times more per call)."""
+        return Value(
+            self.key,
+            self.value,
+            span,
+            self.provenance,
+            self.raw,
+            self.why,
+            self.scaling,
+            self.alias_of,
+            self.names,
+            self.from_tag,
+            self.target,
+        )
+
     def with_provenance(self, provenance: Provenance) -> Value:
         """A copy with another provenance (``dataclasses.replace`` costs several times more per call)."""
         return Value(

@@ -26,6 +26,7 @@ from lrlint.references.git import GitBase
 from lrlint.results import Made, Parsed, Result
 from lrlint.settings import Settings
 from lrlint.sources import Limits, Source, SourceError
+from lrlint.spans import Span
 from lrlint.values import Document
 
 Given = dict[str, tuple[Source, list[Document]]]  # path -> a fixed file's source and documents, parsed once
@@ -55,7 +56,9 @@ def relabel(docs: list[Document], old: str, new: str) -> list[Document] | None:
             if old in v.raw or old in v.why or (v.scaling is not None and old in v.scaling.text):
                 return None
             span = v.span
-            values[k] = replace(v, span=replace(span, path=new) if span is not None and span.path == old else span)
+            if span is not None and span.path == old:
+                v = v.with_span(Span(new, span.start, span.end, span.line, span.col, span.end_line, span.end_col))
+            values[k] = v
         out.append(replace(doc, path=new, values=values, comments=dict(doc.comments), problems=list(doc.problems)))
     return out
 
@@ -154,7 +157,7 @@ class Rechecking(api.Engine):
         self.git_paths = git_paths
         if git is not None:
             self.git, self._git_opened = git, True
-        self.given = {(self.cwd / p).resolve(): got for p, got in given.items()}
+        self.given = {resolved(self.cwd / p): got for p, got in given.items()}
         lender = made.resolver if made is not None else None
         self.seeded = self.resolver = Seeded(self.profiles, self.limits, self.cwd, lender, self.given)
         if made is not None:  # the files it reads are not written before the re-check ends
@@ -162,7 +165,7 @@ class Rechecking(api.Engine):
         self.overlay = self.resolver.overlay = Asked(self.overlay)
 
     def read(self, target: Target) -> Parsed:
-        got = self.given.get((self.cwd / target.fs_path).resolve())
+        got = self.given.get(resolved(self.cwd / target.fs_path))
         if got is not None:
             src, docs = got
             # as ``api.Engine.read`` reads an overlay file: under the size limit, a script only when it may
@@ -257,13 +260,13 @@ def take_guesses(
     failed = {p: why for g in guesses for p, (b, why) in g.failed.items() if data.get(p) == b}
     if failed:
         return {p: failed[p] for p in data if p in failed}, {}
-    real = {(cwd / p).resolve(): b for p, b in data.items()}
+    real = {resolved(cwd / p): b for p, b in data.items()}
     ready: dict[str, tuple[Rechecked, int]] = {}
     for g in guesses:
         share = g.share
         if share is None or share.alone:
             continue
-        guessed = {(cwd / p).resolve(): b for p, b in g.overlay.items()}
+        guessed = {resolved(cwd / p): b for p, b in g.overlay.items()}
         for i, p in enumerate(share.paths):
             if data.get(p) == g.overlay.get(p) and all(real.get(k) == guessed.get(k) for k in share.asked[i]):
                 ready[p] = (share, i)
@@ -284,7 +287,7 @@ def shared_git(engine: api.Engine, paths: list[str]) -> GitBase | None:
         return None
     root = git.root.resolve()
     for p in paths:
-        d = (engine.cwd / p).resolve().parent
+        d = resolved(engine.cwd / p).parent
         while d != root:
             if (d / ".git").exists() or d.parent == d:
                 return None
