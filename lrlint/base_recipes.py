@@ -7,6 +7,9 @@ was made from and is used only while they are the same objects).
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import PurePath
+
 from lrlint import interpolate
 from lrlint.keypaths import KeyIndex
 from lrlint.profiles import OptimizerTable, Profile
@@ -38,9 +41,27 @@ def build_once(
     optimizers: OptimizerTable,
     tag: Tag | bool,
 ) -> list[Recipe]:
-    """``build`` of the merged bases, once per profile and file-name tag."""
-    key = (id(bdoc.values), bdoc.path, id(profile), id(optimizers), tag)
+    """``build`` of the merged bases, once per profile and file-name tag (tags that differ only in the folder
+    of the file they were inherited from build the same recipes: each takes its own tag)."""
+    key = (id(bdoc.values), bdoc.path, id(profile), id(optimizers), _as_built(tag))
     hit = memo.get(key)
     if hit is None or hit[0] is not bdoc.values or hit[1] is not profile or hit[2] is not optimizers:
-        hit = memo[key] = (bdoc.values, profile, optimizers, build(bdoc, profile, optimizers, tag=tag, index=index))
-    return list(hit[3])
+        hit = memo[key] = (
+            bdoc.values,
+            profile,
+            optimizers,
+            tag,
+            build(bdoc, profile, optimizers, tag=tag, index=index),
+        )
+    if hit[3] == tag:
+        return list(hit[4])
+    return [replace(r, tag=tag or None) for r in hit[4]]
+
+
+def _as_built(tag: Tag | bool) -> tuple | bool:
+    """What ``build`` reads of a tag: its numbers, whether it is inherited and the name of the file it is
+    inherited from (the message names the file, not its folder)."""
+    if not isinstance(tag, Tag):
+        return tag
+    where = None if tag.inherited_from is None else PurePath(tag.inherited_from).name
+    return (tag.text, tag.devices, tag.per_device, tag.batch, tag.inherited_from is None, where)
