@@ -72,26 +72,17 @@ class Value:
 
     def with_span(self, span: Span | None) -> Value:
         """A copy at another span (``dataclasses.replace`` costs several times more per call)."""
+        return self._copy(span, self.provenance)
+
+    def with_provenance(self, provenance: Provenance) -> Value:
+        """A copy with another provenance (``dataclasses.replace`` costs several times more per call)."""
+        return self._copy(self.span, provenance)
+
+    def _copy(self, span: Span | None, provenance: Provenance) -> Value:
         return Value(
             self.key,
             self.value,
             span,
-            self.provenance,
-            self.raw,
-            self.why,
-            self.scaling,
-            self.alias_of,
-            self.names,
-            self.from_tag,
-            self.target,
-        )
-
-    def with_provenance(self, provenance: Provenance) -> Value:
-        """A copy with another provenance (``dataclasses.replace`` costs several times more per call)."""
-        return Value(
-            self.key,
-            self.value,
-            self.span,
             provenance,
             self.raw,
             self.why,
