@@ -5,17 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from lrlint import (
-    base_recipes,
-    bigstack,
-    checks,
-    config_sets,
-    directives,
-    interpolate,
-    profiles,
-    sources,
-    stated_devices,
-)
+from lrlint import bigstack, checks, config_sets, directives, interpolate, profiles, sources, stated_devices
+from lrlint.base_recipes import build_once
+from lrlint.base_recipes import document as base_document
 from lrlint.baseline import Baseline, group_missing, summary_note
 from lrlint.checks import lr100_unused_suppression as unused_suppression
 from lrlint.checks.base import CheckContext
@@ -88,6 +80,10 @@ class Engine:
         self._reported: set[tuple] = set()  # input problems already reported (bases shared by children)
         self.problems_reported: list[tuple[Finding, tuple]] = []  # those findings and their keys, in order
 
+    def made(self) -> Made:
+        """What this engine made that --fix's re-check takes (``Result.made``)."""
+        return Made(self.resolver, self.around)
+
     def forget(self) -> None:
         """Drop the files parsed so far (a long run's memory stays flat; they are parsed again when needed)."""
         self.resolver = Resolver(self.profiles, self.limits, self.cwd)
@@ -135,7 +131,7 @@ class Engine:
             recs = build(merged, prof, self.optimizers, index=index) if prof else []
             if res is not None and res.base is not None and prof is not None:
                 memo = (resolver or self.resolver).base_recipes
-                bdoc, bindex, bprof_of_base = base_recipes.document(memo, res.base, self.profiles)
+                bdoc, bindex, bprof_of_base = base_document(memo, res.base, self.profiles)
                 bprof = bprof_of_base or prof
                 tag = next((t for n in reversed(res.base_names) if (t := name_tag(bprof, n)) is not None), None)
                 if recs and recs[0].tag is None:
@@ -145,7 +141,7 @@ class Engine:
                 if tag is None and recs and recs[0].tag is not None:  # the base has no tag: devices assumed unchanged
                     own = recs[0].tag
                     tag = own if own.inherited_from is not None else replace(own, inherited_from=merged.path)
-                base_recs = base_recipes.build_once(memo, bdoc, bindex, bprof, self.optimizers, tag or False)
+                base_recs = build_once(memo, bdoc, bindex, bprof, self.optimizers, tag or False)
                 label, names = res.base_label, res.base_names
             parsed.docs.append(merged)
             parsed.recipes.append(stated_devices.apply(self, recs))
@@ -523,7 +519,7 @@ def _check_found(
     finally:
         engine.close()
     if keep_parsed:
-        result.made = Made(engine.resolver, engine.around)
+        result.made = engine.made()
     if lean:
         result.keep_for_report()
     return _finish(engine, result, settings)

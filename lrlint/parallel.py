@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from lrlint import api, bigstack, profiles, sources
 from lrlint.discover import Target, discover, resolved, resolving
 from lrlint.progress import Progress
-from lrlint.results import Made, Result
+from lrlint.results import Result
 from lrlint.settings import Settings
 
 if TYPE_CHECKING:
@@ -397,7 +397,7 @@ def _recheck_part(
                 given[p] = got
         if failed:
             return failed, None
-        made = Made(engine.resolver, engine.around)
+        made = engine.made()
         git = recheck.shared_git(engine, list(data))
         spec = _WORKER["pathspec"]
         assert isinstance(spec, list)

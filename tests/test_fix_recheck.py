@@ -66,17 +66,34 @@ CHILD = "_base_ = ['../base/sched_8xb2.py']\ntrain_dataloader = dict(batch_size=
 BASE = "train_dataloader = dict(batch_size=2)\noptim_wrapper = dict(optimizer=dict(type='SGD', lr=0.02))\n"
 
 
+def _repo(tmp_path: Path, monkeypatch, files: dict[str, str]):
+    """A committed repository of ``files`` (path -> text), the working directory, and its settings."""
+    repo = GitRepo(tmp_path / "repo")
+    for rel, text in files.items():
+        repo.write(rel, text)
+    repo.commit()
+    monkeypatch.chdir(repo.path)
+    return load(repo.path, isolated=True)
+
+
+def _counting(monkeypatch, calls: collections.Counter[str], *where: tuple[object, str]) -> None:
+    """Count the calls of each ``(owner, name)`` in ``calls`` under that name."""
+    for owner, name in where:
+        real = getattr(owner, name)
+
+        def counting(*a, _real=real, _name=name, **kw):
+            calls[_name] += 1
+            return _real(*a, **kw)
+
+        monkeypatch.setattr(owner, name, counting)
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_each_fixed_file_is_parsed_once_by_the_fix(tmp_path, monkeypatch, jobs):
     """Committed configs (their git base is the bytes the check read) fixed with --jobs 1 and 2: the fix
     parses each fixed file once (its new bytes), never its bytes at the base nor its base file."""
-    repo = GitRepo(tmp_path / "repo")
-    repo.write("configs/base/sched_8xb2.py", BASE)
-    for i in range(45):
-        repo.write(f"configs/exp{i:02d}/net_8xb8.py", CHILD)
-    repo.commit()
-    monkeypatch.chdir(repo.path)
-    settings = load(repo.path, isolated=True)
+    files = {"configs/base/sched_8xb2.py": BASE} | {f"configs/exp{i:02d}/net_8xb8.py": CHILD for i in range(45)}
+    settings = _repo(tmp_path, monkeypatch, files)
     parsed: collections.Counter[str] = collections.Counter()
     real_parse = sources.parse
 
@@ -106,27 +123,11 @@ def test_the_re_check_merges_no_base_and_builds_no_base_recipe_the_check_made(tm
     from lrlint import base_recipes
     from lrlint.inherit.bases import PathBases
 
-    repo = GitRepo(tmp_path / "repo")
-    repo.write("configs/base/sched_8xb2.py", BASE)
-    for i in range(3):
-        repo.write(f"configs/exp{i}/net_8xb8.py", CHILD)
-    repo.commit()
-    monkeypatch.chdir(repo.path)
-    settings = load(repo.path, isolated=True)
+    files = {"configs/base/sched_8xb2.py": BASE} | {f"configs/exp{i}/net_8xb8.py": CHILD for i in range(3)}
+    settings = _repo(tmp_path, monkeypatch, files)
     result = parallel.check_paths(["."], settings, jobs=1, keep_parsed=True)
     calls: collections.Counter[str] = collections.Counter()
-    real_bases, real_build = PathBases._bases, base_recipes.build
-
-    def bases(self, *a, **kw):
-        calls["merge"] += 1
-        return real_bases(self, *a, **kw)
-
-    def build(*a, **kw):
-        calls["build"] += 1
-        return real_build(*a, **kw)
-
-    monkeypatch.setattr(PathBases, "_bases", bases)
-    monkeypatch.setattr(base_recipes, "build", build)
+    _counting(monkeypatch, calls, (PathBases, "_bases"), (base_recipes, "build"))
     outcome = fix.apply(result, settings, write=False)
     assert sorted(outcome.changed) == [f"configs/exp{i}/net_8xb8.py" for i in range(3)] and not outcome.problems
     assert outcome.result.findings == []
@@ -138,23 +139,15 @@ def test_the_re_check_takes_the_check_s_look_at_the_repository(tmp_path, monkeyp
     takes what the check read (the files are not written before it ends)."""
     from lrlint import repo_scan, script_scaling
 
-    repo = GitRepo(tmp_path / "repo")
-    repo.write("configs/base/sched_8xb2.py", BASE)
-    repo.write("configs/exp/net.py", CHILD)
-    repo.write("tools/train.sh", "torchrun --nproc_per_node 8 tools/train.py configs/exp/net.py\n")
-    repo.write("tools/train.py", "lr = cfg.lr * world_size * batch / 256\n")
-    repo.commit()
-    monkeypatch.chdir(repo.path)
-    settings = load(repo.path, isolated=True)
+    files = {
+        "configs/base/sched_8xb2.py": BASE,
+        "configs/exp/net.py": CHILD,
+        "tools/train.sh": "torchrun --nproc_per_node 8 tools/train.py configs/exp/net.py\n",
+        "tools/train.py": "lr = cfg.lr * world_size * batch / 256\n",
+    }
+    settings = _repo(tmp_path, monkeypatch, files)
     calls: collections.Counter[str] = collections.Counter()
-    for mod, name in ((repo_scan, "scan"), (repo_scan, "scanned"), (script_scaling, "detect")):
-        real = getattr(mod, name)
-
-        def counting(*a, _real=real, _name=name, **kw):
-            calls[_name] += 1
-            return _real(*a, **kw)
-
-        monkeypatch.setattr(mod, name, counting)
+    _counting(monkeypatch, calls, (repo_scan, "scan"), (repo_scan, "scanned"), (script_scaling, "detect"))
     result = parallel.check_paths(["configs"], settings, jobs=1, keep_parsed=True)
     assert [f.code for f in result.findings] == ["LR001"]
     assert calls["scanned"] == 1 and calls["detect"] == 1  # the check read the repository (one git grep)

@@ -17,7 +17,7 @@ from lrlint.findings import Finding
 from lrlint.fix import recheck
 from lrlint.fix.edits import applicable, apply_edits, select, type_kept
 from lrlint.fix.files import clean_stale, fsync_dir, unified_diff, write_atomic
-from lrlint.results import Made, Result
+from lrlint.results import Result
 from lrlint.settings import Settings
 from lrlint.sources import INTERNAL_ERROR, Source
 
@@ -387,7 +387,7 @@ def guess(
         formats = {p: run.sources[p].format for p in overlay}
         share = None
         if given:
-            made = Made(engine.resolver, engine.around)
+            made = engine.made()
             git = recheck.shared_git(engine, list(overlay))
             _res, share = recheck.check_round(
                 settings, base, reference, overlay, formats, made, given, list(given), git, engine.pathspec
