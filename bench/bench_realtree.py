@@ -153,6 +153,9 @@ def main() -> int:
         def fresh_fix_copy() -> None:
             shutil.rmtree(fix_copy, ignore_errors=True)
             shutil.copytree(py_root, fix_copy, symlinks=True)
+            # the copy on disk before the run, as a tree written earlier is: --fix's disk syncs of the files
+            # it writes would otherwise also write out the whole copy (ext4 commits its journal whole)
+            os.sync()
 
         n_py, n_yaml = len(py_files), len(yaml_files)
         once([*lr, "."], yaml_root)  # warm-up: the .pyc files of lrlint and its imports
@@ -275,8 +278,9 @@ def report(table, serial, fix, lrl_py, single, scaling, a, load_before, load_aft
         f"{a.single_reps} --fix-reps {a.fix_reps}`. Medians; each pair runs back to back, alternating order; "
         "ratio = the peer's wall time over lrlint's in the same pair (median of the pairs); `--fix` is paired "
         f"the same way with the check ({a.fix_reps} pairs for each --jobs setting; --fix / check CPU: "
-        f"{fix.med(1) / check_p.med(1):.2f}x, --jobs 1: {fix1.med(1) / serial.med(1):.2f}x). CPU = user + sys "
-        "of the process and its workers.",
+        f"{fix.med(1) / check_p.med(1):.2f}x, --jobs 1: {fix1.med(1) / serial.med(1):.2f}x; each `--fix` run on a "
+        "fresh copy of the tree, written to disk before it starts). CPU = user + sys of the process and its "
+        "workers.",
         "",
         "| tree | command | files | wall s | CPU s | files/s (wall) | peak RSS MB | peer / lrlint (wall) |",
         "|---|---|---:|---:|---:|---:|---:|---:|",

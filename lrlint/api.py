@@ -79,6 +79,7 @@ class Engine:
         self.baseline = Baseline(self) if self.base_rev else None
         self._reported: set[tuple] = set()  # input problems already reported (bases shared by children)
         self.problems_reported: list[tuple[Finding, tuple]] = []  # those findings and their keys, in order
+        self.keeps_merges = False  # a run that fixes: keep the merges of a file with a fix (merged again)
 
     def made(self) -> Made:
         """What this engine made that --fix's re-check takes (``Result.made``)."""
@@ -306,7 +307,10 @@ class Engine:
             psrc = result.sources.get(path)
             self.report_problem(result, path, bprob.error, psrc.lines if psrc is not None else None)
         if any(parsed.recipes):
+            start = len(result.findings)
             self.check_parsed(target.path, parsed, self.history(target), result)
+            if self.keeps_merges and any(f.fix is not None for f in result.findings[start:]):
+                self.resolver.keep_recent(target.fs_path)
         return parsed
 
     def check_parsed(self, path: str, parsed: Parsed, old: Parsed | None, result: Result) -> None:
@@ -512,6 +516,7 @@ def _check_found(
     progress: Progress | None = None,
 ) -> Result:
     engine = Engine(settings, base=base, reference=reference)
+    engine.keeps_merges = keep_parsed
     result = Result(notes=notes)
     try:
         with resolving():

@@ -90,7 +90,8 @@ def _start(
     unsafe: bool | None = None,
 ) -> None:
     """``unsafe``: None unless the run fixes (then whether unsafe fixes are applied too)."""
-    _WORKER["engine"] = api.Engine(settings, base=base, reference=reference, cwd=cwd)
+    engine = _WORKER["engine"] = api.Engine(settings, base=base, reference=reference, cwd=cwd)
+    engine.keeps_merges = unsafe is not None
     _WORKER["pathspec"] = pathspec
     _WORKER["fixing"] = (unsafe, base, reference) if unsafe is not None else None
 

@@ -155,3 +155,30 @@ def test_the_re_check_takes_the_check_s_look_at_the_repository(tmp_path, monkeyp
     outcome = fix.apply(result, settings, write=False)
     assert sorted(outcome.changed) == ["configs/exp/net.py"] and not outcome.problems
     assert calls == {}
+
+
+OWN_KEYS = (
+    "_base_ = ['../base/sched_8xb2.py']\ntrain_dataloader = dict(batch_size=8)\n"
+    "optim_wrapper = dict(optimizer=dict(lr=0.02))\nauto_scale_lr = dict(base_batch_size=16)\n"
+)
+
+
+@pytest.mark.parametrize(("child", "fixed", "merged"), [(OWN_KEYS, b"base_batch_size=64)", 0), (CHILD, b"lr=0.08", 3)])
+def test_the_re_check_takes_the_base_keys_the_check_kept_for_each_fixed_child(
+    tmp_path, monkeypatch, child, fixed, merged
+):
+    """A fix that rewrites a child's own value keeps the base keys the child keeps, in its new version and at
+    the git base: both take them from the check. A fix that adds the lr the child inherited gives it a new
+    mapping: its new version is merged again (one merge per child), its version at the git base is not."""
+    from lrlint.inherit import bases
+
+    files = {"configs/base/sched_8xb2.py": BASE} | {f"configs/exp{i}/net_8xb8.py": child for i in range(3)}
+    settings = _repo(tmp_path, monkeypatch, files)
+    result = parallel.check_paths(["."], settings, jobs=1, keep_parsed=True)
+    calls: collections.Counter[str] = collections.Counter()
+    _counting(monkeypatch, calls, (bases, "kept_base"))
+    outcome = fix.apply(result, settings, write=False)
+    assert sorted(outcome.changed) == [f"configs/exp{i}/net_8xb8.py" for i in range(3)] and not outcome.problems
+    assert [fixed in data for data in outcome.changed.values()] == [True, True, True]
+    assert outcome.result.findings == []
+    assert calls["kept_base"] == merged

@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lrlint import sources
 from lrlint.discover import resolved, resolving
@@ -345,3 +347,40 @@ def test_tick_collects_only_when_a_paused_run_grew_past_the_bound(monkeypatch):
         gcpause.tick()
         assert alive() is None
         del keep
+
+
+# flattened keys over a few names, with list items (a part that is a number) and MMEngine's delete key
+_PART = st.sampled_from(["a", "b", "c", "lr", "0", "1", "_delete_"])
+_KEY = st.lists(_PART, min_size=1, max_size=3).map(".".join)
+_VALUE = st.sampled_from([1, 0.1, True, False, "x", "[]"])
+
+
+def _values(keys: list[str], path: str, values: list) -> dict[str, Value]:
+    pairs = enumerate(zip(keys, values, strict=True))
+    return {k: Value(k, v, Span(path, i, i + 1, i + 1, 1, i + 1, 2)) for i, (k, v) in pairs}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    base=st.lists(st.tuples(_KEY, _VALUE), max_size=12),
+    first=st.lists(st.tuples(_KEY, _VALUE), max_size=6),
+    second=st.lists(st.tuples(_KEY, _VALUE), max_size=6),
+    delete_key=st.sampled_from([None, "_delete_"]),
+)
+def test_a_child_merged_again_from_its_kept_merge_is_what_a_merge_gives(base, first, second, delete_key):
+    """``ChildMerge.again`` (--fix's re-check of a fixed file) gives, when it gives anything, the base keys
+    ``merge`` keeps for the second child; and ``shape`` of it when it computed one."""
+    from lrlint.inherit.model import ChildMerge, kept_base, merge, over, shape
+
+    b = _values([k for k, _ in base], "base.py", [v for _, v in base])
+    one = _values([k for k, _ in first], "c.py", [v for _, v in first])
+    two = _values([k for k, _ in second], "c.py", [v for _, v in second])
+    sh = shape(one, delete_key)
+    m = ChildMerge.of(Path("/c.py"), b, one, delete_key, sh, kept_base(b, one, sh) if b else {})
+    for child in (two, one, {**one, **two}, {k: v for k, v in one.items() if k not in two}):
+        kept, got_shape = m.again(b, child, delete_key)
+        if got_shape is not None:
+            assert got_shape == shape(child, delete_key)
+        if kept is not None:
+            assert list(over(kept, child, delete_key).items()) == list(merge(b, child, delete_key).items())
+    assert m.again(dict(b), one, delete_key) == (None, None)  # other bases (equal, not the same): merged anew

@@ -10,7 +10,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from lrlint.discover import is_file, resolved
-from lrlint.inherit.model import MAX_DEPTH, Loaded, Problem, Resolved, is_key, mark, merge, problem, with_values
+from lrlint.inherit.model import (
+    MAX_DEPTH,
+    Loaded,
+    Problem,
+    Resolved,
+    is_key,
+    kept_base,
+    mark,
+    merge,
+    over,
+    problem,
+    shape,
+    with_values,
+)
 from lrlint.profiles import Inherit
 from lrlint.regex import pattern
 from lrlint.sources import INCLUDE_ERROR, Source, SourceError
@@ -42,10 +55,20 @@ class PathBases:
         base, names = self._combined(r, doc, me, inh, problems, read)
         if base is None:
             return Resolved(doc, None, problems=problems) if problems else None
-        merged = mark(merge(base, dict(doc.values), inh.delete_key), doc.path, r.marks)
         hit = r.marked_bases.get(id(base))
         if hit is None or hit[0] is not base:
             hit = r.marked_bases[id(base)] = (base, mark(base, "", r.marks))
+        own = dict(doc.values)
+        if doc.path in read:  # a base value may be the child's own (an input problem): marked after the merge
+            merged = mark(merge(base, own, inh.delete_key), doc.path, r.marks)
+        else:  # every base value is another file's: the marked bases merged with the child's marked values
+            own = mark(own, doc.path, r.marks)
+            kept, sh = r.kept_again(me.fs, base, own, inh.delete_key)
+            sh = sh or shape(own, inh.delete_key)
+            if kept is None:
+                kept = kept_base(hit[1], own, sh) if hit[1] else {}
+            merged = over(kept, own, inh.delete_key)
+            r.note(me.fs, base, own, inh.delete_key, sh, kept)
         bdoc = Document(names[-1][1] if names else doc.path, doc.format, hit[1], lines=None)
         return Resolved(
             with_values(doc, merged, inh.key),

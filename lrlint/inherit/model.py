@@ -49,8 +49,7 @@ def shape(child: dict[str, Value], delete_key: str | None = None) -> Shape:
     """The child's mappings, lists and deleted scopes, from its keys."""
     out = Shape(set(), set(), set())
     for k, v in child.items():
-        deleting = delete_key and (k == delete_key or k.endswith("." + delete_key))
-        if deleting and v.value not in (False, None, 0) and str(v.value).lower() not in ("false", "0"):
+        if delete_key and (k == delete_key or k.endswith("." + delete_key)) and deletes(k, v, delete_key):
             out.drop.add(keypaths.parent(k))
         out.heads.add(k.partition(".")[0])
         start = 0
@@ -62,6 +61,12 @@ def shape(child: dict[str, Value], delete_key: str | None = None) -> Shape:
     return out
 
 
+def deletes(k: str, v: Value, delete_key: str | None) -> bool:
+    """Whether the child's entry ``k`` deletes its scope of the base (``_delete_=True``)."""
+    deleting = delete_key and (k == delete_key or k.endswith("." + delete_key))
+    return bool(deleting) and v.value not in (False, None, 0) and str(v.value).lower() not in ("false", "0")
+
+
 def merge(
     base: dict[str, Value], child: dict[str, Value], delete_key: str | None = None, child_shape: Shape | None = None
 ) -> dict[str, Value]:
@@ -69,24 +74,34 @@ def merge(
 
     Each base key under a head of the child is tested by set lookups of its own prefixes; ``child_shape``:
     ``shape(child, delete_key)``, when it is known."""
-    out: dict[str, Value] = {}
-    if base:
-        sh = child_shape or shape(child, delete_key)
-        drop, prefixes = sh.drop, sh.prefixes
-        if "" not in drop:  # a delete key at the top replaces the whole base
+    if not base:
+        return over({}, child, delete_key)
+    return over(kept_base(base, child, child_shape or shape(child, delete_key)), child, delete_key)
 
-            def kept(k: str) -> bool:
-                if k in prefixes or k in drop:  # a base scalar where the child has a mapping; a dropped scope
-                    return False
-                head = k
-                while (i := head.rfind(".")) >= 0:
-                    head = head[:i]
-                    if head in child or head in drop:  # the child has a scalar where the base has a mapping
-                        return False
-                return True
 
-            heads = sh.heads  # a base key under no head of the child is kept as it is
-            out = {k: v for k, v in base.items() if k.partition(".")[0] not in heads or kept(k)}
+def kept_base(base: dict[str, Value], child: dict[str, Value], sh: Shape) -> dict[str, Value]:
+    """The base keys a child of shape ``sh`` keeps (``merge`` before the child's own keys are set)."""
+    drop, prefixes = sh.drop, sh.prefixes
+    if "" in drop:  # a delete key at the top replaces the whole base
+        return {}
+
+    def kept(k: str) -> bool:
+        if k in prefixes or k in drop:  # a base scalar where the child has a mapping; a dropped scope
+            return False
+        head = k
+        while (i := head.rfind(".")) >= 0:
+            head = head[:i]
+            if head in child or head in drop:  # the child has a scalar where the base has a mapping
+                return False
+        return True
+
+    heads = sh.heads  # a base key under no head of the child is kept as it is
+    return {k: v for k, v in base.items() if k.partition(".")[0] not in heads or kept(k)}
+
+
+def over(kept: dict[str, Value], child: dict[str, Value], delete_key: str | None) -> dict[str, Value]:
+    """The child's own keys set over the base keys it keeps (a new dict; a delete key is not a value)."""
+    out = dict(kept)
     if not delete_key:
         out.update(child)
         return out
@@ -133,3 +148,53 @@ def with_values(doc: Document, values: dict[str, Value], key: str) -> Document:
     (findings from bases point at them)."""
     values = {**values, **{k: v for k, v in doc.values.items() if is_key(k, key) and k not in values}}
     return Document(doc.path, doc.format, values, doc.index, doc.lines, doc.comments, doc.problems, doc.variant)
+
+
+class ChildMerge(Record):
+    """The base keys a child kept when it was merged over its bases (``PathBases.resolve``), kept to merge the
+    same file again: ``--fix``'s re-check merges a fixed file's new version and its version at the git base,
+    whose own keys are the checked version's or differ only in keys that no base key lies under."""
+
+    fs: Path  # the child, resolved
+    base: dict[str, Value]  # its bases' merged values, as the kept combination of its base entries gives them
+    delete_key: str | None
+    keys: set[str]  # the child's own keys
+    deleting: dict[str, bool]  # its delete keys -> ``deletes``
+    shape: Shape  # ``shape`` of its own values
+    kept: dict[str, Value]  # ``kept_base`` of the marked bases
+
+    @classmethod
+    def of(
+        cls,
+        fs: Path,
+        base: dict[str, Value],
+        own: dict[str, Value],
+        delete_key: str | None,
+        sh: Shape,
+        kept: dict[str, Value],
+    ) -> ChildMerge:
+        deleting = {}
+        if delete_key:
+            tail = "." + delete_key
+            deleting = {k: deletes(k, v, delete_key) for k, v in own.items() if k == delete_key or k.endswith(tail)}
+        return cls(fs, base, delete_key, set(own), deleting, sh, kept)
+
+    def again(
+        self, base: dict[str, Value], own: dict[str, Value], delete_key: str | None
+    ) -> tuple[dict[str, Value] | None, Shape | None]:
+        """``kept_base`` of the same bases for a child with own values ``own``, when it is this one's (same bases,
+        same child mappings, heads and deleted scopes, and no key in one child and not the other lies over a
+        base key), and ``shape`` of ``own`` (None: not computed, the bases differ)."""
+        if base is not self.base or delete_key != self.delete_key:
+            return None, None
+        if own.keys() == self.keys and all(deletes(k, own[k], delete_key) == d for k, d in self.deleting.items()):
+            return self.kept, self.shape  # the same keys, deleting the same scopes: the same shape
+        sh = shape(own, delete_key)
+        old = self.shape
+        if sh.heads != old.heads or sh.prefixes != old.prefixes or sh.drop != old.drop:
+            return None, sh
+        for k in self.keys.symmetric_difference(own):  # a key one child has: a fix adds an lr the base sets
+            under = k + "."
+            if any(b.startswith(under) for b in base):
+                return None, sh
+        return self.kept, sh

@@ -10,7 +10,7 @@ from lrlint import sources
 from lrlint.discover import display_path, resolved
 from lrlint.inherit.bases import ImportBases, MMEngineBases, PathBases
 from lrlint.inherit.hydra import HydraDefaults
-from lrlint.inherit.model import MAX_DEPTH, Loaded, Resolved, Shape, shape
+from lrlint.inherit.model import MAX_DEPTH, ChildMerge, Loaded, Resolved, Shape, shape
 from lrlint.profiles import Inherit, Profile
 from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
 from lrlint.values import Document, Value
@@ -70,6 +70,8 @@ class Resolver:
         # what was built from a child's merged bases (``lrlint.base_recipes``), by the objects it was built from
         self.base_recipes: dict[tuple, tuple] = {}
         self.lender: Resolver | None = None  # an earlier resolver whose merges this one may take (``lend``)
+        self.recent: list[tuple] = []  # the merges of the child resolved last (``keep_recent`` keeps them)
+        self.kept: dict[Path, list[ChildMerge]] = {}  # resolved path -> the merges of a child kept to merge again
 
     # -- merges made once ----------------------------------------------------------------
     def lend(self, borrower: Resolver) -> None:
@@ -109,6 +111,44 @@ class Resolver:
                     return None
                 self.combos[key] = hit
         return hit
+
+    def note(
+        self,
+        fs: Path,
+        base: dict[str, Value],
+        own: dict[str, Value],
+        delete_key: str | None,
+        sh: Shape,
+        kept: dict[str, Value],
+    ) -> None:
+        """A child's merge, made now (``ChildMerge.of``'s arguments; ``keep_recent`` keeps it)."""
+        if self.recent and self.recent[0][0] != fs:
+            self.recent = []
+        self.recent.append((fs, base, own, delete_key, sh, kept))
+
+    def keep_recent(self, fs: Path) -> None:
+        """Keep the merges of ``fs``, the child resolved last, to merge it again (a file --fix will edit)."""
+        fs = resolved(fs)
+        if self.recent and self.recent[0][0] == fs:
+            self.kept[fs] = [ChildMerge.of(*m) for m in self.recent]
+        self.recent = []
+
+    def kept_again(
+        self, fs: Path, base: dict[str, Value], own: dict[str, Value], delete_key: str | None
+    ) -> tuple[dict[str, Value] | None, Shape | None]:
+        """The base keys the child ``fs`` with own values ``own`` keeps over ``base``, taken from a kept merge of the
+        same child (its own or its lender's) where ``ChildMerge.again`` can, and ``shape`` of ``own`` when it
+        was computed."""
+        r: Resolver | None = self
+        sh = None
+        while r is not None:
+            for m in r.kept.get(fs, ()):
+                got, sh_m = m.again(base, own, delete_key)
+                if got is not None:
+                    return got, sh_m
+                sh = sh or sh_m
+            r = r.lender
+        return None, sh
 
     # -- files ---------------------------------------------------------------------------
     def is_file(self, fs: Path) -> bool:
@@ -205,6 +245,8 @@ class AtRevision(Resolver):
     def __init__(self, live: Resolver, git) -> None:
         super().__init__(live.profiles, live.limits, live.cwd)
         self.live, self.git = live, git
+        self._lives: dict[Path, bool] = {}  # resolved path -> ``_live``
+        self._shown: dict[str, bool] = {}  # path as shown -> ``_live``
         live.lend(self)
 
     def load(self, fs: Path) -> Loaded:
@@ -214,11 +256,20 @@ class AtRevision(Resolver):
 
     def _live(self, fs: Path) -> bool:
         """Whether ``fs`` is read through the live resolver: outside the work tree, or unchanged since the base."""
-        rel = self.git.relative(fs)
-        return rel is None or not self.git.is_changed(rel)
+        hit = self._lives.get(fs)
+        if hit is None:
+            rel = self.git.relative(fs)
+            hit = self._lives[fs] = rel is None or not self.git.is_changed(rel)
+        return hit
 
     def reads_as_lender(self, shown: list[str]) -> bool:
-        return all(self._live(resolved(self.cwd / p)) for p in shown)
+        return all(self._live_shown(p) for p in shown)
+
+    def _live_shown(self, shown: str) -> bool:
+        hit = self._shown.get(shown)
+        if hit is None:
+            hit = self._shown[shown] = self._live(resolved(self.cwd / shown))
+        return hit
 
     def _source(self, fs: Path, fmt: str) -> Source:
         src = self.git.read_at_base(fs, fmt)
