@@ -376,7 +376,7 @@ def test_a_child_merged_again_from_its_kept_merge_is_what_a_merge_gives(base, fi
     one = _values([k for k, _ in first], "c.py", [v for _, v in first])
     two = _values([k for k, _ in second], "c.py", [v for _, v in second])
     sh = shape(one, delete_key)
-    m = ChildMerge.of(Path("/c.py"), b, one, delete_key, sh, kept_base(b, one, sh) if b else {})
+    m = ChildMerge.of((Path("/c.py"), b, one, delete_key, sh, kept_base(b, one, sh) if b else {}))
     for child in (two, one, {**one, **two}, {k: v for k, v in one.items() if k not in two}):
         kept, got_shape = m.again(b, child, delete_key)
         if got_shape is not None:

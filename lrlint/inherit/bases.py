@@ -68,7 +68,7 @@ class PathBases:
             if kept is None:
                 kept = kept_base(hit[1], own, sh) if hit[1] else {}
             merged = over(kept, own, inh.delete_key)
-            r.note(me.fs, base, own, inh.delete_key, sh, kept)
+            r.note((me.fs, base, own, inh.delete_key, sh, kept))
         bdoc = Document(names[-1][1] if names else doc.path, doc.format, hit[1], lines=None)
         return Resolved(
             with_values(doc, merged, inh.key),

@@ -150,6 +150,11 @@ def with_values(doc: Document, values: dict[str, Value], key: str) -> Document:
     return Document(doc.path, doc.format, values, doc.index, doc.lines, doc.comments, doc.problems, doc.variant)
 
 
+# a child's merge as ``PathBases.resolve`` made it: the child (resolved), its bases' merged values, its own
+# marked values, the delete key, their ``shape``, and the base keys it kept (``kept_base`` of the marked bases)
+MadeMerge = tuple[Path, dict[str, Value], dict[str, Value], str | None, Shape, dict[str, Value]]
+
+
 class ChildMerge(Record):
     """The base keys a child kept when it was merged over its bases (``PathBases.resolve``), kept to merge the
     same file again: ``--fix``'s re-check merges a fixed file's new version and its version at the git base,
@@ -164,15 +169,8 @@ class ChildMerge(Record):
     kept: dict[str, Value]  # ``kept_base`` of the marked bases
 
     @classmethod
-    def of(
-        cls,
-        fs: Path,
-        base: dict[str, Value],
-        own: dict[str, Value],
-        delete_key: str | None,
-        sh: Shape,
-        kept: dict[str, Value],
-    ) -> ChildMerge:
+    def of(cls, made: MadeMerge) -> ChildMerge:
+        fs, base, own, delete_key, sh, kept = made
         deleting = {}
         if delete_key:
             tail = "." + delete_key

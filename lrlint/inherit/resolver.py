@@ -10,7 +10,7 @@ from lrlint import sources
 from lrlint.discover import display_path, resolved
 from lrlint.inherit.bases import ImportBases, MMEngineBases, PathBases
 from lrlint.inherit.hydra import HydraDefaults
-from lrlint.inherit.model import MAX_DEPTH, ChildMerge, Loaded, Resolved, Shape, shape
+from lrlint.inherit.model import MAX_DEPTH, ChildMerge, Loaded, MadeMerge, Resolved, Shape, shape
 from lrlint.profiles import Inherit, Profile
 from lrlint.sources import INCLUDE_ERROR, Limits, Source, SourceError
 from lrlint.values import Document, Value
@@ -70,7 +70,7 @@ class Resolver:
         # what was built from a child's merged bases (``lrlint.base_recipes``), by the objects it was built from
         self.base_recipes: dict[tuple, tuple] = {}
         self.lender: Resolver | None = None  # an earlier resolver whose merges this one may take (``lend``)
-        self.recent: list[tuple] = []  # the merges of the child resolved last (``keep_recent`` keeps them)
+        self.recent: list[MadeMerge] = []  # the merges of the child resolved last (``keep_recent`` keeps them)
         self.kept: dict[Path, list[ChildMerge]] = {}  # resolved path -> the merges of a child kept to merge again
 
     # -- merges made once ----------------------------------------------------------------
@@ -112,25 +112,17 @@ class Resolver:
                 self.combos[key] = hit
         return hit
 
-    def note(
-        self,
-        fs: Path,
-        base: dict[str, Value],
-        own: dict[str, Value],
-        delete_key: str | None,
-        sh: Shape,
-        kept: dict[str, Value],
-    ) -> None:
-        """A child's merge, made now (``ChildMerge.of``'s arguments; ``keep_recent`` keeps it)."""
-        if self.recent and self.recent[0][0] != fs:
+    def note(self, made: MadeMerge) -> None:
+        """A child's merge, made now (``keep_recent`` keeps it)."""
+        if self.recent and self.recent[0][0] != made[0]:
             self.recent = []
-        self.recent.append((fs, base, own, delete_key, sh, kept))
+        self.recent.append(made)
 
     def keep_recent(self, fs: Path) -> None:
         """Keep the merges of ``fs``, the child resolved last, to merge it again (a file --fix will edit)."""
         fs = resolved(fs)
         if self.recent and self.recent[0][0] == fs:
-            self.kept[fs] = [ChildMerge.of(*m) for m in self.recent]
+            self.kept[fs] = [ChildMerge.of(m) for m in self.recent]
         self.recent = []
 
     def kept_again(
