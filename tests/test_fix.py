@@ -416,6 +416,61 @@ def test_write_atomic_keeps_mode_and_leaves_no_temporary_file(tmp_path):
     assert sorted(x.name for x in tmp_path.iterdir()) == ["c.json"]
 
 
+def _two_files(tmp_path: Path):
+    """Two YAML files with one fix each, checked together."""
+    from lrlint.api import Result
+
+    res = Result()
+    for name in ("a.yaml", "b.yaml"):
+        one = _result_with(write(tmp_path / name, b"a: 1\n"), "yaml", [(3, 4, "2", SAFE)])
+        res.files += one.files
+        res.sources.update(one.sources)
+        res.findings += one.findings
+    return res
+
+
+def test_a_file_changed_while_the_fixed_files_are_synced_is_not_written(tmp_path, monkeypatch):
+    """The fixed files are written in steps (temporary files, their disk syncs, the renames): a file that
+    changes on disk before its rename keeps its new bytes; the other file is written; no temporary file
+    is left."""
+    res = _two_files(tmp_path)
+    real_sync = fix.files.sync
+
+    def editor_saves_a(pending):
+        real_sync(pending)
+        if pending.path.name == "a.yaml":
+            pending.path.write_bytes(b"a: 7\n")
+
+    monkeypatch.setattr(fix.loop, "sync", editor_saves_a)
+    out = fix.apply(res, _settings(tmp_path))
+    assert (tmp_path / "a.yaml").read_bytes() == b"a: 7\n" and (tmp_path / "b.yaml").read_bytes() == b"a: 2\n"
+    assert [m.replace(str(tmp_path), "T") for m in out.problems] == [
+        "T/a.yaml: not written: the file changed on disk since lrlint read it"
+    ]
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["a.yaml", "b.yaml"]
+
+
+def test_a_failed_disk_sync_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    res = _two_files(tmp_path)
+    real_fsync = os.fsync
+    synced: list[int] = []
+
+    def failing(fd):
+        synced.append(fd)
+        if len(synced) == 1:
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    out = fix.apply(res, _settings(tmp_path))
+    written = sorted(p.name for p in tmp_path.iterdir() if p.read_bytes() == b"a: 2\n")
+    assert len(written) == 1 and len(out.problems) == 1
+    kept = "b.yaml" if written == ["a.yaml"] else "a.yaml"
+    assert (tmp_path / kept).read_bytes() == b"a: 1\n"
+    assert out.problems[0].endswith(f"{kept}: not written: Input/output error")
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["a.yaml", "b.yaml"]
+
+
 # -- override edits for an lr inherited from a base file (used by the inheritance checks) --------
 
 

@@ -37,6 +37,7 @@ TEMP_SUFFIX = ".lrlint-tmp"
 _TEMP_NAME = r"^\.(?P<name>.+\.(?:ya?ml|json|py))\.[a-z0-9_]{8}\.lrlint-tmp$"
 STALE_AFTER_S = 120  # a temporary file this old is left by a killed --fix (a running one's lives for seconds)
 READ_ONLY = "the file is read-only: left as it is (--fix-read-only rewrites it and keeps its mode)"
+CHANGED = "the file changed on disk since lrlint read it"
 
 
 def is_temporary(name: str) -> bool:
@@ -78,6 +79,82 @@ def read_only(p: Path, st: os.stat_result) -> bool:
     return not st.st_mode & stat.S_IWUSR or not os.access(p, os.W_OK)
 
 
+class Pending:
+    """A file being written atomically: its new bytes written to a temporary file beside it (``begin``), not
+    yet synced to disk nor renamed over it (``finish``)."""
+
+    __slots__ = ("path", "tmp", "fd", "synced")
+
+    def __init__(self, path: Path, tmp: str, fd: int) -> None:
+        self.path, self.tmp, self.fd = path, tmp, fd
+        self.synced: str | None = None  # why the disk sync failed (None: synced)
+
+
+def begin(path: str, data: bytes, expected: bytes | None = None, rewrite_read_only: bool = False) -> Pending | str:
+    """Write ``data`` to a temporary file in ``path``'s directory, with ``path``'s mode; or why not (the file
+    changed on disk since it was read, it is read-only and ``rewrite_read_only`` is off, an OS error)."""
+    p = Path(path)
+    try:
+        if expected is not None and read_current(p) != expected:
+            return CHANGED
+        st = p.stat()
+        if not rewrite_read_only and read_only(p, st):
+            return READ_ONLY
+        fd, tmp = tempfile.mkstemp(dir=str(p.parent), prefix=f".{p.name}.", suffix=TEMP_SUFFIX)
+    except OSError as e:
+        return e.strerror or str(e)
+    pending = Pending(p, tmp, fd)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fchmod(fd, st.st_mode & 0o7777)
+    except OSError as e:
+        drop(pending)
+        return e.strerror or str(e)
+    return pending
+
+
+def sync(pending: Pending) -> None:
+    """The temporary file's bytes to disk (a failure is kept for ``finish``)."""
+    try:
+        os.fsync(pending.fd)
+    except OSError as e:
+        pending.synced = e.strerror or str(e)
+
+
+def finish(pending: Pending, expected: bytes | None = None) -> str | None:
+    """Rename the synced temporary file over the file; None when written, else why not (the temporary file
+    is removed)."""
+    try:
+        os.close(pending.fd)
+    except OSError as e:
+        pending.synced = pending.synced or e.strerror or str(e)
+    pending.fd = -1
+    if pending.synced is not None:
+        drop(pending)
+        return pending.synced
+    try:
+        if expected is not None and read_current(pending.path) != expected:
+            drop(pending)
+            return CHANGED
+        os.replace(pending.tmp, pending.path)
+    except OSError as e:
+        drop(pending)
+        return e.strerror or str(e)
+    return None
+
+
+def drop(pending: Pending) -> None:
+    """Close and remove a temporary file that is not renamed."""
+    if pending.fd >= 0:
+        with contextlib.suppress(OSError):
+            os.close(pending.fd)
+        pending.fd = -1
+    with contextlib.suppress(OSError):
+        os.unlink(pending.tmp)
+
+
 def write_atomic(
     path: str, data: bytes, expected: bytes | None = None, sync_dir: bool = True, rewrite_read_only: bool = False
 ) -> str | None:
@@ -86,33 +163,14 @@ def write_atomic(
     Returns None when written, else why not (the file changed on disk since it was read, it is read-only
     and ``rewrite_read_only`` is off, or an OS error).
     """
-    p = Path(path)
-    try:
-        if expected is not None and read_current(p) != expected:
-            return "the file changed on disk since lrlint read it"
-        st = p.stat()
-        if not rewrite_read_only and read_only(p, st):
-            return READ_ONLY
-        fd, tmp = tempfile.mkstemp(dir=str(p.parent), prefix=f".{p.name}.", suffix=TEMP_SUFFIX)
-    except OSError as e:
-        return e.strerror or str(e)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, st.st_mode & 0o7777)
-        if expected is not None and read_current(p) != expected:
-            os.unlink(tmp)
-            return "the file changed on disk since lrlint read it"
-        os.replace(tmp, p)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        return e.strerror or str(e)
-    if sync_dir:
-        fsync_dir(p.parent)
-    return None
+    pending = begin(path, data, expected, rewrite_read_only)
+    if isinstance(pending, str):
+        return pending
+    sync(pending)
+    why = finish(pending, expected)
+    if why is None and sync_dir:
+        fsync_dir(pending.path.parent)
+    return why
 
 
 def fsync_dir(d: Path) -> None:

@@ -16,13 +16,14 @@ from lrlint import api, bigstack, guard
 from lrlint.findings import Finding
 from lrlint.fix import recheck
 from lrlint.fix.edits import applicable, apply_edits, select, type_kept
-from lrlint.fix.files import clean_stale, fsync_dir, unified_diff, write_atomic
+from lrlint.fix.files import Pending, begin, clean_stale, drop, finish, fsync_dir, sync, unified_diff
 from lrlint.results import Result
 from lrlint.settings import Settings
 from lrlint.sources import INTERNAL_ERROR, Source
 
 MAX_ITERATIONS = 10
-WRITERS = 8  # files written at once (each write waits for its fsync)
+WRITERS = 8  # disk syncs waited for at once
+WRITE_BATCH = 256  # files written in one go (each holds a file descriptor until it is renamed)
 
 Place = tuple[str, int, int]  # (path, line, col) of an edit
 
@@ -270,21 +271,33 @@ class _Run:
         return "".join(diff_parts)
 
     def _write_all(self, paths: list[str]) -> dict[str, str | None]:
-        """Write each file atomically (``write_atomic``); several at once, as each waits for its disk sync.
-        Returns why each was not written (None: written)."""
+        """Write each file atomically, as ``write_atomic`` does, in three steps over up to WRITE_BATCH files:
+        each file's temporary file written, then their disk syncs (several at once: each waits for the disk),
+        then each renamed over its file. Returns why each was not written (None: written)."""
+        out: dict[str, str | None] = {}
+        for i in range(0, len(paths), WRITE_BATCH):
+            begun: dict[str, Pending | str] = {}
+            try:
+                for path in paths[i : i + WRITE_BATCH]:
+                    begun[path] = begin(
+                        path, self.changed[path], self.original[path].data, rewrite_read_only=self.rewrite_read_only
+                    )
+                pending = [got for got in begun.values() if isinstance(got, Pending)]
+                if len(pending) < 2:
+                    for one in pending:
+                        sync(one)
+                else:
+                    from concurrent.futures import ThreadPoolExecutor
 
-        def one(path: str) -> str | None:
-            src = self.original[path]
-            return write_atomic(
-                path, self.changed[path], expected=src.data, sync_dir=False, rewrite_read_only=self.rewrite_read_only
-            )
-
-        if len(paths) < 2:
-            return {p: one(p) for p in paths}
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=min(WRITERS, len(paths))) as pool:
-            return dict(zip(paths, pool.map(one, paths), strict=True))
+                    with ThreadPoolExecutor(max_workers=min(WRITERS, len(pending))) as pool:
+                        list(pool.map(sync, pending))
+                for path, got in begun.items():
+                    out[path] = got if isinstance(got, str) else finish(got, self.original[path].data)
+            finally:  # an interrupted write leaves no temporary file
+                for got in begun.values():
+                    if isinstance(got, Pending) and got.fd >= 0:
+                        drop(got)
+        return out
 
     def _give_up(self, path: str, problem: str) -> None:
         self.problems.append(problem)
