@@ -108,7 +108,7 @@ def begin(path: str, data: bytes, expected: bytes | None = None, rewrite_read_on
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fchmod(fd, st.st_mode & 0o7777)
+        os.chmod(tmp, st.st_mode & 0o7777)  # by name: os.fchmod is POSIX-only before Python 3.13
     except OSError as e:
         drop(pending)
         return e.strerror or str(e)
