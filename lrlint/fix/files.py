@@ -83,11 +83,11 @@ class Pending:
     """A file being written atomically: its new bytes written to a temporary file beside it (``begin``), not
     yet synced to disk nor renamed over it (``finish``)."""
 
-    __slots__ = ("path", "tmp", "fd", "synced")
+    __slots__ = ("path", "tmp", "fd", "failed")
 
     def __init__(self, path: Path, tmp: str, fd: int) -> None:
         self.path, self.tmp, self.fd = path, tmp, fd
-        self.synced: str | None = None  # why the disk sync failed (None: synced)
+        self.failed: str | None = None  # why the disk sync (or the close) failed
 
 
 def begin(path: str, data: bytes, expected: bytes | None = None, rewrite_read_only: bool = False) -> Pending | str:
@@ -120,7 +120,7 @@ def sync(pending: Pending) -> None:
     try:
         os.fsync(pending.fd)
     except OSError as e:
-        pending.synced = e.strerror or str(e)
+        pending.failed = e.strerror or str(e)
 
 
 def finish(pending: Pending, expected: bytes | None = None) -> str | None:
@@ -129,11 +129,11 @@ def finish(pending: Pending, expected: bytes | None = None) -> str | None:
     try:
         os.close(pending.fd)
     except OSError as e:
-        pending.synced = pending.synced or e.strerror or str(e)
+        pending.failed = pending.failed or e.strerror or str(e)
     pending.fd = -1
-    if pending.synced is not None:
+    if pending.failed is not None:
         drop(pending)
-        return pending.synced
+        return pending.failed
     try:
         if expected is not None and read_current(pending.path) != expected:
             drop(pending)

@@ -103,17 +103,10 @@ class Seeded(Resolver):
         if lender is not None:
             lender.lend(self)
         self.given = given or {}
-        self._overlaid: dict[str, bool] = {}  # path as shown -> whether it is in the overlay
 
-    def reads_as_lender(self, shown: list[str]) -> bool:
-        return not any(self._in_overlay(p) for p in shown)
-
-    def _in_overlay(self, shown: str) -> bool:
-        """Whether the file shown as ``shown`` is in the overlay (asked once: ``Asked`` keeps what was asked)."""
-        hit = self._overlaid.get(shown)
-        if hit is None:
-            hit = self._overlaid[shown] = resolved(self.cwd / shown) in self.overlay
-        return hit
+    def reads_one_as_lender(self, shown: str) -> bool:
+        """Not a file in the overlay (asked once per file: ``Asked`` keeps what was asked)."""
+        return resolved(self.cwd / shown) not in self.overlay
 
     def known(self, fs: Path) -> Loaded | None:
         """The lender's parse of the file ``fs`` (resolved) from disk."""

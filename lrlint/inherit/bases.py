@@ -58,11 +58,10 @@ class PathBases:
         hit = r.marked_bases.get(id(base))
         if hit is None or hit[0] is not base:
             hit = r.marked_bases[id(base)] = (base, mark(base, "", r.marks))
-        own = dict(doc.values)
         if doc.path in read:  # a base value may be the child's own (an input problem): marked after the merge
-            merged = mark(merge(base, own, inh.delete_key), doc.path, r.marks)
+            merged = mark(merge(base, doc.values, inh.delete_key), doc.path, r.marks)
         else:  # every base value is another file's: the marked bases merged with the child's marked values
-            own = mark(own, doc.path, r.marks)
+            own = mark(doc.values, doc.path, r.marks)
             kept, sh = r.kept_again(me.fs, base, own, inh.delete_key)
             sh = sh or shape(own, inh.delete_key)
             if kept is None:

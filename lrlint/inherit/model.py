@@ -49,7 +49,7 @@ def shape(child: dict[str, Value], delete_key: str | None = None) -> Shape:
     """The child's mappings, lists and deleted scopes, from its keys."""
     out = Shape(set(), set(), set())
     for k, v in child.items():
-        if delete_key and (k == delete_key or k.endswith("." + delete_key)) and deletes(k, v, delete_key):
+        if is_delete_key(k, delete_key) and deletes(v):
             out.drop.add(keypaths.parent(k))
         out.heads.add(k.partition(".")[0])
         start = 0
@@ -61,10 +61,14 @@ def shape(child: dict[str, Value], delete_key: str | None = None) -> Shape:
     return out
 
 
-def deletes(k: str, v: Value, delete_key: str | None) -> bool:
-    """Whether the child's entry ``k`` deletes its scope of the base (``_delete_=True``)."""
-    deleting = delete_key and (k == delete_key or k.endswith("." + delete_key))
-    return bool(deleting) and v.value not in (False, None, 0) and str(v.value).lower() not in ("false", "0")
+def is_delete_key(k: str, delete_key: str | None) -> bool:
+    """Whether the child's key ``k`` is a delete key (``_delete_``, or ``x._delete_``)."""
+    return bool(delete_key) and (k == delete_key or k.endswith("." + str(delete_key)))
+
+
+def deletes(v: Value) -> bool:
+    """Whether a delete key's value deletes its scope of the base (``_delete_=True``)."""
+    return v.value not in (False, None, 0) and str(v.value).lower() not in ("false", "0")
 
 
 def merge(
@@ -106,7 +110,7 @@ def over(kept: dict[str, Value], child: dict[str, Value], delete_key: str | None
         out.update(child)
         return out
     for k, v in child.items():
-        if not (k == delete_key or k.endswith("." + delete_key)):
+        if not is_delete_key(k, delete_key):
             out[k] = v
     return out
 
@@ -171,10 +175,7 @@ class ChildMerge(Record):
     @classmethod
     def of(cls, made: MadeMerge) -> ChildMerge:
         fs, base, own, delete_key, sh, kept = made
-        deleting = {}
-        if delete_key:
-            tail = "." + delete_key
-            deleting = {k: deletes(k, v, delete_key) for k, v in own.items() if k == delete_key or k.endswith(tail)}
+        deleting = {k: deletes(v) for k, v in own.items() if is_delete_key(k, delete_key)}
         return cls(fs, base, delete_key, set(own), deleting, sh, kept)
 
     def again(
@@ -185,7 +186,7 @@ class ChildMerge(Record):
         base key), and ``shape`` of ``own`` (None: not computed, the bases differ)."""
         if base is not self.base or delete_key != self.delete_key:
             return None, None
-        if own.keys() == self.keys and all(deletes(k, own[k], delete_key) == d for k, d in self.deleting.items()):
+        if own.keys() == self.keys and all(deletes(own[k]) == d for k, d in self.deleting.items()):
             return self.kept, self.shape  # the same keys, deleting the same scopes: the same shape
         sh = shape(own, delete_key)
         old = self.shape

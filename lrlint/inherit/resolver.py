@@ -70,6 +70,7 @@ class Resolver:
         # what was built from a child's merged bases (``lrlint.base_recipes``), by the objects it was built from
         self.base_recipes: dict[tuple, tuple] = {}
         self.lender: Resolver | None = None  # an earlier resolver whose merges this one may take (``lend``)
+        self._as_lender: dict[str, bool] = {}  # path as shown -> ``reads_one_as_lender``
         self.recent: list[MadeMerge] = []  # the merges of the child resolved last (``keep_recent`` keeps them)
         self.kept: dict[Path, list[ChildMerge]] = {}  # resolved path -> the merges of a child kept to merge again
 
@@ -85,7 +86,18 @@ class Resolver:
         borrower.base_recipes = self.base_recipes
 
     def reads_as_lender(self, shown: list[str]) -> bool:
-        """Whether this resolver reads the files ``shown`` (paths as shown) as its lender read them."""
+        """Whether this resolver reads the files ``shown`` (paths as shown) as its lender read them (each file
+        asked once, ``reads_one_as_lender``)."""
+        for path in shown:
+            hit = self._as_lender.get(path)
+            if hit is None:
+                hit = self._as_lender[path] = self.reads_one_as_lender(path)
+            if not hit:
+                return False
+        return True
+
+    def reads_one_as_lender(self, shown: str) -> bool:
+        """Whether this resolver reads the file ``shown`` as its lender read it (a resolver lent nothing: no)."""
         return False
 
     def merged_of(self, key: tuple, target: Path) -> Merge | None:
@@ -238,7 +250,6 @@ class AtRevision(Resolver):
         super().__init__(live.profiles, live.limits, live.cwd)
         self.live, self.git = live, git
         self._lives: dict[Path, bool] = {}  # resolved path -> ``_live``
-        self._shown: dict[str, bool] = {}  # path as shown -> ``_live``
         live.lend(self)
 
     def load(self, fs: Path) -> Loaded:
@@ -254,14 +265,8 @@ class AtRevision(Resolver):
             hit = self._lives[fs] = rel is None or not self.git.is_changed(rel)
         return hit
 
-    def reads_as_lender(self, shown: list[str]) -> bool:
-        return all(self._live_shown(p) for p in shown)
-
-    def _live_shown(self, shown: str) -> bool:
-        hit = self._shown.get(shown)
-        if hit is None:
-            hit = self._shown[shown] = self._live(resolved(self.cwd / shown))
-        return hit
+    def reads_one_as_lender(self, shown: str) -> bool:
+        return self._live(resolved(self.cwd / shown))
 
     def _source(self, fs: Path, fmt: str) -> Source:
         src = self.git.read_at_base(fs, fmt)
